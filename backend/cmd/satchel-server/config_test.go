@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"satchel.dev/shared/nostr"
+)
+
+func TestParseConfig(t *testing.T) {
+	k, _ := nostr.GenerateKey()
+	npub, hex := k.PublicKey().Npub(), k.PublicKey().Hex()
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    Config
+		wantErr string
+	}{
+		{name: "embedded defaults", want: Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text"}},
+		{
+			name: "environment",
+			env: map[string]string{"SATCHEL_LISTEN": "127.0.0.1:9000", "DATABASE_URL": "postgres://db/satchel",
+				"SATCHEL_ADMINS": npub + ", " + hex, "SATCHEL_DEMO": "true", "SATCHEL_MAX_BODY_BYTES": "4096"},
+			want: Config{Listen: "127.0.0.1:9000", DatabaseURL: "postgres://db/satchel", DataDir: ".data", Admins: []string{hex, hex},
+				Demo: true, MaxBodyBytes: 4096, LogFormat: "text"},
+		},
+		{
+			name: "a flag wins over its variable",
+			args: []string{"--listen", "[::1]:7000", "--demo=false"},
+			env:  map[string]string{"SATCHEL_LISTEN": "127.0.0.1:9000", "SATCHEL_DEMO": "true"},
+			want: Config{Listen: "[::1]:7000", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text"},
+		},
+		{
+			name: "behind a TLS proxy",
+			args: []string{"--listen", "0.0.0.0:8080", "--behind-tls-proxy", "--public-url", "https://store.example.com/"},
+			want: Config{Listen: "0.0.0.0:8080", PublicURL: "https://store.example.com", BehindTLSProxy: true, DataDir: ".data",
+				MaxBodyBytes: 1 << 20, LogFormat: "text"},
+		},
+		{name: "public address without TLS", args: []string{"--listen", "0.0.0.0:8080"}, wantErr: "without TLS"},
+		{name: "proxy without an https public URL", args: []string{"--listen", "0.0.0.0:8080", "--behind-tls-proxy"}, wantErr: "--public-url https://"},
+		{name: "certificate without key", args: []string{"--tls-cert", "c.pem"}, wantErr: "both --tls-cert and --tls-key"},
+		{name: "public URL with a path", args: []string{"--public-url", "https://x.example/api"}, wantErr: "no path"},
+		{name: "bad listen address", args: []string{"--listen", "8080"}, wantErr: "host:port"},
+		{name: "bad admin key", env: map[string]string{"SATCHEL_ADMINS": "npub1nothing"}, wantErr: "admin"},
+		{name: "bad boolean", env: map[string]string{"SATCHEL_DEMO": "yes please"}, wantErr: "SATCHEL_DEMO"},
+		{name: "bad body limit", env: map[string]string{"SATCHEL_MAX_BODY_BYTES": "12"}, wantErr: "max-body-bytes"},
+		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: "log-format"},
+		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseConfig("test", tt.args, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

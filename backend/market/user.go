@@ -1,0 +1,105 @@
+package market
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is a person identified by their Nostr key.
+type User struct {
+	ID          string
+	Pubkey      string // x-only public key, hex
+	DisplayName string
+	AvatarURL   string
+	Developer   *DeveloperProfile // nil until the user becomes a developer
+	CreatedAt   time.Time
+}
+
+// DeveloperProfile makes a user a developer: where their payouts go.
+type DeveloperProfile struct {
+	PayoutLNAddress string
+}
+
+// ProfileUpdate changes a user's profile; nil fields stay unchanged, empty strings clear.
+type ProfileUpdate struct {
+	DisplayName *string
+	AvatarURL   *string
+}
+
+const (
+	maxDisplayName = 64
+	maxAvatarURL   = 512
+	maxLNAddress   = 320
+)
+
+// Validate checks the update's fields against their limits.
+func (u ProfileUpdate) Validate() error {
+	if u.DisplayName != nil {
+		if err := checkText("display_name", *u.DisplayName, 0, maxDisplayName, false); err != nil {
+			return err
+		}
+	}
+	if u.AvatarURL != nil && *u.AvatarURL != "" {
+		a := *u.AvatarURL
+		if len(a) > maxAvatarURL {
+			return Errorf(CodeInvalid, "avatar_url is %d characters; the limit is %d", len(a), maxAvatarURL)
+		}
+		p, err := url.Parse(a)
+		if err != nil || p.Scheme != "https" || p.Host == "" {
+			return Errorf(CodeInvalid, "avatar_url must be an https:// URL")
+		}
+	}
+	return nil
+}
+
+var (
+	lnName   = regexp.MustCompile(`^[a-z0-9\-_.+]+$`)
+	hostname = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// NormalizeLNAddress checks a Lightning Address (LUD-16, name@domain) for syntax and returns it
+// in lowercase. It does not contact the domain.
+func NormalizeLNAddress(addr string) (string, error) {
+	a := strings.ToLower(strings.TrimSpace(addr))
+	bad := func() (string, error) {
+		return "", Errorf(CodeInvalid, "%q is not a Lightning Address: use name@domain, as in alice@example.com", addr)
+	}
+	if a == "" {
+		return "", Errorf(CodeInvalid, "ln_address is required: a Lightning Address such as alice@example.com")
+	}
+	if len(a) > maxLNAddress {
+		return "", Errorf(CodeInvalid, "ln_address is %d characters; the limit is %d", len(a), maxLNAddress)
+	}
+	name, domain, ok := strings.Cut(a, "@")
+	if !ok || !lnName.MatchString(name) || !hostname.MatchString(domain) || len(domain) > 253 {
+		return bad()
+	}
+	return a, nil
+}
+
+// checkText checks a free-text field: valid UTF-8, between min and max characters, and no
+// control characters (newline and tab are allowed only when multiline).
+func checkText(field, s string, min, max int, multiline bool) error {
+	if !utf8.ValidString(s) {
+		return Errorf(CodeInvalid, "%s is not valid UTF-8", field)
+	}
+	n := utf8.RuneCountInString(s)
+	if n > max {
+		return Errorf(CodeInvalid, "%s is %d characters; the limit is %d", field, n, max)
+	}
+	if n < min {
+		if min == 1 {
+			return Errorf(CodeInvalid, "%s is required", field)
+		}
+		return Errorf(CodeInvalid, "%s is %d characters; it needs at least %d", field, n, min)
+	}
+	for _, r := range s {
+		if (r < 0x20 || r == 0x7f) && !(multiline && (r == '\n' || r == '\t')) {
+			return Errorf(CodeInvalid, "%s contains a control character (%U)", field, r)
+		}
+	}
+	return nil
+}

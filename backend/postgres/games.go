@@ -1,0 +1,271 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"satchel.dev/backend/market"
+)
+
+// GameService implements market.GameService.
+type GameService struct {
+	db *DB
+}
+
+// NewGameService returns the game service on db.
+func NewGameService(db *DB) *GameService { return &GameService{db: db} }
+
+var _ market.GameService = (*GameService)(nil)
+
+// gameSelect reads a game with its developer and its newest published release; scanGame reads
+// its row. Callers add WHERE, ORDER BY and locking clauses.
+const gameSelect = `
+	SELECT g.id, g.developer_user_id, u.pubkey, coalesce(u.display_name, ''), g.slug, g.title,
+	       g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at,
+	       r.id, r.version, r.release_notes_md, r.published_at, r.created_at
+	FROM games g
+	JOIN users u ON u.id = g.developer_user_id
+	LEFT JOIN LATERAL (
+		SELECT id, version, release_notes_md, published_at, created_at FROM releases
+		WHERE game_id = g.id AND published_at IS NOT NULL
+		ORDER BY published_at DESC, created_at DESC LIMIT 1
+	) r ON true`
+
+func scanGame(row pgx.Row) (market.Game, error) {
+	var g market.Game
+	var rid, rversion, rnotes *string
+	var rpublished, rcreated *time.Time
+	err := row.Scan(&g.ID, &g.DeveloperUserID, &g.DeveloperPubkey, &g.DeveloperName, &g.Slug, &g.Title,
+		&g.Summary, &g.DescriptionMD, &g.PriceMsat, &g.Status, &g.CreatedAt, &g.UpdatedAt,
+		&rid, &rversion, &rnotes, &rpublished, &rcreated)
+	if err != nil {
+		return market.Game{}, err
+	}
+	if rid != nil {
+		g.LatestRelease = &market.Release{ID: *rid, GameID: g.ID, Version: *rversion, NotesMD: *rnotes,
+			PublishedAt: rpublished, CreatedAt: *rcreated}
+	}
+	return g, nil
+}
+
+func collectGames(rows pgx.Rows) ([]market.Game, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (market.Game, error) { return scanGame(r) })
+}
+
+// storeCursor is the position after the last game of a store page.
+type storeCursor struct {
+	Featured  int       `json:"f"`
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"i"`
+	Query     string    `json:"q"`
+}
+
+// ListGames implements market.GameService.
+func (s *GameService) ListGames(ctx context.Context, a market.Actor, f market.GameFilter) (market.GamePage, error) {
+	limit, err := f.Limit()
+	if err != nil {
+		return market.GamePage{}, err
+	}
+	after := storeCursor{Featured: 2, Query: f.Query} // before every row
+	if f.PageToken != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.PageToken)
+		if err != nil || json.Unmarshal(raw, &after) != nil || after.Query != f.Query {
+			return market.GamePage{}, market.Errorf(market.CodeInvalid,
+				"page_token is not one this server gave for this query: start again without it")
+		}
+	}
+	rows, err := s.db.pool.Query(ctx, gameSelect+`
+		WHERE g.status IN ('LISTED', 'FEATURED')
+		  AND g.title ILIKE '%' || $1 || '%'
+		  AND ((g.status = 'FEATURED')::int, g.created_at, g.id) < ($2, $3, $4::uuid)
+		ORDER BY (g.status = 'FEATURED')::int DESC, g.created_at DESC, g.id DESC
+		LIMIT $5`,
+		likeEscape(f.Query), after.Featured, after.CreatedAt, nullUUID(after.ID), limit+1)
+	if err != nil {
+		return market.GamePage{}, err
+	}
+	games, err := collectGames(rows)
+	if err != nil {
+		return market.GamePage{}, err
+	}
+	page := market.GamePage{Games: games}
+	if len(games) > limit {
+		page.Games = games[:limit]
+		last := page.Games[limit-1]
+		c := storeCursor{CreatedAt: last.CreatedAt, ID: last.ID, Query: f.Query}
+		if last.Status == market.StatusFeatured {
+			c.Featured = 1
+		}
+		raw, _ := json.Marshal(c)
+		page.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return page, nil
+}
+
+// likeEscape escapes LIKE's wildcards so that q matches literally.
+func likeEscape(q string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+}
+
+// nullUUID keeps the first page's cursor comparable: the greatest uuid sorts after every id.
+func nullUUID(id string) string {
+	if id == "" {
+		return "ffffffff-ffff-ffff-ffff-ffffffffffff"
+	}
+	return id
+}
+
+// GameBySlug implements market.GameService.
+func (s *GameService) GameBySlug(ctx context.Context, a market.Actor, slug string) (market.Game, []market.Release, error) {
+	if slug == "" {
+		return market.Game{}, nil, market.Errorf(market.CodeInvalid, "slug is required")
+	}
+	g, err := scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.slug = $1`, slug))
+	if err == nil && !market.CanView(a, g) {
+		err = pgx.ErrNoRows
+	}
+	if err != nil {
+		return market.Game{}, nil, notFound(err, "no game with slug %q", slug)
+	}
+	releases, err := s.releases(ctx, s.db.pool, []string{g.ID}, a.UserID == g.DeveloperUserID)
+	return g, releases[g.ID], err
+}
+
+// CreateGame implements market.GameService.
+func (s *GameService) CreateGame(ctx context.Context, a market.Actor, ng market.NewGame) (market.Game, error) {
+	if err := market.RequireUser(a); err != nil {
+		return market.Game{}, err
+	}
+	var isDeveloper bool
+	err := s.db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM developer_profiles WHERE user_id = $1)`,
+		a.UserID).Scan(&isDeveloper)
+	if err != nil {
+		return market.Game{}, err
+	}
+	if err := market.RequireDeveloper(a, isDeveloper); err != nil {
+		return market.Game{}, err
+	}
+	if err := ng.Validate(); err != nil {
+		return market.Game{}, err
+	}
+	var id string
+	err = s.db.pool.QueryRow(ctx, `
+		INSERT INTO games (developer_user_id, slug, title, summary, description_md, price_msat)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		a.UserID, ng.Slug, ng.Title, ng.Summary, ng.DescriptionMD, ng.PriceMsat).Scan(&id)
+	if uniqueViolation(err, "games_slug_key") {
+		return market.Game{}, market.Errorf(market.CodeAlreadyExists, "slug %q is taken: choose another", ng.Slug)
+	}
+	if err != nil {
+		return market.Game{}, err
+	}
+	return scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, id))
+}
+
+// lockGame loads a game by id inside tx and locks its row until tx ends.
+func lockGame(ctx context.Context, tx pgx.Tx, id string) (market.Game, error) {
+	if err := market.ValidateID("game_id", id); err != nil {
+		return market.Game{}, err
+	}
+	g, err := scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1 FOR UPDATE OF g`, id))
+	return g, notFound(err, "no game with id %s", id)
+}
+
+// UpdateGame implements market.GameService.
+func (s *GameService) UpdateGame(ctx context.Context, a market.Actor, gameID string, u market.GameUpdate) (market.Game, error) {
+	if err := market.RequireUser(a); err != nil {
+		return market.Game{}, err
+	}
+	var out market.Game
+	err := s.db.tx(ctx, func(tx pgx.Tx) error {
+		g, err := lockGame(ctx, tx, gameID)
+		if err != nil {
+			return err
+		}
+		if err := market.CheckOwner(a, g); err != nil {
+			return err
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		g = u.Apply(g)
+		_, err = tx.Exec(ctx, `
+			UPDATE games SET title = $2, summary = $3, description_md = $4, price_msat = $5, updated_at = now()
+			WHERE id = $1`, g.ID, g.Title, g.Summary, g.DescriptionMD, g.PriceMsat)
+		if err != nil {
+			return err
+		}
+		out, err = scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, g.ID))
+		return err
+	})
+	return out, err
+}
+
+// SetGameStatus implements market.GameService.
+func (s *GameService) SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus) (market.Game, error) {
+	return s.setStatus(ctx, a, gameID, to, market.CheckDeveloperStatus)
+}
+
+// AdminSetGameStatus implements market.GameService.
+func (s *GameService) AdminSetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus) (market.Game, error) {
+	if err := market.RequireAdmin(a); err != nil {
+		return market.Game{}, err
+	}
+	return s.setStatus(ctx, a, gameID, to, market.CheckAdminStatus)
+}
+
+func (s *GameService) setStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus,
+	check func(market.Actor, market.Game, market.GameStatus, bool) error) (market.Game, error) {
+	if err := market.RequireUser(a); err != nil {
+		return market.Game{}, err
+	}
+	var out market.Game
+	err := s.db.tx(ctx, func(tx pgx.Tx) error {
+		g, err := lockGame(ctx, tx, gameID)
+		if err != nil {
+			return err
+		}
+		if err := check(a, g, to, g.LatestRelease != nil); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE games SET status = $2, updated_at = now() WHERE id = $1`, g.ID, to); err != nil {
+			return err
+		}
+		out, err = scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, g.ID))
+		return err
+	})
+	return out, err
+}
+
+// ListMyGames implements market.GameService.
+func (s *GameService) ListMyGames(ctx context.Context, a market.Actor) ([]market.GameReleases, error) {
+	if err := market.RequireUser(a); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.pool.Query(ctx, gameSelect+` WHERE g.developer_user_id = $1 ORDER BY g.created_at DESC, g.id`, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	games, err := collectGames(rows)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(games))
+	for i, g := range games {
+		ids[i] = g.ID
+	}
+	releases, err := s.releases(ctx, s.db.pool, ids, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]market.GameReleases, len(games))
+	for i, g := range games {
+		out[i] = market.GameReleases{Game: g, Releases: releases[g.ID]}
+	}
+	return out, nil
+}

@@ -1,0 +1,11 @@
+DROP TABLE nip98_events;
+DROP TABLE payouts;
+DROP TABLE ledger_entries;
+DROP TABLE download_events;
+DROP TABLE entitlements;
+DROP TABLE purchases;
+DROP TABLE build_assets;
+DROP TABLE releases;
+DROP TABLE games;
+DROP TABLE developer_profiles;
+DROP TABLE users;

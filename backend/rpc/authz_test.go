@@ -1,0 +1,108 @@
+package rpc_test
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	accountv1 "satchel.dev/shared/api/satchel/account/v1"
+	adminv1 "satchel.dev/shared/api/satchel/admin/v1"
+	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
+	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
+)
+
+// apiFiles are the API's services; an RPC added to one of them without a row in
+// TestAuthorizationMatrix fails that test.
+var apiFiles = []protoreflect.FileDescriptor{
+	accountv1.File_satchel_account_v1_account_proto,
+	catalogv1.File_satchel_catalog_v1_catalog_proto,
+	developerv1.File_satchel_developer_v1_developer_proto,
+	adminv1.File_satchel_admin_v1_admin_proto,
+}
+
+// procedures lists every RPC of the API as "package.Service/Method".
+func procedures() []string {
+	var out []string
+	for _, f := range apiFiles {
+		for i := 0; i < f.Services().Len(); i++ {
+			s := f.Services().Get(i)
+			for j := 0; j < s.Methods().Len(); j++ {
+				out = append(out, string(s.FullName())+"/"+string(s.Methods().Get(j).Name()))
+			}
+		}
+	}
+	return out
+}
+
+// want lists the expected Connect code per role, in the order of roles:
+// anonymous, player, owning developer, other developer, admin.
+type want [5]string
+
+const (
+	ok     = "ok"
+	unauth = "unauthenticated"
+	denied = "permission_denied"
+)
+
+// TestAuthorizationMatrix calls every RPC as every role on a fresh fixture and checks the code.
+func TestAuthorizationMatrix(t *testing.T) {
+	signedIn := want{unauth, ok, ok, ok, ok}
+	ownerOnly := want{unauth, denied, ok, denied, denied}
+	developers := want{unauth, denied, ok, ok, denied}
+	matrix := map[string]struct {
+		body func(b *bundle) map[string]any
+		want want
+	}{
+		"satchel.account.v1.AccountService/GetMe": {func(*bundle) map[string]any { return nil }, signedIn},
+		"satchel.account.v1.AccountService/UpdateProfile": {
+			func(*bundle) map[string]any { return map[string]any{"displayName": "Ada"} }, signedIn},
+		"satchel.catalog.v1.CatalogService/ListGames": {
+			func(*bundle) map[string]any { return nil }, want{ok, ok, ok, ok, ok}},
+		"satchel.catalog.v1.CatalogService/GetGame": {
+			func(b *bundle) map[string]any { return map[string]any{"slug": b.game.Slug} }, want{ok, ok, ok, ok, ok}},
+		"satchel.developer.v1.DeveloperService/SetPayoutAddress": {
+			func(*bundle) map[string]any { return map[string]any{"lnAddress": "me@example.com"} }, signedIn},
+		"satchel.developer.v1.DeveloperService/CreateGame": {
+			func(*bundle) map[string]any { return map[string]any{"slug": "new-game", "title": "New"} }, developers},
+		"satchel.developer.v1.DeveloperService/UpdateGame": {
+			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID, "title": "Renamed"} }, ownerOnly},
+		"satchel.developer.v1.DeveloperService/SetGameStatus": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"gameId": b.game.ID, "status": "GAME_STATUS_UNLISTED"}
+			}, ownerOnly},
+		"satchel.developer.v1.DeveloperService/CreateRelease": {
+			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID, "version": "3.0.0"} }, ownerOnly},
+		"satchel.developer.v1.DeveloperService/UpdateRelease": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"releaseId": b.pending.ID, "releaseNotesMd": "x"}
+			}, ownerOnly},
+		"satchel.developer.v1.DeveloperService/PublishRelease": {
+			func(b *bundle) map[string]any { return map[string]any{"releaseId": b.pending.ID} }, ownerOnly},
+		"satchel.developer.v1.DeveloperService/ListMyGames": {func(*bundle) map[string]any { return nil }, signedIn},
+		"satchel.admin.v1.AdminService/SetGameStatus": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"gameId": b.game.ID, "status": "GAME_STATUS_FEATURED"}
+			},
+			want{unauth, denied, denied, denied, ok}},
+	}
+	for _, proc := range procedures() {
+		row, found := matrix[proc]
+		if !found {
+			t.Errorf("%s has no row in the authorization matrix: add one", proc)
+			continue
+		}
+		delete(matrix, proc)
+		t.Run(proc, func(t *testing.T) {
+			t.Parallel()
+			for i, r := range roles {
+				b := setup(t)
+				if got := b.call(r, proc, jsonBody(row.body(b))); got.code != row.want[i] {
+					t.Errorf("as %s: %s (%s), want %s", r, got.code, got.message, row.want[i])
+				}
+			}
+		})
+	}
+	for proc := range matrix {
+		t.Errorf("the matrix has a row for %s, which the API does not have", proc)
+	}
+}

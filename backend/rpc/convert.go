@@ -1,0 +1,94 @@
+package rpc
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"satchel.dev/backend/market"
+	accountv1 "satchel.dev/shared/api/satchel/account/v1"
+	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
+	"satchel.dev/shared/nostr"
+)
+
+var statusToProto = map[market.GameStatus]catalogv1.GameStatus{
+	market.StatusDraft:    catalogv1.GameStatus_GAME_STATUS_DRAFT,
+	market.StatusUnlisted: catalogv1.GameStatus_GAME_STATUS_UNLISTED,
+	market.StatusListed:   catalogv1.GameStatus_GAME_STATUS_LISTED,
+	market.StatusFeatured: catalogv1.GameStatus_GAME_STATUS_FEATURED,
+	market.StatusBanned:   catalogv1.GameStatus_GAME_STATUS_BANNED,
+}
+
+// statusFromProto returns the domain status; UNSPECIFIED and unknown values become "", which
+// the domain refuses as invalid.
+func statusFromProto(s catalogv1.GameStatus) market.GameStatus {
+	for k, v := range statusToProto {
+		if v == s {
+			return k
+		}
+	}
+	return ""
+}
+
+func gameToProto(g market.Game) *catalogv1.Game {
+	out := &catalogv1.Game{
+		Id:                   g.ID,
+		Slug:                 g.Slug,
+		Title:                g.Title,
+		Summary:              g.Summary,
+		DescriptionMd:        g.DescriptionMD,
+		PriceMsat:            g.PriceMsat,
+		Status:               statusToProto[g.Status],
+		DeveloperPubkey:      g.DeveloperPubkey,
+		DeveloperDisplayName: g.DeveloperName,
+		CreatedAt:            timestamppb.New(g.CreatedAt),
+		UpdatedAt:            timestamppb.New(g.UpdatedAt),
+	}
+	if g.LatestRelease != nil {
+		out.LatestRelease = releaseToProto(*g.LatestRelease)
+	}
+	return out
+}
+
+func releaseToProto(r market.Release) *catalogv1.Release {
+	return &catalogv1.Release{
+		Id:             r.ID,
+		GameId:         r.GameID,
+		Version:        r.Version,
+		ReleaseNotesMd: r.NotesMD,
+		PublishedAt:    optionalTime(r.PublishedAt),
+		CreatedAt:      timestamppb.New(r.CreatedAt),
+	}
+}
+
+func releasesToProto(rs []market.Release) []*catalogv1.Release {
+	out := make([]*catalogv1.Release, len(rs))
+	for i, r := range rs {
+		out[i] = releaseToProto(r)
+	}
+	return out
+}
+
+func optionalTime(t *time.Time) *timestamppb.Timestamp {
+	if t == nil {
+		return nil
+	}
+	return timestamppb.New(*t)
+}
+
+func userToProto(u market.User, admin bool) *accountv1.User {
+	out := &accountv1.User{
+		Pubkey:      u.Pubkey,
+		DisplayName: u.DisplayName,
+		AvatarUrl:   u.AvatarURL,
+		IsAdmin:     admin,
+		CreatedAt:   timestamppb.New(u.CreatedAt),
+	}
+	if pk, err := nostr.ParsePublicKey(u.Pubkey); err == nil {
+		out.Npub = pk.Npub()
+	}
+	if u.Developer != nil {
+		out.Developer = &accountv1.DeveloperProfile{PayoutLnAddress: u.Developer.PayoutLNAddress}
+	}
+	return out
+}

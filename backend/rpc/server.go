@@ -1,0 +1,128 @@
+// Package rpc is Satchel's HTTP transport: the Connect handlers of every API service, the
+// interceptors that authenticate callers and map errors, and the health endpoints. Handlers
+// only translate between the API's messages and the market's services.
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"satchel.dev/backend/market"
+	"satchel.dev/shared/api/satchel/account/v1/accountv1connect"
+	"satchel.dev/shared/api/satchel/admin/v1/adminv1connect"
+	"satchel.dev/shared/api/satchel/catalog/v1/catalogv1connect"
+	"satchel.dev/shared/api/satchel/developer/v1/developerv1connect"
+)
+
+// Config is what the transport needs to know about the server.
+type Config struct {
+	// PublicURL is the scheme and host clients reach the server at, as signed in NIP-98's u tag.
+	PublicURL string
+	// MaxBodyBytes bounds every RPC request body.
+	MaxBodyBytes int64
+	// Admins are the hex public keys allowed to call the admin service.
+	Admins []string
+	Logger *slog.Logger
+	// Now is the clock NIP-98 signatures are checked against; nil means time.Now.
+	Now func() time.Time
+}
+
+// Services are the domain services the handlers call.
+type Services struct {
+	Users market.UserService
+	Games market.GameService
+	// Ready reports whether the server can serve (its database answers).
+	Ready func(context.Context) error
+}
+
+// NewHandler returns the server's whole HTTP surface: every Connect service, /healthz and
+// /readyz, each request logged with a request id.
+func NewHandler(cfg Config, s Services) http.Handler {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	admins := map[string]bool{}
+	for _, pk := range cfg.Admins {
+		admins[pk] = true
+	}
+	opts := []connect.HandlerOption{
+		connect.WithInterceptors(
+			errorInterceptor{log: cfg.Logger},
+			&authInterceptor{users: s.Users, admins: admins, now: now},
+		),
+		connect.WithReadMaxBytes(int(cfg.MaxBodyBytes)),
+	}
+	ew := connect.NewErrorWriter(opts...)
+	mux := http.NewServeMux()
+	handle := func(path string, h http.Handler) {
+		mux.Handle(path, readBody(h, cfg.MaxBodyBytes, trimURL(cfg.PublicURL), ew))
+	}
+	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, opts...))
+	handle(catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games}, opts...))
+	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games}, opts...))
+	handle(adminv1connect.NewAdminServiceHandler(adminHandler{games: s.Games}, opts...))
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+			http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return logRequests(mux, cfg.Logger)
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// logRequests gives each request an id (the client's X-Request-Id when it is sane), echoes it in
+// the response, and logs one line when the request ends.
+func logRequests(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// requestID returns the id logRequests gave the request.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flushing streams).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,3 @@
+module satchel.dev/desktop
+
+go 1.26
