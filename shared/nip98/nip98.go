@@ -13,6 +13,7 @@
 package nip98
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -88,7 +89,9 @@ func PayloadHash(body []byte) string {
 // url must be the absolute URL the request is sent to, exactly as the server
 // will compare it (scheme, host, path and query). The event has created_at =
 // now, empty content, and tags u = url, method = method and payload = the hex
-// sha256 of body (included even when body is empty).
+// sha256 of body (included even when body is empty), plus a random "nonce"
+// tag: servers refuse an event id they have seen, and two identical requests
+// signed in the same second would otherwise get the same id.
 func Header(s nostr.Signer, method, url string, body []byte, now time.Time) (string, error) {
 	if s == nil {
 		return "", errors.New("nip98: no signer")
@@ -99,6 +102,11 @@ func Header(s nostr.Signer, method, url string, body []byte, now time.Time) (str
 	if url == "" {
 		return "", errors.New("nip98: empty url")
 	}
+	var n [16]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return "", fmt.Errorf("nip98: nonce: %w", err)
+	}
+	nonce := hex.EncodeToString(n[:])
 	e := &nostr.Event{
 		CreatedAt: now.Unix(),
 		Kind:      Kind,
@@ -106,6 +114,7 @@ func Header(s nostr.Signer, method, url string, body []byte, now time.Time) (str
 			{"u", url},
 			{"method", method},
 			{"payload", PayloadHash(body)},
+			{"nonce", nonce},
 		},
 		Content: "",
 	}

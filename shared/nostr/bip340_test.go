@@ -38,12 +38,14 @@ func TestBIP340Vectors(t *testing.T) {
 	var signed, verified, skipped int
 	for _, row := range rows {
 		index, skHex, pkHex, auxHex, msgHex, sigHex, result, comment := row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
+		msg := mustHex(t, msgHex)
+		if len(msg) != 32 {
+			// Nostr signs only 32-byte ids, and btcec's schnorr refuses other lengths; these
+			// rows are counted below so that a changed vector file is noticed.
+			skipped++
+			continue
+		}
 		t.Run("vector"+index, func(t *testing.T) {
-			msg := mustHex(t, msgHex)
-			if len(msg) != 32 {
-				skipped++
-				t.Skipf("message of %d bytes (%s): only 32-byte messages are supported", len(msg), comment)
-			}
 			var pub PublicKey
 			copy(pub[:], mustHex(t, pkHex))
 			var sig [64]byte

@@ -1,0 +1,162 @@
+// Command satchel-bench measures the store's read path: it starts a private PostgreSQL
+// cluster, runs satchel-server on it with the demo catalog, drives GetGame and ListGames with wrk
+// over loopback, runs pgbench -S on the same cluster as the baseline, and prints each RPC's
+// requests/s and p99 latency beside the baseline as a ratio. `make bench` runs it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"satchel.dev/backend/pgcluster"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "satchel-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	duration := flag.Duration("duration", 10*time.Second, "length of each load run")
+	conns := flag.Int("connections", 32, "concurrent connections of wrk and pgbench")
+	flag.Parse()
+
+	tmp, err := os.MkdirTemp("", "satchel-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(tmp, "pg"), Throwaway: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop(context.WithoutCancel(ctx))
+	for _, db := range []string{"satchel", "pgbench"} {
+		if err := cluster.CreateDatabase(ctx, db, ""); err != nil {
+			return err
+		}
+	}
+
+	url, stopServer, err := startServer(ctx, cluster.DSN("satchel"))
+	if err != nil {
+		return err
+	}
+	defer stopServer()
+
+	fmt.Printf("load: %d connections, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *duration)
+	pgTPS, err := pgbench(ctx, cluster, *conns, *duration)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-34s %12s %10s %18s\n", "", "req/s", "p99", "ratio to pgbench")
+	fmt.Printf("%-34s %12.0f %10s %18s\n", "pgbench -S (baseline, tx/s)", pgTPS, "-", "1.00")
+	for _, c := range []struct{ name, procedure, body string }{
+		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
+		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
+	} {
+		rps, p99, err := wrk(ctx, tmp, url+"/"+c.procedure, c.body, *conns, *duration)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		fmt.Printf("%-34s %12.0f %10s %18.2f\n", c.name, rps, p99, rps/pgTPS)
+	}
+	return nil
+}
+
+// startServer runs satchel-server (next to this binary) on dsn with the demo catalog and
+// returns its URL and a function that stops it.
+func startServer(ctx context.Context, dsn string) (string, func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(self), "satchel-server"), "serve", "--demo", "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "SATCHEL_LOG_FORMAT=json")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("starting satchel-server (build it with make build): %w", err)
+	}
+	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if _, rest, ok := strings.Cut(sc.Text(), "serving on "); ok {
+			url, _, _ := strings.Cut(rest, " ")
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return url, stop, nil
+		}
+	}
+	stop()
+	return "", nil, errors.New("satchel-server exited before serving")
+}
+
+var (
+	rpsLine = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99Line = regexp.MustCompile(`\s99%\s+(\S+)`)
+	tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+)
+
+// wrk posts body to url for d and returns requests/s and the p99 latency as wrk prints it.
+func wrk(ctx context.Context, dir, url, body string, conns int, d time.Duration) (float64, string, error) {
+	script := filepath.Join(dir, "post.lua")
+	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
+	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+		return 0, "", err
+	}
+	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency", "-s", script, url).CombinedOutput()
+	if err != nil {
+		return 0, "", fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	if strings.Contains(string(out), "Non-2xx") {
+		return 0, "", fmt.Errorf("wrk saw errors:\n%s", out)
+	}
+	rps, p99 := rpsLine.FindSubmatch(out), p99Line.FindSubmatch(out)
+	if rps == nil || p99 == nil {
+		return 0, "", fmt.Errorf("cannot read wrk's output:\n%s", out)
+	}
+	v, err := strconv.ParseFloat(string(rps[1]), 64)
+	return v, string(p99[1]), err
+}
+
+// pgbench runs pgbench's select-only workload on the cluster and returns its transactions/s.
+func pgbench(ctx context.Context, c *pgcluster.Cluster, conns int, d time.Duration) (float64, error) {
+	bin := filepath.Join(c.BinDir(), "pgbench")
+	common := []string{"-h", c.SocketDir(), "-p", strconv.Itoa(c.Port()), "-U", "postgres"}
+	if out, err := exec.CommandContext(ctx, bin, append(append([]string{"-i", "-q", "-s", "10"}, common...), "pgbench")...).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("pgbench -i: %w\n%s", err, out)
+	}
+	args := append([]string{"-S", "-c", strconv.Itoa(conns), "-j", "2", "-T", strconv.Itoa(int(d.Seconds()))}, common...)
+	out, err := exec.CommandContext(ctx, bin, append(args, "pgbench")...).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench -S: %w\n%s", err, out)
+	}
+	m := tpsLine.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("cannot read pgbench's output:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
