@@ -10,6 +10,16 @@ SHELL := /bin/bash
 TOOLS_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/satchel/tools
 BUF_VERSION := v1.75.0
 BUF         := $(TOOLS_DIR)/buf-$(BUF_VERSION)/buf
+# A real S3-compatible server for the blob store's tests.
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW         := $(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw
+# A real Lightning regtest network (btcd and two LND nodes) for the Lightning tests.
+BTCD_VERSION := v0.24.2
+BTCD         := $(TOOLS_DIR)/btcd-$(BTCD_VERSION)/btcd
+LND_VERSION  := v0.21.2-beta
+LND          := $(TOOLS_DIR)/lnd-$(LND_VERSION)/lnd
+# Tests find the tools here.
+export SATCHEL_TOOLS_DIR := $(TOOLS_DIR)
 
 # Debian 12 packages: PostgreSQL 15 (the private cluster, pgbench), wrk (make bench).
 APT_PACKAGES := postgresql-15 postgresql-client-15 wrk
@@ -39,12 +49,32 @@ setup-apt:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-setup-tools: $(BUF)
+setup-tools: $(BUF) $(VERSITYGW) $(BTCD) $(LND)
 
 $(BUF):
 	@echo "building buf $(BUF_VERSION) into $(dir $@) (once per machine, about 2 minutes)"
 	@mkdir -p $(dir $@)
 	cd /tmp && GOBIN=$(dir $@) GOFLAGS=-mod=mod go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+
+$(VERSITYGW):
+	@echo "building versitygw $(VERSITYGW_VERSION) into $(dir $@) (once per machine)"
+	@mkdir -p $(dir $@)
+	cd /tmp && GOBIN=$(dir $@) GOFLAGS=-mod=mod go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+$(BTCD):
+	@echo "building btcd $(BTCD_VERSION) into $(dir $@) (once per machine)"
+	@mkdir -p $(dir $@)
+	cd /tmp && GOBIN=$(dir $@) GOFLAGS=-mod=mod go install github.com/btcsuite/btcd@$(BTCD_VERSION) github.com/btcsuite/btcd/cmd/btcctl@$(BTCD_VERSION)
+
+# lnd's go.mod has replace directives, so `go install` refuses it: build from its module source.
+$(LND):
+	@echo "building lnd $(LND_VERSION) into $(dir $@) (once per machine, about 7 minutes)"
+	@mkdir -p $(dir $@)
+	src=$$(cd /tmp && GOFLAGS=-mod=mod go mod download -json github.com/lightningnetwork/lnd@$(LND_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	work=$$(mktemp -d); cp -r "$$src/." "$$work/"; chmod -R u+w "$$work"; \
+	cd "$$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+		-tags="signrpc walletrpc chainrpc invoicesrpc routerrpc peersrpc" -o $(dir $@) ./cmd/lnd ./cmd/lncli; \
+	rm -rf "$$work"
 
 build: setup
 	go build -o $(BIN)/ ./backend/cmd/...

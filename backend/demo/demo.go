@@ -3,10 +3,18 @@
 package demo
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 
+	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
 	"satchel.dev/shared/nostr"
 )
@@ -82,53 +90,180 @@ var Catalog = []Game{
 	},
 }
 
-// Load creates the demo developer and every demo game that does not exist yet, publishes their
-// releases and lists them. It acts as the operator to feature the featured game.
-func Load(ctx context.Context, users market.UserService, games market.GameService) error {
+// Deps are what Load works through: the same services and upload path a developer uses.
+type Deps struct {
+	Users  market.UserService
+	Games  market.GameService
+	Builds *builds.Service
+	// HTTP sends the build zips to their upload URLs.
+	HTTP *http.Client
+	// GameBinary is the satchel-demo-game program every demo build carries.
+	GameBinary string
+	// WorkDir holds the zips while they are uploaded.
+	WorkDir string
+}
+
+// Load creates the demo developer and whatever of the demo catalog is missing: games, releases,
+// their build zips (uploaded through CreateUpload, an HTTP PUT and FinishUpload), publication
+// and listing. It acts as the operator to feature the featured game. Running it again changes
+// nothing.
+func Load(ctx context.Context, d Deps) error {
 	pk := DeveloperKey().PublicKey().Hex()
-	devID, err := users.EnsureUser(ctx, pk)
+	devID, err := d.Users.EnsureUser(ctx, pk)
 	if err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
 	dev := market.Actor{UserID: devID, Pubkey: pk}
 	name := "Satchel Demo Studio"
-	if _, err := users.UpdateProfile(ctx, dev, market.ProfileUpdate{DisplayName: &name}); err != nil {
+	if _, err := d.Users.UpdateProfile(ctx, dev, market.ProfileUpdate{DisplayName: &name}); err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
-	if _, err := users.SetPayoutAddress(ctx, dev, "demo@example.com"); err != nil {
+	if _, err := d.Users.SetPayoutAddress(ctx, dev, "demo@example.com"); err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
 	for _, dg := range Catalog {
-		if err := loadGame(ctx, games, dev, dg); err != nil {
+		if err := d.loadGame(ctx, dev, dg); err != nil {
 			return fmt.Errorf("demo game %s: %w", dg.Slug, err)
 		}
 	}
 	return nil
 }
 
-func loadGame(ctx context.Context, games market.GameService, dev market.Actor, dg Game) error {
-	if _, _, err := games.GameBySlug(ctx, dev, dg.Slug); market.ErrorCode(err) != market.CodeNotFound {
-		return err // nil when the game is already there
+func (d Deps) loadGame(ctx context.Context, dev market.Actor, dg Game) error {
+	g, existing, err := d.Games.GameBySlug(ctx, dev, dg.Slug)
+	if market.ErrorCode(err) == market.CodeNotFound {
+		g, err = d.Games.CreateGame(ctx, dev, dg.NewGame)
 	}
-	g, err := games.CreateGame(ctx, dev, dg.NewGame)
 	if err != nil {
 		return err
 	}
 	for _, dr := range dg.Releases {
-		r, err := games.CreateRelease(ctx, dev, g.ID, dr.Version, dr.Notes)
-		if err != nil {
-			return err
+		r, found := findRelease(existing, dr.Version)
+		if !found {
+			if r, err = d.Games.CreateRelease(ctx, dev, g.ID, dr.Version, dr.Notes); err != nil {
+				return err
+			}
 		}
-		if _, err := games.PublishRelease(ctx, dev, r.ID); err != nil {
-			return err
+		if r.Build == nil {
+			if err := d.upload(ctx, dev, dg, r); err != nil {
+				return fmt.Errorf("release %s: %w", dr.Version, err)
+			}
+		}
+		if !r.Published() {
+			if _, err := d.Games.PublishRelease(ctx, dev, r.ID); err != nil {
+				return err
+			}
 		}
 	}
-	if _, err := games.SetGameStatus(ctx, dev, g.ID, market.StatusListed); err != nil {
+	want := market.StatusListed
+	if dg.Featured {
+		want = market.StatusFeatured
+	}
+	if g.Status == want {
+		return nil
+	}
+	if _, err := d.Games.SetGameStatus(ctx, dev, g.ID, market.StatusListed); err != nil {
 		return err
 	}
 	if dg.Featured {
 		operator := market.Actor{UserID: dev.UserID, Pubkey: dev.Pubkey, Admin: true}
-		_, err = games.AdminSetGameStatus(ctx, operator, g.ID, market.StatusFeatured)
+		_, err = d.Games.AdminSetGameStatus(ctx, operator, g.ID, market.StatusFeatured)
 	}
 	return err
+}
+
+func findRelease(rs []market.Release, version string) (market.Release, bool) {
+	for _, r := range rs {
+		if r.Version == version {
+			return r, true
+		}
+	}
+	return market.Release{}, false
+}
+
+// upload builds the release's zip and sends it through the developer's upload path.
+func (d Deps) upload(ctx context.Context, dev market.Actor, dg Game, r market.Release) error {
+	path := filepath.Join(d.WorkDir, dg.Slug+"-"+r.Version+".zip")
+	if err := writeZip(path, d.GameBinary, dg, r.Version); err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return err
+	}
+	slot, err := d.Builds.CreateUpload(ctx, dev, r.ID, size, hex.EncodeToString(h.Sum(nil)))
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.URL, f)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	for k, v := range slot.Header {
+		req.Header[k] = v
+	}
+	res, err := d.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("upload: %s: %s", res.Status, body)
+	}
+	_, err = d.Builds.FinishUpload(ctx, dev, slot.Upload.ID)
+	return err
+}
+
+// writeZip writes a demo build: the game program, a satchel.toml naming it as the launch
+// target, and a README that differs by version.
+func writeZip(path, binary string, dg Game, version string) error {
+	bin, err := os.Open(binary)
+	if err != nil {
+		return fmt.Errorf("the demo game program: %w (make build builds it)", err)
+	}
+	defer bin.Close()
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	zw := zip.NewWriter(out)
+	exe := "bin/" + dg.Slug
+	files := []struct {
+		name string
+		mode os.FileMode
+		body io.Reader
+	}{
+		{"satchel.toml", 0o644, strings.NewReader(fmt.Sprintf(
+			"# How the Satchel launcher starts this game.\n[launch.linux-amd64]\nexec = %q\nargs = [\"-title\", %q]\n", exe, dg.Title))},
+		{"README.txt", 0o644, strings.NewReader(fmt.Sprintf("%s %s\n\n%s\n", dg.Title, version, dg.Summary))},
+		{exe, 0o755, bin},
+	}
+	for _, f := range files {
+		hdr := &zip.FileHeader{Name: f.name, Method: zip.Deflate}
+		hdr.SetMode(f.mode)
+		w, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, f.body); err != nil {
+			return err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return out.Close()
 }

@@ -8,6 +8,12 @@ type Actor struct {
 	Admin  bool   // listed as an admin in the server's configuration
 }
 
+// Client is where a call comes from: the client's address (never stored raw) and agent.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
 // Anonymous reports whether the caller did not sign the request.
 func (a Actor) Anonymous() bool { return a.UserID == "" }
 

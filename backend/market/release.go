@@ -13,6 +13,7 @@ type Release struct {
 	NotesMD     string
 	PublishedAt *time.Time // nil while unpublished
 	CreatedAt   time.Time
+	Build       *Build // nil until a build is uploaded; without its manifest
 }
 
 // Published reports whether the release has been published.

@@ -32,6 +32,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{pool: pool}, nil
 }
 
+// Pool is the connection pool, for adapters that bring their own SQL: the job queue and the
+// dev invoice provider.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
 // Close closes every connection.
 func (db *DB) Close() { db.pool.Close() }
 

@@ -26,30 +26,23 @@ var _ market.GameService = (*GameService)(nil)
 // its row. Callers add WHERE, ORDER BY and locking clauses.
 const gameSelect = `
 	SELECT g.id, g.developer_user_id, u.pubkey, coalesce(u.display_name, ''), g.slug, g.title,
-	       g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at,
-	       r.id, r.version, r.release_notes_md, r.published_at, r.created_at
+	       g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at, r.*
 	FROM games g
 	JOIN users u ON u.id = g.developer_user_id
-	LEFT JOIN LATERAL (
-		SELECT id, version, release_notes_md, published_at, created_at FROM releases
-		WHERE game_id = g.id AND published_at IS NOT NULL
-		ORDER BY published_at DESC, created_at DESC LIMIT 1
+	LEFT JOIN LATERAL (` + releaseSelect + `
+		WHERE r.game_id = g.id AND r.published_at IS NOT NULL
+		ORDER BY r.published_at DESC, r.created_at DESC LIMIT 1
 	) r ON true`
 
 func scanGame(row pgx.Row) (market.Game, error) {
 	var g market.Game
-	var rid, rversion, rnotes *string
-	var rpublished, rcreated *time.Time
-	err := row.Scan(&g.ID, &g.DeveloperUserID, &g.DeveloperPubkey, &g.DeveloperName, &g.Slug, &g.Title,
-		&g.Summary, &g.DescriptionMD, &g.PriceMsat, &g.Status, &g.CreatedAt, &g.UpdatedAt,
-		&rid, &rversion, &rnotes, &rpublished, &rcreated)
+	var r nullRelease
+	err := row.Scan(append([]any{&g.ID, &g.DeveloperUserID, &g.DeveloperPubkey, &g.DeveloperName, &g.Slug, &g.Title,
+		&g.Summary, &g.DescriptionMD, &g.PriceMsat, &g.Status, &g.CreatedAt, &g.UpdatedAt}, r.dest()...)...)
 	if err != nil {
 		return market.Game{}, err
 	}
-	if rid != nil {
-		g.LatestRelease = &market.Release{ID: *rid, GameID: g.ID, Version: *rversion, NotesMD: *rnotes,
-			PublishedAt: rpublished, CreatedAt: *rcreated}
-	}
+	g.LatestRelease = r.release()
 	return g, nil
 }
 

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed migrations/*.sql
@@ -70,13 +73,36 @@ func migrations() ([]migration, error) {
 	return all, nil
 }
 
-// Migrate applies every embedded migration the database at dsn has not had yet. Servers may
-// call it at the same time: each migration runs in its own transaction, under an advisory lock.
+// Migrate applies every embedded migration the database at dsn has not had yet, then the job
+// queue's (River's) own migrations. Servers may call it at the same time: each migration runs
+// in its own transaction, under an advisory lock.
 func Migrate(ctx context.Context, dsn string) error {
 	return MigrateTo(ctx, dsn, -1)
 }
 
-// MigrateTo moves the schema up or down to version (0 removes everything; -1 means the newest).
+// migrateRiver brings River's tables up (or, with down, removes them).
+func migrateRiver(ctx context.Context, dsn string, down bool) error {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return err
+	}
+	dir, opts := rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{}
+	if down {
+		dir, opts.TargetVersion = rivermigrate.DirectionDown, -1
+	}
+	if _, err := m.Migrate(ctx, dir, opts); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	return nil
+}
+
+// MigrateTo moves the schema up or down to version (0 removes everything, the job queue's
+// tables included; -1 means the newest).
 func MigrateTo(ctx context.Context, dsn string, version int) error {
 	all, err := migrations()
 	if err != nil {
@@ -121,6 +147,13 @@ func MigrateTo(ctx context.Context, dsn string, version int) error {
 				return err
 			}
 		}
+	}
+	// River's tables stand beside ours: up with the newest schema, down with nothing.
+	switch version {
+	case all[len(all)-1].version:
+		return migrateRiver(ctx, dsn, false)
+	case 0:
+		return migrateRiver(ctx, dsn, true)
 	}
 	return nil
 }

@@ -29,12 +29,13 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 	return conn
 }
 
-// columns returns table -> sorted column names of the public schema, without schema_migrations.
+// columns returns table -> sorted column names of the public schema, without schema_migrations
+// and the job queue's own tables.
 func columns(t *testing.T, conn *pgx.Conn) map[string][]string {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), `
 		SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`)
+		WHERE table_schema = 'public' AND table_name <> 'schema_migrations' AND table_name NOT LIKE 'river\_%'`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,16 +64,28 @@ func TestSchemaMapsTheSeed(t *testing.T) {
 		"developer_profiles": with(append([]string{"user_id", "payout_ln_address"}, ts...)...),
 		"games": with(append([]string{"id", "developer_user_id", "slug", "title", "summary", "description_md", "status",
 			"price_msat"}, ts...)...), // price_msat: beyond the seeds
-		"releases":     with(append([]string{"id", "game_id", "version", "release_notes_md", "published_at"}, ts...)...),
-		"build_assets": with("id", "release_id", "object_key", "sha256", "size_bytes", "content_type", "created_at"),
+		"releases": with(append([]string{"id", "game_id", "version", "release_notes_md", "published_at"}, ts...)...),
+		"build_assets": with("id", "release_id", "object_key", "sha256", "size_bytes", "content_type", "created_at",
+			"file_count", "installed_bytes"), // file_count, installed_bytes: beyond the seeds
 		"purchases": with(append([]string{"id", "buyer_user_id", "guest_receipt_code", "game_id", "invoice_provider",
-			"invoice_id", "status", "amount_msat", "paid_at"}, ts...)...),
+			"invoice_id", "status", "amount_msat", "paid_at",
+			"request_key", "payment_request", "expires_at", "failure_reason"}, ts...)...), // the last four: beyond the seeds
 		"entitlements":    with("id", "purchase_id", "buyer_user_id", "guest_receipt_code", "game_id", "granted_at", "revoked_at"),
 		"download_events": with("id", "entitlement_id", "release_id", "ip_hash", "user_agent", "created_at"),
 		"ledger_entries":  with("id", "purchase_id", "type", "amount_msat", "meta_json", "created_at", "currency"), // currency: beyond the seeds
 		"payouts": with(append([]string{"id", "purchase_id", "developer_user_id", "destination_ln_address", "amount_msat",
 			"status", "attempt_count", "last_error", "idempotency_key"}, ts...)...),
-		"nip98_events": with("event_id", "pubkey", "signed_at"), // beyond the seeds
+		// Beyond the seeds: tables of their own.
+		"nip98_events":      with("event_id", "pubkey", "signed_at"),
+		"uploads":           with("id", "release_id", "developer_user_id", "object_key", "sha256", "size_bytes", "expires_at", "created_at"),
+		"build_files":       with("build_asset_id", "path", "size_bytes", "mode", "sha256"),
+		"lightning_cursors": with("provider", "settle_index"),
+		"library_changes":   with("id", "kind", "game_id", "user_id", "guest_receipt_code", "entitlement_id", "release_id", "created_at"),
+		"dev_node":          with("id", "private_key", "created_at"),
+		"dev_invoices": with("payment_hash", "preimage", "payment_request", "amount_msat", "memo", "created_at", "expires_at",
+			"state", "settle_index", "settled_at", "amount_paid_msat"),
+		"dev_payments": with("payment_hash", "payment_request", "status", "amount_msat", "fee_msat", "preimage",
+			"failure_reason", "created_at", "updated_at"),
 	}
 	if diff := cmp.Diff(want, columns(t, conn)); diff != "" {
 		t.Errorf("schema columns differ from the seed (-want +got):\n%s", diff)
@@ -206,6 +219,25 @@ func TestSignInRefusesReplay(t *testing.T) {
 	}
 }
 
+// attachBuild gives a release a build through the repository, as the build pipeline does once
+// an upload passes its checks.
+func attachBuild(t *testing.T, db *postgres.DB, dev market.Actor, releaseID string) {
+	t.Helper()
+	ctx := context.Background()
+	repo := postgres.NewBuildRepo(db)
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", time.Now().UnixNano()%1e12)
+	u := market.Upload{ID: id, ReleaseID: releaseID, DeveloperUserID: dev.UserID, ObjectKey: market.BuildObjectKey(releaseID, id),
+		SHA256: strings.Repeat("a", 64), SizeBytes: 10, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := repo.CreateUpload(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	b := market.Build{ReleaseID: releaseID, ObjectKey: u.ObjectKey, SHA256: u.SHA256, SizeBytes: 10, ContentType: market.BuildContentType,
+		FileCount: 1, InstalledBytes: 3, Files: []market.File{{Path: "a", SizeBytes: 3, Mode: 0o644, SHA256: strings.Repeat("b", 64)}}}
+	if _, err := repo.AttachBuild(ctx, id, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStorePagination walks the store page by page: featured first, then newest, every listed
 // game exactly once, drafts and unlisted games never, and the title search matching literally.
 func TestStorePagination(t *testing.T) {
@@ -243,6 +275,7 @@ func TestStorePagination(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		attachBuild(t, db, dev, r.ID)
 		if _, err := games.PublishRelease(ctx, dev, r.ID); err != nil {
 			t.Fatal(err)
 		}

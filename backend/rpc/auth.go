@@ -24,6 +24,7 @@ const (
 	signedRequestKey ctxKey = iota
 	actorKey
 	requestIDKey
+	clientKey
 )
 
 // signedRequest is what a NIP-98 signature must cover, read off the HTTP request before

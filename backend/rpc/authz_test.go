@@ -1,7 +1,9 @@
 package rpc_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -9,6 +11,9 @@ import (
 	adminv1 "satchel.dev/shared/api/satchel/admin/v1"
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
 	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
+	libraryv1 "satchel.dev/shared/api/satchel/library/v1"
+	purchasev1 "satchel.dev/shared/api/satchel/purchase/v1"
+	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
 )
 
 // apiFiles are the API's services; an RPC added to one of them without a row in
@@ -18,7 +23,13 @@ var apiFiles = []protoreflect.FileDescriptor{
 	catalogv1.File_satchel_catalog_v1_catalog_proto,
 	developerv1.File_satchel_developer_v1_developer_proto,
 	adminv1.File_satchel_admin_v1_admin_proto,
+	libraryv1.File_satchel_library_v1_library_proto,
+	purchasev1.File_satchel_purchase_v1_purchase_proto,
+	testmoneyv1.File_satchel_testmoney_v1_testmoney_proto,
 }
+
+// streamingRPCs are the server-streaming procedures, called with stream rather than call.
+var streamingRPCs = map[string]bool{}
 
 // procedures lists every RPC of the API as "package.Service/Method".
 func procedures() []string {
@@ -27,7 +38,10 @@ func procedures() []string {
 		for i := 0; i < f.Services().Len(); i++ {
 			s := f.Services().Get(i)
 			for j := 0; j < s.Methods().Len(); j++ {
-				out = append(out, string(s.FullName())+"/"+string(s.Methods().Get(j).Name()))
+				m := s.Methods().Get(j)
+				proc := string(s.FullName()) + "/" + string(m.Name())
+				streamingRPCs[proc] = m.IsStreamingServer()
+				out = append(out, proc)
 			}
 		}
 	}
@@ -49,6 +63,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	signedIn := want{unauth, ok, ok, ok, ok}
 	ownerOnly := want{unauth, denied, ok, denied, denied}
 	developers := want{unauth, denied, ok, ok, denied}
+	buyerOnly := want{unauth, ok, "not_found", "not_found", ok}
 	matrix := map[string]struct {
 		body func(b *bundle) map[string]any
 		want want
@@ -79,6 +94,27 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"satchel.developer.v1.DeveloperService/PublishRelease": {
 			func(b *bundle) map[string]any { return map[string]any{"releaseId": b.pending.ID} }, ownerOnly},
 		"satchel.developer.v1.DeveloperService/ListMyGames": {func(*bundle) map[string]any { return nil }, signedIn},
+		"satchel.developer.v1.DeveloperService/CreateUpload": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"releaseId": b.pending.ID, "sizeBytes": 100, "sha256": strings.Repeat("ab", 32)}
+			}, ownerOnly},
+		"satchel.developer.v1.DeveloperService/FinishUpload": {
+			func(b *bundle) map[string]any { return map[string]any{"uploadId": b.upload.Upload.ID} }, ownerOnly},
+		"satchel.library.v1.LibraryService/GetDownload": {
+			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID} }, want{unauth, denied, ok, denied, ok}},
+		"satchel.library.v1.LibraryService/ListLibrary": {func(*bundle) map[string]any { return nil }, signedIn},
+		"satchel.library.v1.LibraryService/WatchLibrary": {
+			func(*bundle) map[string]any { return map[string]any{"resumeToken": "0"} }, signedIn},
+		"satchel.purchase.v1.PurchaseService/CreatePurchase": {
+			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID} }, want{ok, ok, ok, ok, ok}},
+		"satchel.purchase.v1.PurchaseService/GetPurchase": {
+			func(b *bundle) map[string]any { return map[string]any{"purchaseId": b.bought.ID} }, buyerOnly},
+		"satchel.purchase.v1.PurchaseService/WatchPurchase": {
+			func(b *bundle) map[string]any { return map[string]any{"purchaseId": b.bought.ID} }, buyerOnly},
+		"satchel.purchase.v1.PurchaseService/ClaimReceipt": {
+			func(b *bundle) map[string]any { return map[string]any{"receiptCode": b.receipt} }, signedIn},
+		"satchel.testmoney.v1.TestMoneyService/PayInvoice": {
+			func(b *bundle) map[string]any { return map[string]any{"paymentRequest": b.bought.PaymentRequest} }, want{ok, ok, ok, ok, ok}},
 		"satchel.admin.v1.AdminService/SetGameStatus": {
 			func(b *bundle) map[string]any {
 				return map[string]any{"gameId": b.game.ID, "status": "GAME_STATUS_FEATURED"}
@@ -94,9 +130,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		delete(matrix, proc)
 		t.Run(proc, func(t *testing.T) {
 			t.Parallel()
+			streaming := streamingRPCs[proc]
 			for i, r := range roles {
 				b := setup(t)
-				if got := b.call(r, proc, jsonBody(row.body(b))); got.code != row.want[i] {
+				var got reply
+				if streaming {
+					got = b.stream(r, proc, jsonBody(row.body(b)), 500*time.Millisecond)
+				} else {
+					got = b.call(r, proc, jsonBody(row.body(b)))
+				}
+				if got.code != row.want[i] {
 					t.Errorf("as %s: %s (%s), want %s", r, got.code, got.message, row.want[i])
 				}
 			}

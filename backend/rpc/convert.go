@@ -51,7 +51,7 @@ func gameToProto(g market.Game) *catalogv1.Game {
 }
 
 func releaseToProto(r market.Release) *catalogv1.Release {
-	return &catalogv1.Release{
+	out := &catalogv1.Release{
 		Id:             r.ID,
 		GameId:         r.GameID,
 		Version:        r.Version,
@@ -59,6 +59,11 @@ func releaseToProto(r market.Release) *catalogv1.Release {
 		PublishedAt:    optionalTime(r.PublishedAt),
 		CreatedAt:      timestamppb.New(r.CreatedAt),
 	}
+	if b := r.Build; b != nil {
+		out.Build = &catalogv1.Build{Sha256: b.SHA256, SizeBytes: b.SizeBytes, FileCount: b.FileCount,
+			InstalledBytes: b.InstalledBytes, CreatedAt: timestamppb.New(b.CreatedAt)}
+	}
+	return out
 }
 
 func releasesToProto(rs []market.Release) []*catalogv1.Release {

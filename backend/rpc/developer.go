@@ -3,14 +3,18 @@ package rpc
 import (
 	"context"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
 	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
 	"satchel.dev/shared/api/satchel/developer/v1/developerv1connect"
 )
 
 type developerHandler struct {
-	users market.UserService
-	games market.GameService
+	users  market.UserService
+	games  market.GameService
+	builds *builds.Service
 }
 
 func (h developerHandler) SetPayoutAddress(ctx context.Context, req *developerv1.SetPayoutAddressRequest) (*developerv1.SetPayoutAddressResponse, error) {
@@ -74,6 +78,27 @@ func (h developerHandler) PublishRelease(ctx context.Context, req *developerv1.P
 		return nil, err
 	}
 	return &developerv1.PublishReleaseResponse{Release: releaseToProto(r)}, nil
+}
+
+func (h developerHandler) CreateUpload(ctx context.Context, req *developerv1.CreateUploadRequest) (*developerv1.CreateUploadResponse, error) {
+	slot, err := h.builds.CreateUpload(ctx, actor(ctx), req.GetReleaseId(), req.GetSizeBytes(), req.GetSha256())
+	if err != nil {
+		return nil, err
+	}
+	out := &developerv1.CreateUploadResponse{UploadId: slot.Upload.ID, Url: slot.URL, Headers: map[string]string{},
+		ExpiresAt: timestamppb.New(slot.Upload.ExpiresAt)}
+	for k := range slot.Header {
+		out.Headers[k] = slot.Header.Get(k)
+	}
+	return out, nil
+}
+
+func (h developerHandler) FinishUpload(ctx context.Context, req *developerv1.FinishUploadRequest) (*developerv1.FinishUploadResponse, error) {
+	r, err := h.builds.FinishUpload(ctx, actor(ctx), req.GetUploadId())
+	if err != nil {
+		return nil, err
+	}
+	return &developerv1.FinishUploadResponse{Release: releaseToProto(r)}, nil
 }
 
 func (h developerHandler) ListMyGames(ctx context.Context, _ *developerv1.ListMyGamesRequest) (*developerv1.ListMyGamesResponse, error) {

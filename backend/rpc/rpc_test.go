@@ -1,8 +1,12 @@
 package rpc_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,10 +14,18 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"satchel.dev/backend/blob/local"
+	"satchel.dev/backend/builds"
+	"satchel.dev/backend/lightning/dev"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/postgres/pgtest"
+	"satchel.dev/backend/purchases"
 	"satchel.dev/backend/rpc"
 	"satchel.dev/shared/nip98"
 	"satchel.dev/shared/nostr"
@@ -41,10 +53,33 @@ type bundle struct {
 	keys      map[role]nostr.SecretKey
 	users     *postgres.UserService
 	games     *postgres.GameService
+	builds    *builds.Service
+	blobDir   string
 	game      market.Game
 	draft     market.Game
 	published market.Release
 	pending   market.Release
+	upload    builds.UploadSlot // the owner's open upload replacing pending's build, its zip already sent
+	purchases *purchases.Service
+	dev       *dev.Provider
+	bought    market.Purchase // the player's PENDING purchase of game
+	guest     market.Purchase // a guest's PENDING purchase of game
+	receipt   string          // guest's receipt code
+}
+
+// testZip is a small valid build.
+var testZip = makeZip(map[string]string{"satchel.toml": "[launch.linux-amd64]\nexec = \"game\"\n", "game": "#!/bin/sh\necho hi\n"})
+
+// makeZip returns a zip of the given files.
+func makeZip(files map[string]string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, _ := zw.Create(name)
+		_, _ = io.WriteString(w, body)
+	}
+	_ = zw.Close()
+	return buf.Bytes()
 }
 
 func setup(t *testing.T) *bundle {
@@ -55,7 +90,8 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	b := &bundle{t: t, keys: map[role]nostr.SecretKey{}, users: postgres.NewUserService(db), games: postgres.NewGameService(db)}
+	b := &bundle{t: t, keys: map[role]nostr.SecretKey{}, users: postgres.NewUserService(db), games: postgres.NewGameService(db),
+		blobDir: t.TempDir()}
 	for _, r := range roles[1:] {
 		k, err := nostr.GenerateKey()
 		if err != nil {
@@ -64,12 +100,43 @@ func setup(t *testing.T) *bundle {
 		b.keys[r] = k
 	}
 	b.srv = httptest.NewUnstartedServer(nil)
+	public := "http://" + b.srv.Listener.Addr().String()
+	secret := bytes.Repeat([]byte{7}, 32)
+	store, err := local.New(b.blobDir, secret, public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b.builds, err = builds.New(postgres.NewBuildRepo(db), store, builds.Config{IPHashSecret: secret, UploadExpiry: uploadExpiry(t)}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.dev, err = dev.New(ctx, db.Pool(), dev.Config{PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifier := postgres.NewNotifier(db, log)
+	runCtx, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	go notifier.Run(runCtx)
+	b.purchases, err = purchases.New(postgres.NewPurchaseRepo(db, jobs), postgres.NewLibraryRepo(db), notifier, b.dev,
+		purchases.Config{FeeBps: 1000, ReceiptSecret: secret, CreatePer: time.Millisecond, CreateBurst: 1000,
+			CodePer: time.Millisecond, CodeBurst: 1000}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go b.purchases.RunSettlements(runCtx)
 	b.srv.Config.Handler = rpc.NewHandler(rpc.Config{
-		PublicURL:    "http://" + b.srv.Listener.Addr().String(),
+		PublicURL:    public,
 		MaxBodyBytes: 64 << 10,
 		Admins:       []string{b.keys[admin].PublicKey().Hex()},
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, rpc.Services{Users: b.users, Games: b.games, Ready: db.Ping})
+		Logger:       log,
+	}, rpc.Services{Users: b.users, Games: b.games, Builds: b.builds, Purchases: b.purchases, TestMoney: b.dev,
+		Files: store.Handler(), Ready: db.Ping})
 	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 
@@ -82,10 +149,19 @@ func setup(t *testing.T) *bundle {
 	}
 	b.game = b.must(b.games.CreateGame(ctx, dev, market.NewGame{Slug: "fixture-game", Title: "Fixture", PriceMsat: 1000}))
 	b.published = b.mustR(b.games.CreateRelease(ctx, dev, b.game.ID, "1.0.0", "first"))
+	b.finish(b.send(dev, b.published.ID, testZip))
 	b.published = b.mustR(b.games.PublishRelease(ctx, dev, b.published.ID))
 	b.pending = b.mustR(b.games.CreateRelease(ctx, dev, b.game.ID, "2.0.0", "next"))
+	b.finish(b.send(dev, b.pending.ID, testZip))
+	b.upload = b.send(dev, b.pending.ID, testZip)
 	b.game = b.must(b.games.SetGameStatus(ctx, dev, b.game.ID, market.StatusListed))
 	b.draft = b.must(b.games.CreateGame(ctx, dev, market.NewGame{Slug: "fixture-draft", Title: "Draft"}))
+	if b.bought, _, err = b.purchases.Create(ctx, b.actor(player), b.game.ID, "", market.Client{IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if b.guest, b.receipt, err = b.purchases.Create(ctx, market.Actor{}, b.game.ID, "guest-request-1", market.Client{IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
 	return b
 }
 
@@ -99,6 +175,53 @@ func (b *bundle) must(g market.Game, err error) market.Game {
 
 func (b *bundle) mustR(r market.Release, err error) market.Release {
 	b.t.Helper()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return r
+}
+
+// uploadExpiry is how long upload URLs last: short for the test of expired uploads.
+func uploadExpiry(t *testing.T) time.Duration {
+	if strings.Contains(t.Name(), "Expired") {
+		return time.Second
+	}
+	return time.Hour
+}
+
+// send opens an upload for release as a and PUTs body to it, as a developer's client does.
+func (b *bundle) send(a market.Actor, releaseID string, body []byte) builds.UploadSlot {
+	b.t.Helper()
+	sum := sha256.Sum256(body)
+	slot, err := b.builds.CreateUpload(context.Background(), a, releaseID, int64(len(body)), hex.EncodeToString(sum[:]))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if code := b.put(slot, body); code != http.StatusOK && code != http.StatusCreated && code != http.StatusNoContent {
+		b.t.Fatalf("PUT to the upload URL: HTTP %d", code)
+	}
+	return slot
+}
+
+// put sends body to an upload slot's URL and returns the HTTP status.
+func (b *bundle) put(slot builds.UploadSlot, body []byte) int {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, slot.URL, bytes.NewReader(body))
+	for k, v := range slot.Header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// finish finishes an upload as the owner.
+func (b *bundle) finish(slot builds.UploadSlot) market.Release {
+	b.t.Helper()
+	r, err := b.builds.FinishUpload(context.Background(), b.actor(owner), slot.Upload.ID)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -166,6 +289,50 @@ func (b *bundle) do(c *http.Client, procedure, body string, header http.Header) 
 	out.message, _ = out.body["message"].(string)
 	if out.code == "" {
 		b.t.Fatalf("%s: HTTP %d without a Connect error: %s", procedure, res.StatusCode, raw)
+	}
+	return out
+}
+
+// stream opens a Connect server stream over the JSON protocol and returns the first thing that
+// arrives within wait: "ok" with the first message, the error's code from the end of the
+// stream, or "ok" when the stream stays open with nothing to say yet.
+func (b *bundle) stream(r role, procedure, body string, wait time.Duration) reply {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	frame := make([]byte, 5+len(body))
+	binary.BigEndian.PutUint32(frame[1:5], uint32(len(body)))
+	copy(frame[5:], body)
+	req, _ := http.NewRequestWithContext(ctx, "POST", b.srv.URL+"/"+procedure, bytes.NewReader(frame))
+	req.Header.Set("Content-Type", "application/connect+json")
+	res, err := b.client(r).Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return reply{code: "ok"}
+		}
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var head [5]byte
+	if _, err := io.ReadFull(res.Body, head[:]); err != nil {
+		if ctx.Err() != nil {
+			return reply{code: "ok"}
+		}
+		b.t.Fatalf("%s: reading the stream: %v", procedure, err)
+	}
+	msg := make([]byte, binary.BigEndian.Uint32(head[1:]))
+	if _, err := io.ReadFull(res.Body, msg); err != nil {
+		b.t.Fatal(err)
+	}
+	out := reply{code: "ok", body: map[string]any{}}
+	_ = json.Unmarshal(msg, &out.body)
+	if head[0]&2 != 0 { // end of stream
+		e, _ := out.body["error"].(map[string]any)
+		if e == nil {
+			return reply{code: "ok"}
+		}
+		out.code, _ = e["code"].(string)
+		out.message, _ = e["message"].(string)
 	}
 	return out
 }

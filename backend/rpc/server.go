@@ -8,17 +8,24 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
 
+	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
+	"satchel.dev/backend/purchases"
 	"satchel.dev/shared/api/satchel/account/v1/accountv1connect"
 	"satchel.dev/shared/api/satchel/admin/v1/adminv1connect"
 	"satchel.dev/shared/api/satchel/catalog/v1/catalogv1connect"
 	"satchel.dev/shared/api/satchel/developer/v1/developerv1connect"
+	"satchel.dev/shared/api/satchel/library/v1/libraryv1connect"
+	"satchel.dev/shared/api/satchel/purchase/v1/purchasev1connect"
+	"satchel.dev/shared/api/satchel/testmoney/v1/testmoneyv1connect"
 )
 
 // Config is what the transport needs to know about the server.
@@ -32,12 +39,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock NIP-98 signatures are checked against; nil means time.Now.
 	Now func() time.Time
+	// BehindProxy trusts the last X-Forwarded-For address as the client's.
+	BehindProxy bool
 }
 
 // Services are the domain services the handlers call.
 type Services struct {
-	Users market.UserService
-	Games market.GameService
+	Users     market.UserService
+	Games     market.GameService
+	Builds    *builds.Service
+	Purchases *purchases.Service
+	// TestMoney is the dev invoice provider; nil with a real one.
+	TestMoney TestMoney
+	// Files serves the local blob store's signed upload and download URLs under /blob/; nil
+	// when builds live in S3.
+	Files http.Handler
 	// Ready reports whether the server can serve (its database answers).
 	Ready func(context.Context) error
 }
@@ -67,8 +83,14 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	}
 	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, opts...))
 	handle(catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games}, opts...))
-	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games}, opts...))
+	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds}, opts...))
 	handle(adminv1connect.NewAdminServiceHandler(adminHandler{games: s.Games}, opts...))
+	handle(libraryv1connect.NewLibraryServiceHandler(libraryHandler{builds: s.Builds, purchases: s.Purchases}, opts...))
+	handle(purchasev1connect.NewPurchaseServiceHandler(purchaseHandler{purchases: s.Purchases}, opts...))
+	handle(testmoneyv1connect.NewTestMoneyServiceHandler(testMoneyHandler{dev: s.TestMoney}, opts...))
+	if s.Files != nil {
+		mux.Handle("/blob/", s.Files)
+	}
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -83,14 +105,14 @@ func NewHandler(cfg Config, s Services) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	return logRequests(mux, cfg.Logger)
+	return logRequests(mux, cfg.Logger, cfg.BehindProxy)
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // logRequests gives each request an id (the client's X-Request-Id when it is sane), echoes it in
-// the response, and logs one line when the request ends.
-func logRequests(next http.Handler, log *slog.Logger) http.Handler {
+// the response, notes the client's address and agent, and logs one line when the request ends.
+func logRequests(next http.Handler, log *slog.Logger, behindProxy bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !requestIDPattern.MatchString(id) {
@@ -101,11 +123,37 @@ func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, clientKey, market.Client{IP: clientIP(r, behindProxy), UserAgent: r.UserAgent()})
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// clientIP is the address of the client: the connection's peer, or behind a proxy the last
+// address of X-Forwarded-For (the one the proxy added).
+func clientIP(r *http.Request, behindProxy bool) string {
+	if behindProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if ip := strings.TrimSpace(hops[len(hops)-1]); ip != "" {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// client returns who is calling, as logRequests noted it.
+func client(ctx context.Context) market.Client {
+	c, _ := ctx.Value(clientKey).(market.Client)
+	return c
 }
 
 // requestID returns the id logRequests gave the request.
@@ -122,6 +170,13 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// Flush sends what is buffered: server streams need it.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (flushing streams).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,8 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"satchel.dev/backend/blob/s3"
+	"satchel.dev/backend/lightning/lnd"
 	"satchel.dev/shared/nostr"
+	"satchel.dev/shared/zipsafe"
 )
 
 // Config is the server's configuration, from flags and SATCHEL_* environment variables (a flag
@@ -26,7 +31,22 @@ type Config struct {
 	Admins         []string // admin public keys, hex (npub accepted in configuration)
 	MaxBodyBytes   int64    // limit of an RPC request body
 	Demo           bool     // load the demo catalog at start
+	DemoGame       string   // the satchel-demo-game program the demo builds carry
 	LogFormat      string   // text or json
+	// Secret keys the local store's signed URLs and the download IP hashes: hex, at least 32
+	// bytes. Empty: read from (or created in) <data-dir>/secret. Instances sharing a database
+	// must share it.
+	Secret        string
+	MaxBuildBytes int64 // largest build zip
+	MaxZipEntries int   // most entries in a build zip
+	MaxZipBytes   int64 // largest total uncompressed size of a build zip
+	MaxZipRatio   float64
+	S3            s3.Config // S3-compatible storage for builds; unset Endpoint: a local directory
+	// InvoiceProvider is "dev" (test money, the default) or "lnd" (real money through LND).
+	InvoiceProvider string
+	LND             lnd.Config    // the LND node, with InvoiceProvider "lnd"
+	FeeBps          int           // the platform's fee in basis points (1000 = 10%; flags default to 1000)
+	InvoiceExpiry   time.Duration // how long a purchase's invoice can be paid
 }
 
 // WithDefaults returns c with every unset field given its default.
@@ -42,6 +62,25 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
+	}
+	if c.InvoiceProvider == "" {
+		c.InvoiceProvider = "dev"
+	}
+	if c.InvoiceExpiry == 0 {
+		c.InvoiceExpiry = 15 * time.Minute
+	}
+	lim := zipsafe.DefaultLimits()
+	if c.MaxBuildBytes == 0 {
+		c.MaxBuildBytes = 8 << 30
+	}
+	if c.MaxZipEntries == 0 {
+		c.MaxZipEntries = lim.MaxEntries
+	}
+	if c.MaxZipBytes == 0 {
+		c.MaxZipBytes = lim.MaxTotalBytes
+	}
+	if c.MaxZipRatio == 0 {
+		c.MaxZipRatio = lim.MaxRatio
 	}
 	return c
 }
@@ -83,6 +122,32 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log-format %q: use text or json", c.LogFormat)
 	}
+	if c.Secret != "" {
+		if b, err := hex.DecodeString(c.Secret); err != nil || len(b) < 32 {
+			return errors.New("secret: use at least 32 random bytes as hex (openssl rand -hex 32)")
+		}
+	}
+	if c.MaxBuildBytes < 1 || c.MaxZipEntries < 1 || c.MaxZipBytes < 1 || c.MaxZipRatio < 1 {
+		return errors.New("the build limits must be positive (and max-zip-ratio at least 1)")
+	}
+	lndSet := c.LND.URL != "" || c.LND.TLSCertPath != "" || c.LND.MacaroonPath != ""
+	switch {
+	case c.InvoiceProvider == "dev" && lndSet:
+		return errors.New("the dev invoice provider (test money) cannot run with LND settings: use --invoice-provider lnd for real money, or drop the --lnd-* settings")
+	case c.InvoiceProvider == "lnd" && (c.LND.URL == "" || c.LND.TLSCertPath == "" || c.LND.MacaroonPath == "" || c.LND.Network == ""):
+		return errors.New("--invoice-provider lnd needs --lnd-url, --lnd-tls-cert, --lnd-macaroon and --lnd-network")
+	case c.InvoiceProvider != "dev" && c.InvoiceProvider != "lnd":
+		return fmt.Errorf("invoice-provider %q: use dev (test money) or lnd", c.InvoiceProvider)
+	}
+	if c.FeeBps < 0 || c.FeeBps > 10000 {
+		return fmt.Errorf("fee-bps %d: use 0 to 10000 basis points (1000 = 10%%)", c.FeeBps)
+	}
+	if c.InvoiceExpiry < time.Minute {
+		return fmt.Errorf("invoice-expiry %v: use at least a minute", c.InvoiceExpiry)
+	}
+	if c.S3.Endpoint != "" && (c.S3.Bucket == "" || c.S3.AccessKey == "" || c.S3.SecretKey == "") {
+		return errors.New("s3-endpoint needs s3-bucket, s3-access-key and s3-secret-key")
+	}
 	return nil
 }
 
@@ -108,10 +173,29 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.TLSCert, "tls-cert", "SATCHEL_TLS_CERT", "TLS certificate (PEM) to serve HTTPS")
 	str(&c.TLSKey, "tls-key", "SATCHEL_TLS_KEY", "TLS private key (PEM)")
 	str(&c.LogFormat, "log-format", "SATCHEL_LOG_FORMAT", "text or json (default text)")
+	str(&c.DemoGame, "demo-game", "SATCHEL_DEMO_GAME", "the satchel-demo-game program for demo builds (default: beside this binary)")
+	str(&c.Secret, "secret", "SATCHEL_SECRET", "hex key for signed URLs and IP hashes (default: <data-dir>/secret, created once)")
+	str(&c.S3.Endpoint, "s3-endpoint", "SATCHEL_S3_ENDPOINT", "S3-compatible host:port for builds (default: a local directory)")
+	str(&c.InvoiceProvider, "invoice-provider", "SATCHEL_INVOICE_PROVIDER", "dev (test money, default) or lnd (real money)")
+	str(&c.LND.URL, "lnd-url", "SATCHEL_LND_URL", "LND REST URL, https://host:port")
+	str(&c.LND.TLSCertPath, "lnd-tls-cert", "SATCHEL_LND_TLS_CERT", "LND's tls.cert")
+	str(&c.LND.MacaroonPath, "lnd-macaroon", "SATCHEL_LND_MACAROON", "LND's admin.macaroon")
+	str(&c.LND.Network, "lnd-network", "SATCHEL_LND_NETWORK", "the node's chain: bc, tb or bcrt")
+	str(&c.S3.Region, "s3-region", "SATCHEL_S3_REGION", "S3 region")
+	str(&c.S3.Bucket, "s3-bucket", "SATCHEL_S3_BUCKET", "S3 bucket for builds")
+	str(&c.S3.AccessKey, "s3-access-key", "SATCHEL_S3_ACCESS_KEY", "S3 access key")
+	str(&c.S3.SecretKey, "s3-secret-key", "SATCHEL_S3_SECRET_KEY", "S3 secret key")
 	admins := fs.String("admins", getenv("SATCHEL_ADMINS"), "comma-separated admin public keys, npub or hex ($SATCHEL_ADMINS)")
 	proxy := fs.Bool("behind-tls-proxy", false, "a TLS proxy is in front; allows a non-loopback listen address without TLS ($SATCHEL_BEHIND_TLS_PROXY)")
 	demo := fs.Bool("demo", false, "load the demo catalog at start ($SATCHEL_DEMO)")
 	maxBody := fs.Int64("max-body-bytes", 0, "largest RPC request body (default 1048576) ($SATCHEL_MAX_BODY_BYTES)")
+	s3TLS := fs.Bool("s3-tls", false, "use HTTPS to reach S3 ($SATCHEL_S3_TLS)")
+	maxBuild := fs.Int64("max-build-bytes", 0, "largest build zip (default 8 GiB) ($SATCHEL_MAX_BUILD_BYTES)")
+	maxEntries := fs.Int("max-zip-entries", 0, "most entries in a build zip (default 10000) ($SATCHEL_MAX_ZIP_ENTRIES)")
+	maxZip := fs.Int64("max-zip-bytes", 0, "largest uncompressed total of a build zip (default 16 GiB) ($SATCHEL_MAX_ZIP_BYTES)")
+	feeBps := fs.Int("fee-bps", 1000, "platform fee in basis points, 1000 = 10% ($SATCHEL_FEE_BPS)")
+	expiry := fs.Duration("invoice-expiry", 0, "how long an invoice can be paid (default 15m) ($SATCHEL_INVOICE_EXPIRY)")
+	maxRatio := fs.Float64("max-zip-ratio", 0, "largest compression ratio in a build zip (default 200) ($SATCHEL_MAX_ZIP_RATIO)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -131,15 +215,27 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	boolEnv("behind-tls-proxy", "SATCHEL_BEHIND_TLS_PROXY", proxy)
 	boolEnv("demo", "SATCHEL_DEMO", demo)
-	if v := getenv("SATCHEL_MAX_BODY_BYTES"); !set["max-body-bytes"] && v != "" && err == nil {
-		if *maxBody, err = strconv.ParseInt(v, 10, 64); err != nil {
-			err = fmt.Errorf("$SATCHEL_MAX_BODY_BYTES=%q: use a number of bytes", v)
+	boolEnv("s3-tls", "SATCHEL_S3_TLS", s3TLS)
+	numEnv := func(flagName, env string, parse func(string) error) {
+		if v := getenv(env); !set[flagName] && v != "" && err == nil {
+			if parse(v) != nil {
+				err = fmt.Errorf("$%s=%q: use a number", env, v)
+			}
 		}
 	}
+	numEnv("max-body-bytes", "SATCHEL_MAX_BODY_BYTES", func(v string) (e error) { *maxBody, e = strconv.ParseInt(v, 10, 64); return })
+	numEnv("max-build-bytes", "SATCHEL_MAX_BUILD_BYTES", func(v string) (e error) { *maxBuild, e = strconv.ParseInt(v, 10, 64); return })
+	numEnv("max-zip-entries", "SATCHEL_MAX_ZIP_ENTRIES", func(v string) (e error) { *maxEntries, e = strconv.Atoi(v); return })
+	numEnv("max-zip-bytes", "SATCHEL_MAX_ZIP_BYTES", func(v string) (e error) { *maxZip, e = strconv.ParseInt(v, 10, 64); return })
+	numEnv("fee-bps", "SATCHEL_FEE_BPS", func(v string) (e error) { *feeBps, e = strconv.Atoi(v); return })
+	numEnv("invoice-expiry", "SATCHEL_INVOICE_EXPIRY", func(v string) (e error) { *expiry, e = time.ParseDuration(v); return })
+	numEnv("max-zip-ratio", "SATCHEL_MAX_ZIP_RATIO", func(v string) (e error) { *maxRatio, e = strconv.ParseFloat(v, 64); return })
 	if err != nil {
 		return Config{}, err
 	}
-	c.BehindTLSProxy, c.Demo, c.MaxBodyBytes = *proxy, *demo, *maxBody
+	c.BehindTLSProxy, c.Demo, c.MaxBodyBytes, c.S3.UseTLS = *proxy, *demo, *maxBody, *s3TLS
+	c.MaxBuildBytes, c.MaxZipEntries, c.MaxZipBytes, c.MaxZipRatio = *maxBuild, *maxEntries, *maxZip, *maxRatio
+	c.FeeBps, c.InvoiceExpiry = *feeBps, *expiry
 	for _, a := range strings.Split(*admins, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			c.Admins = append(c.Admins, a)

@@ -19,25 +19,25 @@ func TestParseConfig(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{name: "embedded defaults", want: Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text"}},
+		{name: "embedded defaults", want: Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000}},
 		{
 			name: "environment",
 			env: map[string]string{"SATCHEL_LISTEN": "127.0.0.1:9000", "DATABASE_URL": "postgres://db/satchel",
 				"SATCHEL_ADMINS": npub + ", " + hex, "SATCHEL_DEMO": "true", "SATCHEL_MAX_BODY_BYTES": "4096"},
 			want: Config{Listen: "127.0.0.1:9000", DatabaseURL: "postgres://db/satchel", DataDir: ".data", Admins: []string{hex, hex},
-				Demo: true, MaxBodyBytes: 4096, LogFormat: "text"},
+				Demo: true, MaxBodyBytes: 4096, LogFormat: "text", FeeBps: 1000},
 		},
 		{
 			name: "a flag wins over its variable",
 			args: []string{"--listen", "[::1]:7000", "--demo=false"},
 			env:  map[string]string{"SATCHEL_LISTEN": "127.0.0.1:9000", "SATCHEL_DEMO": "true"},
-			want: Config{Listen: "[::1]:7000", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text"},
+			want: Config{Listen: "[::1]:7000", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000},
 		},
 		{
 			name: "behind a TLS proxy",
 			args: []string{"--listen", "0.0.0.0:8080", "--behind-tls-proxy", "--public-url", "https://store.example.com/"},
 			want: Config{Listen: "0.0.0.0:8080", PublicURL: "https://store.example.com", BehindTLSProxy: true, DataDir: ".data",
-				MaxBodyBytes: 1 << 20, LogFormat: "text"},
+				MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000},
 		},
 		{name: "public address without TLS", args: []string{"--listen", "0.0.0.0:8080"}, wantErr: "without TLS"},
 		{name: "proxy without an https public URL", args: []string{"--listen", "0.0.0.0:8080", "--behind-tls-proxy"}, wantErr: "--public-url https://"},
@@ -62,7 +62,7 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want.WithDefaults(), got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})

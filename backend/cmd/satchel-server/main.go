@@ -1,8 +1,10 @@
 // Command satchel-server is Satchel's backend: the store, the developer API and (in later
 // issues) purchases, builds and payouts, over Connect RPC.
 //
-//	satchel-server [serve] [flags]   serve the API (the default)
-//	satchel-server migrate [flags]   bring the database schema up to date and exit
+//	satchel-server [serve] [flags]              serve the API (the default)
+//	satchel-server migrate [flags]              bring the database schema up to date and exit
+//	satchel-server dev pay [--server URL] INVOICE  pay an invoice of a server running the dev
+//	                                            invoice provider, with test money
 //
 // With no DATABASE_URL it starts a private PostgreSQL cluster under --data-dir and stops it on
 // exit. See -h of each subcommand for its flags and their SATCHEL_* variables.
@@ -10,25 +12,43 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"satchel.dev/backend/blob"
+	"satchel.dev/backend/blob/local"
+	"satchel.dev/backend/blob/s3"
+	"satchel.dev/backend/builds"
 	"satchel.dev/backend/demo"
+	"satchel.dev/backend/lightning"
+	"satchel.dev/backend/lightning/dev"
+	"satchel.dev/backend/lightning/lnd"
 	"satchel.dev/backend/pgcluster"
 	"satchel.dev/backend/postgres"
+	"satchel.dev/backend/purchases"
 	"satchel.dev/backend/rpc"
+	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
+	"satchel.dev/shared/api/satchel/testmoney/v1/testmoneyv1connect"
+	"satchel.dev/shared/zipsafe"
 )
 
 func main() {
@@ -47,6 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd := "serve"
 	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate") {
 		cmd, args = args[0], args[1:]
+	}
+	if len(args) > 1 && args[0] == "dev" && args[1] == "pay" {
+		return devPay(ctx, args[2:], stdout)
 	}
 	cfg, err := parseConfig("satchel-server "+cmd, args, getenv)
 	if err != nil {
@@ -116,11 +139,9 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	}
 	defer db.Close()
 	users, games := postgres.NewUserService(db), postgres.NewGameService(db)
-	if cfg.Demo {
-		if err := demo.Load(ctx, users, games); err != nil {
-			return fmt.Errorf("loading the demo catalog: %w", err)
-		}
-		log.Info("demo catalog loaded")
+	secret, err := loadSecret(cfg)
+	if err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -135,9 +156,45 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = localURL
 	}
+	store, files, err := blobStore(ctx, cfg, secret)
+	if err != nil {
+		return err
+	}
+	pipeline, err := builds.New(postgres.NewBuildRepo(db), store, builds.Config{
+		MaxBuildBytes: cfg.MaxBuildBytes,
+		Zip: zipsafe.Limits{MaxEntries: cfg.MaxZipEntries, MaxFileBytes: min(cfg.MaxZipBytes, zipsafe.DefaultLimits().MaxFileBytes),
+			MaxTotalBytes: cfg.MaxZipBytes, MaxRatio: cfg.MaxZipRatio},
+		IPHashSecret: secret,
+	}, log)
+	if err != nil {
+		return err
+	}
+	provider, testMoney, err := invoiceProvider(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	jobs, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	notifier := postgres.NewNotifier(db, log)
+	go notifier.Run(ctx)
+	buying, err := purchases.New(postgres.NewPurchaseRepo(db, jobs), postgres.NewLibraryRepo(db), notifier, provider,
+		purchases.Config{FeeBps: cfg.FeeBps, InvoiceExpiry: cfg.InvoiceExpiry, ReceiptSecret: secret}, log)
+	if err != nil {
+		return err
+	}
+	if err := buying.Reconcile(ctx); err != nil {
+		return fmt.Errorf("reconciling pending purchases with the %s provider: %w", provider.Name(), err)
+	}
+	go buying.RunSettlements(ctx)
+	go buying.RunExpiry(ctx, 10*time.Second)
+
 	handler := rpc.NewHandler(rpc.Config{
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: log,
-	}, rpc.Services{Users: users, Games: games, Ready: db.Ping})
+		BehindProxy: cfg.BehindTLSProxy,
+	}, rpc.Services{Users: users, Games: games, Builds: pipeline, Purchases: buying, TestMoney: testMoney,
+		Files: files, Ready: db.Ping})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -149,7 +206,7 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true) // gRPC clients and load tools over h2c
 
-	go purgeNIP98Events(ctx, users, log)
+	go housekeeping(ctx, users, pipeline, log)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -159,6 +216,12 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 			errc <- srv.Serve(ln)
 		}
 	}()
+	if cfg.Demo {
+		if err := loadDemo(ctx, cfg, users, games, pipeline, localURL); err != nil {
+			return fmt.Errorf("loading the demo catalog: %w", err)
+		}
+		log.Info("demo catalog loaded")
+	}
 	log.Info("satchel-server listening", "url", localURL, "public_url", cfg.PublicURL)
 	fmt.Fprintf(stdout, "satchel-server is serving on %s (Ctrl-C stops it)\n", localURL)
 
@@ -173,8 +236,9 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	return srv.Shutdown(shutdownCtx)
 }
 
-// purgeNIP98Events forgets used NIP-98 event ids once they are too old to pass the clock check.
-func purgeNIP98Events(ctx context.Context, users *postgres.UserService, log *slog.Logger) {
+// housekeeping runs every minute: it forgets used NIP-98 event ids once they are too old to
+// pass the clock check, and deletes uploads that expired unfinished.
+func housekeeping(ctx context.Context, users *postgres.UserService, pipeline *builds.Service, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -185,6 +249,131 @@ func purgeNIP98Events(ctx context.Context, users *postgres.UserService, log *slo
 			if _, err := users.PurgeNIP98Events(ctx, time.Now().Add(-5*time.Minute)); err != nil && ctx.Err() == nil {
 				log.Warn("purging used NIP-98 event ids", "err", err)
 			}
+			if err := pipeline.PurgeExpiredUploads(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("purging expired uploads", "err", err)
+			}
 		}
 	}
+}
+
+// invoiceProvider connects the configured invoice provider. With the dev provider it also
+// returns it as the TestMoney settler behind the test-money RPC.
+func invoiceProvider(ctx context.Context, cfg Config, db *postgres.DB, log *slog.Logger) (lightning.Provider, rpc.TestMoney, error) {
+	if cfg.InvoiceProvider == "lnd" {
+		p, err := lnd.New(cfg.LND)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("invoices come from LND: real money", "url", cfg.LND.URL, "network", cfg.LND.Network)
+		return p, nil, nil
+	}
+	p, err := dev.New(ctx, db.Pool(), dev.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Warn("TEST MONEY: invoices come from the dev provider; nothing real is paid or received. " +
+		"Pay one with `satchel-server dev pay <invoice>`")
+	return p, p, nil
+}
+
+// devPay pays an invoice of a server running the dev provider through its test-money RPC.
+func devPay(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("satchel-server dev pay", flag.ContinueOnError)
+	server := fs.String("server", "http://127.0.0.1:8080", "the server that issued the invoice")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: satchel-server dev pay [--server URL] <invoice>")
+	}
+	c := testmoneyv1connect.NewTestMoneyServiceClient(http.DefaultClient, *server)
+	if _, err := c.PayInvoice(ctx, &testmoneyv1.PayInvoiceRequest{PaymentRequest: fs.Arg(0)}); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "paid with test money")
+	return nil
+}
+
+// loadSecret returns the configured secret, or the one kept in <data-dir>/secret, creating it
+// on first use.
+func loadSecret(cfg Config) ([]byte, error) {
+	if cfg.Secret != "" {
+		return hex.DecodeString(cfg.Secret)
+	}
+	path := filepath.Join(cfg.DataDir, "secret")
+	if b, err := os.ReadFile(path); err == nil {
+		return hex.DecodeString(strings.TrimSpace(string(b)))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another instance made it first
+		return loadSecret(cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(hex.EncodeToString(b) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return b, f.Close()
+}
+
+// blobStore returns where builds live: S3 when configured, else <data-dir>/builds served by this
+// server under /blob/ (the returned handler).
+func blobStore(ctx context.Context, cfg Config, secret []byte) (blob.Store, http.Handler, error) {
+	if cfg.S3.Endpoint != "" {
+		c := cfg.S3
+		c.CreateBucket = true
+		st, err := s3.New(ctx, c)
+		return st, nil, err
+	}
+	st, err := local.New(filepath.Join(cfg.DataDir, "builds"), secret, cfg.PublicURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, st.Handler(), nil
+}
+
+// loadDemo loads the demo catalog through the server's own upload path at localURL.
+func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, games *postgres.GameService, pipeline *builds.Service, localURL string) error {
+	game := cfg.DemoGame
+	if game == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		game = filepath.Join(filepath.Dir(self), "satchel-demo-game")
+	}
+	work, err := os.MkdirTemp("", "satchel-demo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	// Upload URLs name the public URL; behind a proxy, reach this process directly.
+	client := &http.Client{Transport: rewriteHost{public: cfg.PublicURL, local: localURL}}
+	return demo.Load(ctx, demo.Deps{Users: users, Games: games, Builds: pipeline, HTTP: client, GameBinary: game, WorkDir: work})
+}
+
+// rewriteHost sends requests for the public URL to the local one.
+type rewriteHost struct{ public, local string }
+
+func (rw rewriteHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u := r.URL.String(); strings.HasPrefix(u, rw.public+"/") {
+		nu, err := url.Parse(rw.local + strings.TrimPrefix(u, rw.public))
+		if err != nil {
+			return nil, err
+		}
+		r = r.Clone(r.Context())
+		r.URL, r.Host = nu, ""
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }

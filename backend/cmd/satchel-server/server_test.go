@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"satchel.dev/backend/demo"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/postgres/pgtest"
 	"satchel.dev/shared/nip98"
@@ -30,7 +33,8 @@ var (
 	buildErr  error
 )
 
-// serverBinary builds satchel-server once per test run: these tests drive the real binary.
+// serverBinary builds satchel-server, and beside it the demo game program, once per test run:
+// these tests drive the real binaries.
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -40,7 +44,7 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "satchel-server")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", dir+"/", ".", "../satchel-demo-game").CombinedOutput()
 		if err != nil {
 			buildErr = err
 			binPath = string(out)
@@ -177,6 +181,7 @@ func TestPrivateClusterDemoAndRestart(t *testing.T) {
 		}
 		if run == 1 {
 			first = got
+			checkDemoDownload(t, s.url, body)
 		} else if strings.Join(got, ",") != strings.Join(first, ",") {
 			t.Errorf("second run lists %v, first listed %v", got, first)
 		}
@@ -198,13 +203,50 @@ func TestPrivateClusterDemoAndRestart(t *testing.T) {
 	}
 }
 
+// checkDemoDownload downloads the featured demo game's build as the demo developer and checks
+// its size and sha256 against what GetDownload promised.
+func checkDemoDownload(t *testing.T, base string, list map[string]any) {
+	t.Helper()
+	game := list["games"].([]any)[0].(map[string]any)
+	build, _ := game["latestRelease"].(map[string]any)["build"].(map[string]any)
+	if build == nil {
+		t.Fatalf("the demo game's latest release has no build: %v", game)
+	}
+	const getDownload = "satchel.library.v1.LibraryService/GetDownload"
+	body := `{"gameId":"` + game["id"].(string) + `"}`
+	h, err := nip98.Header(demo.DeveloperKey(), "POST", base+"/"+getDownload, []byte(body), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, d := post(t, base, getDownload, body, h)
+	if code != 200 {
+		t.Fatalf("GetDownload as the demo developer: %d %v", code, d)
+	}
+	res, err := http.Get(d["url"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sum := sha256.New()
+	n, err := io.Copy(sum, res.Body)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("downloading the build: %v %v", res.Status, err)
+	}
+	if fmt.Sprint(n) != d["sizeBytes"] || hex.EncodeToString(sum.Sum(nil)) != d["sha256"] || d["sha256"] != build["sha256"] {
+		t.Errorf("downloaded %d bytes hashing to %x; GetDownload said %v bytes, %v; the catalog said %v", n, sum.Sum(nil), d["sizeBytes"], d["sha256"], build["sha256"])
+	}
+	if files, _ := d["files"].([]any); len(files) != 3 {
+		t.Errorf("manifest = %v, want 3 files (satchel.toml, README.txt, the program)", d["files"])
+	}
+}
+
 // TestTwoServersShareOneDatabase runs two servers behind one public URL, as behind a load
 // balancer: what one writes the other serves, and a NIP-98 header used on one is refused by
 // the other.
 func TestTwoServersShareOneDatabase(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	const public = "https://satchel.test"
-	env := []string{"DATABASE_URL=" + dsn, "SATCHEL_PUBLIC_URL=" + public}
+	env := []string{"DATABASE_URL=" + dsn, "SATCHEL_PUBLIC_URL=" + public, "SATCHEL_DATA_DIR=" + t.TempDir()}
 	a := startServer(t, env, "--listen", "127.0.0.1:0")
 	b := startServer(t, env, "--listen", "127.0.0.1:0")
 
@@ -235,8 +277,5 @@ func TestTwoServersShareOneDatabase(t *testing.T) {
 	code, res = post(t, b.url, getGame, body, sign(getGame, body))
 	if code != 200 || res["game"].(map[string]any)["title"] != "Shared" {
 		t.Errorf("the developer's draft on B: %d %v", code, res)
-	}
-	if _, err := context.Background(), error(nil); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -51,6 +51,12 @@ const (
 	// DeveloperServiceUpdateReleaseProcedure is the fully-qualified name of the DeveloperService's
 	// UpdateRelease RPC.
 	DeveloperServiceUpdateReleaseProcedure = "/satchel.developer.v1.DeveloperService/UpdateRelease"
+	// DeveloperServiceCreateUploadProcedure is the fully-qualified name of the DeveloperService's
+	// CreateUpload RPC.
+	DeveloperServiceCreateUploadProcedure = "/satchel.developer.v1.DeveloperService/CreateUpload"
+	// DeveloperServiceFinishUploadProcedure is the fully-qualified name of the DeveloperService's
+	// FinishUpload RPC.
+	DeveloperServiceFinishUploadProcedure = "/satchel.developer.v1.DeveloperService/FinishUpload"
 	// DeveloperServicePublishReleaseProcedure is the fully-qualified name of the DeveloperService's
 	// PublishRelease RPC.
 	DeveloperServicePublishReleaseProcedure = "/satchel.developer.v1.DeveloperService/PublishRelease"
@@ -73,7 +79,15 @@ type DeveloperServiceClient interface {
 	CreateRelease(context.Context, *v1.CreateReleaseRequest) (*v1.CreateReleaseResponse, error)
 	// UpdateRelease changes a release's notes, and its version while it is unpublished.
 	UpdateRelease(context.Context, *v1.UpdateReleaseRequest) (*v1.UpdateReleaseResponse, error)
-	// PublishRelease publishes a release; publishing it again changes nothing.
+	// CreateUpload opens an upload slot for a release's build zip: the client then sends the zip
+	// with one plain HTTP PUT to the returned URL before it expires, and calls FinishUpload.
+	// A published release's build cannot change.
+	CreateUpload(context.Context, *v1.CreateUploadRequest) (*v1.CreateUploadResponse, error)
+	// FinishUpload checks what was uploaded (size, sha256, the zip's safety rules) and makes it
+	// the release's build, replacing an earlier one. A failed check deletes the upload and
+	// says which check failed (FailedPrecondition).
+	FinishUpload(context.Context, *v1.FinishUploadRequest) (*v1.FinishUploadResponse, error)
+	// PublishRelease publishes a release with its build; publishing it again changes nothing.
 	PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error)
 	// ListMyGames lists the caller's games in every status, each with all its releases.
 	ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error)
@@ -128,6 +142,18 @@ func NewDeveloperServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(developerServiceMethods.ByName("UpdateRelease")),
 			connect.WithClientOptions(opts...),
 		),
+		createUpload: connect.NewClient[v1.CreateUploadRequest, v1.CreateUploadResponse](
+			httpClient,
+			baseURL+DeveloperServiceCreateUploadProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("CreateUpload")),
+			connect.WithClientOptions(opts...),
+		),
+		finishUpload: connect.NewClient[v1.FinishUploadRequest, v1.FinishUploadResponse](
+			httpClient,
+			baseURL+DeveloperServiceFinishUploadProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("FinishUpload")),
+			connect.WithClientOptions(opts...),
+		),
 		publishRelease: connect.NewClient[v1.PublishReleaseRequest, v1.PublishReleaseResponse](
 			httpClient,
 			baseURL+DeveloperServicePublishReleaseProcedure,
@@ -153,6 +179,8 @@ type developerServiceClient struct {
 	setGameStatus    *connect.Client[v1.SetGameStatusRequest, v1.SetGameStatusResponse]
 	createRelease    *connect.Client[v1.CreateReleaseRequest, v1.CreateReleaseResponse]
 	updateRelease    *connect.Client[v1.UpdateReleaseRequest, v1.UpdateReleaseResponse]
+	createUpload     *connect.Client[v1.CreateUploadRequest, v1.CreateUploadResponse]
+	finishUpload     *connect.Client[v1.FinishUploadRequest, v1.FinishUploadResponse]
 	publishRelease   *connect.Client[v1.PublishReleaseRequest, v1.PublishReleaseResponse]
 	listMyGames      *connect.Client[v1.ListMyGamesRequest, v1.ListMyGamesResponse]
 }
@@ -211,6 +239,24 @@ func (c *developerServiceClient) UpdateRelease(ctx context.Context, req *v1.Upda
 	return nil, err
 }
 
+// CreateUpload calls satchel.developer.v1.DeveloperService.CreateUpload.
+func (c *developerServiceClient) CreateUpload(ctx context.Context, req *v1.CreateUploadRequest) (*v1.CreateUploadResponse, error) {
+	response, err := c.createUpload.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// FinishUpload calls satchel.developer.v1.DeveloperService.FinishUpload.
+func (c *developerServiceClient) FinishUpload(ctx context.Context, req *v1.FinishUploadRequest) (*v1.FinishUploadResponse, error) {
+	response, err := c.finishUpload.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // PublishRelease calls satchel.developer.v1.DeveloperService.PublishRelease.
 func (c *developerServiceClient) PublishRelease(ctx context.Context, req *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error) {
 	response, err := c.publishRelease.CallUnary(ctx, connect.NewRequest(req))
@@ -244,7 +290,15 @@ type DeveloperServiceHandler interface {
 	CreateRelease(context.Context, *v1.CreateReleaseRequest) (*v1.CreateReleaseResponse, error)
 	// UpdateRelease changes a release's notes, and its version while it is unpublished.
 	UpdateRelease(context.Context, *v1.UpdateReleaseRequest) (*v1.UpdateReleaseResponse, error)
-	// PublishRelease publishes a release; publishing it again changes nothing.
+	// CreateUpload opens an upload slot for a release's build zip: the client then sends the zip
+	// with one plain HTTP PUT to the returned URL before it expires, and calls FinishUpload.
+	// A published release's build cannot change.
+	CreateUpload(context.Context, *v1.CreateUploadRequest) (*v1.CreateUploadResponse, error)
+	// FinishUpload checks what was uploaded (size, sha256, the zip's safety rules) and makes it
+	// the release's build, replacing an earlier one. A failed check deletes the upload and
+	// says which check failed (FailedPrecondition).
+	FinishUpload(context.Context, *v1.FinishUploadRequest) (*v1.FinishUploadResponse, error)
+	// PublishRelease publishes a release with its build; publishing it again changes nothing.
 	PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error)
 	// ListMyGames lists the caller's games in every status, each with all its releases.
 	ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error)
@@ -295,6 +349,18 @@ func NewDeveloperServiceHandler(svc DeveloperServiceHandler, opts ...connect.Han
 		connect.WithSchema(developerServiceMethods.ByName("UpdateRelease")),
 		connect.WithHandlerOptions(opts...),
 	)
+	developerServiceCreateUploadHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceCreateUploadProcedure,
+		svc.CreateUpload,
+		connect.WithSchema(developerServiceMethods.ByName("CreateUpload")),
+		connect.WithHandlerOptions(opts...),
+	)
+	developerServiceFinishUploadHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceFinishUploadProcedure,
+		svc.FinishUpload,
+		connect.WithSchema(developerServiceMethods.ByName("FinishUpload")),
+		connect.WithHandlerOptions(opts...),
+	)
 	developerServicePublishReleaseHandler := connect.NewUnaryHandlerSimple(
 		DeveloperServicePublishReleaseProcedure,
 		svc.PublishRelease,
@@ -323,6 +389,10 @@ func NewDeveloperServiceHandler(svc DeveloperServiceHandler, opts ...connect.Han
 			developerServiceCreateReleaseHandler.ServeHTTP(w, r)
 		case DeveloperServiceUpdateReleaseProcedure:
 			developerServiceUpdateReleaseHandler.ServeHTTP(w, r)
+		case DeveloperServiceCreateUploadProcedure:
+			developerServiceCreateUploadHandler.ServeHTTP(w, r)
+		case DeveloperServiceFinishUploadProcedure:
+			developerServiceFinishUploadHandler.ServeHTTP(w, r)
 		case DeveloperServicePublishReleaseProcedure:
 			developerServicePublishReleaseHandler.ServeHTTP(w, r)
 		case DeveloperServiceListMyGamesProcedure:
@@ -358,6 +428,14 @@ func (UnimplementedDeveloperServiceHandler) CreateRelease(context.Context, *v1.C
 
 func (UnimplementedDeveloperServiceHandler) UpdateRelease(context.Context, *v1.UpdateReleaseRequest) (*v1.UpdateReleaseResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.UpdateRelease is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) CreateUpload(context.Context, *v1.CreateUploadRequest) (*v1.CreateUploadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.CreateUpload is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) FinishUpload(context.Context, *v1.FinishUploadRequest) (*v1.FinishUploadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.FinishUpload is not implemented"))
 }
 
 func (UnimplementedDeveloperServiceHandler) PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error) {

@@ -1,0 +1,432 @@
+// Package local is the blob.Store kept in a directory on the server's own disk: the embedded
+// default. The server serves its upload and download URLs itself, through Handler.
+package local
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"satchel.dev/backend/blob"
+)
+
+const (
+	// PathPrefix is where the server mounts Handler: mux.Handle(local.PathPrefix, s.Handler()).
+	PathPrefix = "/blob/"
+
+	// Temporary upload files live at the top of the directory under this prefix. No key can
+	// name them: blob.CheckKey refuses segments that start with a dot.
+	tempPrefix = ".upload-"
+	// New removes temporary files older than this, left by a crash; younger ones may belong to
+	// an upload still running in another process on the same directory.
+	staleTempAge = 24 * time.Hour
+	// Uploads stream through one buffer of this size each.
+	copyBufferSize = 256 << 10
+	// MinSecretLen is the shortest HMAC secret New accepts.
+	MinSecretLen = 32
+)
+
+// Store is a blob.Store in one directory. Objects are files at the key's path below the
+// directory (mode 0600, directories 0700); nothing outside the directory can be reached, even
+// through a symbolic link. Store is safe for concurrent use.
+type Store struct {
+	root    *os.Root
+	secret  []byte
+	baseURL string // the server's public URL, without a trailing slash
+	buffers sync.Pool
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// New opens (creating it 0700 if missing) the store in dir. secret (at least MinSecretLen
+// bytes, kept by the server across restarts) signs the URLs; baseURL is the server's public
+// URL ("https://satchel.example"), under which Handler is mounted at PathPrefix (a path in
+// baseURL is kept in the URLs; a proxy in front must strip it, as Handler sees PathPrefix+key
+// from the root). New removes temporary files left more than a day ago by interrupted
+// uploads. Call Close when done.
+func New(dir string, secret []byte, baseURL string) (*Store, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("local blob store: the secret must be at least %d bytes, got %d", MinSecretLen, len(secret))
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("local blob store: base URL %q must be an http or https URL without query", baseURL)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("local blob store: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("local blob store: %w", err)
+	}
+	s := &Store{
+		root:    root,
+		secret:  append([]byte(nil), secret...),
+		baseURL: strings.TrimSuffix(baseURL, "/"),
+	}
+	s.buffers.New = func() any { b := make([]byte, copyBufferSize); return &b }
+	if err := s.removeStaleTemps(time.Now().Add(-staleTempAge)); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("local blob store: removing stale uploads: %w", err)
+	}
+	return s, nil
+}
+
+// Close releases the directory. URLs already handed out stop working with this Store.
+func (s *Store) Close() error { return s.root.Close() }
+
+func (s *Store) removeStaleTemps(before time.Time) error {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(before) {
+			continue
+		}
+		if err := s.root.Remove(e.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// UploadURL returns baseURL+PathPrefix+key?size=..&exp=..&sig=.., signed for PUT of exactly
+// size bytes until expiry (like a presigned S3 URL, it may be used more than once; each PUT
+// replaces the object). No extra header is needed.
+func (s *Store) UploadURL(_ context.Context, key string, size int64, expiry time.Duration) (string, http.Header, error) {
+	if err := blob.CheckKey(key); err != nil {
+		return "", nil, err
+	}
+	if size < 0 {
+		return "", nil, fmt.Errorf("local blob store: negative size %d", size)
+	}
+	if expiry <= 0 {
+		return "", nil, fmt.Errorf("local blob store: expiry %v is not positive", expiry)
+	}
+	exp := time.Now().Add(expiry).Unix()
+	q := url.Values{
+		"size": {strconv.FormatInt(size, 10)},
+		"exp":  {strconv.FormatInt(exp, 10)},
+		"sig":  {hex.EncodeToString(s.sign(http.MethodPut, key, size, exp, ""))},
+	}
+	return s.baseURL + PathPrefix + key + "?" + q.Encode(), http.Header{}, nil
+}
+
+// DownloadURL returns baseURL+PathPrefix+key?exp=..&fn=..&sig=.., signed for GET and HEAD
+// until expiry, with filename in the signed part so it cannot be changed.
+func (s *Store) DownloadURL(_ context.Context, key string, expiry time.Duration, filename string) (string, error) {
+	if err := blob.CheckKey(key); err != nil {
+		return "", err
+	}
+	if expiry <= 0 {
+		return "", fmt.Errorf("local blob store: expiry %v is not positive", expiry)
+	}
+	exp := time.Now().Add(expiry).Unix()
+	q := url.Values{
+		"exp": {strconv.FormatInt(exp, 10)},
+		"sig": {hex.EncodeToString(s.sign(http.MethodGet, key, -1, exp, filename))},
+	}
+	if filename != "" {
+		q.Set("fn", filename)
+	}
+	return s.baseURL + PathPrefix + key + "?" + q.Encode(), nil
+}
+
+// sign is the token of a URL: HMAC-SHA256 over the method, the key, the size (PUT only, else
+// -1), the expiry and the filename (GET only). Only the filename may hold any byte, and it comes
+// last, so two different URLs never sign the same message.
+func (s *Store) sign(method, key string, size, exp int64, filename string) []byte {
+	m := hmac.New(sha256.New, s.secret)
+	fmt.Fprintf(m, "satchel-blob-v1\n%s\n%s\n%d\n%d\n%s", method, key, size, exp, filename)
+	return m.Sum(nil)
+}
+
+// Open opens the file of key. The Object keeps reading the version it opened even if key is
+// replaced or deleted meanwhile.
+func (s *Store) Open(ctx context.Context, key string) (blob.Object, error) {
+	if err := blob.CheckKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, info, err := s.openRegular(key)
+	if err != nil {
+		return nil, err
+	}
+	return &object{File: f, size: info.Size()}, nil
+}
+
+// openRegular opens key's file, or returns an error wrapping blob.ErrNotFound if there is no
+// regular file at key.
+func (s *Store) openRegular(key string) (*os.File, fs.FileInfo, error) {
+	f, err := s.root.Open(key)
+	if err != nil {
+		if notFound(err) {
+			return nil, nil, fmt.Errorf("%w: %s", blob.ErrNotFound, key)
+		}
+		return nil, nil, fmt.Errorf("local blob store: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("local blob store: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s", blob.ErrNotFound, key)
+	}
+	return f, info, nil
+}
+
+func notFound(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+type object struct {
+	*os.File
+	size int64
+}
+
+func (o *object) Size() int64 { return o.size }
+
+// Delete removes key's file, then whichever of its parent directories that leaves empty.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := blob.CheckKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	info, err := s.root.Lstat(key)
+	if err != nil {
+		if notFound(err) {
+			return nil
+		}
+		return fmt.Errorf("local blob store: %w", err)
+	}
+	if info.IsDir() {
+		return nil // no object has this key
+	}
+	if err := s.root.Remove(key); err != nil && !notFound(err) {
+		return fmt.Errorf("local blob store: %w", err)
+	}
+	// A PUT racing with this may lose its freshly made directory: it makes it again.
+	for dir := path.Dir(key); dir != "."; dir = path.Dir(dir) {
+		if s.root.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// Handler serves the URLs made by UploadURL and DownloadURL: PUT, GET and HEAD of
+// PathPrefix+key. Mount it on the server's mux at PathPrefix, without stripping the prefix.
+// Every request is checked (key, signature, expiry) before the directory is touched: a
+// malformed key answers 400, a missing, tampered or expired signature 403, each with a short
+// plain-text reason. A PUT answers 200 once the object is stored and synced to disk; 413 if the
+// body is longer than the signed size, 400 if shorter. A GET serves the object as
+// application/zip with Range support and the signed filename in Content-Disposition.
+func (s *Store) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if blob.CheckKey(key) != nil {
+		http.Error(w, "blob: invalid key", http.StatusBadRequest)
+		return
+	}
+	switch r.Method {
+	case http.MethodPut:
+		s.servePut(w, r, key)
+	case http.MethodGet, http.MethodHead:
+		s.serveGet(w, r, key)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, PUT")
+		http.Error(w, "blob: method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// check verifies the signed query of a request, writing the refusal if any.
+func (s *Store) check(w http.ResponseWriter, method, key string, q url.Values, size int64, filename string) bool {
+	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
+	sig, err2 := hex.DecodeString(q.Get("sig"))
+	if err != nil || err2 != nil || len(sig) != sha256.Size {
+		http.Error(w, "blob: missing or malformed signature", http.StatusForbidden)
+		return false
+	}
+	if !hmac.Equal(sig, s.sign(method, key, size, exp, filename)) {
+		http.Error(w, "blob: invalid signature", http.StatusForbidden)
+		return false
+	}
+	if time.Now().Unix() > exp {
+		http.Error(w, "blob: link expired", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+func (s *Store) serveGet(w http.ResponseWriter, r *http.Request, key string) {
+	q := r.URL.Query()
+	filename := q.Get("fn")
+	if !s.check(w, http.MethodGet, key, q, -1, filename) {
+		return
+	}
+	f, info, err := s.openRegular(key)
+	if err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
+			http.Error(w, "blob: not found", http.StatusNotFound)
+			return
+		}
+		slog.ErrorContext(r.Context(), "blob: opening for download", "key", key, "err", err)
+		http.Error(w, "blob: cannot read the object", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", blob.ContentDisposition(filename))
+	h.Set("Cache-Control", "private")
+	http.ServeContent(w, r, "", info.ModTime(), f)
+}
+
+func (s *Store) servePut(w http.ResponseWriter, r *http.Request, key string) {
+	q := r.URL.Query()
+	size, err := strconv.ParseInt(q.Get("size"), 10, 64)
+	if err != nil || size < 0 {
+		http.Error(w, "blob: missing or malformed size", http.StatusForbidden)
+		return
+	}
+	if !s.check(w, http.MethodPut, key, q, size, "") {
+		return
+	}
+	switch {
+	case r.ContentLength > size:
+		http.Error(w, fmt.Sprintf("blob: body is %d bytes, longer than the %d signed", r.ContentLength, size), http.StatusRequestEntityTooLarge)
+		return
+	case r.ContentLength >= 0 && r.ContentLength < size:
+		http.Error(w, fmt.Sprintf("blob: body is %d bytes, shorter than the %d signed", r.ContentLength, size), http.StatusBadRequest)
+		return
+	}
+	switch err := s.put(key, size, r.Body); {
+	case err == nil:
+		w.WriteHeader(http.StatusOK)
+	case errors.Is(err, errTooLong):
+		http.Error(w, fmt.Sprintf("blob: body is longer than the %d bytes signed", size), http.StatusRequestEntityTooLarge)
+	case errors.Is(err, errTooShort):
+		http.Error(w, fmt.Sprintf("blob: body is shorter than the %d bytes signed", size), http.StatusBadRequest)
+	case errors.Is(err, errBodyRead):
+		http.Error(w, "blob: reading the body failed", http.StatusBadRequest)
+	default:
+		slog.ErrorContext(r.Context(), "blob: storing upload", "key", key, "err", err)
+		http.Error(w, "blob: cannot store the object", http.StatusInternalServerError)
+	}
+}
+
+var (
+	errTooLong  = errors.New("body longer than the signed size")
+	errTooShort = errors.New("body shorter than the signed size")
+	errBodyRead = errors.New("reading the body")
+)
+
+// put streams exactly size bytes from body into a temporary file, syncs it and renames it onto
+// key. On any error the temporary file is removed and key is left as it was.
+func (s *Store) put(key string, size int64, body io.Reader) (err error) {
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	tmp := tempPrefix + hex.EncodeToString(rnd[:])
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			s.root.Remove(tmp)
+		}
+	}()
+
+	bp := s.buffers.Get().(*[]byte)
+	defer s.buffers.Put(bp)
+	buf := *bp
+	var written int64
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if written+int64(n) > size {
+				return errTooLong
+			}
+			if _, err := f.Write(buf[:n]); err != nil {
+				return err
+			}
+			written += int64(n)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("%w: %w", errBodyRead, rerr)
+		}
+	}
+	if written < size {
+		return errTooShort
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+
+	dir := path.Dir(key)
+	for attempt := 0; ; attempt++ {
+		if dir != "." {
+			if err := s.root.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+		}
+		err := s.root.Rename(tmp, key)
+		if err == nil {
+			break
+		}
+		// A Delete of the last object in dir may have removed dir between the two calls.
+		if !errors.Is(err, fs.ErrNotExist) || attempt == 2 {
+			return err
+		}
+	}
+	// Make the rename durable too.
+	if d, err := s.root.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

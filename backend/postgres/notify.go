@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notifier listens to PostgreSQL notifications (PurchaseChannel, LibraryChannel) on one
+// connection and hands each payload to every subscriber of its channel, so a change committed
+// by any server instance reaches the streams of every instance.
+type Notifier struct {
+	db   *DB
+	log  *slog.Logger
+	mu   sync.Mutex
+	subs map[string]map[chan string]struct{}
+}
+
+// Resync is sent to every subscriber after the listening connection was lost and restored:
+// notifications may have been missed, so subscribers re-read what they watch.
+const Resync = ""
+
+// NewNotifier returns a notifier on db; Run makes it listen.
+func NewNotifier(db *DB, log *slog.Logger) *Notifier {
+	return &Notifier{db: db, log: log, subs: map[string]map[chan string]struct{}{}}
+}
+
+// Subscribe returns a channel of the payloads notified on channel from now on (and Resync after
+// a reconnect), and a function that ends the subscription. A subscriber that falls 64 payloads
+// behind misses the newest ones; subscribers re-read state rather than trust payloads alone.
+func (n *Notifier) Subscribe(channel string) (<-chan string, func()) {
+	ch := make(chan string, 64)
+	n.mu.Lock()
+	if n.subs[channel] == nil {
+		n.subs[channel] = map[chan string]struct{}{}
+	}
+	n.subs[channel][ch] = struct{}{}
+	n.mu.Unlock()
+	return ch, func() {
+		n.mu.Lock()
+		delete(n.subs[channel], ch)
+		n.mu.Unlock()
+	}
+}
+
+func (n *Notifier) publish(channel, payload string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for ch := range n.subs[channel] {
+		select {
+		case ch <- payload:
+		default:
+		}
+	}
+}
+
+// Run listens until ctx is done, reconnecting with backoff when the connection drops.
+func (n *Notifier) Run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for first := true; ctx.Err() == nil; first = false {
+		err := n.listen(ctx, first)
+		if ctx.Err() != nil {
+			return
+		}
+		n.log.Warn("listening for notifications; reconnecting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+func (n *Notifier) listen(ctx context.Context, first bool) error {
+	pooled, err := n.db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection never goes back to the pool: it may still be listening.
+	conn := pooled.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, ch := range []string{PurchaseChannel, LibraryChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	if !first {
+		for _, ch := range []string{PurchaseChannel, LibraryChannel} {
+			n.publish(ch, Resync)
+		}
+	}
+	for {
+		note, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		n.publish(note.Channel, note.Payload)
+	}
+}

@@ -1,0 +1,137 @@
+package purchases
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"satchel.dev/backend/lightning"
+	"satchel.dev/backend/market"
+	"satchel.dev/backend/postgres"
+)
+
+// Settle applies one settlement from the provider, exactly once whatever arrives twice, late
+// or out of order (see postgres.PurchaseRepo.Settle).
+func (s *Service) Settle(ctx context.Context, inv lightning.Invoice) error {
+	p, outcome, err := s.repo.Settle(ctx, s.provider.Name(), inv, s.cfg.FeeBps)
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case postgres.SettledPaid:
+		s.log.InfoContext(ctx, "purchase paid", "purchase", p.ID, "amount_msat", inv.AmountPaidMsat, "settle_index", inv.SettleIndex)
+	case postgres.SettledFailed:
+		s.log.WarnContext(ctx, "purchase underpaid: FAILED", "purchase", p.ID, "amount_paid_msat", inv.AmountPaidMsat)
+	default:
+		s.log.InfoContext(ctx, "settlement changes nothing: unknown invoice or purchase no longer pending",
+			"invoice", inv.ID, "settle_index", inv.SettleIndex)
+	}
+	return nil
+}
+
+// RunSettlements follows the provider's settlements from the last settle index handled, and
+// resumes from there whenever the stream breaks, until ctx ends.
+func (s *Service) RunSettlements(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		after, err := s.repo.Cursor(ctx, s.provider.Name())
+		if err == nil {
+			err = s.provider.SubscribeSettlements(ctx, after, func(inv lightning.Invoice) error {
+				backoff = 100 * time.Millisecond
+				return s.Settle(ctx, inv)
+			})
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.WarnContext(ctx, "settlement stream broke; resuming", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// Reconcile checks every PENDING purchase against the provider, as the server starts: a
+// settlement missed while no server was running is applied, and an invoice canceled or expired
+// meanwhile closes its purchase.
+func (s *Service) Reconcile(ctx context.Context) error {
+	pending, err := s.repo.Pending(ctx, s.provider.Name(), nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		if err := s.reconcile(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpireDue closes the PENDING purchases whose invoices have expired. The invoice is canceled
+// at the provider first, so a payment racing the expiry is settled, not lost.
+func (s *Service) ExpireDue(ctx context.Context) error {
+	now := s.now()
+	due, err := s.repo.Pending(ctx, s.provider.Name(), &now)
+	if err != nil {
+		return err
+	}
+	for _, p := range due {
+		if err := s.reconcile(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcile brings one PENDING purchase in line with its invoice.
+func (s *Service) reconcile(ctx context.Context, p market.Purchase) error {
+	inv, err := s.provider.LookupInvoice(ctx, p.InvoiceID)
+	if errors.Is(err, lightning.ErrNotFound) {
+		_, err = s.repo.Close(ctx, p.ID, market.PurchaseFailed, "the Lightning node does not know this invoice")
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if inv.State == lightning.InvoiceOpen && p.ExpiresAt != nil && s.now().After(*p.ExpiresAt) {
+		if err := s.provider.CancelInvoice(ctx, inv.ID); err != nil {
+			if inv, err = s.provider.LookupInvoice(ctx, p.InvoiceID); err != nil {
+				return err
+			}
+		} else {
+			inv.State = lightning.InvoiceCanceled
+		}
+	}
+	switch inv.State {
+	case lightning.InvoiceSettled:
+		return s.Settle(ctx, inv)
+	case lightning.InvoiceCanceled:
+		status, reason := market.PurchaseExpired, ""
+		if p.ExpiresAt != nil && s.now().Before(*p.ExpiresAt) {
+			status, reason = market.PurchaseFailed, "the invoice was canceled before it expired"
+		}
+		if _, err := s.repo.Close(ctx, p.ID, status, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunExpiry calls ExpireDue every interval until ctx ends.
+func (s *Service) RunExpiry(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "expiring unpaid purchases", "err", err)
+			}
+		}
+	}
+}
