@@ -25,7 +25,6 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m, postgres.Migrate) }
 
-
 // clock is a settable time source for Config.Now.
 type clock struct {
 	mu  sync.Mutex
