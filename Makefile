@@ -21,10 +21,12 @@ LND          := $(TOOLS_DIR)/lnd-$(LND_VERSION)/lnd
 # Tests find the tools here.
 export SATCHEL_TOOLS_DIR := $(TOOLS_DIR)
 
-# Debian 12 packages: PostgreSQL 15 (the private cluster, pgbench), wrk (make bench).
-APT_PACKAGES := postgresql-15 postgresql-client-15 wrk
+# Debian 12 packages: PostgreSQL 15 (the private cluster, pgbench), wrk and curl (make bench),
+# a Secret Service for the launcher's keyring (D-Bus, gnome-keyring).
+APT_PACKAGES := postgresql-15 postgresql-client-15 wrk curl jq \
+	dbus dbus-user-session dbus-x11 gnome-keyring libsecret-tools
 
-GO_PACKAGES := ./backend/... ./shared/...
+GO_PACKAGES := ./backend/... ./shared/... ./desktop/...
 BIN         := .data/bin
 SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 

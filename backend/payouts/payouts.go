@@ -1,6 +1,28 @@
 // Package payouts pays developers their share of each paid purchase, to their Lightning
-// Address, as a background job.
+// Address, as a background job, and shows developers their sales, ledger and payouts.
+//
+// The job (Worker, kind "payout") resolves the developer's Lightning Address (LUD-16) to a pay
+// request (LUD-06), asks its callback for an invoice of exactly the payout's amount, verifies
+// it (signature, amount, description hash, network, expiry), stores it on the payout row, and
+// only then pays it through the invoice provider. Never twice: a worker that finds a stored
+// payment hash tracks that payment instead of paying anything; a stored invoice is replaced
+// only once its payment is known to have failed, or it expired unpaid; a payment hash is never
+// used by two payouts; every attempt on a payout holds that payout's lock.
+//
+// Postgres keeps the state (package postgres implements Store); River runs the job.
 package payouts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"satchel.dev/backend/lightning"
+	"satchel.dev/backend/market"
+)
 
 // Args is the job that pays the developer of a paid purchase. The settlement enqueues it in
 // the same transaction that marks the purchase PAID.
@@ -10,3 +32,116 @@ type Args struct {
 
 // Kind names the job in the queue.
 func (Args) Kind() string { return "payout" }
+
+// InsertOpts are the job's defaults. Snoozes (how the worker waits between attempts and for
+// payments in flight) do not count as River attempts; only unexpected errors, panics and
+// rescues of killed workers do, and the payout's own attempts are counted on its row.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 50}
+}
+
+// Status is where a payout is: SCHEDULED -> SENT | RETRYING -> SENT | FAILED; an operator
+// retries FAILED (-> RETRYING) or cancels one not SENT (-> CANCELED).
+type Status string
+
+const (
+	StatusScheduled Status = "SCHEDULED" // waiting for its first attempt
+	StatusRetrying  Status = "RETRYING"  // an attempt failed; another follows at NextAttemptAt
+	StatusSent      Status = "SENT"      // paid
+	StatusFailed    Status = "FAILED"    // every attempt failed; an operator may retry it
+	StatusCanceled  Status = "CANCELED"  // an operator canceled it; it is never paid
+)
+
+// Final reports whether no job works on a payout in this status (an operator may still retry
+// a FAILED one).
+func (s Status) Final() bool { return s == StatusSent || s == StatusFailed || s == StatusCanceled }
+
+// Payout is what the platform owes a developer for one purchase, and how paying it goes.
+type Payout struct {
+	ID              string
+	PurchaseID      string
+	GameID          string
+	GameTitle       string
+	DeveloperUserID string
+	// Destination is the Lightning Address the payout goes (or went) to: the developer's
+	// address when the purchase was paid, updated to their current one whenever a new invoice
+	// is requested.
+	Destination string
+	// CurrentAddress is the developer's payout address now ("" if they have none).
+	CurrentAddress string
+	AmountMsat     int64
+	Status         Status
+	AttemptCount   int
+	LastError      string
+	// The invoice being paid, stored before paying; empty when none is.
+	PaymentRequest   string
+	PaymentHash      string
+	InvoiceExpiresAt *time.Time
+	FeeMsat          int64  // routing fee paid, once SENT
+	Preimage         string // once SENT (empty with test money paying another node's invoice)
+	NextAttemptAt    *time.Time
+	SentAt           *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Invoice is a verified invoice for a payout, to store before paying it.
+type Invoice struct {
+	PaymentRequest string
+	PaymentHash    string // lowercase hex
+	AmountMsat     int64
+	ExpiresAt      time.Time
+	Address        string // the Lightning Address it came from
+}
+
+// Store keeps payouts. Package postgres implements it.
+type Store interface {
+	// PayoutByPurchase returns the payout of a purchase (market NotFound if none).
+	PayoutByPurchase(ctx context.Context, purchaseID string) (Payout, error)
+	// Payout returns a payout by id (market NotFound if none).
+	Payout(ctx context.Context, id string) (Payout, error)
+	// LockPayout takes the payout's lock, held by every attempt until unlock is called, or
+	// until the process holding it dies. ok is false if someone else holds it.
+	LockPayout(ctx context.Context, id string) (unlock func(), ok bool, err error)
+	// StoreInvoice records inv as the invoice the payout pays, and its address as the
+	// payout's destination, if the payout is SCHEDULED or RETRYING with no invoice stored.
+	// An invoice already stored on any payout, ever, is refused with ErrInvoiceReused.
+	StoreInvoice(ctx context.Context, id string, inv Invoice) error
+	// ClearInvoice forgets the stored invoice with this payment hash (kept in the history),
+	// so the next attempt asks for a new one. Only for a payment known to have failed, or an
+	// invoice expired unpaid.
+	ClearInvoice(ctx context.Context, id, paymentHash string) error
+	// MarkSent records a succeeded payment: SENT with its fee and preimage, and a PAYOUT_SENT
+	// ledger entry, in one transaction. It returns false if the payout was SENT already.
+	MarkSent(ctx context.Context, id string, pay lightning.Payment) (bool, error)
+	// MarkAttemptFailed counts a failed attempt with its reason: RETRYING until next, or,
+	// when final, FAILED with a PAYOUT_FAILED ledger entry in the same transaction. Only for a
+	// SCHEDULED or RETRYING payout (otherwise it changes nothing and returns the payout).
+	MarkAttemptFailed(ctx context.Context, id, reason string, final bool, next time.Time) (Payout, error)
+	// NoteError records a problem that is not a failed attempt (the provider did not answer),
+	// leaving the status and count alone.
+	NoteError(ctx context.Context, id, reason string) error
+
+	// Retry moves a FAILED payout to RETRYING with a fresh count of attempts, towards the
+	// developer's current address, and enqueues its job (through jobs) in the same
+	// transaction. It holds the payout's lock (FailedPrecondition if an attempt holds it).
+	Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx]) (Payout, error)
+	// Cancel moves a payout that is not SENT to CANCELED once check (called with the payout,
+	// under its lock) allows it. FailedPrecondition if an attempt holds the lock.
+	Cancel(ctx context.Context, id string, check func(Payout) error) (Payout, error)
+
+	// IsDeveloper reports whether the user has a developer profile.
+	IsDeveloper(ctx context.Context, userID string) (bool, error)
+	// GameByID returns a game in any status (market NotFound if none).
+	GameByID(ctx context.Context, id string) (market.Game, error)
+	// ListSales, ListLedger and ListPayouts list a developer's sales, ledger entries and
+	// payouts, newest first, all games or one (Filter.GameID), a page after the cursor.
+	ListSales(ctx context.Context, developerID string, q Query) ([]Sale, error)
+	SalesTotals(ctx context.Context, developerID, gameID string) (Totals, error)
+	ListLedger(ctx context.Context, developerID string, q Query) ([]LedgerEntry, error)
+	ListPayouts(ctx context.Context, developerID string, q Query) ([]Payout, error)
+}
+
+// ErrInvoiceReused is returned (wrapped) by Store.StoreInvoice for an invoice that was
+// stored on a payout before.
+var ErrInvoiceReused = fmt.Errorf("the invoice was given for an earlier payout: a Lightning Address server must issue a new invoice for every request")

@@ -98,6 +98,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			func(b *bundle) map[string]any {
 				return map[string]any{"releaseId": b.pending.ID, "sizeBytes": 100, "sha256": strings.Repeat("ab", 32)}
 			}, ownerOnly},
+		"satchel.developer.v1.DeveloperService/ListSales": {
+			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID} }, ownerOnly},
+		"satchel.developer.v1.DeveloperService/ListLedger": {
+			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID, "pageSize": 5} }, ownerOnly},
+		"satchel.developer.v1.DeveloperService/ListPayouts": {func(*bundle) map[string]any { return nil }, developers},
 		"satchel.developer.v1.DeveloperService/FinishUpload": {
 			func(b *bundle) map[string]any { return map[string]any{"uploadId": b.upload.Upload.ID} }, ownerOnly},
 		"satchel.library.v1.LibraryService/GetDownload": {

@@ -7,14 +7,23 @@ import (
 
 	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
+	"satchel.dev/backend/payouts"
 	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
 	"satchel.dev/shared/api/satchel/developer/v1/developerv1connect"
 )
 
 type developerHandler struct {
-	users  market.UserService
-	games  market.GameService
-	builds *builds.Service
+	users   market.UserService
+	games   market.GameService
+	builds  *builds.Service
+	payouts PayoutViews
+}
+
+// PayoutViews shows developers their money (payouts.Service implements it).
+type PayoutViews interface {
+	ListSales(ctx context.Context, a market.Actor, f payouts.Filter) (payouts.SalePage, error)
+	ListLedger(ctx context.Context, a market.Actor, f payouts.Filter) (payouts.LedgerPage, error)
+	ListPayouts(ctx context.Context, a market.Actor, f payouts.Filter) (payouts.PayoutPage, error)
 }
 
 func (h developerHandler) SetPayoutAddress(ctx context.Context, req *developerv1.SetPayoutAddressRequest) (*developerv1.SetPayoutAddressResponse, error) {
@@ -111,6 +120,83 @@ func (h developerHandler) ListMyGames(ctx context.Context, _ *developerv1.ListMy
 		out.Games = append(out.Games, &developerv1.MyGame{Game: gameToProto(g.Game), Releases: releasesToProto(g.Releases)})
 	}
 	return out, nil
+}
+
+func (h developerHandler) ListSales(ctx context.Context, req *developerv1.ListSalesRequest) (*developerv1.ListSalesResponse, error) {
+	page, err := h.payouts.ListSales(ctx, actor(ctx), payouts.Filter{
+		GameID: req.GetGameId(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	t := page.Totals
+	out := &developerv1.ListSalesResponse{NextPageToken: page.NextPageToken, Totals: &developerv1.SalesTotals{
+		SaleCount: t.Sales, GrossMsat: t.GrossMsat, FeeMsat: t.FeeMsat, NetMsat: t.NetMsat,
+		SentMsat: t.SentMsat, PendingMsat: t.PendingMsat, FailedMsat: t.FailedMsat,
+	}}
+	for _, s := range page.Sales {
+		sale := &developerv1.Sale{PurchaseId: s.PurchaseID, GameId: s.GameID, GameTitle: s.GameTitle,
+			Status: purchaseStatuses[s.Status], PriceMsat: s.PriceMsat, FeeMsat: s.FeeMsat, NetMsat: s.NetMsat,
+			PaidAt: timestamppb.New(s.PaidAt)}
+		if s.Payout != nil {
+			sale.Payout = payoutToProto(*s.Payout)
+		}
+		out.Sales = append(out.Sales, sale)
+	}
+	return out, nil
+}
+
+func (h developerHandler) ListLedger(ctx context.Context, req *developerv1.ListLedgerRequest) (*developerv1.ListLedgerResponse, error) {
+	page, err := h.payouts.ListLedger(ctx, actor(ctx), payouts.Filter{
+		GameID: req.GetGameId(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	out := &developerv1.ListLedgerResponse{NextPageToken: page.NextPageToken}
+	for _, e := range page.Entries {
+		out.Entries = append(out.Entries, &developerv1.LedgerEntry{Id: e.ID, PurchaseId: e.PurchaseID, GameId: e.GameID,
+			GameTitle: e.GameTitle, Type: ledgerTypes[e.Type], AmountMsat: e.AmountMsat, MetaJson: e.MetaJSON,
+			CreatedAt: timestamppb.New(e.CreatedAt)})
+	}
+	return out, nil
+}
+
+func (h developerHandler) ListPayouts(ctx context.Context, req *developerv1.ListPayoutsRequest) (*developerv1.ListPayoutsResponse, error) {
+	page, err := h.payouts.ListPayouts(ctx, actor(ctx), payouts.Filter{
+		GameID: req.GetGameId(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, err
+	}
+	out := &developerv1.ListPayoutsResponse{NextPageToken: page.NextPageToken}
+	for _, p := range page.Payouts {
+		out.Payouts = append(out.Payouts, payoutToProto(p))
+	}
+	return out, nil
+}
+
+var payoutStatuses = map[payouts.Status]developerv1.PayoutStatus{
+	payouts.StatusScheduled: developerv1.PayoutStatus_PAYOUT_STATUS_SCHEDULED,
+	payouts.StatusRetrying:  developerv1.PayoutStatus_PAYOUT_STATUS_RETRYING,
+	payouts.StatusSent:      developerv1.PayoutStatus_PAYOUT_STATUS_SENT,
+	payouts.StatusFailed:    developerv1.PayoutStatus_PAYOUT_STATUS_FAILED,
+	payouts.StatusCanceled:  developerv1.PayoutStatus_PAYOUT_STATUS_CANCELED,
+}
+
+var ledgerTypes = map[market.LedgerType]developerv1.LedgerEntryType{
+	market.LedgerInvoiceCreated: developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_CREATED,
+	market.LedgerInvoicePaid:    developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_PAID,
+	market.LedgerPlatformFee:    developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PLATFORM_FEE,
+	market.LedgerDeveloperNet:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_DEVELOPER_NET,
+	market.LedgerPayoutSent:     developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_SENT,
+	market.LedgerPayoutFailed:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_FAILED,
+}
+
+func payoutToProto(p payouts.Payout) *developerv1.Payout {
+	return &developerv1.Payout{
+		Id: p.ID, PurchaseId: p.PurchaseID, GameId: p.GameID, GameTitle: p.GameTitle, LnAddress: p.Destination,
+		AmountMsat: p.AmountMsat, Status: payoutStatuses[p.Status], AttemptCount: int32(p.AttemptCount),
+		LastError: p.LastError, NextAttemptAt: optionalTime(p.NextAttemptAt), PaymentHash: p.PaymentHash,
+		SentAt: optionalTime(p.SentAt), CreatedAt: timestamppb.New(p.CreatedAt), UpdatedAt: timestamppb.New(p.UpdatedAt),
+	}
 }
 
 var _ developerv1connect.DeveloperServiceHandler = developerHandler{}

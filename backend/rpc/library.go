@@ -57,6 +57,14 @@ func (h libraryHandler) ListLibrary(ctx context.Context, _ *libraryv1.ListLibrar
 }
 
 func (h libraryHandler) WatchLibrary(ctx context.Context, req *libraryv1.WatchLibraryRequest, stream *connect.ServerStream[libraryv1.WatchLibraryResponse]) error {
+	if err := market.RequireUser(actor(ctx)); err != nil {
+		return err
+	}
+	// Send the headers now: a client's call returns once they arrive, possibly long before the
+	// first change.
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
 	return h.purchases.WatchLibrary(ctx, actor(ctx), req.GetResumeToken(), func(c market.LibraryChange) error {
 		change := &libraryv1.LibraryChange{
 			Kind:        changeKinds[c.Kind],

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -23,6 +24,7 @@ import (
 	"satchel.dev/backend/builds"
 	"satchel.dev/backend/lightning/dev"
 	"satchel.dev/backend/market"
+	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/postgres/pgtest"
 	"satchel.dev/backend/purchases"
@@ -61,10 +63,15 @@ type bundle struct {
 	pending   market.Release
 	upload    builds.UploadSlot // the owner's open upload replacing pending's build, its zip already sent
 	purchases *purchases.Service
-	dev       *dev.Provider
-	bought    market.Purchase // the player's PENDING purchase of game
-	guest     market.Purchase // a guest's PENDING purchase of game
-	receipt   string          // guest's receipt code
+	db        *postgres.DB
+	jobs      *river.Client[pgx.Tx]
+	notifier  *postgres.Notifier
+	// stopSettling stops following the provider's settlements, as if the server were down.
+	stopSettling func()
+	dev          *dev.Provider
+	bought       market.Purchase // the player's PENDING purchase of game
+	guest        market.Purchase // a guest's PENDING purchase of game
+	receipt      string          // guest's receipt code
 }
 
 // testZip is a small valid build.
@@ -115,28 +122,26 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log})
+	b.db = db
+	b.jobs, err = river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	notifier := postgres.NewNotifier(db, log)
+	b.notifier = postgres.NewNotifier(db, log)
 	runCtx, stop := context.WithCancel(ctx)
 	t.Cleanup(stop)
-	go notifier.Run(runCtx)
-	b.purchases, err = purchases.New(postgres.NewPurchaseRepo(db, jobs), postgres.NewLibraryRepo(db), notifier, b.dev,
-		purchases.Config{FeeBps: 1000, ReceiptSecret: secret, CreatePer: time.Millisecond, CreateBurst: 1000,
-			CodePer: time.Millisecond, CodeBurst: 1000}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go b.purchases.RunSettlements(runCtx)
+	go b.notifier.Run(runCtx)
+	b.purchases = b.newPurchases(purchases.Config{CreatePer: time.Millisecond, CreateBurst: 1000})
+	settleCtx, stopSettling := context.WithCancel(runCtx)
+	b.stopSettling = stopSettling
+	go b.purchases.RunSettlements(settleCtx)
 	b.srv.Config.Handler = rpc.NewHandler(rpc.Config{
 		PublicURL:    public,
 		MaxBodyBytes: 64 << 10,
 		Admins:       []string{b.keys[admin].PublicKey().Hex()},
 		Logger:       log,
 	}, rpc.Services{Users: b.users, Games: b.games, Builds: b.builds, Purchases: b.purchases, TestMoney: b.dev,
-		Files: store.Handler(), Ready: db.Ping})
+		Payouts: payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log), Files: store.Handler(), Ready: db.Ping})
 	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 
@@ -179,6 +184,23 @@ func (b *bundle) mustR(r market.Release, err error) market.Release {
 		b.t.Fatal(err)
 	}
 	return r
+}
+
+// newPurchases returns a buying service on the bundle's database and dev provider, as another
+// server instance would have: cfg's zero fields get the test's defaults.
+func (b *bundle) newPurchases(cfg purchases.Config) *purchases.Service {
+	b.t.Helper()
+	if cfg.FeeBps == 0 {
+		cfg.FeeBps = 1000
+	}
+	cfg.ReceiptSecret = bytes.Repeat([]byte{7}, 32)
+	cfg.CodePer, cfg.CodeBurst = time.Millisecond, 1000
+	s, err := purchases.New(postgres.NewPurchaseRepo(b.db, b.jobs), postgres.NewLibraryRepo(b.db), b.notifier, b.dev, cfg,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
 }
 
 // uploadExpiry is how long upload URLs last: short for the test of expired uploads.

@@ -49,6 +49,8 @@ type Services struct {
 	Games     market.GameService
 	Builds    *builds.Service
 	Purchases *purchases.Service
+	// Payouts shows developers their sales, ledger and payouts.
+	Payouts PayoutViews
 	// TestMoney is the dev invoice provider; nil with a real one.
 	TestMoney TestMoney
 	// Files serves the local blob store's signed upload and download URLs under /blob/; nil
@@ -83,7 +85,7 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	}
 	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, opts...))
 	handle(catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games}, opts...))
-	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds}, opts...))
+	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds, payouts: s.Payouts}, opts...))
 	handle(adminv1connect.NewAdminServiceHandler(adminHandler{games: s.Games}, opts...))
 	handle(libraryv1connect.NewLibraryServiceHandler(libraryHandler{builds: s.Builds, purchases: s.Purchases}, opts...))
 	handle(purchasev1connect.NewPurchaseServiceHandler(purchaseHandler{purchases: s.Purchases}, opts...))

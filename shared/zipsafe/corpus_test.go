@@ -255,7 +255,7 @@ func hostileCorpus() []hostile {
 		`a\..\..\x`, `dir\file.txt`,
 		"a\x00b", "a\nb", "a\x7fb", "a\u0085b", "bad\xffutf8",
 		"game.exe:hidden", "a.", "a /b", "CON", "aux.txt", "dir/com1.log", "what?.txt", "a*b", `a"b`, "a|b", "a<b>",
-		strings.Repeat("x", 256),
+		strings.Repeat("x", 256), strings.Repeat("abcdefg/", 128) + "x",
 	} {
 		cases = append(cases, hostile{name: "path " + name, zip: one(name, []byte("x")), rule: zipsafe.RulePath, entry: name})
 	}
@@ -417,6 +417,7 @@ func hostileCorpus() []hostile {
 		hostile{name: "empty", zip: many(), rule: zipsafe.RuleEmpty},
 		hostile{name: "empty directories only", zip: many(zfile{name: "a/"}, zfile{name: "a/b/"}), rule: zipsafe.RuleEmpty},
 		hostile{name: "entries", zip: many(eleven...), lim: zipsafe.Limits{MaxEntries: 10}, rule: zipsafe.RuleEntries},
+		hostile{name: "entries implied directories", zip: many(zfile{name: "a/b/c/d/x"}, zfile{name: "a/b/c/d/y"}, zfile{name: "a/b/"}), lim: zipsafe.Limits{MaxEntries: 5}, rule: zipsafe.RuleEntries},
 		hostile{name: "size", zip: many(zfile{name: "small", body: noise(9, 100)}, zfile{name: "big", body: noise(10, 101)}), lim: zipsafe.Limits{MaxFileBytes: 100}, rule: zipsafe.RuleSize, entry: "big"},
 		hostile{name: "total", zip: many(zfile{name: "a", body: noise(11, 600)}, zfile{name: "b", body: noise(12, 600)}), lim: zipsafe.Limits{MaxTotalBytes: 1000}, rule: zipsafe.RuleTotal},
 	)
@@ -463,6 +464,7 @@ func goodCorpus() []good {
 			zfile{name: "data/levels/2/"},
 			zfile{name: "data/readme.md", body: text(3, 300)},
 			zfile{name: "a/b/c/d/e/f/g/h/deep.txt", body: []byte("deep")},
+			zfile{name: strings.Repeat("abcdefg/", 95) + strings.Repeat("x", 255), body: []byte("long")},
 		),
 		goodOf("modes",
 			zfile{name: "x755", body: []byte("a"), mode: 0o755},
@@ -483,6 +485,8 @@ func goodCorpus() []good {
 			zfile{name: "straße.txt", body: []byte("ß")},
 		),
 		goodOf("similar but distinct names", zfile{name: "a"}, zfile{name: "a.txt"}, zfile{name: "ab/a"}, zfile{name: "a b"}, zfile{name: ".hidden"}, zfile{name: "..a"}),
+		{name: "entries at the limit", zip: many(zfile{name: "a/b/c/d/x"}, zfile{name: "a/b/c/d/y"}, zfile{name: "a/b/"}),
+			files: []zfile{{name: "a/b/c/d/x"}, {name: "a/b/c/d/y"}, {name: "a/b/"}}, lim: zipsafe.Limits{MaxEntries: 6}},
 		goodOf("compressible under the floor", zfile{name: "zeros", body: make([]byte, 1<<20)}),
 		goodOf("nested zips within the ratio", nested...),
 		{name: "zip64 records", zip: func(testing.TB) []byte { return zip64Of(z64...) }, files: z64},

@@ -5,52 +5,52 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
-// dest is the directory Extract writes into. It keeps the directory of the
-// last file written open, since files usually come grouped by directory.
+// dest is the directory Extract writes into. It keeps the directories of
+// the last path it walked open, since files usually come grouped by
+// directory.
 type dest struct {
-	root    *os.Root
-	cur     *os.Root // the directory curPath, or nil
-	curPath string
+	// open[0] is the root; open[i] is the directory named by the first i
+	// components of the last path walked, names[:i].
+	open  []*os.Root
+	names []string
 }
 
+// openRoot opens dir, which must exist, for Extract.
 func openRoot(dir string) (*dest, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("zipsafe: opening the extraction directory: %w", err)
 	}
-	return &dest{root: root}, nil
+	return &dest{open: []*os.Root{root}}, nil
 }
 
+// close closes every directory d holds open.
 func (d *dest) close() {
-	if d.cur != nil {
-		d.cur.Close()
+	for _, r := range slices.Backward(d.open) {
+		r.Close()
 	}
-	d.root.Close()
 }
 
 // mkdir creates the directory p (and those above it) for entry.
 func (d *dest) mkdir(entry, p string) error {
-	_, err := d.dir(entry, p)
+	_, err := d.dir(entry, strings.Split(p, "/"))
 	return err
 }
 
 // create creates the file p for entry, with mode perm, failing if anything
 // of that name exists.
 func (d *dest) create(entry, p string, perm fs.FileMode) (*os.File, error) {
-	parent, base := "", p
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		parent, base = p[:i], p[i+1:]
-	}
-	dir, err := d.dir(entry, parent)
+	names := strings.Split(p, "/")
+	dir, err := d.dir(entry, names[:len(names)-1])
 	if err != nil {
 		return nil, err
 	}
-	f, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	f, err := dir.OpenFile(names[len(names)-1], os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return nil, fmt.Errorf("zipsafe: extracting %q: %w", entry, err)
 	}
@@ -61,60 +61,61 @@ func (d *dest) create(entry, p string, perm fs.FileMode) (*os.File, error) {
 	return f, nil
 }
 
-// dir returns the directory p ("" for the root), creating the missing
-// directories on the way. Every component must be a plain directory: a
-// symbolic link, even one planted in the root by someone else, is refused,
-// and each directory is opened relative to the one above it and checked to
-// be the one just inspected, so that nothing is written through a link
-// swapped in meanwhile.
-func (d *dest) dir(entry, p string) (*os.Root, error) {
-	if p == "" {
-		return d.root, nil
+// dir returns the directory named by names (the root if there are none),
+// creating the missing ones on the way. Every component must be a plain
+// directory: a symbolic link, even one planted in the root by someone else,
+// is refused, and each directory is opened relative to the one above it and
+// checked to be the one just inspected, so that nothing is written through
+// a link swapped in meanwhile.
+func (d *dest) dir(entry string, names []string) (*os.Root, error) {
+	keep := 0
+	for keep < min(len(names), len(d.names)) && names[keep] == d.names[keep] {
+		keep++
 	}
-	if d.cur != nil && d.curPath == p {
-		return d.cur, nil
+	if keep == len(names) { // names is open already, maybe with directories below it
+		return d.open[keep], nil
 	}
-	if d.cur != nil {
-		d.cur.Close()
-		d.cur, d.curPath = nil, ""
+	for _, r := range d.open[keep+1:] {
+		r.Close()
 	}
-	parent := d.root
-	closeParent := func() {
-		if parent != d.root {
-			parent.Close()
-		}
-	}
-	sofar := ""
-	for c := range strings.SplitSeq(p, "/") {
-		sofar = path.Join(sofar, c)
-		shown := filepath.Join(d.root.Name(), filepath.FromSlash(sofar))
-		if err := parent.Mkdir(c, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			closeParent()
-			return nil, fmt.Errorf("zipsafe: extracting %q: %w", entry, err)
-		}
-		fi, err := parent.Lstat(c)
-		if err == nil && !fi.IsDir() {
-			err = fmt.Errorf("%s is not a directory (a symbolic link?); refusing to write through it", shown)
-		}
-		var child *os.Root
-		if err == nil {
-			child, err = parent.OpenRoot(c)
-		}
-		if err == nil {
-			var opened fs.FileInfo
-			if opened, err = child.Stat("."); err == nil && !os.SameFile(fi, opened) {
-				err = fmt.Errorf("%s changed while being extracted into; refusing to write through it", shown)
-			}
-			if err != nil {
-				child.Close()
-			}
-		}
-		closeParent()
+	d.open, d.names = d.open[:keep+1], d.names[:keep]
+	for _, c := range names[keep:] {
+		child, err := openDir(d.open[len(d.open)-1], c)
 		if err != nil {
-			return nil, fmt.Errorf("zipsafe: extracting %q: %w", entry, err)
+			shown := filepath.Join(d.open[0].Name(), filepath.FromSlash(strings.Join(d.names, "/")), c)
+			return nil, fmt.Errorf("zipsafe: extracting %q: %s: %w", entry, shown, err)
 		}
-		parent = child
+		d.open, d.names = append(d.open, child), append(d.names, c)
 	}
-	d.cur, d.curPath = parent, p
-	return parent, nil
+	return d.open[len(d.open)-1], nil
+}
+
+// openDir opens the directory name in parent, creating it if it does not
+// exist, and refuses anything but a plain directory.
+func openDir(parent *os.Root, name string) (*os.Root, error) {
+	if err := parent.Mkdir(name, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	fi, err := parent.Lstat(name)
+	switch {
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, errors.New("a symbolic link is in the way; refusing to write through it")
+	case !fi.IsDir():
+		return nil, errors.New("a file that is not a directory is in the way")
+	}
+	child, err := parent.OpenRoot(name)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := child.Stat(".")
+	if err == nil && !os.SameFile(fi, opened) {
+		err = errors.New("the directory was replaced while being extracted into; refusing to write through it")
+	}
+	if err != nil {
+		child.Close()
+		return nil, err
+	}
+	return child, nil
 }

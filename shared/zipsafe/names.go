@@ -1,7 +1,9 @@
 package zipsafe
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,6 +12,10 @@ import (
 // maxComponent is the longest path component, in bytes, that every file
 // system a player may use accepts.
 const maxComponent = 255
+
+// maxName is the longest name, in bytes: macOS refuses longer paths (its
+// PATH_MAX), and it bounds the directories Extract walks per file.
+const maxName = 1024
 
 // windowsDevice reports whether base, a file name without its extension,
 // is one Windows resolves to a device in any directory, and which.
@@ -33,6 +39,8 @@ func checkName(name string) string {
 		return "the name is empty"
 	case !utf8.ValidString(p):
 		return "the name is not valid UTF-8; re-create the zip with a tool that stores UTF-8 names"
+	case len(p) > maxName:
+		return fmt.Sprintf("the name is %d bytes long; the limit is %d", len(p), maxName)
 	}
 	for _, r := range p {
 		if r == 0 {
@@ -105,71 +113,74 @@ func foldKey(s string) string {
 	return b.String()
 }
 
-// names finds entries that would land on the same file or directory: the
-// same name ignoring case, or a file where another entry needs a directory.
-// It is a tree of case-folded path components.
-type names struct {
-	nodes    []nameNode
-	children map[nameKey]int // (parent node, folded component) -> node
-}
-
-type nameKey struct {
-	parent int
-	name   string
-}
-
-type nameNode struct {
-	file     bool   // a file entry; otherwise a directory
-	explicit bool   // listed by an entry of its own (not only implied by a deeper one)
-	entry    string // the entry that listed or first implied it
-}
-
-func newNames() *names {
-	return &names{nodes: make([]nameNode, 1), children: make(map[nameKey]int)}
-}
-
-// add records entry (its name as stored; p without the trailing "/" of a
-// directory) and returns a "duplicate" error if it clashes with an entry
-// added before.
-func (t *names) add(entry, p string, dir bool) *Error {
-	parent := 0
-	rest := p
-	for done := 0; rest != ""; {
-		c, tail, more := strings.Cut(rest, "/")
-		done += len(c)
-		last := !more
-		k := nameKey{parent, foldKey(c)}
-		id, ok := t.children[k]
-		if !ok {
-			id = len(t.nodes)
-			t.nodes = append(t.nodes, nameNode{file: last && !dir, explicit: last, entry: entry})
-			t.children[k] = id
-		} else {
-			n := &t.nodes[id]
-			switch {
-			case !last && n.file:
-				return fail(entry, RuleDuplicate, "it needs %q to be a directory, but entry %q is a file of that name", p[:done], n.entry)
-			case !last:
-			case n.file && dir:
-				return fail(entry, RuleDuplicate, "it is a directory, but entry %q is a file of that name", n.entry)
-			case n.file || (dir && n.explicit):
-				return fail(entry, RuleDuplicate, "%s", sameName(entry, n.entry))
-			case !dir:
-				return fail(entry, RuleDuplicate, "it is a file, but entry %q needs a directory of that name", n.entry)
-			default:
-				n.explicit = true
-			}
+// layout checks how items (in central directory order) lay out as a tree
+// of files and directories. It returns a "duplicate" error if two entries
+// would land on the same file or directory: the same name ignoring case, or
+// a file where another entry needs a directory. Of the clashing pairs it
+// finds, it reports the one whose later entry comes first, naming that
+// entry. Otherwise it returns the number of directories the tree has,
+// counting those that names only imply (a/b/c implies a and a/b).
+//
+// It sorts case-folded names with "/" mapped to the lowest byte (NUL,
+// which checkName refuses) and a directory entry's name ending in it, so
+// that a name is directly followed by the names below it: time
+// O(n log n), memory one folded name per entry.
+func layout(items []item) (dirs int, _ *Error) {
+	type key struct {
+		k string
+		i int
+	}
+	keys := make([]key, len(items))
+	for i, it := range items {
+		k := strings.ReplaceAll(foldKey(it.path), "/", "\x00")
+		if it.dir {
+			k += "\x00"
 		}
-		parent = id
-		rest = tail
-		done++ // the "/"
+		keys[i] = key{k, i}
 	}
-	return nil
-}
-
-func sameName(entry, other string) string {
-	if entry == other {
-		return "the zip lists this name twice"
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(strings.Compare(a.k, b.k), cmp.Compare(a.i, b.i)) })
+	var first *Error
+	firstAt := len(items)
+	prev := ""
+	for j, b := range keys {
+		// The directories of b not already counted are those below the
+		// part it shares with the previous name.
+		common := 0
+		for common < min(len(prev), len(b.k)) && prev[common] == b.k[common] {
+			common++
+		}
+		dirs += strings.Count(b.k[common:], "\x00")
+		prev = b.k
+		if j == 0 {
+			continue
+		}
+		a := keys[j-1]
+		if a.k != b.k && (items[a.i].dir || !strings.HasPrefix(b.k, a.k+"\x00")) {
+			continue
+		}
+		if max(a.i, b.i) >= firstAt {
+			continue
+		}
+		firstAt = max(a.i, b.i)
+		later, earlier := &items[firstAt], &items[min(a.i, b.i)]
+		var why string
+		switch file, deeper := &items[a.i], &items[b.i]; {
+		case a.k == b.k && later.rec.name == earlier.rec.name:
+			why = "the zip lists this name twice"
+		case a.k == b.k:
+			why = fmt.Sprintf("it has the same name as entry %q when case is ignored; Windows and macOS would write both to one file", earlier.rec.name)
+		case later == file && deeper.dir && b.k == a.k+"\x00":
+			why = fmt.Sprintf("it is a file, but entry %q is a directory of that name", deeper.rec.name)
+		case later == file:
+			why = fmt.Sprintf("it is a file, but entry %q needs a directory of that name", deeper.rec.name)
+		case deeper.dir && b.k == a.k+"\x00":
+			why = fmt.Sprintf("it is a directory, but entry %q is a file of that name", file.rec.name)
+		default:
+			n := strings.Count(file.path, "/") + 1
+			dir := strings.Join(strings.SplitN(deeper.path, "/", n+1)[:n], "/")
+			why = fmt.Sprintf("it needs %q to be a directory, but entry %q is a file of that name", dir, file.rec.name)
+		}
+		first = fail(later.rec.name, RuleDuplicate, "%s", why)
 	}
-	return fmt.Sprintf("it has the same name as entry %q when case is ignored; Windows and macOS would write both to one file", other)
+	return dirs, first
 }

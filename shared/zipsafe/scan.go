@@ -116,7 +116,6 @@ func check(r io.ReaderAt, size int64, lim Limits) ([]item, error) {
 	}
 
 	items := make([]item, len(cd.records))
-	seen := newNames()
 	var files int
 	var total, compressed uint64
 	for i := range cd.records {
@@ -136,13 +135,10 @@ func check(r io.ReaderAt, size int64, lim Limits) ([]item, error) {
 			}
 			return nil, fail(rec.name, RulePath, "%s", why)
 		}
-		if err := seen.add(rec.name, p, dir); err != nil {
-			return nil, err
-		}
 		if why := checkType(rec.attrs, dir); why != "" {
 			return nil, fail(rec.name, RuleType, "%s", why)
 		}
-		if rec.flags&0x41 != 0 {
+		if rec.flags&flagsEncrypted != 0 {
 			return nil, fail(rec.name, RuleFormat, "the entry is encrypted; upload a zip without a password")
 		}
 		if rec.method != zip.Store && rec.method != zip.Deflate {
@@ -167,6 +163,13 @@ func check(r io.ReaderAt, size int64, lim Limits) ([]item, error) {
 		total = addSat(total, rec.usize)
 		compressed = addSat(compressed, rec.csize)
 	}
+	dirs, clash := layout(items)
+	if clash != nil {
+		return nil, clash
+	}
+	if files+dirs > lim.MaxEntries {
+		return nil, fail("", RuleEntries, "the zip holds %d files and %d directories (counting those its names imply); the limit is %d entries", files, dirs, lim.MaxEntries)
+	}
 	if files == 0 {
 		return nil, fail("", RuleEmpty, "the zip holds only directories, no files")
 	}
@@ -182,7 +185,7 @@ func check(r io.ReaderAt, size int64, lim Limits) ([]item, error) {
 			return nil, err
 		}
 	}
-	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.start, b.start) })
+	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.start, b.start) })
 	for i := 1; i < len(items); i++ {
 		if a, b := &items[i-1], &items[i]; b.start < a.end {
 			return nil, fail(b.rec.name, RuleOverlap, "its bytes in the archive (from offset %d) overlap those of entry %q (offsets %d to %d); the zip reuses data, as zip bombs do", b.start, a.rec.name, a.start, a.end)
@@ -226,7 +229,11 @@ func (it *item) locate(r io.ReaderAt, size, dirStart int64) error {
 	}
 	nameLen := int64(binary.LittleEndian.Uint16(h[26:]))
 	it.data = it.start + localLen + nameLen + int64(binary.LittleEndian.Uint16(h[28:]))
-	if off, err := it.file.DataOffset(); err != nil || off != it.data {
+	off, err := it.file.DataOffset()
+	if err != nil {
+		return fmt.Errorf("zipsafe: reading %q: %w", it.rec.name, err)
+	}
+	if off != it.data {
 		return fail(it.rec.name, RuleFormat, "the local header can be read in two ways")
 	}
 	it.end = it.data + int64(it.rec.csize)
@@ -276,9 +283,9 @@ func named(err error, entry string) error {
 func (it *item) stream(buf []byte, out *dest) (Entry, error) {
 	rec := it.rec
 	e := Entry{Path: it.path, Size: int64(rec.usize), Mode: fileMode(rec.attrs)}
-	rc, err := it.file.Open()
+	rc, err := it.file.Open() // cannot fail for want of a header or a decompressor: check has made sure
 	if err != nil {
-		return e, it.readError(err)
+		return e, fmt.Errorf("zipsafe: reading %q: %w", rec.name, err)
 	}
 	defer rc.Close()
 	var w *os.File
@@ -353,6 +360,10 @@ func fileMode(attrs uint32) fs.FileMode {
 	}
 	return 0o644
 }
+
+// flagsEncrypted are the general purpose flags of an encrypted entry:
+// encrypted, strongly encrypted, local header values masked.
+const flagsEncrypted = 0x1 | 0x40 | 0x2000
 
 // Unix file types (the S_IFMT bits of a Unix mode) and MS-DOS/Windows
 // attributes found in a zip's external attributes.

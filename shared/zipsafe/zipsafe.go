@@ -20,7 +20,7 @@
 //     backslash, a colon, a NUL or other control character, is not valid
 //     UTF-8, or would not be a valid file name on Windows (characters
 //     < > " | ? *, a component ending in a dot or space, a device name such
-//     as CON or COM1, a component over 255 bytes).
+//     as CON or COM1, a component over 255 bytes), or is over 1024 bytes.
 //   - "duplicate": two entries name the same file or directory, also when
 //     they differ only in case (Unicode simple case folding, as
 //     strings.EqualFold), or an entry is a file while another entry needs a
@@ -28,7 +28,9 @@
 //   - "type": an entry is a symbolic link, device, named pipe, socket or
 //     Windows reparse point, or its attributes contradict its name (a
 //     directory whose name lacks the trailing "/", or the reverse).
-//   - "entries", "size", "total", "ratio": a limit of Limits is exceeded.
+//   - "entries", "size", "total", "ratio": the zip exceeds the limit of
+//     Limits of that name: MaxEntries, MaxFileBytes, MaxTotalBytes,
+//     MaxRatio (for a zip bomb, most often).
 //   - "overlap": two entries share bytes of the archive, or an entry's data
 //     runs into the central directory (the trick of overlapping-file zip
 //     bombs).
@@ -37,9 +39,10 @@
 //
 // Scan and Extract enforce the limits on the declared sizes before reading
 // any data, then again while streaming: no entry is read past its declared
-// size, and nothing is ever held in memory whole. Memory use is bounded by
-// Limits.MaxEntries and the size of the central directory, not by what the
-// entries claim to hold.
+// size, and no entry is ever held in memory whole. They hold at most
+// Limits.MaxEntries central directory records, so memory is bounded by the
+// limits and the size of the central directory, never by what the entries
+// claim to hold.
 package zipsafe
 
 import (
@@ -71,10 +74,18 @@ const RatioFloor = 1 << 20
 // a MaxRatio that is not a positive number) takes its value from
 // DefaultLimits.
 type Limits struct {
-	MaxEntries    int     // number of entries (files + dirs)
-	MaxFileBytes  int64   // uncompressed size of one file
-	MaxTotalBytes int64   // sum of uncompressed sizes
-	MaxRatio      float64 // uncompressed/compressed, per entry (only for entries over RatioFloor uncompressed) and for the whole archive (only when it holds over RatioFloor)
+	// MaxEntries bounds the number of entries (files + dirs). It also
+	// bounds what Extract creates: files plus directories, counting those
+	// the names only imply (a/b/c implies a and a/b).
+	MaxEntries int
+	// MaxFileBytes bounds the uncompressed size of one file.
+	MaxFileBytes int64
+	// MaxTotalBytes bounds the sum of the files' uncompressed sizes.
+	MaxTotalBytes int64
+	// MaxRatio bounds uncompressed/compressed size, per entry (only for
+	// entries over RatioFloor uncompressed) and for the whole archive (only
+	// when its files add up to over RatioFloor).
+	MaxRatio float64
 }
 
 // DefaultLimits returns the limits for a game build: 10000 entries, 4 GiB
@@ -115,8 +126,9 @@ type Entry struct {
 }
 
 // Error says which entry broke which rule, in words a developer can act on.
-// Scan and Extract return it as *Error; any other error they return is an
-// I/O error of the reader or, for Extract, of the file system.
+// Scan and Extract return it as *Error; any other error they return is a
+// bad argument, an I/O error of the reader or, for Extract, a file system
+// error (a symbolic link in the way, a full disk).
 type Error struct {
 	// Entry is the entry's name exactly as stored in the zip (a directory's
 	// with its trailing "/"). It is empty for rules about the whole archive

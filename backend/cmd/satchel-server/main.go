@@ -3,6 +3,8 @@
 //
 //	satchel-server [serve] [flags]              serve the API (the default)
 //	satchel-server migrate [flags]              bring the database schema up to date and exit
+//	satchel-server check-ledger [flags]         check every purchase against the ledger's
+//	                                            invariants; exit 1 listing those that break one
 //	satchel-server dev pay [--server URL] INVOICE  pay an invoice of a server running the dev
 //	                                            invoice provider, with test money
 //
@@ -65,7 +67,7 @@ func main() {
 // run is main with its dependencies passed in. It returns when ctx is done or on error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "check-ledger") {
 		cmd, args = args[0], args[1:]
 	}
 	if len(args) > 1 && args[0] == "dev" && args[1] == "pay" {
@@ -84,9 +86,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := postgres.Migrate(ctx, dsn); err != nil {
 		return err
 	}
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		log.Info("database schema is up to date")
 		return nil
+	case "check-ledger":
+		return checkLedger(ctx, dsn, stdout)
 	}
 	return serve(ctx, cfg, dsn, log, stdout)
 }
@@ -274,6 +279,27 @@ func invoiceProvider(ctx context.Context, cfg Config, db *postgres.DB, log *slog
 	log.Warn("TEST MONEY: invoices come from the dev provider; nothing real is paid or received. " +
 		"Pay one with `satchel-server dev pay <invoice>`")
 	return p, p, nil
+}
+
+// checkLedger prints every purchase that breaks an invariant of the money path.
+func checkLedger(ctx context.Context, dsn string, stdout io.Writer) error {
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	problems, err := db.CheckLedger(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "purchase %s (%s): %s\n", p.PurchaseID, p.Status, p.Problem)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the ledger breaks its invariants: %d problems", len(problems))
+	}
+	fmt.Fprintln(stdout, "ledger OK: every purchase keeps the invariants")
+	return nil
 }
 
 // devPay pays an invoice of a server running the dev provider through its test-money RPC.

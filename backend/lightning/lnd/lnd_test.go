@@ -419,7 +419,9 @@ func TestPayInvoiceInFlight(t *testing.T) {
 	}
 	for _, call := range []func() (lightning.Payment, error){
 		func() (lightning.Payment, error) { return platform.TrackPayment(ctx, id) },
-		func() (lightning.Payment, error) { return platform.PayInvoice(ctx, hold.PaymentRequest, 1_000, 2*time.Second) },
+		func() (lightning.Payment, error) {
+			return platform.PayInvoice(ctx, hold.PaymentRequest, 1_000, 2*time.Second)
+		},
 	} {
 		began := time.Now()
 		got, err := call()

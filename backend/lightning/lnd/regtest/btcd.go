@@ -35,18 +35,14 @@ func (b *btcd) certPath() string   { return filepath.Join(b.dir, "rpc.cert") }
 func (b *btcd) configPath() string { return filepath.Join(b.dir, "empty.conf") }
 func (b *btcd) rpcAddr() string    { return "127.0.0.1:" + strconv.Itoa(b.rpcPort) }
 
-// env gives btcd (and btcctl) a HOME inside the network's folder: btcd creates its default
-// home folder even when every path is given.
-func (b *btcd) env() []string {
-	return append(os.Environ(), "HOME="+filepath.Join(b.dir, "home"))
-}
-
 // start starts btcd, mining to miningAddr if not "", and waits until it answers RPCs. btcd
 // erases its regtest chain at every start: a restart is back at the genesis block.
 func (b *btcd) start(ctx context.Context, miningAddr string) error {
 	args := []string{
 		"--regtest", "--txindex", "--nolisten",
-		"--configfile=" + b.configPath(), // empty: btcd would otherwise create one under ~
+		// An empty config file: btcd would otherwise write a sample one to ~/.btcd. (It still
+		// creates that folder, empty: it finds ~ from the user database, not $HOME.)
+		"--configfile=" + b.configPath(),
 		"--datadir=" + filepath.Join(b.dir, "data"),
 		"--logdir=" + filepath.Join(b.dir, "logs"),
 		"--rpccert=" + b.certPath(),
@@ -57,7 +53,7 @@ func (b *btcd) start(ctx context.Context, miningAddr string) error {
 	if miningAddr != "" {
 		args = append(args, "--miningaddr="+miningAddr)
 	}
-	proc, err := startProcess("btcd", b.bin, args, b.env(), filepath.Join(b.dir, "btcd.out"))
+	proc, err := startProcess("btcd", b.bin, args, os.Environ(), filepath.Join(b.dir, "btcd.out"))
 	if err != nil {
 		return err
 	}

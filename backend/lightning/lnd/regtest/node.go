@@ -3,6 +3,7 @@ package regtest
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -257,7 +258,7 @@ func (nd *Node) openChannel(ctx context.Context, to *Node, capacity, push int64)
 // hasRoute reports whether the node finds a route paying amtSat to dest.
 func (nd *Node) hasRoute(ctx context.Context, dest *Node, amtSat int64) (bool, error) {
 	var resp struct {
-		Routes []json0 `json:"routes"`
+		Routes []json.RawMessage `json:"routes"`
 	}
 	err := nd.call(ctx, "GET", "/v1/graph/routes/"+dest.Pubkey+"/"+strconv.FormatInt(amtSat, 10), nil, &resp)
 	if err != nil {
@@ -265,9 +266,6 @@ func (nd *Node) hasRoute(ctx context.Context, dest *Node, amtSat int64) (bool, e
 	}
 	return len(resp.Routes) > 0, nil
 }
-
-// json0 is a JSON value whose content does not matter.
-type json0 struct{}
 
 // stop shuts lnd down (SIGTERM, then SIGKILL after a grace period).
 func (nd *Node) stop(ctx context.Context) error {

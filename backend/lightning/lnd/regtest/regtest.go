@@ -11,14 +11,14 @@
 //
 //	func TestMain(m *testing.M) {
 //		ctx := context.Background()
-//		net, err := regtest.Start(ctx, regtest.Options{})
+//		nw, err := regtest.Start(ctx, regtest.Options{})
 //		if err != nil {
 //			fmt.Fprintln(os.Stderr, err) // the tests fail, never skip
 //			os.Exit(1)
 //		}
-//		network = net
+//		network = nw
 //		code := m.Run()
-//		net.Stop(ctx)
+//		nw.Stop(ctx)
 //		os.Exit(code)
 //	}
 //
@@ -150,7 +150,7 @@ func (n *Network) bringUp(ctx context.Context, began time.Time) error {
 	step := func(what string) {
 		n.log.Debug("regtest: "+what, "elapsed", time.Since(began).Round(time.Millisecond))
 	}
-	if err := os.MkdirAll(filepath.Join(n.chain.dir, "home"), 0o700); err != nil {
+	if err := os.MkdirAll(n.chain.dir, 0o700); err != nil {
 		return fmt.Errorf("regtest: %w", err)
 	}
 	if err := os.WriteFile(n.chain.configPath(), nil, 0o600); err != nil {
@@ -288,9 +288,7 @@ func (n *Network) Btcctl(args ...string) *exec.Cmd {
 		"--rpcuser=" + btcdUser, "--rpcpass=" + btcdPass,
 		"--rpccert=" + n.chain.certPath(),
 	}
-	cmd := exec.Command(n.btcctlBin, append(base, args...)...)
-	cmd.Env = n.chain.env()
-	return cmd
+	return exec.Command(n.btcctlBin, append(base, args...)...)
 }
 
 // Stop shuts the network down, LND nodes first (an LND whose btcd is gone hangs on

@@ -54,7 +54,6 @@ func New(baseURL, certPath string, macaroon []byte, timeout time.Duration) (*Cli
 				return nil
 			},
 		},
-		ForceAttemptHTTP2:   false,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,

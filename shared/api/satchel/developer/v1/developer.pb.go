@@ -12,6 +12,7 @@ import (
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	v1 "satchel.dev/shared/api/satchel/catalog/v1"
+	v11 "satchel.dev/shared/api/satchel/purchase/v1"
 	sync "sync"
 	unsafe "unsafe"
 )
@@ -22,6 +23,136 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+type PayoutStatus int32
+
+const (
+	PayoutStatus_PAYOUT_STATUS_UNSPECIFIED PayoutStatus = 0
+	// Waiting for its first attempt, which follows the sale within seconds.
+	PayoutStatus_PAYOUT_STATUS_SCHEDULED PayoutStatus = 1
+	// An attempt failed (last_error says why); another follows at next_attempt_at.
+	PayoutStatus_PAYOUT_STATUS_RETRYING PayoutStatus = 2
+	// Paid.
+	PayoutStatus_PAYOUT_STATUS_SENT PayoutStatus = 3
+	// Every attempt failed; the operators can retry it once the cause is fixed.
+	PayoutStatus_PAYOUT_STATUS_FAILED PayoutStatus = 4
+	// Canceled by the operators; it will not be paid.
+	PayoutStatus_PAYOUT_STATUS_CANCELED PayoutStatus = 5
+)
+
+// Enum value maps for PayoutStatus.
+var (
+	PayoutStatus_name = map[int32]string{
+		0: "PAYOUT_STATUS_UNSPECIFIED",
+		1: "PAYOUT_STATUS_SCHEDULED",
+		2: "PAYOUT_STATUS_RETRYING",
+		3: "PAYOUT_STATUS_SENT",
+		4: "PAYOUT_STATUS_FAILED",
+		5: "PAYOUT_STATUS_CANCELED",
+	}
+	PayoutStatus_value = map[string]int32{
+		"PAYOUT_STATUS_UNSPECIFIED": 0,
+		"PAYOUT_STATUS_SCHEDULED":   1,
+		"PAYOUT_STATUS_RETRYING":    2,
+		"PAYOUT_STATUS_SENT":        3,
+		"PAYOUT_STATUS_FAILED":      4,
+		"PAYOUT_STATUS_CANCELED":    5,
+	}
+)
+
+func (x PayoutStatus) Enum() *PayoutStatus {
+	p := new(PayoutStatus)
+	*p = x
+	return p
+}
+
+func (x PayoutStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PayoutStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_developer_v1_developer_proto_enumTypes[0].Descriptor()
+}
+
+func (PayoutStatus) Type() protoreflect.EnumType {
+	return &file_satchel_developer_v1_developer_proto_enumTypes[0]
+}
+
+func (x PayoutStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PayoutStatus.Descriptor instead.
+func (PayoutStatus) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{0}
+}
+
+type LedgerEntryType int32
+
+const (
+	LedgerEntryType_LEDGER_ENTRY_TYPE_UNSPECIFIED LedgerEntryType = 0
+	// An invoice was issued for the price.
+	LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_CREATED LedgerEntryType = 1
+	// The buyer paid.
+	LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_PAID LedgerEntryType = 2
+	// The platform's share of the payment.
+	LedgerEntryType_LEDGER_ENTRY_TYPE_PLATFORM_FEE LedgerEntryType = 3
+	// The developer's share of the payment.
+	LedgerEntryType_LEDGER_ENTRY_TYPE_DEVELOPER_NET LedgerEntryType = 4
+	// The developer's share was paid out (meta_json has the routing fee and preimage).
+	LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_SENT LedgerEntryType = 5
+	// Every attempt to pay it out failed (meta_json has the last error).
+	LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_FAILED LedgerEntryType = 6
+)
+
+// Enum value maps for LedgerEntryType.
+var (
+	LedgerEntryType_name = map[int32]string{
+		0: "LEDGER_ENTRY_TYPE_UNSPECIFIED",
+		1: "LEDGER_ENTRY_TYPE_INVOICE_CREATED",
+		2: "LEDGER_ENTRY_TYPE_INVOICE_PAID",
+		3: "LEDGER_ENTRY_TYPE_PLATFORM_FEE",
+		4: "LEDGER_ENTRY_TYPE_DEVELOPER_NET",
+		5: "LEDGER_ENTRY_TYPE_PAYOUT_SENT",
+		6: "LEDGER_ENTRY_TYPE_PAYOUT_FAILED",
+	}
+	LedgerEntryType_value = map[string]int32{
+		"LEDGER_ENTRY_TYPE_UNSPECIFIED":     0,
+		"LEDGER_ENTRY_TYPE_INVOICE_CREATED": 1,
+		"LEDGER_ENTRY_TYPE_INVOICE_PAID":    2,
+		"LEDGER_ENTRY_TYPE_PLATFORM_FEE":    3,
+		"LEDGER_ENTRY_TYPE_DEVELOPER_NET":   4,
+		"LEDGER_ENTRY_TYPE_PAYOUT_SENT":     5,
+		"LEDGER_ENTRY_TYPE_PAYOUT_FAILED":   6,
+	}
+)
+
+func (x LedgerEntryType) Enum() *LedgerEntryType {
+	p := new(LedgerEntryType)
+	*p = x
+	return p
+}
+
+func (x LedgerEntryType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LedgerEntryType) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_developer_v1_developer_proto_enumTypes[1].Descriptor()
+}
+
+func (LedgerEntryType) Type() protoreflect.EnumType {
+	return &file_satchel_developer_v1_developer_proto_enumTypes[1]
+}
+
+func (x LedgerEntryType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LedgerEntryType.Descriptor instead.
+func (LedgerEntryType) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{1}
+}
 
 type SetPayoutAddressRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1108,11 +1239,832 @@ func (x *MyGame) GetReleases() []*v1.Release {
 	return nil
 }
 
+type ListSalesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One of the caller's games; empty for all of them.
+	GameId string `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// 1 to 100; 0 means 20.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same game_id; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSalesRequest) Reset() {
+	*x = ListSalesRequest{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSalesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSalesRequest) ProtoMessage() {}
+
+func (x *ListSalesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSalesRequest.ProtoReflect.Descriptor instead.
+func (*ListSalesRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListSalesRequest) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *ListSalesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSalesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListSalesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Sales []*Sale                `protobuf:"bytes,1,rep,name=sales,proto3" json:"sales,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Sums over every sale the request selects (all pages).
+	Totals        *SalesTotals `protobuf:"bytes,3,opt,name=totals,proto3" json:"totals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSalesResponse) Reset() {
+	*x = ListSalesResponse{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSalesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSalesResponse) ProtoMessage() {}
+
+func (x *ListSalesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSalesResponse.ProtoReflect.Descriptor instead.
+func (*ListSalesResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListSalesResponse) GetSales() []*Sale {
+	if x != nil {
+		return x.Sales
+	}
+	return nil
+}
+
+func (x *ListSalesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListSalesResponse) GetTotals() *SalesTotals {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+// Sale is one paid purchase of a developer's game.
+type Sale struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseId string                 `protobuf:"bytes,1,opt,name=purchase_id,json=purchaseId,proto3" json:"purchase_id,omitempty"`
+	GameId     string                 `protobuf:"bytes,2,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	GameTitle  string                 `protobuf:"bytes,3,opt,name=game_title,json=gameTitle,proto3" json:"game_title,omitempty"`
+	// PAID, or REFUNDED.
+	Status v11.PurchaseStatus `protobuf:"varint,4,opt,name=status,proto3,enum=satchel.purchase.v1.PurchaseStatus" json:"status,omitempty"`
+	// What the buyer paid.
+	PriceMsat int64 `protobuf:"varint,5,opt,name=price_msat,json=priceMsat,proto3" json:"price_msat,omitempty"`
+	// The platform's fee.
+	FeeMsat int64 `protobuf:"varint,6,opt,name=fee_msat,json=feeMsat,proto3" json:"fee_msat,omitempty"`
+	// The developer's share: price_msat - fee_msat, the payout's amount.
+	NetMsat int64                  `protobuf:"varint,7,opt,name=net_msat,json=netMsat,proto3" json:"net_msat,omitempty"`
+	PaidAt  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=paid_at,json=paidAt,proto3" json:"paid_at,omitempty"`
+	// Unset if the sale has no payout.
+	Payout        *Payout `protobuf:"bytes,9,opt,name=payout,proto3" json:"payout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Sale) Reset() {
+	*x = Sale{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Sale) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Sale) ProtoMessage() {}
+
+func (x *Sale) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Sale.ProtoReflect.Descriptor instead.
+func (*Sale) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Sale) GetPurchaseId() string {
+	if x != nil {
+		return x.PurchaseId
+	}
+	return ""
+}
+
+func (x *Sale) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *Sale) GetGameTitle() string {
+	if x != nil {
+		return x.GameTitle
+	}
+	return ""
+}
+
+func (x *Sale) GetStatus() v11.PurchaseStatus {
+	if x != nil {
+		return x.Status
+	}
+	return v11.PurchaseStatus(0)
+}
+
+func (x *Sale) GetPriceMsat() int64 {
+	if x != nil {
+		return x.PriceMsat
+	}
+	return 0
+}
+
+func (x *Sale) GetFeeMsat() int64 {
+	if x != nil {
+		return x.FeeMsat
+	}
+	return 0
+}
+
+func (x *Sale) GetNetMsat() int64 {
+	if x != nil {
+		return x.NetMsat
+	}
+	return 0
+}
+
+func (x *Sale) GetPaidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PaidAt
+	}
+	return nil
+}
+
+func (x *Sale) GetPayout() *Payout {
+	if x != nil {
+		return x.Payout
+	}
+	return nil
+}
+
+type SalesTotals struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SaleCount int64                  `protobuf:"varint,1,opt,name=sale_count,json=saleCount,proto3" json:"sale_count,omitempty"`
+	GrossMsat int64                  `protobuf:"varint,2,opt,name=gross_msat,json=grossMsat,proto3" json:"gross_msat,omitempty"`
+	FeeMsat   int64                  `protobuf:"varint,3,opt,name=fee_msat,json=feeMsat,proto3" json:"fee_msat,omitempty"`
+	NetMsat   int64                  `protobuf:"varint,4,opt,name=net_msat,json=netMsat,proto3" json:"net_msat,omitempty"`
+	// Paid out (SENT).
+	SentMsat int64 `protobuf:"varint,5,opt,name=sent_msat,json=sentMsat,proto3" json:"sent_msat,omitempty"`
+	// To be paid out (SCHEDULED or RETRYING).
+	PendingMsat int64 `protobuf:"varint,6,opt,name=pending_msat,json=pendingMsat,proto3" json:"pending_msat,omitempty"`
+	// FAILED: every attempt failed; the operators can retry it.
+	FailedMsat    int64 `protobuf:"varint,7,opt,name=failed_msat,json=failedMsat,proto3" json:"failed_msat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SalesTotals) Reset() {
+	*x = SalesTotals{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SalesTotals) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SalesTotals) ProtoMessage() {}
+
+func (x *SalesTotals) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SalesTotals.ProtoReflect.Descriptor instead.
+func (*SalesTotals) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SalesTotals) GetSaleCount() int64 {
+	if x != nil {
+		return x.SaleCount
+	}
+	return 0
+}
+
+func (x *SalesTotals) GetGrossMsat() int64 {
+	if x != nil {
+		return x.GrossMsat
+	}
+	return 0
+}
+
+func (x *SalesTotals) GetFeeMsat() int64 {
+	if x != nil {
+		return x.FeeMsat
+	}
+	return 0
+}
+
+func (x *SalesTotals) GetNetMsat() int64 {
+	if x != nil {
+		return x.NetMsat
+	}
+	return 0
+}
+
+func (x *SalesTotals) GetSentMsat() int64 {
+	if x != nil {
+		return x.SentMsat
+	}
+	return 0
+}
+
+func (x *SalesTotals) GetPendingMsat() int64 {
+	if x != nil {
+		return x.PendingMsat
+	}
+	return 0
+}
+
+func (x *SalesTotals) GetFailedMsat() int64 {
+	if x != nil {
+		return x.FailedMsat
+	}
+	return 0
+}
+
+// Payout is the developer's share of one sale, paid to their Lightning Address.
+type Payout struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PurchaseId string                 `protobuf:"bytes,2,opt,name=purchase_id,json=purchaseId,proto3" json:"purchase_id,omitempty"`
+	GameId     string                 `protobuf:"bytes,3,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	GameTitle  string                 `protobuf:"bytes,4,opt,name=game_title,json=gameTitle,proto3" json:"game_title,omitempty"`
+	// The Lightning Address it is paid (or was paid) to.
+	LnAddress  string       `protobuf:"bytes,5,opt,name=ln_address,json=lnAddress,proto3" json:"ln_address,omitempty"`
+	AmountMsat int64        `protobuf:"varint,6,opt,name=amount_msat,json=amountMsat,proto3" json:"amount_msat,omitempty"`
+	Status     PayoutStatus `protobuf:"varint,7,opt,name=status,proto3,enum=satchel.developer.v1.PayoutStatus" json:"status,omitempty"`
+	// Failed attempts so far.
+	AttemptCount int32 `protobuf:"varint,8,opt,name=attempt_count,json=attemptCount,proto3" json:"attempt_count,omitempty"`
+	// Why the last attempt failed, in words; empty if none did.
+	LastError string `protobuf:"bytes,9,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When a RETRYING payout is tried again.
+	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
+	// The payment hash of the invoice being (or that was) paid, lowercase hex.
+	PaymentHash   string                 `protobuf:"bytes,11,opt,name=payment_hash,json=paymentHash,proto3" json:"payment_hash,omitempty"`
+	SentAt        *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Payout) Reset() {
+	*x = Payout{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Payout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Payout) ProtoMessage() {}
+
+func (x *Payout) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Payout.ProtoReflect.Descriptor instead.
+func (*Payout) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Payout) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Payout) GetPurchaseId() string {
+	if x != nil {
+		return x.PurchaseId
+	}
+	return ""
+}
+
+func (x *Payout) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *Payout) GetGameTitle() string {
+	if x != nil {
+		return x.GameTitle
+	}
+	return ""
+}
+
+func (x *Payout) GetLnAddress() string {
+	if x != nil {
+		return x.LnAddress
+	}
+	return ""
+}
+
+func (x *Payout) GetAmountMsat() int64 {
+	if x != nil {
+		return x.AmountMsat
+	}
+	return 0
+}
+
+func (x *Payout) GetStatus() PayoutStatus {
+	if x != nil {
+		return x.Status
+	}
+	return PayoutStatus_PAYOUT_STATUS_UNSPECIFIED
+}
+
+func (x *Payout) GetAttemptCount() int32 {
+	if x != nil {
+		return x.AttemptCount
+	}
+	return 0
+}
+
+func (x *Payout) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *Payout) GetNextAttemptAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptAt
+	}
+	return nil
+}
+
+func (x *Payout) GetPaymentHash() string {
+	if x != nil {
+		return x.PaymentHash
+	}
+	return ""
+}
+
+func (x *Payout) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *Payout) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Payout) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+type ListLedgerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One of the caller's games; empty for all of them.
+	GameId string `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// 1 to 100; 0 means 20.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same game_id; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLedgerRequest) Reset() {
+	*x = ListLedgerRequest{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLedgerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLedgerRequest) ProtoMessage() {}
+
+func (x *ListLedgerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLedgerRequest.ProtoReflect.Descriptor instead.
+func (*ListLedgerRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListLedgerRequest) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *ListLedgerRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLedgerRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListLedgerResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entries []*LedgerEntry         `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLedgerResponse) Reset() {
+	*x = ListLedgerResponse{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLedgerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLedgerResponse) ProtoMessage() {}
+
+func (x *ListLedgerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLedgerResponse.ProtoReflect.Descriptor instead.
+func (*ListLedgerResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListLedgerResponse) GetEntries() []*LedgerEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListLedgerResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type LedgerEntry struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PurchaseId string                 `protobuf:"bytes,2,opt,name=purchase_id,json=purchaseId,proto3" json:"purchase_id,omitempty"`
+	GameId     string                 `protobuf:"bytes,3,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	GameTitle  string                 `protobuf:"bytes,4,opt,name=game_title,json=gameTitle,proto3" json:"game_title,omitempty"`
+	Type       LedgerEntryType        `protobuf:"varint,5,opt,name=type,proto3,enum=satchel.developer.v1.LedgerEntryType" json:"type,omitempty"`
+	AmountMsat int64                  `protobuf:"varint,6,opt,name=amount_msat,json=amountMsat,proto3" json:"amount_msat,omitempty"`
+	// Details, a JSON object.
+	MetaJson      string                 `protobuf:"bytes,7,opt,name=meta_json,json=metaJson,proto3" json:"meta_json,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LedgerEntry) Reset() {
+	*x = LedgerEntry{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LedgerEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LedgerEntry) ProtoMessage() {}
+
+func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LedgerEntry.ProtoReflect.Descriptor instead.
+func (*LedgerEntry) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *LedgerEntry) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetPurchaseId() string {
+	if x != nil {
+		return x.PurchaseId
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetGameTitle() string {
+	if x != nil {
+		return x.GameTitle
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetType() LedgerEntryType {
+	if x != nil {
+		return x.Type
+	}
+	return LedgerEntryType_LEDGER_ENTRY_TYPE_UNSPECIFIED
+}
+
+func (x *LedgerEntry) GetAmountMsat() int64 {
+	if x != nil {
+		return x.AmountMsat
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetMetaJson() string {
+	if x != nil {
+		return x.MetaJson
+	}
+	return ""
+}
+
+func (x *LedgerEntry) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type ListPayoutsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One of the caller's games; empty for all of them.
+	GameId string `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// 1 to 100; 0 means 20.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same game_id; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPayoutsRequest) Reset() {
+	*x = ListPayoutsRequest{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPayoutsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPayoutsRequest) ProtoMessage() {}
+
+func (x *ListPayoutsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPayoutsRequest.ProtoReflect.Descriptor instead.
+func (*ListPayoutsRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListPayoutsRequest) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *ListPayoutsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPayoutsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListPayoutsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Payouts []*Payout              `protobuf:"bytes,1,rep,name=payouts,proto3" json:"payouts,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPayoutsResponse) Reset() {
+	*x = ListPayoutsResponse{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPayoutsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPayoutsResponse) ProtoMessage() {}
+
+func (x *ListPayoutsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPayoutsResponse.ProtoReflect.Descriptor instead.
+func (*ListPayoutsResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListPayoutsResponse) GetPayouts() []*Payout {
+	if x != nil {
+		return x.Payouts
+	}
+	return nil
+}
+
+func (x *ListPayoutsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_satchel_developer_v1_developer_proto protoreflect.FileDescriptor
 
 const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\n" +
-	"$satchel/developer/v1/developer.proto\x12\x14satchel.developer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a satchel/catalog/v1/catalog.proto\"8\n" +
+	"$satchel/developer/v1/developer.proto\x12\x14satchel.developer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a satchel/catalog/v1/catalog.proto\x1a\"satchel/purchase/v1/purchase.proto\"8\n" +
 	"\x17SetPayoutAddressRequest\x12\x1d\n" +
 	"\n" +
 	"ln_address\x18\x01 \x01(\tR\tlnAddress\"9\n" +
@@ -1192,7 +2144,108 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\x05games\x18\x01 \x03(\v2\x1c.satchel.developer.v1.MyGameR\x05games\"o\n" +
 	"\x06MyGame\x12,\n" +
 	"\x04game\x18\x01 \x01(\v2\x18.satchel.catalog.v1.GameR\x04game\x127\n" +
-	"\breleases\x18\x02 \x03(\v2\x1b.satchel.catalog.v1.ReleaseR\breleases2\xb8\b\n" +
+	"\breleases\x18\x02 \x03(\v2\x1b.satchel.catalog.v1.ReleaseR\breleases\"g\n" +
+	"\x10ListSalesRequest\x12\x17\n" +
+	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xa8\x01\n" +
+	"\x11ListSalesResponse\x120\n" +
+	"\x05sales\x18\x01 \x03(\v2\x1a.satchel.developer.v1.SaleR\x05sales\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x129\n" +
+	"\x06totals\x18\x03 \x01(\v2!.satchel.developer.v1.SalesTotalsR\x06totals\"\xdc\x02\n" +
+	"\x04Sale\x12\x1f\n" +
+	"\vpurchase_id\x18\x01 \x01(\tR\n" +
+	"purchaseId\x12\x17\n" +
+	"\agame_id\x18\x02 \x01(\tR\x06gameId\x12\x1d\n" +
+	"\n" +
+	"game_title\x18\x03 \x01(\tR\tgameTitle\x12;\n" +
+	"\x06status\x18\x04 \x01(\x0e2#.satchel.purchase.v1.PurchaseStatusR\x06status\x12\x1d\n" +
+	"\n" +
+	"price_msat\x18\x05 \x01(\x03R\tpriceMsat\x12\x19\n" +
+	"\bfee_msat\x18\x06 \x01(\x03R\afeeMsat\x12\x19\n" +
+	"\bnet_msat\x18\a \x01(\x03R\anetMsat\x123\n" +
+	"\apaid_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x06paidAt\x124\n" +
+	"\x06payout\x18\t \x01(\v2\x1c.satchel.developer.v1.PayoutR\x06payout\"\xe2\x01\n" +
+	"\vSalesTotals\x12\x1d\n" +
+	"\n" +
+	"sale_count\x18\x01 \x01(\x03R\tsaleCount\x12\x1d\n" +
+	"\n" +
+	"gross_msat\x18\x02 \x01(\x03R\tgrossMsat\x12\x19\n" +
+	"\bfee_msat\x18\x03 \x01(\x03R\afeeMsat\x12\x19\n" +
+	"\bnet_msat\x18\x04 \x01(\x03R\anetMsat\x12\x1b\n" +
+	"\tsent_msat\x18\x05 \x01(\x03R\bsentMsat\x12!\n" +
+	"\fpending_msat\x18\x06 \x01(\x03R\vpendingMsat\x12\x1f\n" +
+	"\vfailed_msat\x18\a \x01(\x03R\n" +
+	"failedMsat\"\xc3\x04\n" +
+	"\x06Payout\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vpurchase_id\x18\x02 \x01(\tR\n" +
+	"purchaseId\x12\x17\n" +
+	"\agame_id\x18\x03 \x01(\tR\x06gameId\x12\x1d\n" +
+	"\n" +
+	"game_title\x18\x04 \x01(\tR\tgameTitle\x12\x1d\n" +
+	"\n" +
+	"ln_address\x18\x05 \x01(\tR\tlnAddress\x12\x1f\n" +
+	"\vamount_msat\x18\x06 \x01(\x03R\n" +
+	"amountMsat\x12:\n" +
+	"\x06status\x18\a \x01(\x0e2\".satchel.developer.v1.PayoutStatusR\x06status\x12#\n" +
+	"\rattempt_count\x18\b \x01(\x05R\fattemptCount\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\t \x01(\tR\tlastError\x12B\n" +
+	"\x0fnext_attempt_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12!\n" +
+	"\fpayment_hash\x18\v \x01(\tR\vpaymentHash\x123\n" +
+	"\asent_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x129\n" +
+	"\n" +
+	"created_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"h\n" +
+	"\x11ListLedgerRequest\x12\x17\n" +
+	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"y\n" +
+	"\x12ListLedgerResponse\x12;\n" +
+	"\aentries\x18\x01 \x03(\v2!.satchel.developer.v1.LedgerEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x02\n" +
+	"\vLedgerEntry\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vpurchase_id\x18\x02 \x01(\tR\n" +
+	"purchaseId\x12\x17\n" +
+	"\agame_id\x18\x03 \x01(\tR\x06gameId\x12\x1d\n" +
+	"\n" +
+	"game_title\x18\x04 \x01(\tR\tgameTitle\x129\n" +
+	"\x04type\x18\x05 \x01(\x0e2%.satchel.developer.v1.LedgerEntryTypeR\x04type\x12\x1f\n" +
+	"\vamount_msat\x18\x06 \x01(\x03R\n" +
+	"amountMsat\x12\x1b\n" +
+	"\tmeta_json\x18\a \x01(\tR\bmetaJson\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"i\n" +
+	"\x12ListPayoutsRequest\x12\x17\n" +
+	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"u\n" +
+	"\x13ListPayoutsResponse\x126\n" +
+	"\apayouts\x18\x01 \x03(\v2\x1c.satchel.developer.v1.PayoutR\apayouts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xb4\x01\n" +
+	"\fPayoutStatus\x12\x1d\n" +
+	"\x19PAYOUT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17PAYOUT_STATUS_SCHEDULED\x10\x01\x12\x1a\n" +
+	"\x16PAYOUT_STATUS_RETRYING\x10\x02\x12\x16\n" +
+	"\x12PAYOUT_STATUS_SENT\x10\x03\x12\x18\n" +
+	"\x14PAYOUT_STATUS_FAILED\x10\x04\x12\x1a\n" +
+	"\x16PAYOUT_STATUS_CANCELED\x10\x05*\x90\x02\n" +
+	"\x0fLedgerEntryType\x12!\n" +
+	"\x1dLEDGER_ENTRY_TYPE_UNSPECIFIED\x10\x00\x12%\n" +
+	"!LEDGER_ENTRY_TYPE_INVOICE_CREATED\x10\x01\x12\"\n" +
+	"\x1eLEDGER_ENTRY_TYPE_INVOICE_PAID\x10\x02\x12\"\n" +
+	"\x1eLEDGER_ENTRY_TYPE_PLATFORM_FEE\x10\x03\x12#\n" +
+	"\x1fLEDGER_ENTRY_TYPE_DEVELOPER_NET\x10\x04\x12!\n" +
+	"\x1dLEDGER_ENTRY_TYPE_PAYOUT_SENT\x10\x05\x12#\n" +
+	"\x1fLEDGER_ENTRY_TYPE_PAYOUT_FAILED\x10\x062\xea\n" +
+	"\n" +
 	"\x10DeveloperService\x12v\n" +
 	"\x10SetPayoutAddress\x12-.satchel.developer.v1.SetPayoutAddressRequest\x1a..satchel.developer.v1.SetPayoutAddressResponse\"\x03\x90\x02\x02\x12_\n" +
 	"\n" +
@@ -1205,7 +2258,11 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\fCreateUpload\x12).satchel.developer.v1.CreateUploadRequest\x1a*.satchel.developer.v1.CreateUploadResponse\x12e\n" +
 	"\fFinishUpload\x12).satchel.developer.v1.FinishUploadRequest\x1a*.satchel.developer.v1.FinishUploadResponse\x12p\n" +
 	"\x0ePublishRelease\x12+.satchel.developer.v1.PublishReleaseRequest\x1a,.satchel.developer.v1.PublishReleaseResponse\"\x03\x90\x02\x02\x12g\n" +
-	"\vListMyGames\x12(.satchel.developer.v1.ListMyGamesRequest\x1a).satchel.developer.v1.ListMyGamesResponse\"\x03\x90\x02\x01B\xd5\x01\n" +
+	"\vListMyGames\x12(.satchel.developer.v1.ListMyGamesRequest\x1a).satchel.developer.v1.ListMyGamesResponse\"\x03\x90\x02\x01\x12a\n" +
+	"\tListSales\x12&.satchel.developer.v1.ListSalesRequest\x1a'.satchel.developer.v1.ListSalesResponse\"\x03\x90\x02\x01\x12d\n" +
+	"\n" +
+	"ListLedger\x12'.satchel.developer.v1.ListLedgerRequest\x1a(.satchel.developer.v1.ListLedgerResponse\"\x03\x90\x02\x01\x12g\n" +
+	"\vListPayouts\x12(.satchel.developer.v1.ListPayoutsRequest\x1a).satchel.developer.v1.ListPayoutsResponse\"\x03\x90\x02\x01B\xd5\x01\n" +
 	"\x18com.satchel.developer.v1B\x0eDeveloperProtoP\x01Z7satchel.dev/shared/api/satchel/developer/v1;developerv1\xa2\x02\x03SDX\xaa\x02\x14Satchel.Developer.V1\xca\x02\x14Satchel\\Developer\\V1\xe2\x02 Satchel\\Developer\\V1\\GPBMetadata\xea\x02\x16Satchel::Developer::V1b\x06proto3"
 
 var (
@@ -1220,74 +2277,108 @@ func file_satchel_developer_v1_developer_proto_rawDescGZIP() []byte {
 	return file_satchel_developer_v1_developer_proto_rawDescData
 }
 
-var file_satchel_developer_v1_developer_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_satchel_developer_v1_developer_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_satchel_developer_v1_developer_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_satchel_developer_v1_developer_proto_goTypes = []any{
-	(*SetPayoutAddressRequest)(nil),  // 0: satchel.developer.v1.SetPayoutAddressRequest
-	(*SetPayoutAddressResponse)(nil), // 1: satchel.developer.v1.SetPayoutAddressResponse
-	(*CreateGameRequest)(nil),        // 2: satchel.developer.v1.CreateGameRequest
-	(*CreateGameResponse)(nil),       // 3: satchel.developer.v1.CreateGameResponse
-	(*UpdateGameRequest)(nil),        // 4: satchel.developer.v1.UpdateGameRequest
-	(*UpdateGameResponse)(nil),       // 5: satchel.developer.v1.UpdateGameResponse
-	(*SetGameStatusRequest)(nil),     // 6: satchel.developer.v1.SetGameStatusRequest
-	(*SetGameStatusResponse)(nil),    // 7: satchel.developer.v1.SetGameStatusResponse
-	(*CreateReleaseRequest)(nil),     // 8: satchel.developer.v1.CreateReleaseRequest
-	(*CreateReleaseResponse)(nil),    // 9: satchel.developer.v1.CreateReleaseResponse
-	(*UpdateReleaseRequest)(nil),     // 10: satchel.developer.v1.UpdateReleaseRequest
-	(*UpdateReleaseResponse)(nil),    // 11: satchel.developer.v1.UpdateReleaseResponse
-	(*CreateUploadRequest)(nil),      // 12: satchel.developer.v1.CreateUploadRequest
-	(*CreateUploadResponse)(nil),     // 13: satchel.developer.v1.CreateUploadResponse
-	(*FinishUploadRequest)(nil),      // 14: satchel.developer.v1.FinishUploadRequest
-	(*FinishUploadResponse)(nil),     // 15: satchel.developer.v1.FinishUploadResponse
-	(*PublishReleaseRequest)(nil),    // 16: satchel.developer.v1.PublishReleaseRequest
-	(*PublishReleaseResponse)(nil),   // 17: satchel.developer.v1.PublishReleaseResponse
-	(*ListMyGamesRequest)(nil),       // 18: satchel.developer.v1.ListMyGamesRequest
-	(*ListMyGamesResponse)(nil),      // 19: satchel.developer.v1.ListMyGamesResponse
-	(*MyGame)(nil),                   // 20: satchel.developer.v1.MyGame
-	nil,                              // 21: satchel.developer.v1.CreateUploadResponse.HeadersEntry
-	(*v1.Game)(nil),                  // 22: satchel.catalog.v1.Game
-	(v1.GameStatus)(0),               // 23: satchel.catalog.v1.GameStatus
-	(*v1.Release)(nil),               // 24: satchel.catalog.v1.Release
-	(*timestamppb.Timestamp)(nil),    // 25: google.protobuf.Timestamp
+	(PayoutStatus)(0),                // 0: satchel.developer.v1.PayoutStatus
+	(LedgerEntryType)(0),             // 1: satchel.developer.v1.LedgerEntryType
+	(*SetPayoutAddressRequest)(nil),  // 2: satchel.developer.v1.SetPayoutAddressRequest
+	(*SetPayoutAddressResponse)(nil), // 3: satchel.developer.v1.SetPayoutAddressResponse
+	(*CreateGameRequest)(nil),        // 4: satchel.developer.v1.CreateGameRequest
+	(*CreateGameResponse)(nil),       // 5: satchel.developer.v1.CreateGameResponse
+	(*UpdateGameRequest)(nil),        // 6: satchel.developer.v1.UpdateGameRequest
+	(*UpdateGameResponse)(nil),       // 7: satchel.developer.v1.UpdateGameResponse
+	(*SetGameStatusRequest)(nil),     // 8: satchel.developer.v1.SetGameStatusRequest
+	(*SetGameStatusResponse)(nil),    // 9: satchel.developer.v1.SetGameStatusResponse
+	(*CreateReleaseRequest)(nil),     // 10: satchel.developer.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),    // 11: satchel.developer.v1.CreateReleaseResponse
+	(*UpdateReleaseRequest)(nil),     // 12: satchel.developer.v1.UpdateReleaseRequest
+	(*UpdateReleaseResponse)(nil),    // 13: satchel.developer.v1.UpdateReleaseResponse
+	(*CreateUploadRequest)(nil),      // 14: satchel.developer.v1.CreateUploadRequest
+	(*CreateUploadResponse)(nil),     // 15: satchel.developer.v1.CreateUploadResponse
+	(*FinishUploadRequest)(nil),      // 16: satchel.developer.v1.FinishUploadRequest
+	(*FinishUploadResponse)(nil),     // 17: satchel.developer.v1.FinishUploadResponse
+	(*PublishReleaseRequest)(nil),    // 18: satchel.developer.v1.PublishReleaseRequest
+	(*PublishReleaseResponse)(nil),   // 19: satchel.developer.v1.PublishReleaseResponse
+	(*ListMyGamesRequest)(nil),       // 20: satchel.developer.v1.ListMyGamesRequest
+	(*ListMyGamesResponse)(nil),      // 21: satchel.developer.v1.ListMyGamesResponse
+	(*MyGame)(nil),                   // 22: satchel.developer.v1.MyGame
+	(*ListSalesRequest)(nil),         // 23: satchel.developer.v1.ListSalesRequest
+	(*ListSalesResponse)(nil),        // 24: satchel.developer.v1.ListSalesResponse
+	(*Sale)(nil),                     // 25: satchel.developer.v1.Sale
+	(*SalesTotals)(nil),              // 26: satchel.developer.v1.SalesTotals
+	(*Payout)(nil),                   // 27: satchel.developer.v1.Payout
+	(*ListLedgerRequest)(nil),        // 28: satchel.developer.v1.ListLedgerRequest
+	(*ListLedgerResponse)(nil),       // 29: satchel.developer.v1.ListLedgerResponse
+	(*LedgerEntry)(nil),              // 30: satchel.developer.v1.LedgerEntry
+	(*ListPayoutsRequest)(nil),       // 31: satchel.developer.v1.ListPayoutsRequest
+	(*ListPayoutsResponse)(nil),      // 32: satchel.developer.v1.ListPayoutsResponse
+	nil,                              // 33: satchel.developer.v1.CreateUploadResponse.HeadersEntry
+	(*v1.Game)(nil),                  // 34: satchel.catalog.v1.Game
+	(v1.GameStatus)(0),               // 35: satchel.catalog.v1.GameStatus
+	(*v1.Release)(nil),               // 36: satchel.catalog.v1.Release
+	(*timestamppb.Timestamp)(nil),    // 37: google.protobuf.Timestamp
+	(v11.PurchaseStatus)(0),          // 38: satchel.purchase.v1.PurchaseStatus
 }
 var file_satchel_developer_v1_developer_proto_depIdxs = []int32{
-	22, // 0: satchel.developer.v1.CreateGameResponse.game:type_name -> satchel.catalog.v1.Game
-	22, // 1: satchel.developer.v1.UpdateGameResponse.game:type_name -> satchel.catalog.v1.Game
-	23, // 2: satchel.developer.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
-	22, // 3: satchel.developer.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
-	24, // 4: satchel.developer.v1.CreateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
-	24, // 5: satchel.developer.v1.UpdateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
-	21, // 6: satchel.developer.v1.CreateUploadResponse.headers:type_name -> satchel.developer.v1.CreateUploadResponse.HeadersEntry
-	25, // 7: satchel.developer.v1.CreateUploadResponse.expires_at:type_name -> google.protobuf.Timestamp
-	24, // 8: satchel.developer.v1.FinishUploadResponse.release:type_name -> satchel.catalog.v1.Release
-	24, // 9: satchel.developer.v1.PublishReleaseResponse.release:type_name -> satchel.catalog.v1.Release
-	20, // 10: satchel.developer.v1.ListMyGamesResponse.games:type_name -> satchel.developer.v1.MyGame
-	22, // 11: satchel.developer.v1.MyGame.game:type_name -> satchel.catalog.v1.Game
-	24, // 12: satchel.developer.v1.MyGame.releases:type_name -> satchel.catalog.v1.Release
-	0,  // 13: satchel.developer.v1.DeveloperService.SetPayoutAddress:input_type -> satchel.developer.v1.SetPayoutAddressRequest
-	2,  // 14: satchel.developer.v1.DeveloperService.CreateGame:input_type -> satchel.developer.v1.CreateGameRequest
-	4,  // 15: satchel.developer.v1.DeveloperService.UpdateGame:input_type -> satchel.developer.v1.UpdateGameRequest
-	6,  // 16: satchel.developer.v1.DeveloperService.SetGameStatus:input_type -> satchel.developer.v1.SetGameStatusRequest
-	8,  // 17: satchel.developer.v1.DeveloperService.CreateRelease:input_type -> satchel.developer.v1.CreateReleaseRequest
-	10, // 18: satchel.developer.v1.DeveloperService.UpdateRelease:input_type -> satchel.developer.v1.UpdateReleaseRequest
-	12, // 19: satchel.developer.v1.DeveloperService.CreateUpload:input_type -> satchel.developer.v1.CreateUploadRequest
-	14, // 20: satchel.developer.v1.DeveloperService.FinishUpload:input_type -> satchel.developer.v1.FinishUploadRequest
-	16, // 21: satchel.developer.v1.DeveloperService.PublishRelease:input_type -> satchel.developer.v1.PublishReleaseRequest
-	18, // 22: satchel.developer.v1.DeveloperService.ListMyGames:input_type -> satchel.developer.v1.ListMyGamesRequest
-	1,  // 23: satchel.developer.v1.DeveloperService.SetPayoutAddress:output_type -> satchel.developer.v1.SetPayoutAddressResponse
-	3,  // 24: satchel.developer.v1.DeveloperService.CreateGame:output_type -> satchel.developer.v1.CreateGameResponse
-	5,  // 25: satchel.developer.v1.DeveloperService.UpdateGame:output_type -> satchel.developer.v1.UpdateGameResponse
-	7,  // 26: satchel.developer.v1.DeveloperService.SetGameStatus:output_type -> satchel.developer.v1.SetGameStatusResponse
-	9,  // 27: satchel.developer.v1.DeveloperService.CreateRelease:output_type -> satchel.developer.v1.CreateReleaseResponse
-	11, // 28: satchel.developer.v1.DeveloperService.UpdateRelease:output_type -> satchel.developer.v1.UpdateReleaseResponse
-	13, // 29: satchel.developer.v1.DeveloperService.CreateUpload:output_type -> satchel.developer.v1.CreateUploadResponse
-	15, // 30: satchel.developer.v1.DeveloperService.FinishUpload:output_type -> satchel.developer.v1.FinishUploadResponse
-	17, // 31: satchel.developer.v1.DeveloperService.PublishRelease:output_type -> satchel.developer.v1.PublishReleaseResponse
-	19, // 32: satchel.developer.v1.DeveloperService.ListMyGames:output_type -> satchel.developer.v1.ListMyGamesResponse
-	23, // [23:33] is the sub-list for method output_type
-	13, // [13:23] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	34, // 0: satchel.developer.v1.CreateGameResponse.game:type_name -> satchel.catalog.v1.Game
+	34, // 1: satchel.developer.v1.UpdateGameResponse.game:type_name -> satchel.catalog.v1.Game
+	35, // 2: satchel.developer.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
+	34, // 3: satchel.developer.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
+	36, // 4: satchel.developer.v1.CreateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
+	36, // 5: satchel.developer.v1.UpdateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
+	33, // 6: satchel.developer.v1.CreateUploadResponse.headers:type_name -> satchel.developer.v1.CreateUploadResponse.HeadersEntry
+	37, // 7: satchel.developer.v1.CreateUploadResponse.expires_at:type_name -> google.protobuf.Timestamp
+	36, // 8: satchel.developer.v1.FinishUploadResponse.release:type_name -> satchel.catalog.v1.Release
+	36, // 9: satchel.developer.v1.PublishReleaseResponse.release:type_name -> satchel.catalog.v1.Release
+	22, // 10: satchel.developer.v1.ListMyGamesResponse.games:type_name -> satchel.developer.v1.MyGame
+	34, // 11: satchel.developer.v1.MyGame.game:type_name -> satchel.catalog.v1.Game
+	36, // 12: satchel.developer.v1.MyGame.releases:type_name -> satchel.catalog.v1.Release
+	25, // 13: satchel.developer.v1.ListSalesResponse.sales:type_name -> satchel.developer.v1.Sale
+	26, // 14: satchel.developer.v1.ListSalesResponse.totals:type_name -> satchel.developer.v1.SalesTotals
+	38, // 15: satchel.developer.v1.Sale.status:type_name -> satchel.purchase.v1.PurchaseStatus
+	37, // 16: satchel.developer.v1.Sale.paid_at:type_name -> google.protobuf.Timestamp
+	27, // 17: satchel.developer.v1.Sale.payout:type_name -> satchel.developer.v1.Payout
+	0,  // 18: satchel.developer.v1.Payout.status:type_name -> satchel.developer.v1.PayoutStatus
+	37, // 19: satchel.developer.v1.Payout.next_attempt_at:type_name -> google.protobuf.Timestamp
+	37, // 20: satchel.developer.v1.Payout.sent_at:type_name -> google.protobuf.Timestamp
+	37, // 21: satchel.developer.v1.Payout.created_at:type_name -> google.protobuf.Timestamp
+	37, // 22: satchel.developer.v1.Payout.updated_at:type_name -> google.protobuf.Timestamp
+	30, // 23: satchel.developer.v1.ListLedgerResponse.entries:type_name -> satchel.developer.v1.LedgerEntry
+	1,  // 24: satchel.developer.v1.LedgerEntry.type:type_name -> satchel.developer.v1.LedgerEntryType
+	37, // 25: satchel.developer.v1.LedgerEntry.created_at:type_name -> google.protobuf.Timestamp
+	27, // 26: satchel.developer.v1.ListPayoutsResponse.payouts:type_name -> satchel.developer.v1.Payout
+	2,  // 27: satchel.developer.v1.DeveloperService.SetPayoutAddress:input_type -> satchel.developer.v1.SetPayoutAddressRequest
+	4,  // 28: satchel.developer.v1.DeveloperService.CreateGame:input_type -> satchel.developer.v1.CreateGameRequest
+	6,  // 29: satchel.developer.v1.DeveloperService.UpdateGame:input_type -> satchel.developer.v1.UpdateGameRequest
+	8,  // 30: satchel.developer.v1.DeveloperService.SetGameStatus:input_type -> satchel.developer.v1.SetGameStatusRequest
+	10, // 31: satchel.developer.v1.DeveloperService.CreateRelease:input_type -> satchel.developer.v1.CreateReleaseRequest
+	12, // 32: satchel.developer.v1.DeveloperService.UpdateRelease:input_type -> satchel.developer.v1.UpdateReleaseRequest
+	14, // 33: satchel.developer.v1.DeveloperService.CreateUpload:input_type -> satchel.developer.v1.CreateUploadRequest
+	16, // 34: satchel.developer.v1.DeveloperService.FinishUpload:input_type -> satchel.developer.v1.FinishUploadRequest
+	18, // 35: satchel.developer.v1.DeveloperService.PublishRelease:input_type -> satchel.developer.v1.PublishReleaseRequest
+	20, // 36: satchel.developer.v1.DeveloperService.ListMyGames:input_type -> satchel.developer.v1.ListMyGamesRequest
+	23, // 37: satchel.developer.v1.DeveloperService.ListSales:input_type -> satchel.developer.v1.ListSalesRequest
+	28, // 38: satchel.developer.v1.DeveloperService.ListLedger:input_type -> satchel.developer.v1.ListLedgerRequest
+	31, // 39: satchel.developer.v1.DeveloperService.ListPayouts:input_type -> satchel.developer.v1.ListPayoutsRequest
+	3,  // 40: satchel.developer.v1.DeveloperService.SetPayoutAddress:output_type -> satchel.developer.v1.SetPayoutAddressResponse
+	5,  // 41: satchel.developer.v1.DeveloperService.CreateGame:output_type -> satchel.developer.v1.CreateGameResponse
+	7,  // 42: satchel.developer.v1.DeveloperService.UpdateGame:output_type -> satchel.developer.v1.UpdateGameResponse
+	9,  // 43: satchel.developer.v1.DeveloperService.SetGameStatus:output_type -> satchel.developer.v1.SetGameStatusResponse
+	11, // 44: satchel.developer.v1.DeveloperService.CreateRelease:output_type -> satchel.developer.v1.CreateReleaseResponse
+	13, // 45: satchel.developer.v1.DeveloperService.UpdateRelease:output_type -> satchel.developer.v1.UpdateReleaseResponse
+	15, // 46: satchel.developer.v1.DeveloperService.CreateUpload:output_type -> satchel.developer.v1.CreateUploadResponse
+	17, // 47: satchel.developer.v1.DeveloperService.FinishUpload:output_type -> satchel.developer.v1.FinishUploadResponse
+	19, // 48: satchel.developer.v1.DeveloperService.PublishRelease:output_type -> satchel.developer.v1.PublishReleaseResponse
+	21, // 49: satchel.developer.v1.DeveloperService.ListMyGames:output_type -> satchel.developer.v1.ListMyGamesResponse
+	24, // 50: satchel.developer.v1.DeveloperService.ListSales:output_type -> satchel.developer.v1.ListSalesResponse
+	29, // 51: satchel.developer.v1.DeveloperService.ListLedger:output_type -> satchel.developer.v1.ListLedgerResponse
+	32, // 52: satchel.developer.v1.DeveloperService.ListPayouts:output_type -> satchel.developer.v1.ListPayoutsResponse
+	40, // [40:53] is the sub-list for method output_type
+	27, // [27:40] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_satchel_developer_v1_developer_proto_init() }
@@ -1302,13 +2393,14 @@ func file_satchel_developer_v1_developer_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_satchel_developer_v1_developer_proto_rawDesc), len(file_satchel_developer_v1_developer_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   22,
+			NumEnums:      2,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_satchel_developer_v1_developer_proto_goTypes,
 		DependencyIndexes: file_satchel_developer_v1_developer_proto_depIdxs,
+		EnumInfos:         file_satchel_developer_v1_developer_proto_enumTypes,
 		MessageInfos:      file_satchel_developer_v1_developer_proto_msgTypes,
 	}.Build()
 	File_satchel_developer_v1_developer_proto = out.File

@@ -63,6 +63,15 @@ const (
 	// DeveloperServiceListMyGamesProcedure is the fully-qualified name of the DeveloperService's
 	// ListMyGames RPC.
 	DeveloperServiceListMyGamesProcedure = "/satchel.developer.v1.DeveloperService/ListMyGames"
+	// DeveloperServiceListSalesProcedure is the fully-qualified name of the DeveloperService's
+	// ListSales RPC.
+	DeveloperServiceListSalesProcedure = "/satchel.developer.v1.DeveloperService/ListSales"
+	// DeveloperServiceListLedgerProcedure is the fully-qualified name of the DeveloperService's
+	// ListLedger RPC.
+	DeveloperServiceListLedgerProcedure = "/satchel.developer.v1.DeveloperService/ListLedger"
+	// DeveloperServiceListPayoutsProcedure is the fully-qualified name of the DeveloperService's
+	// ListPayouts RPC.
+	DeveloperServiceListPayoutsProcedure = "/satchel.developer.v1.DeveloperService/ListPayouts"
 )
 
 // DeveloperServiceClient is a client for the satchel.developer.v1.DeveloperService service.
@@ -91,6 +100,16 @@ type DeveloperServiceClient interface {
 	PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error)
 	// ListMyGames lists the caller's games in every status, each with all its releases.
 	ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error)
+	// ListSales lists the caller's paid sales, newest first, each with its price, the platform's
+	// fee, the developer's net and its payout; with game_id, one game's only. Totals cover every
+	// sale selected, not only the page.
+	ListSales(context.Context, *v1.ListSalesRequest) (*v1.ListSalesResponse, error)
+	// ListLedger lists the ledger entries of the caller's games' purchases, newest first; with
+	// game_id, one game's only. Entries never change; corrections are new entries.
+	ListLedger(context.Context, *v1.ListLedgerRequest) (*v1.ListLedgerResponse, error)
+	// ListPayouts lists the caller's payouts, newest first, with their status, attempts and the
+	// last error (what to fix, such as the Lightning Address); with game_id, one game's only.
+	ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error)
 }
 
 // NewDeveloperServiceClient constructs a client for the satchel.developer.v1.DeveloperService
@@ -168,6 +187,27 @@ func NewDeveloperServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listSales: connect.NewClient[v1.ListSalesRequest, v1.ListSalesResponse](
+			httpClient,
+			baseURL+DeveloperServiceListSalesProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("ListSales")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listLedger: connect.NewClient[v1.ListLedgerRequest, v1.ListLedgerResponse](
+			httpClient,
+			baseURL+DeveloperServiceListLedgerProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("ListLedger")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listPayouts: connect.NewClient[v1.ListPayoutsRequest, v1.ListPayoutsResponse](
+			httpClient,
+			baseURL+DeveloperServiceListPayoutsProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("ListPayouts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -183,6 +223,9 @@ type developerServiceClient struct {
 	finishUpload     *connect.Client[v1.FinishUploadRequest, v1.FinishUploadResponse]
 	publishRelease   *connect.Client[v1.PublishReleaseRequest, v1.PublishReleaseResponse]
 	listMyGames      *connect.Client[v1.ListMyGamesRequest, v1.ListMyGamesResponse]
+	listSales        *connect.Client[v1.ListSalesRequest, v1.ListSalesResponse]
+	listLedger       *connect.Client[v1.ListLedgerRequest, v1.ListLedgerResponse]
+	listPayouts      *connect.Client[v1.ListPayoutsRequest, v1.ListPayoutsResponse]
 }
 
 // SetPayoutAddress calls satchel.developer.v1.DeveloperService.SetPayoutAddress.
@@ -275,6 +318,33 @@ func (c *developerServiceClient) ListMyGames(ctx context.Context, req *v1.ListMy
 	return nil, err
 }
 
+// ListSales calls satchel.developer.v1.DeveloperService.ListSales.
+func (c *developerServiceClient) ListSales(ctx context.Context, req *v1.ListSalesRequest) (*v1.ListSalesResponse, error) {
+	response, err := c.listSales.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListLedger calls satchel.developer.v1.DeveloperService.ListLedger.
+func (c *developerServiceClient) ListLedger(ctx context.Context, req *v1.ListLedgerRequest) (*v1.ListLedgerResponse, error) {
+	response, err := c.listLedger.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListPayouts calls satchel.developer.v1.DeveloperService.ListPayouts.
+func (c *developerServiceClient) ListPayouts(ctx context.Context, req *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error) {
+	response, err := c.listPayouts.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // DeveloperServiceHandler is an implementation of the satchel.developer.v1.DeveloperService
 // service.
 type DeveloperServiceHandler interface {
@@ -302,6 +372,16 @@ type DeveloperServiceHandler interface {
 	PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error)
 	// ListMyGames lists the caller's games in every status, each with all its releases.
 	ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error)
+	// ListSales lists the caller's paid sales, newest first, each with its price, the platform's
+	// fee, the developer's net and its payout; with game_id, one game's only. Totals cover every
+	// sale selected, not only the page.
+	ListSales(context.Context, *v1.ListSalesRequest) (*v1.ListSalesResponse, error)
+	// ListLedger lists the ledger entries of the caller's games' purchases, newest first; with
+	// game_id, one game's only. Entries never change; corrections are new entries.
+	ListLedger(context.Context, *v1.ListLedgerRequest) (*v1.ListLedgerResponse, error)
+	// ListPayouts lists the caller's payouts, newest first, with their status, attempts and the
+	// last error (what to fix, such as the Lightning Address); with game_id, one game's only.
+	ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error)
 }
 
 // NewDeveloperServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -375,6 +455,27 @@ func NewDeveloperServiceHandler(svc DeveloperServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	developerServiceListSalesHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceListSalesProcedure,
+		svc.ListSales,
+		connect.WithSchema(developerServiceMethods.ByName("ListSales")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	developerServiceListLedgerHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceListLedgerProcedure,
+		svc.ListLedger,
+		connect.WithSchema(developerServiceMethods.ByName("ListLedger")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	developerServiceListPayoutsHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceListPayoutsProcedure,
+		svc.ListPayouts,
+		connect.WithSchema(developerServiceMethods.ByName("ListPayouts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/satchel.developer.v1.DeveloperService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case DeveloperServiceSetPayoutAddressProcedure:
@@ -397,6 +498,12 @@ func NewDeveloperServiceHandler(svc DeveloperServiceHandler, opts ...connect.Han
 			developerServicePublishReleaseHandler.ServeHTTP(w, r)
 		case DeveloperServiceListMyGamesProcedure:
 			developerServiceListMyGamesHandler.ServeHTTP(w, r)
+		case DeveloperServiceListSalesProcedure:
+			developerServiceListSalesHandler.ServeHTTP(w, r)
+		case DeveloperServiceListLedgerProcedure:
+			developerServiceListLedgerHandler.ServeHTTP(w, r)
+		case DeveloperServiceListPayoutsProcedure:
+			developerServiceListPayoutsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -444,4 +551,16 @@ func (UnimplementedDeveloperServiceHandler) PublishRelease(context.Context, *v1.
 
 func (UnimplementedDeveloperServiceHandler) ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.ListMyGames is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) ListSales(context.Context, *v1.ListSalesRequest) (*v1.ListSalesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.ListSales is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) ListLedger(context.Context, *v1.ListLedgerRequest) (*v1.ListLedgerResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.ListLedger is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.ListPayouts is not implemented"))
 }

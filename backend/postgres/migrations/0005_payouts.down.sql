@@ -1,0 +1,13 @@
+DROP INDEX ledger_entries_payout_sent_once;
+DROP TABLE payout_invoices;
+DROP INDEX payouts_developer_list_idx;
+ALTER TABLE payouts
+    DROP CONSTRAINT payouts_sent_check,
+    DROP CONSTRAINT payouts_invoice_check,
+    DROP COLUMN next_attempt_at,
+    DROP COLUMN sent_at,
+    DROP COLUMN preimage,
+    DROP COLUMN fee_msat,
+    DROP COLUMN invoice_expires_at,
+    DROP COLUMN payment_hash,
+    DROP COLUMN payment_request;

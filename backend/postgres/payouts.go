@@ -1,0 +1,355 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"satchel.dev/backend/lightning"
+	"satchel.dev/backend/market"
+	"satchel.dev/backend/payouts"
+)
+
+// PayoutRepo implements payouts.Store.
+type PayoutRepo struct {
+	db *DB
+}
+
+// NewPayoutRepo returns the payout store on db.
+func NewPayoutRepo(db *DB) *PayoutRepo { return &PayoutRepo{db: db} }
+
+var _ payouts.Store = (*PayoutRepo)(nil)
+
+// payoutLockSpace is the first key of every payout's advisory lock; the second is a hash of
+// its id (a collision only makes two payouts take turns).
+const payoutLockSpace = 0x5a7c0
+
+const payoutSelect = `
+	SELECT po.id, po.purchase_id, p.game_id, g.title, po.developer_user_id, po.destination_ln_address,
+	       coalesce(d.payout_ln_address, ''), po.amount_msat, po.status, po.attempt_count, coalesce(po.last_error, ''),
+	       coalesce(po.payment_request, ''), coalesce(po.payment_hash, ''), po.invoice_expires_at,
+	       coalesce(po.fee_msat, 0), coalesce(po.preimage, ''), po.next_attempt_at, po.sent_at, po.created_at, po.updated_at
+	FROM payouts po
+	JOIN purchases p ON p.id = po.purchase_id
+	JOIN games g ON g.id = p.game_id
+	LEFT JOIN developer_profiles d ON d.user_id = po.developer_user_id`
+
+func scanPayout(row pgx.Row) (payouts.Payout, error) {
+	var p payouts.Payout
+	err := row.Scan(&p.ID, &p.PurchaseID, &p.GameID, &p.GameTitle, &p.DeveloperUserID, &p.Destination, &p.CurrentAddress,
+		&p.AmountMsat, &p.Status, &p.AttemptCount, &p.LastError, &p.PaymentRequest, &p.PaymentHash, &p.InvoiceExpiresAt,
+		&p.FeeMsat, &p.Preimage, &p.NextAttemptAt, &p.SentAt, &p.CreatedAt, &p.UpdatedAt)
+	return p, err
+}
+
+// PayoutByPurchase implements payouts.Store.
+func (r *PayoutRepo) PayoutByPurchase(ctx context.Context, purchaseID string) (payouts.Payout, error) {
+	p, err := scanPayout(r.db.pool.QueryRow(ctx, payoutSelect+` WHERE po.purchase_id = $1`, purchaseID))
+	return p, notFound(err, "purchase %s has no payout", purchaseID)
+}
+
+// Payout implements payouts.Store.
+func (r *PayoutRepo) Payout(ctx context.Context, id string) (payouts.Payout, error) {
+	return r.payout(ctx, r.db.pool, id, "")
+}
+
+func (r *PayoutRepo) payout(ctx context.Context, q querier, id, lock string) (payouts.Payout, error) {
+	p, err := scanPayout(q.QueryRow(ctx, payoutSelect+` WHERE po.id = $1`+lock, id))
+	return p, notFound(err, "no payout %s", id)
+}
+
+// LockPayout implements payouts.Store with a session advisory lock on a connection of its own:
+// PostgreSQL releases it when unlock does, or when the holder's connection dies with it.
+func (r *PayoutRepo) LockPayout(ctx context.Context, id string) (func(), bool, error) {
+	conn, err := r.db.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, payoutLockSpace, id).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		return nil, false, err
+	}
+	unlock := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, payoutLockSpace, id); err != nil {
+			// Never hand a connection that may still hold the lock back to the pool.
+			_ = conn.Hijack().Close(ctx)
+			return
+		}
+		conn.Release()
+	}
+	return unlock, true, nil
+}
+
+// tryLockTx takes the payout's lock for the transaction, or fails with FailedPrecondition when
+// an attempt holds it.
+func tryLockTx(ctx context.Context, tx pgx.Tx, id string) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, payoutLockSpace, id).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", id)
+	}
+	return nil
+}
+
+// StoreInvoice implements payouts.Store.
+func (r *PayoutRepo) StoreInvoice(ctx context.Context, id string, inv payouts.Invoice) error {
+	return r.db.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO payout_invoices (payment_hash, payout_id, payment_request, ln_address, amount_msat, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, inv.PaymentHash, id, inv.PaymentRequest, inv.Address, inv.AmountMsat, inv.ExpiresAt)
+		if uniqueViolation(err, "payout_invoices_pkey") {
+			return fmt.Errorf("payment hash %s: %w", inv.PaymentHash, payouts.ErrInvoiceReused)
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE payouts SET payment_request = $2, payment_hash = $3, invoice_expires_at = $4, destination_ln_address = $5,
+			       updated_at = now()
+			WHERE id = $1 AND payment_hash IS NULL AND status IN ('SCHEDULED', 'RETRYING')`,
+			id, inv.PaymentRequest, inv.PaymentHash, inv.ExpiresAt, inv.Address)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return market.Errorf(market.CodeFailedPrecondition, "payout %s changed while an invoice was asked for", id)
+		}
+		return nil
+	})
+}
+
+// ClearInvoice implements payouts.Store.
+func (r *PayoutRepo) ClearInvoice(ctx context.Context, id, paymentHash string) error {
+	_, err := r.db.pool.Exec(ctx, `
+		UPDATE payouts SET payment_request = NULL, payment_hash = NULL, invoice_expires_at = NULL, updated_at = now()
+		WHERE id = $1 AND payment_hash = $2`, id, paymentHash)
+	return err
+}
+
+// MarkSent implements payouts.Store.
+func (r *PayoutRepo) MarkSent(ctx context.Context, id string, pay lightning.Payment) (bool, error) {
+	sent := false
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
+		var purchaseID, address, hash string
+		var amount int64
+		err := tx.QueryRow(ctx, `
+			UPDATE payouts SET status = 'SENT', fee_msat = $2, preimage = $3, sent_at = clock_timestamp(),
+			       next_attempt_at = NULL, updated_at = clock_timestamp()
+			WHERE id = $1 AND status <> 'SENT'
+			RETURNING purchase_id, amount_msat, destination_ln_address, coalesce(payment_hash, '')`,
+			id, pay.FeeMsat, pay.Preimage).Scan(&purchaseID, &amount, &address, &hash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		sent = true
+		return ledger(ctx, tx, purchaseID, market.LedgerPayoutSent, amount, map[string]any{
+			"payout_id": id, "ln_address": address, "payment_hash": hash, "fee_msat": pay.FeeMsat, "preimage": pay.Preimage,
+		})
+	})
+	return sent, err
+}
+
+// MarkAttemptFailed implements payouts.Store.
+func (r *PayoutRepo) MarkAttemptFailed(ctx context.Context, id, reason string, final bool, next time.Time) (payouts.Payout, error) {
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
+		var purchaseID, address string
+		var amount int64
+		var attempts int
+		err := tx.QueryRow(ctx, `
+			UPDATE payouts SET attempt_count = attempt_count + 1, last_error = $2,
+			       status = CASE WHEN $3 THEN 'FAILED' ELSE 'RETRYING' END,
+			       next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END, updated_at = now()
+			WHERE id = $1 AND status IN ('SCHEDULED', 'RETRYING')
+			RETURNING purchase_id, amount_msat, attempt_count, destination_ln_address`,
+			id, reason, final, next).Scan(&purchaseID, &amount, &attempts, &address)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && !final {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return ledger(ctx, tx, purchaseID, market.LedgerPayoutFailed, amount, map[string]any{
+			"payout_id": id, "ln_address": address, "attempts": attempts, "error": reason,
+		})
+	})
+	if err != nil {
+		return payouts.Payout{}, err
+	}
+	return r.Payout(ctx, id)
+}
+
+// NoteError implements payouts.Store.
+func (r *PayoutRepo) NoteError(ctx context.Context, id, reason string) error {
+	_, err := r.db.pool.Exec(ctx, `
+		UPDATE payouts SET last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('SCHEDULED', 'RETRYING')`, id, reason)
+	return err
+}
+
+// Retry implements payouts.Store.
+func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx]) (payouts.Payout, error) {
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
+		if err := tryLockTx(ctx, tx, id); err != nil {
+			return err
+		}
+		p, err := r.payout(ctx, tx, id, ` FOR UPDATE OF po`)
+		if err != nil {
+			return err
+		}
+		if p.Status != payouts.StatusFailed {
+			return market.Errorf(market.CodeFailedPrecondition, "payout %s is %s: only a FAILED payout can be retried", id, p.Status)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE payouts po SET status = 'RETRYING', attempt_count = 0, next_attempt_at = now(), updated_at = now(),
+			       destination_ln_address = coalesce(
+			           (SELECT payout_ln_address FROM developer_profiles WHERE user_id = po.developer_user_id), destination_ln_address)
+			WHERE id = $1`, id); err != nil {
+			return err
+		}
+		_, err = jobs.InsertTx(ctx, tx, payouts.Args{PurchaseID: p.PurchaseID}, nil)
+		return err
+	})
+	if err != nil {
+		return payouts.Payout{}, err
+	}
+	return r.Payout(ctx, id)
+}
+
+// Cancel implements payouts.Store.
+func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(payouts.Payout) error) (payouts.Payout, error) {
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
+		if err := tryLockTx(ctx, tx, id); err != nil {
+			return err
+		}
+		p, err := r.payout(ctx, tx, id, ` FOR UPDATE OF po`)
+		switch {
+		case err != nil:
+			return err
+		case p.Status == payouts.StatusCanceled:
+			return nil
+		case p.Status == payouts.StatusSent:
+			return market.Errorf(market.CodeFailedPrecondition, "payout %s was SENT: it cannot be canceled", id)
+		}
+		if err := check(p); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE payouts SET status = 'CANCELED', next_attempt_at = NULL, updated_at = now() WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return payouts.Payout{}, err
+	}
+	return r.Payout(ctx, id)
+}
+
+// IsDeveloper implements payouts.Store.
+func (r *PayoutRepo) IsDeveloper(ctx context.Context, userID string) (bool, error) {
+	var ok bool
+	err := r.db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM developer_profiles WHERE user_id = $1)`, userID).Scan(&ok)
+	return ok, err
+}
+
+// GameByID implements payouts.Store.
+func (r *PayoutRepo) GameByID(ctx context.Context, id string) (market.Game, error) {
+	g, err := scanGame(r.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, id))
+	return g, notFound(err, "no game with id %s", id)
+}
+
+// saleWhere selects the paid sales of developer $1, of game $2 when not empty.
+const saleWhere = `
+	FROM purchases p
+	JOIN games g ON g.id = p.game_id
+	LEFT JOIN payouts po ON po.purchase_id = p.id
+	LEFT JOIN LATERAL (
+		SELECT sum(amount_msat) FILTER (WHERE type = 'INVOICE_PAID') AS paid,
+		       sum(amount_msat) FILTER (WHERE type = 'PLATFORM_FEE') AS fee,
+		       sum(amount_msat) FILTER (WHERE type = 'DEVELOPER_NET') AS net
+		FROM ledger_entries WHERE purchase_id = p.id
+	) l ON true
+	WHERE g.developer_user_id = $1 AND (nullif($2, '')::uuid IS NULL OR p.game_id = nullif($2, '')::uuid)
+	  AND p.status IN ('PAID', 'REFUNDED') AND p.invoice_id IS NOT NULL AND p.paid_at IS NOT NULL`
+
+// ListSales implements payouts.Store.
+func (r *PayoutRepo) ListSales(ctx context.Context, developerID string, q payouts.Query) ([]payouts.Sale, error) {
+	rows, err := r.db.pool.Query(ctx, `
+		SELECT p.id, p.game_id, g.title, p.status, p.paid_at, coalesce(l.paid, 0), coalesce(l.fee, 0), coalesce(l.net, 0),
+		       coalesce(po.id::text, ''), coalesce(po.status, ''), coalesce(po.attempt_count, 0), coalesce(po.last_error, ''),
+		       coalesce(po.amount_msat, 0), coalesce(po.destination_ln_address, ''), coalesce(po.fee_msat, 0),
+		       coalesce(po.payment_hash, ''), po.next_attempt_at, po.sent_at, coalesce(po.created_at, p.paid_at),
+		       coalesce(po.updated_at, p.paid_at)`+saleWhere+`
+		  AND ($3::timestamptz IS NULL OR (p.paid_at, p.id) < ($3, $4::uuid))
+		ORDER BY p.paid_at DESC, p.id DESC
+		LIMIT $5`, developerID, q.GameID, q.AfterTime, nullUUID(q.AfterID), q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (payouts.Sale, error) {
+		var s payouts.Sale
+		var po payouts.Payout
+		err := row.Scan(&s.PurchaseID, &s.GameID, &s.GameTitle, &s.Status, &s.PaidAt, &s.PriceMsat, &s.FeeMsat, &s.NetMsat,
+			&po.ID, &po.Status, &po.AttemptCount, &po.LastError, &po.AmountMsat, &po.Destination, &po.FeeMsat,
+			&po.PaymentHash, &po.NextAttemptAt, &po.SentAt, &po.CreatedAt, &po.UpdatedAt)
+		if po.ID != "" {
+			po.PurchaseID, po.GameID, po.GameTitle, po.DeveloperUserID = s.PurchaseID, s.GameID, s.GameTitle, developerID
+			s.Payout = &po
+		}
+		return s, err
+	})
+}
+
+// SalesTotals implements payouts.Store.
+func (r *PayoutRepo) SalesTotals(ctx context.Context, developerID, gameID string) (payouts.Totals, error) {
+	var t payouts.Totals
+	err := r.db.pool.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum(l.paid), 0), coalesce(sum(l.fee), 0), coalesce(sum(l.net), 0),
+		       coalesce(sum(po.amount_msat) FILTER (WHERE po.status = 'SENT'), 0),
+		       coalesce(sum(po.amount_msat) FILTER (WHERE po.status IN ('SCHEDULED', 'RETRYING')), 0),
+		       coalesce(sum(po.amount_msat) FILTER (WHERE po.status = 'FAILED'), 0)`+saleWhere,
+		developerID, gameID).Scan(&t.Sales, &t.GrossMsat, &t.FeeMsat, &t.NetMsat, &t.SentMsat, &t.PendingMsat, &t.FailedMsat)
+	return t, err
+}
+
+// ListLedger implements payouts.Store.
+func (r *PayoutRepo) ListLedger(ctx context.Context, developerID string, q payouts.Query) ([]payouts.LedgerEntry, error) {
+	rows, err := r.db.pool.Query(ctx, `
+		SELECT l.id, l.purchase_id, p.game_id, g.title, l.type, l.amount_msat, l.meta_json::text, l.created_at
+		FROM ledger_entries l
+		JOIN purchases p ON p.id = l.purchase_id
+		JOIN games g ON g.id = p.game_id
+		WHERE g.developer_user_id = $1 AND (nullif($2, '')::uuid IS NULL OR p.game_id = nullif($2, '')::uuid)
+		  AND ($3::timestamptz IS NULL OR (l.created_at, l.id) < ($3, $4::uuid))
+		ORDER BY l.created_at DESC, l.id DESC
+		LIMIT $5`, developerID, q.GameID, q.AfterTime, nullUUID(q.AfterID), q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (payouts.LedgerEntry, error) {
+		var e payouts.LedgerEntry
+		err := row.Scan(&e.ID, &e.PurchaseID, &e.GameID, &e.GameTitle, &e.Type, &e.AmountMsat, &e.MetaJSON, &e.CreatedAt)
+		return e, err
+	})
+}
+
+// ListPayouts implements payouts.Store.
+func (r *PayoutRepo) ListPayouts(ctx context.Context, developerID string, q payouts.Query) ([]payouts.Payout, error) {
+	rows, err := r.db.pool.Query(ctx, payoutSelect+`
+		WHERE po.developer_user_id = $1 AND (nullif($2, '')::uuid IS NULL OR p.game_id = nullif($2, '')::uuid)
+		  AND ($3::timestamptz IS NULL OR (po.created_at, po.id) < ($3, $4::uuid))
+		ORDER BY po.created_at DESC, po.id DESC
+		LIMIT $5`, developerID, q.GameID, q.AfterTime, nullUUID(q.AfterID), q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (payouts.Payout, error) { return scanPayout(row) })
+}

@@ -1,0 +1,150 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+
+	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
+	purchasev1 "satchel.dev/shared/api/satchel/purchase/v1"
+	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
+
+	"satchel.dev/desktop/client"
+)
+
+// Purchase is a purchase as the launcher shows it.
+type Purchase struct {
+	ID     string `json:"id"`
+	GameID string `json:"game_id"`
+	Slug   string `json:"slug"`
+	Title  string `json:"title"`
+	// Status is PENDING, PAID, EXPIRED, FAILED or REFUNDED.
+	Status        string    `json:"status"`
+	AmountMsat    int64     `json:"amount_msat"`
+	Invoice       string    `json:"invoice,omitempty"`
+	ExpiresAt     time.Time `json:"expires_at,omitzero"`
+	TestMoney     bool      `json:"test_money"`
+	Guest         bool      `json:"guest,omitempty"`
+	ReceiptCode   string    `json:"receipt_code,omitempty"`
+	FailureReason string    `json:"failure_reason,omitempty"`
+}
+
+// Final reports whether the purchase will not change any more (but for a refund).
+func (p Purchase) Final() bool { return p.Status != "PENDING" }
+
+func purchaseFrom(p *purchasev1.Purchase, slug, receipt string) Purchase {
+	status := strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_")
+	out := Purchase{ID: p.GetId(), GameID: p.GetGameId(), Slug: slug, Title: p.GetGameTitle(), Status: status,
+		AmountMsat: p.GetAmountMsat(), Invoice: p.GetPaymentRequest(), TestMoney: p.GetTestMoney(), Guest: p.GetGuest(),
+		ReceiptCode: receipt, FailureReason: p.GetFailureReason()}
+	if p.GetExpiresAt() != nil {
+		out.ExpiresAt = p.GetExpiresAt().AsTime()
+	}
+	return out
+}
+
+
+// Buy opens a purchase of slug at its current price: a free game is PAID at once; otherwise
+// the purchase is PENDING with a Lightning invoice to pay. With guest (or without an identity)
+// the purchase is anonymous and comes with a receipt code, shown only once. A retried call
+// (network failure) returns the same purchase.
+func (c *Core) Buy(ctx context.Context, slug string, guest bool) (Purchase, error) {
+	cl := c.client
+	if guest && cl.Signer() != nil {
+		var err error
+		if cl, err = client.New(client.Config{BaseURL: c.client.BaseURL, Transport: c.cfg.Transport}); err != nil {
+			return Purchase{}, err
+		}
+	}
+	if !guest && cl.Signer() == nil {
+		return Purchase{}, errors.New("no identity to buy with: create one (`satchel identity new`) or buy as a guest (--guest)")
+	}
+	gg, err := cl.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: slug})
+	if connect.CodeOf(err) == connect.CodeNotFound {
+		return Purchase{}, fmt.Errorf("%w: there is no game %q in the store", ErrUnknownGame, slug)
+	}
+	if err != nil {
+		return Purchase{}, err
+	}
+	var rid [16]byte
+	rand.Read(rid[:])
+	res, err := cl.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(), RequestId: hex.EncodeToString(rid[:])})
+	if err != nil {
+		return Purchase{}, err
+	}
+	return purchaseFrom(res.GetPurchase(), slug, res.GetReceiptCode()), nil
+}
+
+// PayTestMoney pays an invoice of a server running the dev invoice provider, with test money
+// (nothing real is paid). Other servers refuse it.
+func (c *Core) PayTestMoney(ctx context.Context, invoice string) error {
+	_, err := c.client.TestMoney.PayInvoice(ctx, &testmoneyv1.PayInvoiceRequest{PaymentRequest: invoice})
+	return err
+}
+
+// WaitPurchase follows a purchase until it is final (PAID, EXPIRED, FAILED, REFUNDED) or ctx
+// ends, calling onUpdate with each status. When it is PAID, the library is refreshed.
+func (c *Core) WaitPurchase(ctx context.Context, p Purchase, onUpdate func(Purchase)) (Purchase, error) {
+	cl := c.client
+	if p.Guest && cl.Signer() != nil {
+		var err error
+		if cl, err = client.New(client.Config{BaseURL: c.client.BaseURL, Transport: c.cfg.Transport}); err != nil {
+			return p, err
+		}
+	}
+	for !p.Final() {
+		stream, err := cl.Purchase.WatchPurchase(ctx, &purchasev1.WatchPurchaseRequest{PurchaseId: p.ID, ReceiptCode: p.ReceiptCode})
+		if err != nil {
+			return p, err
+		}
+		for stream.Receive() {
+			p = purchaseFrom(stream.Msg().GetPurchase(), p.Slug, p.ReceiptCode)
+			if onUpdate != nil {
+				onUpdate(p)
+			}
+			if p.Final() {
+				break
+			}
+		}
+		err = stream.Err()
+		stream.Close()
+		if p.Final() {
+			break
+		}
+		if ctx.Err() != nil {
+			return p, ctx.Err()
+		}
+		if err != nil && !client.Offline(err) {
+			return p, err
+		}
+		select { // the stream dropped: follow it again
+		case <-ctx.Done():
+			return p, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	if p.Status == "PAID" && !p.Guest && c.client.Signer() != nil {
+		if _, err := c.syncer.Refresh(ctx); err != nil {
+			c.cfg.Logger.Info("refreshing the library after a purchase", "err", err)
+		}
+	}
+	return p, nil
+}
+
+// ClaimReceipt moves a guest purchase to the Core's identity.
+func (c *Core) ClaimReceipt(ctx context.Context, code string) (Purchase, error) {
+	res, err := c.client.Purchase.ClaimReceipt(ctx, &purchasev1.ClaimReceiptRequest{ReceiptCode: code})
+	if err != nil {
+		return Purchase{}, err
+	}
+	if _, err := c.syncer.Refresh(ctx); err != nil {
+		c.cfg.Logger.Info("refreshing the library after a claim", "err", err)
+	}
+	return purchaseFrom(res.GetPurchase(), "", ""), nil
+}

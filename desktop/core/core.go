@@ -1,0 +1,404 @@
+// Package core is the launcher's engine without a face: it ties the signer's identity, the
+// API client, the local state, the library sync, the installer and the game launcher
+// together behind one API. The satchel CLI is one face on it; the desktop window (a thin
+// Wails bridge) is another. It holds no globals: each Core is one launcher over one data
+// folder, and several processes may share that folder.
+//
+// Queries (Library, Game, Jobs, Running, Settings, SyncStatus) read local state and never
+// touch the network, so they answer when the server is down. Long actions (Install, Verify,
+// MoveLibrary) report progress to a callback; everything that happens is also published as
+// an Event to Subscribe's channels, which is what a window listens to.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/library"
+	"satchel.dev/desktop/settings"
+	"satchel.dev/desktop/state"
+	"satchel.dev/shared/nostr"
+)
+
+// Config configures a Core.
+type Config struct {
+	// Dirs are the data and config folders. Required.
+	Dirs settings.Dirs
+	// Signer is the player's identity; nil limits the Core to what needs no signature (the
+	// catalog, guest purchases, everything local).
+	Signer nostr.Signer
+	// Server overrides the server of the settings.
+	Server string
+	// Transport carries the API calls and the downloads; nil means client.NewTransport().
+	Transport http.RoundTripper
+	// LaunchGrace is how long a newly installed version must run (or exit with code 0) to
+	// count as launched; default 3s. A version that exits with another code sooner failed to
+	// launch, and the previous version takes its place.
+	LaunchGrace time.Duration
+	// GameEnv is the environment of launched games; nil means the launcher's own.
+	GameEnv []string
+	// GameStdout and GameStderr receive the games' output; nil discards it.
+	GameStdout, GameStderr io.Writer
+	// GOOS and GOARCH choose the launch target; default the launcher's own.
+	GOOS, GOARCH string
+	// FreeSpace and Hook are passed to the installer (see install.Config); tests set them.
+	FreeSpace func(dir string) (int64, error)
+	Hook      func(step string, done, total int64)
+	Logger    *slog.Logger
+}
+
+// WithDefaults returns c with unset fields given their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Transport == nil {
+		c.Transport = client.NewTransport()
+	}
+	if c.LaunchGrace == 0 {
+		c.LaunchGrace = 3 * time.Second
+	}
+	if c.GOOS == "" {
+		c.GOOS, c.GOARCH = runtime.GOOS, runtime.GOARCH
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Core is one launcher.
+type Core struct {
+	cfg      Config
+	settings *settings.Store
+	state    *state.Store
+	client   *client.Client
+	inst     *install.Installer
+	syncer   *library.Syncer
+	recovery install.Recovery
+	events   *broadcaster
+
+	mu      sync.Mutex
+	runCtx  context.Context // set while Run runs: auto-updates happen only then
+	running  map[string]*Session
+	applied  settings.Settings
+	receipts map[string]string // guests' receipt codes by game id, for this process only
+}
+
+// Open opens the launcher over cfg.Dirs: it creates the folders if needed, loads the settings
+// and the local state, and recovers from an earlier crash (Recovery says what it did). It does
+// not touch the network.
+func Open(cfg Config) (*Core, error) {
+	cfg = cfg.WithDefaults()
+	if cfg.Dirs.Data == "" || cfg.Dirs.Config == "" {
+		return nil, errors.New("core: Config.Dirs is required")
+	}
+	for _, d := range []string{cfg.Dirs.Data, cfg.Dirs.Config} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	c := &Core{cfg: cfg, settings: settings.NewStore(cfg.Dirs.Config), events: newBroadcaster(),
+		running: map[string]*Session{}, receipts: map[string]string{}}
+	set, err := c.settings.Load()
+	if err != nil {
+		return nil, err
+	}
+	server := set.Server
+	if cfg.Server != "" {
+		server = cfg.Server
+	}
+	if c.client, err = client.New(client.Config{BaseURL: server, Signer: cfg.Signer, Transport: cfg.Transport}); err != nil {
+		return nil, err
+	}
+	if c.state, err = state.Open(cfg.Dirs.Data); err != nil {
+		return nil, err
+	}
+	c.inst, err = install.New(install.Config{
+		State: c.state, Source: source{c: c.client, receipt: c.receipt}, HTTP: &http.Client{Transport: cfg.Transport},
+		SpeedLimit: set.SpeedLimit, MaxDownloads: set.MaxDownloads, FreeSpace: cfg.FreeSpace, Hook: cfg.Hook,
+		Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.applied = set
+	if c.recovery, err = c.inst.Recover(); err != nil {
+		return nil, fmt.Errorf("recovering the library after a crash: %w", err)
+	}
+	for _, a := range c.recovery.Actions {
+		cfg.Logger.Info("recovered", "action", a)
+	}
+	c.syncer = library.NewSyncer(library.SyncConfig{API: c.client.Library, State: c.state, Logger: cfg.Logger,
+		OnChange: c.libraryChanged,
+		OnStatus: func(s library.SyncStatus) { c.events.publish(Event{Kind: EventSync, Sync: &s}) }})
+	return c, nil
+}
+
+func (c *Core) receipt(gameID string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.receipts[gameID]
+}
+
+// Close stops nothing that runs on its own (games keep running); it exists so callers can
+// release the Core symmetrically with Open.
+func (c *Core) Close() error { return nil }
+
+// Recovery says what Open did to recover from an earlier crash.
+func (c *Core) Recovery() install.Recovery { return c.recovery }
+
+// Client is the API client, signed with the Core's identity.
+func (c *Core) Client() *client.Client { return c.client }
+
+// Server is the server's base URL.
+func (c *Core) Server() string { return c.client.BaseURL }
+
+// Settings returns the current settings.
+func (c *Core) Settings() (settings.Settings, error) { return c.settings.Load() }
+
+// SyncStatus is the state of the connection to the server's library stream.
+func (c *Core) SyncStatus() library.SyncStatus { return c.syncer.Status() }
+
+// Library returns the library from the local state (no network).
+func (c *Core) Library() ([]library.Entry, error) {
+	st, err := c.state.Load()
+	if err != nil {
+		return nil, err
+	}
+	set, err := c.settings.Load()
+	if err != nil {
+		return nil, err
+	}
+	return library.View(st, set), nil
+}
+
+// ErrUnknownGame: the game is neither owned nor installed.
+var ErrUnknownGame = errors.New("unknown game")
+
+// Game returns one game of the library from the local state.
+func (c *Core) Game(slug string) (library.Entry, error) {
+	st, err := c.state.Load()
+	if err != nil {
+		return library.Entry{}, err
+	}
+	set, err := c.settings.Load()
+	if err != nil {
+		return library.Entry{}, err
+	}
+	e, ok := library.Find(st, set, slug)
+	if !ok {
+		return library.Entry{}, fmt.Errorf("%w: %s is not in your library (`satchel library` lists it; `satchel buy %s` buys it)", ErrUnknownGame, slug, slug)
+	}
+	return e, nil
+}
+
+// Refresh fetches the library from the server into the local state and returns it. When the
+// server cannot be reached it returns the local library with the error (client.Offline).
+func (c *Core) Refresh(ctx context.Context) ([]library.Entry, error) {
+	_, err := c.syncer.Refresh(ctx)
+	lib, lerr := c.Library()
+	if lerr != nil {
+		return nil, lerr
+	}
+	return lib, err
+}
+
+// Run keeps the library in step with the server until ctx ends: it fetches it, follows the
+// server's stream (reconnecting and catching up when it drops), and installs new games and
+// releases by itself where auto-update is on. It also applies settings changed by another
+// process (speed limit, parallel downloads) within a second. It returns ctx's error.
+func (c *Core) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.runCtx != nil {
+		c.mu.Unlock()
+		return errors.New("core: Run is already running")
+	}
+	c.runCtx = ctx
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.runCtx = nil
+		c.mu.Unlock()
+	}()
+	go c.watchSettings(ctx)
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c.autoUpdateAll() // retries updates that failed for a passing reason
+			}
+		}
+	}()
+	return c.syncer.Run(ctx)
+}
+
+// watchSettings applies the download settings when the settings file changes.
+func (c *Core) watchSettings(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		set, err := c.settings.Load()
+		if err != nil {
+			continue
+		}
+		c.applySettings(set)
+	}
+}
+
+func (c *Core) applySettings(set settings.Settings) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if set.SpeedLimit != c.applied.SpeedLimit {
+		c.inst.SetSpeedLimit(set.SpeedLimit)
+	}
+	if set.MaxDownloads != c.applied.MaxDownloads {
+		c.inst.SetMaxDownloads(set.MaxDownloads)
+	}
+	c.applied = set
+}
+
+// UpdateSettings changes the settings with fn, saves them and applies them at once.
+func (c *Core) UpdateSettings(fn func(*settings.Settings) error) (settings.Settings, error) {
+	set, err := c.settings.Update(fn)
+	if err != nil {
+		return set, err
+	}
+	c.applySettings(set)
+	c.autoUpdateAll()
+	return set, nil
+}
+
+// SetSpeedLimit sets the download speed limit in bytes per second (0: none), at once, also
+// for downloads under way.
+func (c *Core) SetSpeedLimit(bps int64) error {
+	_, err := c.UpdateSettings(func(s *settings.Settings) error { s.SpeedLimit = bps; return nil })
+	return err
+}
+
+// SetAutoUpdate turns auto-update on or off, for every game (slug "") or for one game (on nil
+// removes the game's own setting, so the global one applies).
+func (c *Core) SetAutoUpdate(slug string, on *bool) error {
+	_, err := c.UpdateSettings(func(s *settings.Settings) error {
+		switch {
+		case slug == "" && on != nil:
+			s.AutoUpdate = on
+		case slug == "":
+			return errors.New("say on or off")
+		case on == nil:
+			delete(s.GameAutoUpdate, slug)
+		default:
+			if s.GameAutoUpdate == nil {
+				s.GameAutoUpdate = map[string]bool{}
+			}
+			s.GameAutoUpdate[slug] = *on
+		}
+		return nil
+	})
+	return err
+}
+
+// libraryChanged is the Syncer's callback.
+func (c *Core) libraryChanged(slugs []string) {
+	for _, slug := range slugs {
+		c.events.publish(Event{Kind: EventLibrary, Slug: slug})
+	}
+	c.autoUpdate(slugs)
+}
+
+func (c *Core) autoUpdateAll() {
+	st, err := c.state.Load()
+	if err != nil {
+		return
+	}
+	c.autoUpdate(st.Slugs())
+}
+
+// autoUpdate queues installs of the games that need one, where auto-update is on, while Run
+// runs.
+func (c *Core) autoUpdate(slugs []string) {
+	c.mu.Lock()
+	ctx := c.runCtx
+	c.mu.Unlock()
+	if ctx == nil {
+		return
+	}
+	st, err := c.state.Load()
+	if err != nil {
+		return
+	}
+	set, err := c.settings.Load()
+	if err != nil {
+		return
+	}
+	for _, slug := range slugs {
+		g := st.Games[slug]
+		if !library.NeedsUpdate(g) || !set.AutoUpdateFor(slug) {
+			continue
+		}
+		c.enqueue(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, g.Latest.ReleaseID)
+	}
+}
+
+// Enqueue queues an install of the latest release of slug, as auto-update does, and returns
+// the job; progress and the outcome are published as events.
+func (c *Core) Enqueue(ctx context.Context, slug string) (*install.Job, error) {
+	st, err := c.state.Load()
+	if err != nil {
+		return nil, err
+	}
+	g := st.Games[slug]
+	if g == nil || g.GameID == "" {
+		return nil, fmt.Errorf("%w: %s is not in your library", ErrUnknownGame, slug)
+	}
+	return c.enqueue(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, ""), nil
+}
+
+func (c *Core) enqueue(ctx context.Context, g install.Game, releaseID string) *install.Job {
+	j := c.inst.Enqueue(ctx, g, releaseID, func(p install.Progress) {
+		c.events.publish(Event{Kind: EventProgress, Slug: p.Slug, Progress: &p})
+	})
+	go func() {
+		res, err := j.Wait(context.Background())
+		if err != nil {
+			c.cfg.Logger.Warn("install failed", "game", g.Slug, "err", err)
+			c.events.publish(Event{Kind: EventInstallFailed, Slug: g.Slug, Message: err.Error()})
+			return
+		}
+		c.events.publish(Event{Kind: EventInstalled, Slug: g.Slug, Version: res.Version})
+	}()
+	return j
+}
+
+// Jobs returns the progress of the queued and running installs.
+func (c *Core) Jobs() []install.Progress {
+	var out []install.Progress
+	for _, j := range c.inst.Jobs() {
+		out = append(out, j.Progress())
+	}
+	return out
+}
+
+// Installer is the Core's installer.
+func (c *Core) Installer() *install.Installer { return c.inst }
+
+// Subscribe returns a channel of every event from now on, and the function that ends the
+// subscription. Events are dropped for a subscriber that does not keep up (progress comes
+// again; the state is always there to query).
+func (c *Core) Subscribe() (<-chan Event, func()) { return c.events.subscribe() }

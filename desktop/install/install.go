@@ -1,0 +1,690 @@
+// Package install downloads, verifies, extracts and switches game builds in the library, and
+// keeps them healthy: verify and repair, uninstall, moving the library, and recovery after a
+// crash. It imports no GUI and talks to the server only through a Source.
+//
+// An install goes through steps recorded in the local state (package state) before each one
+// starts, so that a crash at any point recovers to a consistent state:
+//
+//  1. download: the build zip is fetched with grab into <library>/.downloads, resuming a
+//     partial file, hashed while it arrives, and refused (and deleted) if its size or sha256
+//     differs from what the server published;
+//  2. extract: the zip is extracted with the shared zip safety rules (zipsafe) into a
+//     temporary folder <library>/<slug>/.tmp-*, on the same file system as the library, and
+//     every file is checked against the server's file manifest;
+//  3. rename: the temporary folder is renamed, atomically, to <library>/<slug>/<version>;
+//  4. switch: the state makes it the game's current version. The version it replaces is kept
+//     as the previous one until the new one has launched once (Installer.Launched), so a
+//     failed update never leaves the player without a working game (Installer.Rollback).
+//
+// Recover, run when the launcher starts, brings every interrupted install back to a
+// consistent state: the current version untouched and playable, temporary folders removed,
+// a partial download kept for the next attempt to resume.
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"syscall"
+	"time"
+
+	"satchel.dev/desktop/internal/fsutil"
+	"satchel.dev/desktop/state"
+	"satchel.dev/shared/zipsafe"
+)
+
+// Game identifies a game to install.
+type Game struct {
+	ID    string // the server's game id
+	Slug  string
+	Title string
+}
+
+// Download is where and what to download: a release's build as the server describes it.
+type Download struct {
+	ReleaseID string
+	Version   string
+	// URL is a signed URL of the zip; HTTP Range works on it. It expires: Source gives a
+	// fresh one.
+	URL       string
+	ExpiresAt time.Time
+	SHA256    string // lowercase hex of the whole zip
+	Size      int64
+	Files     []state.File // the build's file manifest
+}
+
+// Source gives download URLs; the launcher's is the server's GetDownload.
+type Source interface {
+	// GetDownload returns a fresh signed URL and the manifest of the game's release
+	// releaseID ("" for the latest published release).
+	GetDownload(ctx context.Context, gameID, releaseID string) (Download, error)
+}
+
+// Phase is what an install is doing.
+type Phase string
+
+// The phases an install reports, in order.
+const (
+	PhaseQueued      Phase = "queued"
+	PhaseDownloading Phase = "downloading"
+	PhaseExtracting  Phase = "extracting"
+	PhaseSwitching   Phase = "switching"
+	PhaseDone        Phase = "done"
+	PhaseFailed      Phase = "failed"
+)
+
+// Progress is a snapshot of an install, reported to the caller as it goes.
+type Progress struct {
+	Slug    string `json:"slug"`
+	Version string `json:"version,omitempty"`
+	Phase   Phase  `json:"phase"`
+	// Done and Total count bytes of the current phase (the zip while downloading and
+	// extracting).
+	Done  int64 `json:"done"`
+	Total int64 `json:"total"`
+	// BytesPerSecond is the recent download rate; ETA the time left at that rate.
+	BytesPerSecond float64       `json:"bytes_per_second,omitempty"`
+	ETA            time.Duration `json:"eta,omitempty"`
+	// Resumed is how many bytes of the download an earlier attempt had already fetched.
+	Resumed int64 `json:"resumed,omitempty"`
+	// Err is set with PhaseFailed.
+	Err string `json:"error,omitempty"`
+}
+
+// Result is a finished install.
+type Result struct {
+	Slug      string `json:"slug"`
+	Version   string `json:"version"`
+	ReleaseID string `json:"release_id"`
+	// Dir is the install folder.
+	Dir string `json:"dir"`
+	// AlreadyInstalled is true when the release was already the current version.
+	AlreadyInstalled bool `json:"already_installed,omitempty"`
+	// Resumed is how many bytes of the zip were already there from an earlier attempt;
+	// Fetched how many this install downloaded.
+	Resumed int64 `json:"resumed_bytes"`
+	Fetched int64 `json:"fetched_bytes"`
+	// Previous is the version kept until this one has launched once, if any.
+	Previous string `json:"previous,omitempty"`
+}
+
+// Errors an install may wrap.
+var (
+	// ErrBusy: another launcher process is changing this game (or the library).
+	ErrBusy = errors.New("busy")
+	// ErrVerify: a download or an installed file does not match what the server published.
+	ErrVerify = errors.New("verification failed")
+	// ErrDiskSpace: not enough free space for the download and the installed files.
+	ErrDiskSpace = errors.New("not enough disk space")
+	// ErrNotInstalled: the game has no installed version.
+	ErrNotInstalled = errors.New("not installed")
+	// ErrMoving: the library is being moved.
+	ErrMoving = errors.New("the library is being moved")
+)
+
+// Config configures an Installer.
+type Config struct {
+	// State is the launcher's local state. Required.
+	State *state.Store
+	// Source gives download URLs. Required for installs and repairs.
+	Source Source
+	// HTTP fetches the builds (plain requests to signed URLs); nil means a client with
+	// bounded dial times.
+	HTTP *http.Client
+	// Limits are the zip safety limits; zero fields take zipsafe's defaults.
+	Limits zipsafe.Limits
+	// SpeedLimit caps the total download rate in bytes per second; 0 is unlimited.
+	// SetSpeedLimit changes it while downloads run.
+	SpeedLimit int64
+	// MaxDownloads is how many downloads run at once; 0 means 1.
+	MaxDownloads int
+	// FreeSpace returns the bytes available to the launcher in the file system of dir; nil
+	// means statfs(2).
+	FreeSpace func(dir string) (int64, error)
+	// Attempts is how many times a download is tried when the connection drops or the
+	// server fails; default 6. Backoff is the first wait between attempts; default 500ms.
+	Attempts int
+	Backoff  time.Duration
+	// ProgressEvery is how often progress is reported; default 250ms.
+	ProgressEvery time.Duration
+	// Hook, when set, is called at each step of an install with the bytes done and total of
+	// that step: "download" (as bytes arrive), "downloaded", "extract" (as the zip is read),
+	// "extracted", "renamed" (before the switch) and "switched". It exists for crash tests;
+	// production code leaves it nil.
+	Hook func(step string, done, total int64)
+	// Logger receives what the installer does; nil discards it.
+	Logger *slog.Logger
+}
+
+// WithDefaults returns c with unset fields given their defaults.
+func (c Config) WithDefaults() Config {
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: 30 * time.Second}}
+	}
+	if c.MaxDownloads == 0 {
+		c.MaxDownloads = 1
+	}
+	if c.FreeSpace == nil {
+		c.FreeSpace = freeSpace
+	}
+	if c.Attempts == 0 {
+		c.Attempts = 6
+	}
+	if c.Backoff == 0 {
+		c.Backoff = 500 * time.Millisecond
+	}
+	if c.ProgressEvery == 0 {
+		c.ProgressEvery = 250 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Installer installs and maintains games. It is safe for concurrent use, also by several
+// processes sharing one data folder: each game is changed by one of them at a time (a file
+// lock per game), the others get ErrBusy.
+type Installer struct {
+	cfg      Config
+	state    *state.Store
+	throttle *throttle
+	slots    *slots
+
+	mu   sync.Mutex
+	jobs map[string]*Job // queued or running, by slug
+
+	// moveByCopy makes MoveLibrary copy even within one file system (tests of the copy path).
+	moveByCopy bool
+}
+
+// New returns an installer.
+func New(cfg Config) (*Installer, error) {
+	cfg = cfg.WithDefaults()
+	if cfg.State == nil {
+		return nil, errors.New("install: Config.State is required")
+	}
+	if cfg.SpeedLimit < 0 || cfg.MaxDownloads < 1 {
+		return nil, errors.New("install: SpeedLimit must not be negative, MaxDownloads at least 1")
+	}
+	return &Installer{cfg: cfg, state: cfg.State, throttle: newThrottle(cfg.SpeedLimit),
+		slots: newSlots(cfg.MaxDownloads), jobs: map[string]*Job{}}, nil
+}
+
+// SetSpeedLimit changes the download speed limit (bytes per second, 0 for none) at once, also
+// for downloads under way.
+func (in *Installer) SetSpeedLimit(bps int64) { in.throttle.set(bps) }
+
+// SetMaxDownloads changes how many downloads run at once (at least 1).
+func (in *Installer) SetMaxDownloads(n int) { in.slots.resize(max(n, 1)) }
+
+// Library returns the library folder.
+func (in *Installer) Library() (string, error) {
+	st, err := in.state.Load()
+	if err != nil {
+		return "", err
+	}
+	return st.Library, nil
+}
+
+func (in *Installer) hook(step string, done, total int64) {
+	if in.cfg.Hook != nil {
+		in.cfg.Hook(step, done, total)
+	}
+}
+
+// lockGame takes the game's lock, or says who holds it.
+func (in *Installer) lockGame(slug string) (*fsutil.Lock, error) {
+	l, err := fsutil.TryLock(filepath.Join(in.state.Dir(), "locks", slug+".lock"))
+	if errors.Is(err, fsutil.ErrLocked) {
+		return nil, fmt.Errorf("%w: %s is being changed by another Satchel process (%v): wait for it to finish", ErrBusy, slug, err)
+	}
+	return l, err
+}
+
+var (
+	slugPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{1,62}[a-z0-9])$`)
+	versionPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$`)
+	shaPattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+func checkDownload(dl Download) error {
+	switch {
+	case !versionPattern.MatchString(dl.Version):
+		return fmt.Errorf("the server gave version %q, which cannot name a folder", dl.Version)
+	case !shaPattern.MatchString(dl.SHA256) || dl.Size <= 0 || dl.URL == "" || dl.ReleaseID == "":
+		return errors.New("the server's download answer is incomplete (no URL, size or sha256)")
+	}
+	return nil
+}
+
+// Install installs release releaseID ("" for the latest published one) of game g, or
+// finishes an install of it that was interrupted, and makes it the current version. It
+// reports progress to progress (which may be nil) from the calling goroutine or the
+// installer's, never concurrently. If the release is already current it returns at once with
+// AlreadyInstalled. A cancelled ctx stops the install where it is; the next Install resumes.
+func (in *Installer) Install(ctx context.Context, g Game, releaseID string, progress func(Progress)) (Result, error) {
+	if !slugPattern.MatchString(g.Slug) {
+		return Result{}, fmt.Errorf("%q is not a game slug", g.Slug)
+	}
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	lock, err := in.lockGame(g.Slug)
+	if err != nil {
+		return Result{}, err
+	}
+	defer lock.Unlock()
+	res, err := in.install(ctx, g, releaseID, progress)
+	if err != nil {
+		progress(Progress{Slug: g.Slug, Version: res.Version, Phase: PhaseFailed, Err: err.Error()})
+		return res, err
+	}
+	progress(Progress{Slug: g.Slug, Version: res.Version, Phase: PhaseDone})
+	return res, nil
+}
+
+func (in *Installer) install(ctx context.Context, g Game, releaseID string, progress func(Progress)) (Result, error) {
+	st, err := in.state.Load()
+	if err != nil {
+		return Result{}, err
+	}
+	if st.Move != nil {
+		return Result{}, fmt.Errorf("%w to %s: finish the move first (`satchel library move` resumes it)", ErrMoving, st.Move.To)
+	}
+	lib := st.Library
+	game := st.Games[g.Slug]
+	var p *state.Pending
+	var dl Download
+	if game != nil && game.Pending != nil && game.Pending.Step != state.StepDownload &&
+		(releaseID == "" || releaseID == game.Pending.ReleaseID) {
+		// The zip is here and verified: finish without the server (offline too).
+		p = game.Pending
+		files, err := in.state.Manifest(p.ReleaseID)
+		if err != nil {
+			return Result{}, err
+		}
+		dl = Download{ReleaseID: p.ReleaseID, Version: p.Version, SHA256: p.SHA256, Size: p.Size, Files: files}
+	} else {
+		if in.cfg.Source == nil {
+			return Result{}, errors.New("install: no Source to download from")
+		}
+		if dl, err = in.cfg.Source.GetDownload(ctx, g.ID, releaseID); err != nil {
+			return Result{}, err
+		}
+		if err := checkDownload(dl); err != nil {
+			return Result{}, err
+		}
+	}
+	res := Result{Slug: g.Slug, Version: dl.Version, ReleaseID: dl.ReleaseID}
+	if game != nil && game.Current != nil && game.Current.ReleaseID == dl.ReleaseID && game.Current.SHA256 == dl.SHA256 {
+		res.AlreadyInstalled = true
+		res.Dir = st.Path(g.Slug, game.Current.Dir)
+		if game.Pending != nil {
+			_, err := in.state.Update(func(s *state.State) error { s.Game(g.Slug).Pending = nil; return nil })
+			in.removeLeftovers(lib, game.Pending)
+			return res, err
+		}
+		return res, nil
+	}
+
+	if p == nil || p.ReleaseID != dl.ReleaseID || p.SHA256 != dl.SHA256 {
+		if game != nil && game.Pending != nil && (game.Pending.ReleaseID != dl.ReleaseID || game.Pending.SHA256 != dl.SHA256) {
+			in.removeLeftovers(lib, game.Pending) // an install of another release: drop it
+		}
+		if err := in.state.SaveManifest(dl.ReleaseID, dl.Files); err != nil {
+			return Result{}, err
+		}
+		var installed int64
+		for _, f := range dl.Files {
+			installed += f.Size
+		}
+		st, err = in.state.Update(func(s *state.State) error {
+			gs := s.Game(g.Slug)
+			if gs.GameID == "" {
+				gs.GameID = g.ID
+			}
+			if gs.Title == "" {
+				gs.Title = g.Title
+			}
+			if gs.Pending != nil && gs.Pending.ReleaseID == dl.ReleaseID && gs.Pending.SHA256 == dl.SHA256 {
+				return nil // keep the partial download
+			}
+			gs.Pending = &state.Pending{
+				Release: state.Release{ReleaseID: dl.ReleaseID, Version: dl.Version, SHA256: dl.SHA256, Size: dl.Size},
+				Step:    state.StepDownload, Zip: path.Join(".downloads", g.Slug+"-"+dl.ReleaseID+".zip"),
+				Dir: path.Join(g.Slug, dirName(gs, dl)), InstalledBytes: installed, StartedAt: time.Now().UTC(),
+			}
+			return nil
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		p = st.Games[g.Slug].Pending
+	}
+
+	zipPath := filepath.Join(lib, filepath.FromSlash(p.Zip))
+	if p.Step == state.StepDownload {
+		if err := in.checkSpace(lib, zipPath, p); err != nil {
+			return res, err
+		}
+		if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err != nil {
+			return res, err
+		}
+		resumed, fetched, err := in.download(ctx, g, dl, zipPath, progress)
+		res.Resumed, res.Fetched = resumed, fetched
+		if err != nil {
+			return res, err
+		}
+		if err := in.setStep(g.Slug, state.StepDownloaded, ""); err != nil {
+			return res, err
+		}
+		in.hook("downloaded", dl.Size, dl.Size)
+	} else if fi, err := os.Stat(zipPath); err != nil || fi.Size() != p.Size {
+		// The verified zip is gone (deleted by hand?): download it again next time.
+		_ = in.setStep(g.Slug, state.StepDownload, "")
+		return res, fmt.Errorf("the downloaded build of %s %s disappeared: install again to download it", g.Slug, dl.Version)
+	}
+
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	temp, err := in.extract(ctx, g, p, lib, zipPath, dl.Files, progress)
+	if err != nil {
+		return res, err
+	}
+	dir := filepath.Join(lib, filepath.FromSlash(p.Dir))
+	progress(Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseSwitching})
+	if err := os.RemoveAll(dir); err != nil { // a leftover of a crash between rename and switch
+		return res, err
+	}
+	if err := os.Rename(temp, dir); err != nil {
+		return res, fmt.Errorf("moving the extracted files into place: %w", err)
+	}
+	if err := fsutil.SyncDir(filepath.Dir(dir)); err != nil {
+		return res, err
+	}
+	in.hook("renamed", 0, 0)
+	prev, drop, err := in.switchTo(g.Slug, p)
+	if err != nil {
+		return res, err
+	}
+	in.hook("switched", 0, 0)
+	res.Dir, res.Previous = dir, prev
+	_ = os.Remove(zipPath)
+	in.drop(lib, drop)
+	in.cfg.Logger.Info("installed", "game", g.Slug, "version", dl.Version, "dir", dir)
+	return res, nil
+}
+
+// dirName is the folder name for dl in game: its version, unless that folder is taken by
+// another build of the same version (a developer's re-uploaded draft).
+func dirName(g *state.Game, dl Download) string {
+	name := dl.Version
+	for _, in := range []*state.Install{g.Current, g.Previous} {
+		if in != nil && path.Base(in.Dir) == name && in.SHA256 != dl.SHA256 {
+			return name + "~" + dl.SHA256[:12]
+		}
+	}
+	return name
+}
+
+func (in *Installer) setStep(slug string, step state.Step, temp string) error {
+	_, err := in.state.Update(func(s *state.State) error {
+		p := s.Game(slug).Pending
+		if p == nil {
+			return fmt.Errorf("the install of %s was cancelled meanwhile", slug)
+		}
+		p.Step, p.Temp = step, temp
+		return nil
+	})
+	return err
+}
+
+// switchTo makes the pending install current. It returns the version kept as previous and
+// the installs no longer needed.
+func (in *Installer) switchTo(slug string, p *state.Pending) (string, []*state.Install, error) {
+	var prev string
+	var drop []*state.Install
+	_, err := in.state.Update(func(s *state.State) error {
+		g := s.Game(slug)
+		drop = nil
+		next := &state.Install{Release: p.Release, Dir: p.Dir, InstalledBytes: p.InstalledBytes, InstalledAt: time.Now().UTC()}
+		switch {
+		case g.Current == nil:
+		case g.Current.Launched || g.Previous == nil:
+			// Keep the version that last worked (or the only one there is) until the new one
+			// has launched once.
+			if g.Previous != nil {
+				drop = append(drop, g.Previous)
+			}
+			g.Previous = g.Current
+		default:
+			// Current never launched: the older Previous is still the one known to work.
+			drop = append(drop, g.Current)
+		}
+		g.Current, g.Pending = next, nil
+		if g.Failed != nil && g.Failed.ReleaseID == p.ReleaseID {
+			g.Failed = nil
+		}
+		if g.Previous != nil {
+			prev = g.Previous.Version
+		}
+		return nil
+	})
+	return prev, drop, err
+}
+
+// drop removes installs no longer in the state, and their manifests when no install refers
+// to them any more.
+func (in *Installer) drop(lib string, installs []*state.Install) {
+	if len(installs) == 0 {
+		return
+	}
+	st, err := in.state.Load()
+	if err != nil {
+		return
+	}
+	used := map[string]bool{}
+	for _, g := range st.Games {
+		for _, x := range []*state.Install{g.Current, g.Previous} {
+			if x != nil {
+				used[x.ReleaseID] = true
+			}
+		}
+		if g.Pending != nil {
+			used[g.Pending.ReleaseID] = true
+		}
+	}
+	for _, x := range installs {
+		if err := os.RemoveAll(filepath.Join(lib, filepath.FromSlash(x.Dir))); err != nil {
+			in.cfg.Logger.Warn("removing an old version", "dir", x.Dir, "err", err)
+		}
+		if !used[x.ReleaseID] {
+			_ = in.state.RemoveManifest(x.ReleaseID)
+		}
+	}
+}
+
+// removeLeftovers deletes the files of a pending install that is abandoned.
+func (in *Installer) removeLeftovers(lib string, p *state.Pending) {
+	for _, rel := range []string{p.Zip, p.Temp} {
+		if rel != "" {
+			_ = os.RemoveAll(filepath.Join(lib, filepath.FromSlash(rel)))
+		}
+	}
+}
+
+// checkSpace refuses a download that would not fit: what is left to download plus the
+// installed size, with a margin.
+func (in *Installer) checkSpace(lib, zipPath string, p *state.Pending) error {
+	if err := os.MkdirAll(lib, 0o755); err != nil {
+		return err
+	}
+	have := int64(0)
+	if fi, err := os.Stat(zipPath); err == nil {
+		have = min(fi.Size(), p.Size)
+	}
+	need := p.Size - have + p.InstalledBytes + 8<<20
+	free, err := in.cfg.FreeSpace(lib)
+	if err != nil {
+		return fmt.Errorf("checking free disk space in %s: %w", lib, err)
+	}
+	if free < need {
+		return fmt.Errorf("%w in %s for %s %s: it needs %s (download %s + installed files %s), only %s is free: free some space, or move the library to a larger disk (`satchel library move`)",
+			ErrDiskSpace, lib, path.Dir(p.Dir), p.Version, Bytes(need), Bytes(p.Size-have), Bytes(p.InstalledBytes), Bytes(free))
+	}
+	return nil
+}
+
+func freeSpace(dir string) (int64, error) {
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &sfs); err != nil {
+		return 0, err
+	}
+	return int64(sfs.Bavail) * int64(sfs.Bsize), nil
+}
+
+// Bytes formats a size for people: 1.5 MiB.
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// Launched records that the current version of slug (release releaseID) has launched
+// successfully, and removes the previous version, which is no longer needed.
+func (in *Installer) Launched(slug, releaseID string) error {
+	lock, err := in.lockGame(slug)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	var drop []*state.Install
+	st, err := in.state.Update(func(s *state.State) error {
+		g := s.Games[slug]
+		if g == nil || g.Current == nil || g.Current.ReleaseID != releaseID {
+			return nil // switched meanwhile: nothing to confirm
+		}
+		g.Current.Launched = true
+		if g.Previous != nil {
+			drop = []*state.Install{g.Previous}
+			g.Previous = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	in.drop(st.Library, drop)
+	return nil
+}
+
+// Rollback puts the previous version of slug back in place of the current one (release
+// releaseID), which failed to launch for reason, removes the failed version and records the
+// failure so that auto-update does not install that release again. It returns the version now
+// current. Without a previous version it records the failure and returns ErrNotInstalled.
+func (in *Installer) Rollback(slug, releaseID, reason string) (*state.Install, error) {
+	lock, err := in.lockGame(slug)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	var drop []*state.Install
+	var now *state.Install
+	st, err := in.state.Update(func(s *state.State) error {
+		g := s.Games[slug]
+		if g == nil || g.Current == nil || g.Current.ReleaseID != releaseID {
+			return fmt.Errorf("%s changed meanwhile: nothing rolled back", slug)
+		}
+		g.Failed = &state.Failure{ReleaseID: releaseID, Version: g.Current.Version, Reason: reason, At: time.Now().UTC()}
+		if g.Previous == nil {
+			return nil
+		}
+		drop = []*state.Install{g.Current}
+		g.Current, g.Previous = g.Previous, nil
+		now = g.Current
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		return nil, fmt.Errorf("%w: %s has no previous version to go back to", ErrNotInstalled, slug)
+	}
+	in.drop(st.Library, drop)
+	return now, nil
+}
+
+// Uninstall removes every file of slug from the library (installed versions, downloads in
+// progress) and its install state. What the server said about the game (owned, latest
+// release) stays, so the library still lists it as not installed.
+func (in *Installer) Uninstall(slug string) error {
+	lock, err := in.lockGame(slug)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	st, err := in.state.Load()
+	if err != nil {
+		return err
+	}
+	if st.Move != nil {
+		return fmt.Errorf("%w to %s: finish the move first", ErrMoving, st.Move.To)
+	}
+	g := st.Games[slug]
+	if g == nil || (g.Current == nil && g.Pending == nil && g.Previous == nil) {
+		return fmt.Errorf("%w: %s is not installed", ErrNotInstalled, slug)
+	}
+	if g.Pending != nil {
+		in.removeLeftovers(st.Library, g.Pending)
+	}
+	if err := os.RemoveAll(filepath.Join(st.Library, slug)); err != nil {
+		return fmt.Errorf("removing %s: %w", slug, err)
+	}
+	var ids []string
+	_, err = in.state.Update(func(s *state.State) error {
+		g := s.Game(slug)
+		for _, x := range []*state.Install{g.Current, g.Previous} {
+			if x != nil {
+				ids = append(ids, x.ReleaseID)
+			}
+		}
+		if g.Pending != nil {
+			ids = append(ids, g.Pending.ReleaseID)
+		}
+		g.Current, g.Previous, g.Pending, g.Failed, g.LastRun = nil, nil, nil, nil, nil
+		if !g.Owned {
+			delete(s.Games, slug)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		_ = in.state.RemoveManifest(id)
+	}
+	return nil
+}
+
+// exists reports whether p exists (any type).
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}

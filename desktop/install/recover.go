@@ -1,0 +1,175 @@
+package install
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"satchel.dev/desktop/state"
+)
+
+// Recovery lists what Recover did, in words for a log.
+type Recovery struct {
+	Actions []string `json:"actions,omitempty"`
+	// Skipped lists games another process is working on, left alone.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// Recover brings the library back to a consistent state after a crash (the launcher calls it
+// at start). For every game no other process is working on:
+//
+//   - a partial download is kept, for the next install to resume (and removed if it is
+//     longer than the build);
+//   - an interrupted extraction, or an extraction renamed into place but not yet switched
+//     to, is removed: the install goes back to "downloaded" (its verified zip is kept) and
+//     the next install extracts again;
+//   - temporary folders and version folders the state does not refer to are removed;
+//
+// so the current version stays exactly as it was, and playable. Downloads and manifests no
+// install refers to are removed too. An interrupted library move is left as it is: every game
+// is complete in the old or the new folder, and MoveLibrary resumes it.
+func (in *Installer) Recover() (Recovery, error) {
+	var rec Recovery
+	st, err := in.state.Load()
+	if err != nil {
+		return rec, err
+	}
+	if st.Move != nil {
+		rec.Actions = append(rec.Actions, fmt.Sprintf("a move of the library to %s was interrupted: `satchel library move %s` resumes it", st.Move.To, st.Move.To))
+		return rec, nil // folders are split between the two libraries: sweep nothing
+	}
+	lib := st.Library
+	for _, slug := range st.Slugs() {
+		lock, err := in.lockGame(slug)
+		if errors.Is(err, ErrBusy) {
+			rec.Skipped = append(rec.Skipped, slug)
+			continue
+		}
+		if err != nil {
+			return rec, err
+		}
+		acts, err := in.recoverGame(lib, slug)
+		lock.Unlock()
+		rec.Actions = append(rec.Actions, acts...)
+		if err != nil {
+			return rec, err
+		}
+	}
+	if len(rec.Skipped) == 0 {
+		rec.Actions = append(rec.Actions, in.sweepShared(lib)...)
+	}
+	return rec, nil
+}
+
+func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
+	var acts []string
+	st, err := in.state.Update(func(s *state.State) error {
+		g := s.Games[slug]
+		if g == nil || g.Pending == nil {
+			return nil
+		}
+		p := g.Pending
+		zip := filepath.Join(lib, filepath.FromSlash(p.Zip))
+		switch p.Step {
+		case state.StepDownload:
+			if fi, err := os.Stat(zip); err == nil && fi.Size() > p.Size {
+				os.Remove(zip)
+				acts = append(acts, fmt.Sprintf("%s %s: removed a download longer than the build", slug, p.Version))
+			} else if err == nil {
+				acts = append(acts, fmt.Sprintf("%s %s: kept %d of %d bytes downloaded, to resume", slug, p.Version, fi.Size(), p.Size))
+			}
+		case state.StepExtract, state.StepExtracted:
+			if p.Temp != "" {
+				os.RemoveAll(filepath.Join(lib, filepath.FromSlash(p.Temp)))
+			}
+			if !usedDir(g, p.Dir) {
+				os.RemoveAll(filepath.Join(lib, filepath.FromSlash(p.Dir)))
+			}
+			p.Temp, p.Step = "", state.StepDownloaded
+			acts = append(acts, fmt.Sprintf("%s %s: removed an unfinished extraction; the verified download is kept", slug, p.Version))
+		}
+		if p.Step == state.StepDownloaded {
+			if fi, err := os.Stat(zip); err != nil || fi.Size() != p.Size {
+				p.Step = state.StepDownload
+				acts = append(acts, fmt.Sprintf("%s %s: the downloaded build is missing; it will be downloaded again", slug, p.Version))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return acts, err
+	}
+	g := st.Games[slug]
+	// Sweep the game's folder: only the folders the state refers to stay.
+	ents, err := os.ReadDir(filepath.Join(lib, slug))
+	if err != nil {
+		return acts, nil // no folder: nothing to sweep
+	}
+	for _, e := range ents {
+		rel := path.Join(slug, e.Name())
+		if usedDir(g, rel) || (g.Pending != nil && g.Pending.Temp == rel) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(lib, slug, e.Name())); err != nil {
+			return acts, err
+		}
+		what := "a folder no install refers to"
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			what = "a temporary folder"
+		}
+		acts = append(acts, fmt.Sprintf("%s: removed %s (%s)", slug, what, e.Name()))
+	}
+	return acts, nil
+}
+
+// usedDir reports whether rel is the folder of the game's current or previous version.
+func usedDir(g *state.Game, rel string) bool {
+	for _, x := range []*state.Install{g.Current, g.Previous} {
+		if x != nil && x.Dir == rel {
+			return true
+		}
+	}
+	return false
+}
+
+// sweepShared removes downloads and manifests that no install refers to.
+func (in *Installer) sweepShared(lib string) []string {
+	var acts []string
+	st, err := in.state.Load()
+	if err != nil {
+		return nil
+	}
+	zips, ids := map[string]bool{}, map[string]bool{}
+	for _, g := range st.Games {
+		if g.Pending != nil {
+			zips[g.Pending.Zip] = true
+			ids[g.Pending.ReleaseID] = true
+		}
+		for _, x := range []*state.Install{g.Current, g.Previous} {
+			if x != nil {
+				ids[x.ReleaseID] = true
+			}
+		}
+	}
+	if ents, err := os.ReadDir(filepath.Join(lib, ".downloads")); err == nil {
+		for _, e := range ents {
+			if !zips[path.Join(".downloads", e.Name())] {
+				os.RemoveAll(filepath.Join(lib, ".downloads", e.Name()))
+				acts = append(acts, "removed a download no install refers to ("+e.Name()+")")
+			}
+		}
+	}
+	if have, err := in.state.Manifests(); err == nil {
+		sort.Strings(have)
+		for _, id := range have {
+			if !ids[id] {
+				_ = in.state.RemoveManifest(id)
+			}
+		}
+	}
+	return acts
+}

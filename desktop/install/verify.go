@@ -1,0 +1,341 @@
+package install
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"sync"
+
+	"satchel.dev/desktop/state"
+)
+
+// PhaseVerifying is reported while Verify hashes installed files, PhaseRepairing while it
+// fetches damaged ones.
+const (
+	PhaseVerifying Phase = "verifying"
+	PhaseRepairing Phase = "repairing"
+)
+
+// Issue is a file of an install that does not match the build's manifest.
+type Issue struct {
+	Path string `json:"path"`
+	// Problem is "missing", "not a regular file", "size", "sha256" or "not executable".
+	Problem string `json:"problem"`
+}
+
+// Report says what Verify found and fixed.
+type Report struct {
+	Slug    string `json:"slug"`
+	Version string `json:"version"`
+	Dir     string `json:"dir"`
+	// Checked is how many files of the manifest were checked.
+	Checked int `json:"checked"`
+	// Damaged lists the files that did not match.
+	Damaged []Issue `json:"damaged,omitempty"`
+	// Repaired lists the damaged files restored from the build.
+	Repaired []string `json:"repaired,omitempty"`
+	// Extra lists files in the install folder that the build does not have (saves,
+	// settings); they are left alone.
+	Extra []string `json:"extra,omitempty"`
+	// Fetched is how many bytes of the build the repair downloaded.
+	Fetched int64 `json:"fetched_bytes,omitempty"`
+}
+
+// OK reports whether every file matches (after repair, if there was one).
+func (r Report) OK() bool { return len(r.Damaged) == len(r.Repaired) }
+
+// Verify re-hashes the current install of g against its build's manifest. With repair, it
+// restores only the damaged or missing files, each fetched from the build zip on the server
+// by HTTP Range (the zip's central directory, then that file's bytes) and checked against the
+// manifest before it replaces the damaged one. Files the build does not have are reported,
+// never removed. Verify writes only inside the install folder, never through a symbolic link.
+func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress func(Progress)) (Report, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	lock, err := in.lockGame(g.Slug)
+	if err != nil {
+		return Report{}, err
+	}
+	defer lock.Unlock()
+	st, err := in.state.Load()
+	if err != nil {
+		return Report{}, err
+	}
+	gs := st.Games[g.Slug]
+	if gs == nil || gs.Current == nil {
+		return Report{}, fmt.Errorf("%w: %s is not installed", ErrNotInstalled, g.Slug)
+	}
+	cur := gs.Current
+	files, err := in.state.Manifest(cur.ReleaseID)
+	if err != nil {
+		return Report{}, err
+	}
+	dir := st.Path(g.Slug, cur.Dir)
+	rep := Report{Slug: g.Slug, Version: cur.Version, Dir: dir}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return rep, fmt.Errorf("%w: the folder of %s %s is gone (%v): install it again", ErrNotInstalled, g.Slug, cur.Version, err)
+	}
+	defer root.Close()
+
+	var done int64
+	byPath := map[string]state.File{}
+	buf := make([]byte, 1<<20)
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		byPath[f.Path] = f
+		rep.Checked++
+		if problem := checkFile(root, f, buf); problem != "" {
+			rep.Damaged = append(rep.Damaged, Issue{Path: f.Path, Problem: problem})
+		}
+		done += f.Size
+		progress(Progress{Slug: g.Slug, Version: cur.Version, Phase: PhaseVerifying, Done: done, Total: cur.InstalledBytes})
+	}
+	_ = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if _, ok := byPath[p]; !ok {
+				rep.Extra = append(rep.Extra, p)
+			}
+		}
+		return nil
+	})
+	if !repair || len(rep.Damaged) == 0 {
+		return rep, nil
+	}
+
+	if in.cfg.Source == nil {
+		return rep, errors.New("install: no Source to repair from")
+	}
+	dl, err := in.cfg.Source.GetDownload(ctx, g.ID, cur.ReleaseID)
+	if err != nil {
+		return rep, err
+	}
+	if dl.SHA256 != cur.SHA256 {
+		return rep, fmt.Errorf("the build of %s %s changed on the server since it was installed: reinstall the game", g.Slug, cur.Version)
+	}
+	rz := &remoteFile{ctx: ctx, hc: in.cfg.HTTP, url: dl.URL, size: dl.Size, throttle: in.throttle,
+		refresh: func(ctx context.Context) (string, error) {
+			fresh, err := in.cfg.Source.GetDownload(ctx, g.ID, cur.ReleaseID)
+			return fresh.URL, err
+		}}
+	zr, err := zip.NewReader(rz, dl.Size)
+	if err != nil {
+		return rep, fmt.Errorf("reading the build of %s %s from the server: %w", g.Slug, cur.Version, err)
+	}
+	entries := map[string]*zip.File{}
+	for _, zf := range zr.File {
+		entries[zf.Name] = zf
+	}
+	var failed []string
+	for i, issue := range rep.Damaged {
+		progress(Progress{Slug: g.Slug, Version: cur.Version, Phase: PhaseRepairing, Done: int64(i), Total: int64(len(rep.Damaged))})
+		f := byPath[issue.Path]
+		if err := restore(root, f, entries[f.Path], issue.Problem, buf); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", f.Path, err))
+			continue
+		}
+		rep.Repaired = append(rep.Repaired, f.Path)
+	}
+	rep.Fetched = rz.fetched
+	if len(failed) > 0 {
+		return rep, fmt.Errorf("%w: could not repair %d of %d damaged files of %s: %s", ErrVerify, len(failed), len(rep.Damaged), g.Slug, strings.Join(failed, "; "))
+	}
+	return rep, nil
+}
+
+// checkFile returns what is wrong with the installed file f, or "".
+func checkFile(root *os.Root, f state.File, buf []byte) string {
+	fi, err := root.Lstat(f.Path)
+	switch {
+	case err != nil:
+		return "missing"
+	case !fi.Mode().IsRegular():
+		return "not a regular file"
+	case fi.Size() != f.Size:
+		return "size"
+	}
+	r, err := root.Open(f.Path)
+	if err != nil {
+		return "missing"
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, r, buf); err != nil || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return "sha256"
+	}
+	if f.Mode&0o100 != 0 && fi.Mode().Perm()&0o100 == 0 {
+		return "not executable"
+	}
+	return ""
+}
+
+// restore replaces the damaged file f with its bytes from the build, checked against the
+// manifest before the rename.
+func restore(root *os.Root, f state.File, zf *zip.File, problem string, buf []byte) error {
+	perm := fs.FileMode(0o644)
+	if f.Mode&0o111 != 0 {
+		perm = 0o755
+	}
+	if problem == "not executable" {
+		return root.Chmod(f.Path, perm)
+	}
+	if zf == nil {
+		return errors.New("the build on the server does not have this file")
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	parent := path.Dir(f.Path)
+	if parent != "." {
+		if fi, err := root.Lstat(parent); err == nil && !fi.IsDir() {
+			if err := root.RemoveAll(parent); err != nil {
+				return err
+			}
+		}
+		if err := root.MkdirAll(parent, 0o755); err != nil {
+			return err
+		}
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := path.Join(parent, ".satchel-repair-"+hex.EncodeToString(rnd[:]))
+	out, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(out, h), io.LimitReader(rc, f.Size+1), buf)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && (n != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256) {
+		err = errors.New("the build's copy does not match the manifest either")
+	}
+	if err == nil {
+		err = root.Chmod(tmp, perm)
+	}
+	if err == nil {
+		if fi, lerr := root.Lstat(f.Path); lerr == nil && fi.IsDir() {
+			err = root.RemoveAll(f.Path)
+		}
+	}
+	if err == nil {
+		err = root.Rename(tmp, f.Path)
+	}
+	if err != nil {
+		root.Remove(tmp)
+	}
+	return err
+}
+
+// remoteFile reads a build zip on the server by HTTP Range, a block at a time, keeping the
+// last few blocks (the zip reader reads small pieces). A refused URL (expired) is replaced by
+// a fresh one once per read.
+type remoteFile struct {
+	ctx      context.Context
+	hc       *http.Client
+	url      string
+	size     int64
+	refresh  func(context.Context) (string, error)
+	throttle *throttle
+
+	mu      sync.Mutex
+	blocks  map[int64][]byte
+	order   []int64
+	fetched int64
+}
+
+const remoteBlock = 1 << 20
+
+func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		if at >= r.size {
+			return n, io.EOF
+		}
+		start := at / remoteBlock * remoteBlock
+		b, err := r.block(start)
+		if err != nil {
+			return n, err
+		}
+		n += copy(p[n:], b[at-start:])
+	}
+	return n, nil
+}
+
+func (r *remoteFile) block(start int64) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.blocks[start]; ok {
+		return b, nil
+	}
+	end := min(start+remoteBlock, r.size) - 1
+	b, status, err := r.get(start, end)
+	if status == http.StatusForbidden || status == http.StatusNotFound || status == http.StatusGone {
+		if r.url, err = r.refresh(r.ctx); err != nil {
+			return nil, err
+		}
+		b, _, err = r.get(start, end)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.blocks == nil {
+		r.blocks = map[int64][]byte{}
+	}
+	r.blocks[start] = b
+	r.order = append(r.order, start)
+	if len(r.order) > 8 {
+		delete(r.blocks, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.fetched += int64(len(b))
+	return b, nil
+}
+
+func (r *remoteFile) get(start, end int64) ([]byte, int, error) {
+	req, err := http.NewRequestWithContext(r.ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", start, end))
+	res, err := r.hc.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusPartialContent {
+		return nil, res.StatusCode, fmt.Errorf("the server answered HTTP %d to a ranged read of the build", res.StatusCode)
+	}
+	if s, ok := contentRangeStart(res); !ok || s != start {
+		return nil, res.StatusCode, fmt.Errorf("the server sent the wrong range (%q)", res.Header.Get("Content-Range"))
+	}
+	want := end - start + 1
+	b := make([]byte, want)
+	if _, err := io.ReadFull(res.Body, b); err != nil {
+		return nil, res.StatusCode, fmt.Errorf("reading a range of the build: %w", err)
+	}
+	if r.throttle != nil {
+		_ = r.throttle.WaitN(r.ctx, len(b))
+	}
+	return b, res.StatusCode, nil
+}

@@ -1,0 +1,319 @@
+// Package state is the launcher's local state: which games it knows, what is installed where,
+// which version is current, and what is in progress. It is what lets installed games launch
+// with no server and what the launcher recovers from after a crash.
+//
+// The state is one small JSON file (state.json in the data folder), replaced atomically
+// (temporary file, fsync, rename, fsync of the folder) on every change, so a crash leaves
+// either the state before a step or the state after it. Changes are read-modify-write under
+// an advisory file lock, so several launcher processes (the window and the CLI) can share it.
+// Build manifests, which can hold thousands of files, are kept beside it, one file per
+// release, written before the state that refers to them.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"satchel.dev/desktop/internal/fsutil"
+)
+
+// State is everything the launcher knows locally.
+type State struct {
+	// Library is the absolute path of the library folder: <Library>/<slug>/<version>/ holds
+	// each installed version, <Library>/.downloads the builds being downloaded.
+	Library string `json:"library"`
+	// Move is set while the library is being moved to another folder.
+	Move *Move `json:"move,omitempty"`
+	// Games by slug.
+	Games map[string]*Game `json:"games,omitempty"`
+}
+
+// Move records a library move in progress, so an interrupted move resumes.
+type Move struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Done lists the entries of the library (game slugs, and ".downloads") already at To.
+	Done []string `json:"done,omitempty"`
+}
+
+// Game is one game the launcher knows: owned (from the server's library) or installed.
+type Game struct {
+	Slug   string `json:"slug"`
+	GameID string `json:"game_id"`
+	Title  string `json:"title,omitempty"`
+	// Owned is true while the server's library lists the game.
+	Owned bool `json:"owned"`
+	// Latest is the newest published release the server last reported.
+	Latest *Release `json:"latest,omitempty"`
+	// Current is the installed version that launches.
+	Current *Install `json:"current,omitempty"`
+	// Previous is the version Current replaced, kept until Current has launched once.
+	Previous *Install `json:"previous,omitempty"`
+	// Pending is an install or update in progress.
+	Pending *Pending `json:"pending,omitempty"`
+	// Failed is the last release that failed to install or to launch; auto-update skips it.
+	Failed *Failure `json:"failed,omitempty"`
+	// LastRun is the last time the game was launched.
+	LastRun *Run `json:"last_run,omitempty"`
+}
+
+// Release identifies a release's build.
+type Release struct {
+	ReleaseID string `json:"release_id"`
+	Version   string `json:"version"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+}
+
+// Install is a version installed in the library.
+type Install struct {
+	Release
+	// Dir is the install folder relative to the library, slash-separated: "<slug>/<version>".
+	Dir string `json:"dir"`
+	// InstalledBytes is the sum of the files' sizes.
+	InstalledBytes int64     `json:"installed_bytes"`
+	InstalledAt    time.Time `json:"installed_at"`
+	// Launched is true once this version has launched successfully.
+	Launched bool `json:"launched"`
+}
+
+// Step is how far a pending install got.
+type Step string
+
+// The steps of an install, in order. After StepExtracted come the rename into place and the
+// switch, which clears Pending.
+const (
+	StepDownload   Step = "download"   // the zip is being downloaded (maybe partly there)
+	StepDownloaded Step = "downloaded" // the zip is complete and its size and sha256 match
+	StepExtract    Step = "extract"    // the zip is being extracted into Temp
+	StepExtracted  Step = "extracted"  // Temp holds every file, checked against the manifest
+)
+
+// Pending is an install in progress.
+type Pending struct {
+	Release
+	Step Step `json:"step"`
+	// Zip, Temp and Dir are relative to the library, slash-separated.
+	Zip            string    `json:"zip"`
+	Temp           string    `json:"temp,omitempty"`
+	Dir            string    `json:"dir"`
+	InstalledBytes int64     `json:"installed_bytes"`
+	StartedAt      time.Time `json:"started_at"`
+}
+
+// Failure is a release that did not install or launch.
+type Failure struct {
+	ReleaseID string    `json:"release_id"`
+	Version   string    `json:"version"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// Run is one launch of a game.
+type Run struct {
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+	// ExitCode is the process's exit code once it ended; -1 if it was killed by a signal.
+	ExitCode int `json:"exit_code"`
+	// Error is why the game could not start, or why its launch counted as failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Game returns the game of slug, creating an empty one if needed.
+func (s *State) Game(slug string) *Game {
+	if s.Games == nil {
+		s.Games = map[string]*Game{}
+	}
+	g := s.Games[slug]
+	if g == nil {
+		g = &Game{Slug: slug}
+		s.Games[slug] = g
+	}
+	return g
+}
+
+// Slugs returns the slugs of the known games, sorted.
+func (s *State) Slugs() []string {
+	out := make([]string, 0, len(s.Games))
+	for slug := range s.Games {
+		out = append(out, slug)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LibraryOf returns the library folder that holds entry (a game slug or ".downloads"): the
+// new folder once a move has moved it, else Library.
+func (s *State) LibraryOf(entry string) string {
+	if s.Move != nil {
+		for _, d := range s.Move.Done {
+			if d == entry {
+				return s.Move.To
+			}
+		}
+		return s.Move.From
+	}
+	return s.Library
+}
+
+// Path returns the absolute path of rel (a Dir, Temp or Zip of slug's game).
+func (s *State) Path(entry, rel string) string {
+	if rel == "" {
+		return ""
+	}
+	return filepath.Join(s.LibraryOf(entry), filepath.FromSlash(rel))
+}
+
+// File is one file of a build's manifest.
+type File struct {
+	Path   string `json:"path"` // slash-separated, relative
+	Size   int64  `json:"size"`
+	Mode   uint32 `json:"mode"` // 0644 or 0755
+	SHA256 string `json:"sha256"`
+}
+
+// Store keeps the state in a data folder.
+type Store struct {
+	dir string
+	mu  sync.Mutex // one Update at a time in this process; the file lock covers other processes
+}
+
+// Open returns the store in the data folder dir, creating the folder if needed.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data folder: %w", err)
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Dir is the data folder.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) path() string { return filepath.Join(s.dir, "state.json") }
+
+// Load returns a fresh copy of the state. A missing file is an empty state whose library is
+// <data>/library.
+func (s *Store) Load() (*State, error) {
+	st := &State{}
+	b, err := os.ReadFile(s.path())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, st); err != nil {
+			return nil, fmt.Errorf("the launcher's state %s is damaged (%v): move it away to start afresh", s.path(), err)
+		}
+	}
+	if st.Library == "" {
+		st.Library = filepath.Join(s.dir, "library")
+	}
+	if st.Games == nil {
+		st.Games = map[string]*Game{}
+	}
+	return st, nil
+}
+
+// Update applies fn to the current state and saves the result atomically, holding the state
+// lock so no other process changes it meanwhile. If fn fails nothing is saved. It returns the
+// state as saved.
+func (s *Store) Update(fn func(*State) error) (*State, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := fsutil.WaitLock(filepath.Join(s.dir, "state.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	st, err := s.Load()
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(st); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := fsutil.WriteFile(s.path(), append(b, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("saving the launcher's state: %w", err)
+	}
+	return st, nil
+}
+
+var releaseIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+func (s *Store) manifestPath(releaseID string) (string, error) {
+	if !releaseIDPattern.MatchString(releaseID) {
+		return "", fmt.Errorf("release id %q is not one the server gives", releaseID)
+	}
+	return filepath.Join(s.dir, "manifests", releaseID+".json"), nil
+}
+
+// SaveManifest stores the file manifest of a release's build, durably.
+func (s *Store) SaveManifest(releaseID string, files []File) error {
+	p, err := s.manifestPath(releaseID)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(files)
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFile(p, b, 0o600)
+}
+
+// Manifest returns the file manifest of a release saved by SaveManifest.
+func (s *Store) Manifest(releaseID string) ([]File, error) {
+	p, err := s.manifestPath(releaseID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("the file list of release %s is missing from the launcher's data: %w", releaseID, err)
+	}
+	var files []File
+	if err := json.Unmarshal(b, &files); err != nil {
+		return nil, fmt.Errorf("the file list of release %s is damaged: %w", releaseID, err)
+	}
+	return files, nil
+}
+
+// RemoveManifest forgets a release's manifest; a missing one is not an error.
+func (s *Store) RemoveManifest(releaseID string) error {
+	p, err := s.manifestPath(releaseID)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Manifests lists the release ids that have a saved manifest.
+func (s *Store) Manifests() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.dir, "manifests"))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && releaseIDPattern.MatchString(name) {
+			ids = append(ids, name)
+		}
+	}
+	return ids, nil
+}
