@@ -30,13 +30,14 @@ GO_PACKAGES := ./backend/... ./shared/... ./desktop/...
 BIN         := .data/bin
 SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help setup setup-apt setup-tools generate check-generated lint test run bench build
+.PHONY: help setup setup-apt setup-tools generate check-generated lint test run regtest bench build
 
 help:
 	@echo "make run        set up, start satchel-server with the demo catalog on http://127.0.0.1:8080"
 	@echo "make test       set up, then run every check and test (what CI runs)"
 	@echo "make generate   regenerate the API code under shared/api from proto/"
 	@echo "make lint       gofmt, go vet, buf lint, buf breaking against main"
+	@echo "make regtest    run the server against a local regtest Lightning network (real LND, fake coins)"
 	@echo "make bench      load-test GetGame and ListGames beside pgbench on the same cluster"
 
 setup: setup-apt setup-tools
@@ -104,6 +105,9 @@ test: setup check-generated lint
 
 run: build
 	$(BIN)/satchel-server serve --demo
+
+regtest: build
+	$(BIN)/satchel-regtest
 
 bench: build
 	$(BIN)/satchel-bench

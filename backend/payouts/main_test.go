@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -36,6 +37,9 @@ var (
 	platNode *lnurltest.Node // the platform node, to count its payments
 )
 
+// reaperStdin keeps the regtest folder's reaper waiting until this process ends.
+var reaperStdin io.WriteCloser
+
 // workerEnv, when set, makes the test binary a payout worker process (see workerProcess).
 const workerEnv = "SATCHEL_PAYOUTS_TEST_WORKER"
 
@@ -62,14 +66,12 @@ func startNetwork() error {
 	}
 	reaper := exec.Command("/bin/sh", "-c", `read -r _; sleep 2; rm -rf "$1"`, "reaper", dir)
 	reaper.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	keep, err := reaper.StdinPipe() // closed when this process ends, whatever the way
-	if err != nil {
+	if reaperStdin, err = reaper.StdinPipe(); err != nil { // closed when this process ends, whatever the way
 		return err
 	}
 	if err := reaper.Start(); err != nil {
 		return err
 	}
-	_ = keep
 	level := slog.LevelWarn
 	if testing.Verbose() {
 		level = slog.LevelInfo
@@ -321,8 +323,8 @@ type workerProcessConfig struct {
 	Platform lnd.Config
 	// KillAt is the hook point where the process SIGKILLs itself. At "paying" with Held, it
 	// dies once the developer's node holds the payment (the payment is in flight).
-	KillAt string
-	Held   bool
+	KillAt                       string
+	Held                         bool
 	DevURL, DevCert, DevMacaroon string
 }
 

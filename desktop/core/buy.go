@@ -49,7 +49,6 @@ func purchaseFrom(p *purchasev1.Purchase, slug, receipt string) Purchase {
 	return out
 }
 
-
 // Buy opens a purchase of slug at its current price: a free game is PAID at once; otherwise
 // the purchase is PENDING with a Lightning invoice to pay. With guest (or without an identity)
 // the purchase is anonymous and comes with a receipt code, shown only once. A retried call

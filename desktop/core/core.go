@@ -85,8 +85,8 @@ type Core struct {
 	recovery install.Recovery
 	events   *broadcaster
 
-	mu      sync.Mutex
-	runCtx  context.Context // set while Run runs: auto-updates happen only then
+	mu       sync.Mutex
+	runCtx   context.Context // set while Run runs: auto-updates happen only then
 	running  map[string]*Session
 	applied  settings.Settings
 	receipts map[string]string // guests' receipt codes by game id, for this process only

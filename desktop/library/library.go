@@ -141,7 +141,7 @@ func NeedsUpdate(g *state.Game) bool {
 
 // SyncConfig configures a Syncer.
 type SyncConfig struct {
-	API   API         // required
+	API   API          // required
 	State *state.Store // required
 	// OnChange is called after changes to the games of slugs were saved (after every
 	// Refresh with every owned game, and after each streamed change with its game).

@@ -189,11 +189,7 @@ func (p *progressPrinter) show(phase, what string, done, total int64, rate float
 			return
 		}
 		fmt.Fprintf(p.a.stderr, "\r\033[K%s", line)
-		p.drawn, p.lastDraw = true, time.Now()
-		if phase != p.phase && p.phase != "" {
-			// keep the finished phase's last line
-		}
-		p.phase = phase
+		p.drawn, p.lastDraw, p.phase = true, time.Now(), phase
 		return
 	}
 	ten := int64(-1)
@@ -238,3 +234,6 @@ func parseSize(s string) (int64, error) {
 	}
 	return int64(f * float64(mult)), nil
 }
+
+// jsonLine encodes one compact JSON document per line.
+func jsonLine(w io.Writer) *json.Encoder { return json.NewEncoder(w) }
