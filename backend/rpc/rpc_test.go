@@ -20,7 +20,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"satchel.dev/backend/blob"
 	"satchel.dev/backend/blob/local"
+	"satchel.dev/backend/blob/s3"
+	"satchel.dev/backend/blob/s3/s3test"
 	"satchel.dev/backend/builds"
 	"satchel.dev/backend/lightning/dev"
 	"satchel.dev/backend/market"
@@ -91,6 +94,31 @@ func makeZip(files map[string]string) []byte {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
+	return setupWith(t, func(public string, secret []byte, dir string) (blob.Store, http.Handler) {
+		store, err := local.New(dir, secret, public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store, store.Handler()
+	})
+}
+
+// setupS3 is setup with builds in a real S3-compatible server instead of a local directory.
+func setupS3(t *testing.T) *bundle {
+	t.Helper()
+	cfg := s3test.Start(t)
+	return setupWith(t, func(string, []byte, string) (blob.Store, http.Handler) {
+		store, err := s3.New(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store, nil
+	})
+}
+
+// setupWith is setup with the blob store newStore makes (files serves its URLs, if any).
+func setupWith(t *testing.T, newStore func(public string, secret []byte, dir string) (store blob.Store, files http.Handler)) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
@@ -109,10 +137,7 @@ func setup(t *testing.T) *bundle {
 	b.srv = httptest.NewUnstartedServer(nil)
 	public := "http://" + b.srv.Listener.Addr().String()
 	secret := bytes.Repeat([]byte{7}, 32)
-	store, err := local.New(b.blobDir, secret, public)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, files := newStore(public, secret, b.blobDir)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b.builds, err = builds.New(postgres.NewBuildRepo(db), store, builds.Config{IPHashSecret: secret, UploadExpiry: uploadExpiry(t)}, log)
 	if err != nil {
@@ -141,7 +166,7 @@ func setup(t *testing.T) *bundle {
 		Admins:       []string{b.keys[admin].PublicKey().Hex()},
 		Logger:       log,
 	}, rpc.Services{Users: b.users, Games: b.games, Builds: b.builds, Purchases: b.purchases, TestMoney: b.dev,
-		Payouts: payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log), Files: store.Handler(), Ready: db.Ping})
+		Payouts: payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log), Files: files, Ready: db.Ping})
 	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 
