@@ -151,7 +151,7 @@ func setup(t *testing.T, mode lnurltest.Mode) *bundle {
 func testLogger(t *testing.T) *slog.Logger {
 	level := slog.LevelWarn
 	if testing.Verbose() {
-		level = slog.LevelDebug
+		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: level}))
 }

@@ -7,7 +7,8 @@
 // only then pays it through the invoice provider. Never twice: a worker that finds a stored
 // payment hash tracks that payment instead of paying anything; a stored invoice is replaced
 // only once its payment is known to have failed, or it expired unpaid; a payment hash is never
-// used by two payouts; every attempt on a payout holds that payout's lock.
+// used by two payouts; every attempt on a payout holds that payout's lease, and operators
+// cannot cancel or retry it meanwhile.
 //
 // Postgres keeps the state (package postgres implements Store); River runs the job.
 package payouts
@@ -100,9 +101,9 @@ type Store interface {
 	PayoutByPurchase(ctx context.Context, purchaseID string) (Payout, error)
 	// Payout returns a payout by id (market NotFound if none).
 	Payout(ctx context.Context, id string) (Payout, error)
-	// LockPayout takes the payout's lock, held by every attempt until unlock is called, or
-	// until the process holding it dies. ok is false if someone else holds it.
-	LockPayout(ctx context.Context, id string) (unlock func(), ok bool, err error)
+	// LeasePayout takes the payout's lease for an attempt, until unlock is called or for d at
+	// most (a worker that dies holds it that long). ok is false if another attempt holds it.
+	LeasePayout(ctx context.Context, id string, d time.Duration) (unlock func(), ok bool, err error)
 	// StoreInvoice records inv as the invoice the payout pays, and its address as the
 	// payout's destination, if the payout is SCHEDULED or RETRYING with no invoice stored.
 	// An invoice already stored on any payout, ever, is refused with ErrInvoiceReused.
@@ -124,10 +125,10 @@ type Store interface {
 
 	// Retry moves a FAILED payout to RETRYING with a fresh count of attempts, towards the
 	// developer's current address, and enqueues its job (through jobs) in the same
-	// transaction. It holds the payout's lock (FailedPrecondition if an attempt holds it).
+	// transaction. FailedPrecondition while an attempt holds the payout's lease.
 	Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx]) (Payout, error)
 	// Cancel moves a payout that is not SENT to CANCELED once check (called with the payout,
-	// under its lock) allows it. FailedPrecondition if an attempt holds the lock.
+	// its row locked) allows it. FailedPrecondition while an attempt holds the payout's lease.
 	Cancel(ctx context.Context, id string, check func(Payout) error) (Payout, error)
 
 	// IsDeveloper reports whether the user has a developer profile.

@@ -29,7 +29,7 @@ type Config struct {
 	// BackoffMax (defaults 30 s and 2 h: ten attempts span about four hours).
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	// RecheckInterval is how often a payment in flight, or a payout whose lock another
+	// RecheckInterval is how often a payment in flight, or a payout whose lease another
 	// attempt holds, is looked at again (default 15 s).
 	RecheckInterval time.Duration
 	// LNURL configures the requests to Lightning Address servers.
@@ -166,7 +166,7 @@ func (w *Worker) run(ctx context.Context, purchaseID string) (time.Duration, err
 	if err != nil || p.Status.Final() {
 		return 0, err
 	}
-	unlock, ok, err := w.store.LockPayout(ctx, p.ID)
+	unlock, ok, err := w.store.LeasePayout(ctx, p.ID, w.Timeout(nil))
 	if err != nil {
 		return 0, err
 	}
@@ -175,7 +175,7 @@ func (w *Worker) run(ctx context.Context, purchaseID string) (time.Duration, err
 		return w.cfg.RecheckInterval, nil
 	}
 	defer unlock()
-	// Read again under the lock: an attempt that held it may have changed everything.
+	// Read again under the lease: an attempt that held it may have changed everything.
 	if p, err = w.store.Payout(ctx, p.ID); err != nil || p.Status.Final() {
 		return 0, err
 	}
@@ -205,7 +205,7 @@ func (w *Worker) resume(ctx context.Context, p Payout) (time.Duration, error) {
 		}
 		return w.pay(ctx, p) // stored, never paid (the worker died before paying): pay it now
 	case err != nil:
-		return w.unknown(ctx, p, fmt.Errorf("the platform's Lightning node did not say how payment %s went: %w", p.PaymentHash, err))
+		return w.unknown(ctx, p, fmt.Errorf("the platform's Lightning node did not say how payment %s went (it is asked again shortly): %w", p.PaymentHash, err))
 	}
 	return w.settle(ctx, p, pay)
 }

@@ -24,10 +24,6 @@ func NewPayoutRepo(db *DB) *PayoutRepo { return &PayoutRepo{db: db} }
 
 var _ payouts.Store = (*PayoutRepo)(nil)
 
-// payoutLockSpace is the first key of every payout's advisory lock; the second is a hash of
-// its id (a collision only makes two payouts take turns).
-const payoutLockSpace = 0x5a7c0
-
 const payoutSelect = `
 	SELECT po.id, po.purchase_id, p.game_id, g.title, po.developer_user_id, po.destination_ln_address,
 	       coalesce(d.payout_ln_address, ''), po.amount_msat, po.status, po.attempt_count, coalesce(po.last_error, ''),
@@ -54,47 +50,46 @@ func (r *PayoutRepo) PayoutByPurchase(ctx context.Context, purchaseID string) (p
 
 // Payout implements payouts.Store.
 func (r *PayoutRepo) Payout(ctx context.Context, id string) (payouts.Payout, error) {
-	return r.payout(ctx, r.db.pool, id, "")
+	return r.payout(ctx, r.db.pool, id)
 }
 
-func (r *PayoutRepo) payout(ctx context.Context, q querier, id, lock string) (payouts.Payout, error) {
-	p, err := scanPayout(q.QueryRow(ctx, payoutSelect+` WHERE po.id = $1`+lock, id))
+func (r *PayoutRepo) payout(ctx context.Context, q querier, id string) (payouts.Payout, error) {
+	p, err := scanPayout(q.QueryRow(ctx, payoutSelect+` WHERE po.id = $1`, id))
 	return p, notFound(err, "no payout %s", id)
 }
 
-// LockPayout implements payouts.Store with a session advisory lock on a connection of its own:
-// PostgreSQL releases it when unlock does, or when the holder's connection dies with it.
-func (r *PayoutRepo) LockPayout(ctx context.Context, id string) (func(), bool, error) {
-	conn, err := r.db.pool.Acquire(ctx)
+// LeasePayout implements payouts.Store with a lease on the payout row: no connection is held
+// while the attempt runs.
+func (r *PayoutRepo) LeasePayout(ctx context.Context, id string, d time.Duration) (func(), bool, error) {
+	var lease string
+	err := r.db.pool.QueryRow(ctx, `
+		UPDATE payouts SET lease_id = gen_random_uuid(), lease_until = now() + make_interval(secs => $2)
+		WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())
+		RETURNING lease_id`, id, d.Seconds()).Scan(&lease)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
 	if err != nil {
 		return nil, false, err
 	}
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, payoutLockSpace, id).Scan(&ok); err != nil || !ok {
-		conn.Release()
-		return nil, false, err
-	}
 	unlock := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, payoutLockSpace, id); err != nil {
-			// Never hand a connection that may still hold the lock back to the pool.
-			_ = conn.Hijack().Close(ctx)
-			return
-		}
-		conn.Release()
+		// If this fails, the lease ends at lease_until anyway.
+		_, _ = r.db.pool.Exec(ctx, `UPDATE payouts SET lease_id = NULL, lease_until = NULL WHERE id = $1 AND lease_id = $2`, id, lease)
 	}
 	return unlock, true, nil
 }
 
-// tryLockTx takes the payout's lock for the transaction, or fails with FailedPrecondition when
-// an attempt holds it.
-func tryLockTx(ctx context.Context, tx pgx.Tx, id string) error {
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, payoutLockSpace, id).Scan(&ok); err != nil {
-		return err
+// lockUnleased locks the payout's row for the transaction, or fails with FailedPrecondition
+// while an attempt holds its lease.
+func lockUnleased(ctx context.Context, tx pgx.Tx, id string) error {
+	var leased bool
+	err := tx.QueryRow(ctx, `SELECT coalesce(lease_until > now(), false) FROM payouts WHERE id = $1 FOR UPDATE`, id).Scan(&leased)
+	if err != nil {
+		return notFound(err, "no payout %s", id)
 	}
-	if !ok {
+	if leased {
 		return market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", id)
 	}
 	return nil
@@ -200,10 +195,10 @@ func (r *PayoutRepo) NoteError(ctx context.Context, id, reason string) error {
 // Retry implements payouts.Store.
 func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx]) (payouts.Payout, error) {
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
-		if err := tryLockTx(ctx, tx, id); err != nil {
+		if err := lockUnleased(ctx, tx, id); err != nil {
 			return err
 		}
-		p, err := r.payout(ctx, tx, id, ` FOR UPDATE OF po`)
+		p, err := r.payout(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -229,10 +224,10 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pg
 // Cancel implements payouts.Store.
 func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(payouts.Payout) error) (payouts.Payout, error) {
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
-		if err := tryLockTx(ctx, tx, id); err != nil {
+		if err := lockUnleased(ctx, tx, id); err != nil {
 			return err
 		}
-		p, err := r.payout(ctx, tx, id, ` FOR UPDATE OF po`)
+		p, err := r.payout(ctx, tx, id)
 		switch {
 		case err != nil:
 			return err

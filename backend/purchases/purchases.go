@@ -30,7 +30,7 @@ type Config struct {
 	// CreatePer and CreateBurst limit purchase creation per identity and per client address.
 	CreatePer   time.Duration
 	CreateBurst int
-	// CodePer and CodeBurst limit receipt code lookups per client address.
+	// CodePer and CodeBurst limit wrong receipt codes per client address.
 	CodePer   time.Duration
 	CodeBurst int
 }
@@ -175,15 +175,26 @@ func (s *Service) receipt(requestID string) (code, hash string, err error) {
 	return code, hash, err
 }
 
-// codeHash checks a receipt code given by a client, limiting guesses per client address.
+// codeHash checks a receipt code given by a client. Clients that gave too many wrong codes
+// lately are refused before any lookup (see wrongCode).
 func (s *Service) codeHash(code string, c market.Client) (string, error) {
 	if code == "" {
 		return "", nil
 	}
-	if !s.codes.Allow(c.IP) {
-		return "", market.Errorf(market.CodeResourceExhausted, "too many receipt codes tried: wait a minute and try again")
+	if s.codes.Exhausted(c.IP) {
+		return "", market.Errorf(market.CodeResourceExhausted, "too many wrong receipt codes: wait a minute and try again")
 	}
-	return market.ReceiptHash(code)
+	hash, err := market.ReceiptHash(code)
+	return hash, s.wrongCode(err, c)
+}
+
+// wrongCode counts err against the client's wrong codes when it says a code was wrong (not
+// well formed, or matching nothing), and returns it.
+func (s *Service) wrongCode(err error, c market.Client) error {
+	if code := market.ErrorCode(err); code == market.CodeInvalid || code == market.CodeNotFound {
+		s.codes.Allow(c.IP)
+	}
+	return err
 }
 
 // Get returns a purchase to its buyer or to the holder of its receipt code.
@@ -199,7 +210,13 @@ func (s *Service) Get(ctx context.Context, a market.Actor, id, code string, c ma
 	if err != nil {
 		return market.Purchase{}, err
 	}
-	return p, market.CheckPurchaseAccess(a, p, hash)
+	if err := market.CheckPurchaseAccess(a, p, hash); err != nil {
+		if hash != "" {
+			return market.Purchase{}, s.wrongCode(err, c)
+		}
+		return market.Purchase{}, err
+	}
+	return p, nil
 }
 
 // Watch calls send with the purchase now and after each change of its status, until the
@@ -252,7 +269,8 @@ func (s *Service) Claim(ctx context.Context, a market.Actor, code string, c mark
 	if err != nil {
 		return market.Purchase{}, err
 	}
-	return s.repo.Claim(ctx, hash, a.UserID)
+	p, err := s.repo.Claim(ctx, hash, a.UserID)
+	return p, s.wrongCode(err, c)
 }
 
 // EntitlementByReceipt returns the entitlement a receipt code holds to a game, for downloads.
@@ -261,5 +279,6 @@ func (s *Service) EntitlementByReceipt(ctx context.Context, code, gameID string,
 	if err != nil {
 		return "", err
 	}
-	return s.repo.EntitlementByReceipt(ctx, hash, gameID)
+	id, err := s.repo.EntitlementByReceipt(ctx, hash, gameID)
+	return id, s.wrongCode(err, c)
 }

@@ -41,6 +41,15 @@ func (l *Limiter) Allow(key string) bool {
 	return b.Allow()
 }
 
+// Exhausted reports whether key has no event left right now, without taking one: for limits
+// that only count failures (take one with Allow when an attempt fails).
+func (l *Limiter) Exhausted(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.keys[key]
+	return b != nil && b.Tokens() < 1
+}
+
 // forgetIdle drops the keys whose buckets are full again: forgetting them changes nothing.
 func (l *Limiter) forgetIdle() {
 	now := time.Now()

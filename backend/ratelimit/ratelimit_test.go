@@ -20,4 +20,7 @@ func TestAllow(t *testing.T) {
 	if !l.Allow("b") {
 		t.Error("another key shares a's bucket")
 	}
+	if !l.Exhausted("a") || l.Exhausted("b") || l.Exhausted("c") {
+		t.Error("Exhausted does not tell an empty bucket from others")
+	}
 }

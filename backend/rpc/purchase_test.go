@@ -202,6 +202,33 @@ func TestPurchaseRateLimit(t *testing.T) {
 	}
 }
 
+// TestWrongReceiptCodesAreLimited: a client guessing receipt codes is stopped after a few
+// wrong ones, while right codes never count against anyone.
+func TestWrongReceiptCodesAreLimited(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	s := b.newPurchases(purchases.Config{CodePer: time.Hour, CodeBurst: 3})
+	guesser, honest := market.Client{IP: "203.0.113.66"}, market.Client{IP: "198.51.100.7"}
+	for range 10 {
+		if _, err := s.Get(ctx, market.Actor{}, b.guest.ID, b.receipt, honest); err != nil {
+			t.Fatalf("the right code: %v", err)
+		}
+	}
+	var wrong [16]byte
+	for i := range 3 {
+		wrong[0] = byte(i)
+		if _, err := s.Get(ctx, market.Actor{}, b.guest.ID, market.NewReceiptCode(wrong), guesser); market.ErrorCode(err) != market.CodeNotFound {
+			t.Fatalf("wrong code %d: %v, want not_found", i+1, err)
+		}
+	}
+	if _, err := s.Get(ctx, market.Actor{}, b.guest.ID, b.receipt, guesser); market.ErrorCode(err) != market.CodeResourceExhausted {
+		t.Errorf("after three wrong codes: %v, want resource_exhausted", err)
+	}
+	if _, err := s.Get(ctx, market.Actor{}, b.guest.ID, b.receipt, honest); err != nil {
+		t.Errorf("another client with the right code: %v", err)
+	}
+}
+
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

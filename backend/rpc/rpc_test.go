@@ -219,7 +219,9 @@ func (b *bundle) newPurchases(cfg purchases.Config) *purchases.Service {
 		cfg.FeeBps = 1000
 	}
 	cfg.ReceiptSecret = bytes.Repeat([]byte{7}, 32)
-	cfg.CodePer, cfg.CodeBurst = time.Millisecond, 1000
+	if cfg.CodeBurst == 0 {
+		cfg.CodePer, cfg.CodeBurst = time.Millisecond, 1000
+	}
 	s, err := purchases.New(postgres.NewPurchaseRepo(b.db, b.jobs), postgres.NewLibraryRepo(b.db), b.notifier, b.dev, cfg,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

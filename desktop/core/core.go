@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"runtime"
@@ -262,16 +263,22 @@ func (c *Core) watchSettings(ctx context.Context) {
 	}
 }
 
+// applySettings applies changed download settings at once, and runs auto-update when its
+// settings changed (turned on for a game that waits for an update).
 func (c *Core) applySettings(set settings.Settings) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if set.SpeedLimit != c.applied.SpeedLimit {
 		c.inst.SetSpeedLimit(set.SpeedLimit)
 	}
 	if set.MaxDownloads != c.applied.MaxDownloads {
 		c.inst.SetMaxDownloads(set.MaxDownloads)
 	}
+	autoChanged := *set.AutoUpdate != *c.applied.AutoUpdate || !maps.Equal(set.GameAutoUpdate, c.applied.GameAutoUpdate)
 	c.applied = set
+	c.mu.Unlock()
+	if autoChanged {
+		c.autoUpdateAll()
+	}
 }
 
 // UpdateSettings changes the settings with fn, saves them and applies them at once.
@@ -281,7 +288,6 @@ func (c *Core) UpdateSettings(fn func(*settings.Settings) error) (settings.Setti
 		return set, err
 	}
 	c.applySettings(set)
-	c.autoUpdateAll()
 	return set, nil
 }
 

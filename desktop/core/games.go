@@ -46,7 +46,7 @@ type InstallOptions struct {
 }
 
 // Install installs (or updates to) the latest release of slug, or opts.Version, reporting
-// progress; it finishes an interrupted install of the same release, resuming its download. A
+// progress, with the speed limit of the settings as they change; it finishes an interrupted install of the same release, resuming its download. A
 // game not yet in the local library is looked up on the server (the library, then the
 // catalog, so a developer can install their own game).
 func (c *Core) Install(ctx context.Context, slug string, opts InstallOptions, progress func(install.Progress)) (install.Result, error) {
@@ -59,6 +59,11 @@ func (c *Core) Install(ctx context.Context, slug string, opts InstallOptions, pr
 		c.receipts[g.ID] = opts.ReceiptCode
 		c.mu.Unlock()
 	}
+	// A speed limit changed meanwhile (by the window, or `satchel config set speed-limit` in
+	// another process) applies to this download within a second.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go c.watchSettings(watchCtx)
 	res, err := c.inst.Install(ctx, g, releaseID, func(p install.Progress) {
 		c.events.publish(Event{Kind: EventProgress, Slug: p.Slug, Progress: &p})
 		if progress != nil {

@@ -22,6 +22,7 @@ type Session struct {
 	// version was put back and launched instead.
 	RolledBack *Rollback `json:"rolled_back,omitempty"`
 	proc       *launch.Process
+	ended      chan struct{} // closed once the end is recorded
 }
 
 // Rollback says which version failed to launch and which one replaced it.
@@ -31,11 +32,15 @@ type Rollback struct {
 	Reason string `json:"reason"`
 }
 
-// Wait waits for the game to end and says how it ended.
-func (s *Session) Wait() launch.Exit { return s.proc.Wait() }
+// Wait waits for the game to end (and for its end to be recorded in the local state) and says
+// how it ended.
+func (s *Session) Wait() launch.Exit {
+	<-s.ended
+	return s.proc.Wait()
+}
 
-// Done is closed when the game has ended.
-func (s *Session) Done() <-chan struct{} { return s.proc.Done() }
+// Done is closed when the game has ended and its end is recorded.
+func (s *Session) Done() <-chan struct{} { return s.ended }
 
 // Stop asks the game to quit.
 func (s *Session) Stop() error { return s.proc.Stop() }
@@ -76,7 +81,8 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 		dir := st.Path(slug, cur.Dir)
 		proc, failure := c.start(ctx, slug, dir, cur)
 		if failure == "" {
-			s := &Session{Slug: slug, Version: cur.Version, ReleaseID: cur.ReleaseID, PID: proc.PID(), Dir: dir, RolledBack: rolled, proc: proc}
+			s := &Session{Slug: slug, Version: cur.Version, ReleaseID: cur.ReleaseID, PID: proc.PID(), Dir: dir,
+				RolledBack: rolled, proc: proc, ended: make(chan struct{})}
 			if !cur.Launched {
 				if err := c.inst.Launched(slug, cur.ReleaseID); err != nil {
 					c.cfg.Logger.Warn("recording a first launch", "game", slug, "err", err)
@@ -138,7 +144,8 @@ func (c *Core) track(s *Session) {
 	c.mu.Unlock()
 	c.events.publish(Event{Kind: EventLaunched, Slug: s.Slug, Version: s.Version, PID: s.PID})
 	go func() {
-		e := s.Wait()
+		defer close(s.ended)
+		e := s.proc.Wait()
 		c.mu.Lock()
 		delete(c.running, s.Slug)
 		c.mu.Unlock()

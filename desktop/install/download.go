@@ -83,6 +83,10 @@ func (in *Installer) download(ctx context.Context, g Game, dl Download, zipPath 
 			url = ""
 			continue
 		}
+		if errors.Is(err, errNoResume) {
+			in.cfg.Logger.Info("the server cannot resume: downloading from the start", "game", g.Slug)
+			os.Remove(zipPath)
+		}
 		failures++
 		if failures >= in.cfg.Attempts {
 			return resumed, fetched, fmt.Errorf("downloading %s %s failed %d times (last: %v): check your connection and install again; the download resumes where it stopped", g.Slug, dl.Version, failures, err)
@@ -139,6 +143,9 @@ func (in *Installer) fetch(ctx context.Context, g Game, dl Download, url, zipPat
 		}
 	}
 }
+
+// errNoResume: the server did not send the range asked for; the download starts over.
+var errNoResume = errors.New("the server did not resume the download")
 
 // hashState is the running sha256 of the first n bytes of the zip on disk.
 type hashState struct {
@@ -230,7 +237,7 @@ func (c *hashingClient) Do(req *http.Request) (*http.Response, error) {
 		start, ok := contentRangeStart(res)
 		if res.StatusCode != http.StatusPartialContent || !ok || start != from {
 			res.Body.Close()
-			return nil, fmt.Errorf("the server did not resume the download at byte %d (HTTP %d, Content-Range %q)", from, res.StatusCode, res.Header.Get("Content-Range"))
+			return nil, fmt.Errorf("%w at byte %d (HTTP %d, Content-Range %q)", errNoResume, from, res.StatusCode, res.Header.Get("Content-Range"))
 		}
 	}
 	c.hs.mu.Lock()

@@ -328,9 +328,10 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	if game != nil && game.Current != nil && game.Current.ReleaseID == dl.ReleaseID && game.Current.SHA256 == dl.SHA256 {
 		res.AlreadyInstalled = true
 		res.Dir = st.Path(g.Slug, game.Current.Dir)
-		if game.Pending != nil {
+		if p := game.Pending; p != nil && p.ReleaseID == dl.ReleaseID {
+			// A reinstall of the current build that was interrupted: nothing left to do.
 			_, err := in.state.Update(func(s *state.State) error { s.Game(g.Slug).Pending = nil; return nil })
-			in.removeLeftovers(lib, game.Pending)
+			in.removeLeftovers(lib, p)
 			return res, err
 		}
 		return res, nil

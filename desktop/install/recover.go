@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"satchel.dev/desktop/state"
 )
@@ -136,8 +137,14 @@ func usedDir(g *state.Game, rel string) bool {
 	return false
 }
 
-// sweepShared removes downloads and manifests that no install refers to.
+// sweepShared removes downloads and manifests that no install refers to and that are older
+// than an hour (a younger one may belong to an install another process is starting: it
+// writes the manifest, then the state, then the download).
 func (in *Installer) sweepShared(lib string) []string {
+	old := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && time.Since(fi.ModTime()) > time.Hour
+	}
 	var acts []string
 	st, err := in.state.Load()
 	if err != nil {
@@ -157,7 +164,7 @@ func (in *Installer) sweepShared(lib string) []string {
 	}
 	if ents, err := os.ReadDir(filepath.Join(lib, ".downloads")); err == nil {
 		for _, e := range ents {
-			if !zips[path.Join(".downloads", e.Name())] {
+			if !zips[path.Join(".downloads", e.Name())] && old(filepath.Join(lib, ".downloads", e.Name())) {
 				os.RemoveAll(filepath.Join(lib, ".downloads", e.Name()))
 				acts = append(acts, "removed a download no install refers to ("+e.Name()+")")
 			}
@@ -166,7 +173,7 @@ func (in *Installer) sweepShared(lib string) []string {
 	if have, err := in.state.Manifests(); err == nil {
 		sort.Strings(have)
 		for _, id := range have {
-			if !ids[id] {
+			if !ids[id] && old(filepath.Join(in.state.Dir(), "manifests", id+".json")) {
 				_ = in.state.RemoveManifest(id)
 			}
 		}

@@ -243,9 +243,11 @@ func restore(root *os.Root, f state.File, zf *zip.File, problem string, buf []by
 	return err
 }
 
-// remoteFile reads a build zip on the server by HTTP Range, a block at a time, keeping the
-// last few blocks (the zip reader reads small pieces). A refused URL (expired) is replaced by
-// a fresh one once per read.
+// remoteFile reads a build zip on the server by HTTP Range. Scattered reads (the zip's
+// directory, the start of a file) fetch 64 KiB; reads that continue where the last fetch
+// ended fetch twice as much each time, up to 4 MiB, so a large file streams in few requests.
+// The last few pieces are kept, as the zip reader reads in small steps. A refused URL
+// (expired) is replaced by a fresh one.
 type remoteFile struct {
 	ctx      context.Context
 	hc       *http.Client
@@ -255,12 +257,19 @@ type remoteFile struct {
 	throttle *throttle
 
 	mu      sync.Mutex
-	blocks  map[int64][]byte
-	order   []int64
+	pieces  []piece // most recent last
 	fetched int64
 }
 
-const remoteBlock = 1 << 20
+type piece struct {
+	start int64
+	b     []byte
+}
+
+const (
+	minPiece = 64 << 10
+	maxPiece = 4 << 20
+)
 
 func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -272,44 +281,48 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 		if at >= r.size {
 			return n, io.EOF
 		}
-		start := at / remoteBlock * remoteBlock
-		b, err := r.block(start)
+		pc, err := r.piece(at)
 		if err != nil {
 			return n, err
 		}
-		n += copy(p[n:], b[at-start:])
+		n += copy(p[n:], pc.b[at-pc.start:])
 	}
 	return n, nil
 }
 
-func (r *remoteFile) block(start int64) ([]byte, error) {
+// piece returns a fetched piece holding offset at.
+func (r *remoteFile) piece(at int64) (piece, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if b, ok := r.blocks[start]; ok {
-		return b, nil
+	for i := len(r.pieces) - 1; i >= 0; i-- {
+		if pc := r.pieces[i]; at >= pc.start && at < pc.start+int64(len(pc.b)) {
+			return pc, nil
+		}
 	}
-	end := min(start+remoteBlock, r.size) - 1
-	b, status, err := r.get(start, end)
+	size := int64(minPiece)
+	if k := len(r.pieces); k > 0 {
+		if last := r.pieces[k-1]; last.start+int64(len(last.b)) == at {
+			size = min(int64(len(last.b))*2, maxPiece)
+		}
+	}
+	end := min(at+size, r.size) - 1
+	b, status, err := r.get(at, end)
 	if status == http.StatusForbidden || status == http.StatusNotFound || status == http.StatusGone {
 		if r.url, err = r.refresh(r.ctx); err != nil {
-			return nil, err
+			return piece{}, err
 		}
-		b, _, err = r.get(start, end)
+		b, _, err = r.get(at, end)
 	}
 	if err != nil {
-		return nil, err
+		return piece{}, err
 	}
-	if r.blocks == nil {
-		r.blocks = map[int64][]byte{}
-	}
-	r.blocks[start] = b
-	r.order = append(r.order, start)
-	if len(r.order) > 8 {
-		delete(r.blocks, r.order[0])
-		r.order = r.order[1:]
+	pc := piece{start: at, b: b}
+	r.pieces = append(r.pieces, pc)
+	if len(r.pieces) > 4 {
+		r.pieces = r.pieces[1:]
 	}
 	r.fetched += int64(len(b))
-	return b, nil
+	return pc, nil
 }
 
 func (r *remoteFile) get(start, end int64) ([]byte, int, error) {

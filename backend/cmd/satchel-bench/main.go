@@ -1,7 +1,14 @@
-// Command satchel-bench measures the store's read path: it starts a private PostgreSQL
-// cluster, runs satchel-server on it with the demo catalog, drives GetGame and ListGames with wrk
-// over loopback, runs pgbench -S on the same cluster as the baseline, and prints each RPC's
-// requests/s and p99 latency beside the baseline as a ratio. `make bench` runs it.
+// Command satchel-bench measures Satchel against baselines taken in the same run, on the same
+// machine, and prints ratios (`make bench` runs it). It starts a private PostgreSQL cluster and
+// satchel-server on it with the demo catalog, then measures:
+//
+//   - the store's read path: GetGame and ListGames driven by wrk over loopback, beside
+//     pgbench -S (select-only) transactions/s on the same cluster;
+//   - builds: a 1 GiB upload and download through the server, beside curl moving the same
+//     file to and from a plain static file server, and the server's peak memory meanwhile;
+//   - buying: purchases created and settled per second through the API with the dev provider,
+//     beside pgbench's TPC-B-like transactions/s, and the time from a settlement to its event
+//     on a WatchLibrary stream.
 package main
 
 import (
@@ -55,11 +62,12 @@ func run(ctx context.Context) error {
 		}
 	}
 
-	url, stopServer, err := startServer(ctx, cluster.DSN("satchel"))
+	srv, err := startServer(ctx, cluster.DSN("satchel"), tmp)
 	if err != nil {
 		return err
 	}
-	defer stopServer()
+	defer srv.stop()
+	url := srv.url
 
 	fmt.Printf("load: %d connections, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *duration)
 	pgTPS, err := pgbench(ctx, cluster, *conns, *duration)
@@ -78,40 +86,57 @@ func run(ctx context.Context) error {
 		}
 		fmt.Printf("%-34s %12.0f %10s %18.2f\n", c.name, rps, p99, rps/pgTPS)
 	}
+	fmt.Println()
+	if err := benchBuilds(ctx, srv, tmp); err != nil {
+		return fmt.Errorf("builds: %w", err)
+	}
+	fmt.Println()
+	if err := benchBuying(ctx, srv, cluster, *conns, *duration); err != nil {
+		return fmt.Errorf("buying: %w", err)
+	}
 	return nil
 }
 
-// startServer runs satchel-server (next to this binary) on dsn with the demo catalog and
-// returns its URL and a function that stops it.
-func startServer(ctx context.Context, dsn string) (string, func(), error) {
+// server is the satchel-server under measure.
+type server struct {
+	url string
+	cmd *exec.Cmd
+}
+
+func (s *server) stop() { _ = s.cmd.Process.Signal(syscall.SIGTERM); _ = s.cmd.Wait() }
+
+// startServer runs satchel-server (next to this binary) on dsn with the demo catalog, its data
+// under dir, and no purchase rate limit to speak of.
+func startServer(ctx context.Context, dsn, dir string) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(self), "satchel-server"), "serve", "--demo", "--listen", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(self), "satchel-server"), "serve", "--demo",
+		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "server"), "--purchase-rate", "1000000")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "SATCHEL_LOG_FORMAT=json")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("starting satchel-server (build it with make build): %w", err)
+		return nil, fmt.Errorf("starting satchel-server (build it with make build): %w", err)
 	}
-	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
+	s := &server{cmd: cmd}
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if _, rest, ok := strings.Cut(sc.Text(), "serving on "); ok {
-			url, _, _ := strings.Cut(rest, " ")
+			s.url, _, _ = strings.Cut(rest, " ")
 			go func() {
 				for sc.Scan() {
 				}
 			}()
-			return url, stop, nil
+			return s, nil
 		}
 	}
-	stop()
-	return "", nil, errors.New("satchel-server exited before serving")
+	s.stop()
+	return nil, errors.New("satchel-server exited before serving")
 }
 
 var (

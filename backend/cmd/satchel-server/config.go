@@ -47,6 +47,9 @@ type Config struct {
 	LND             lnd.Config    // the LND node, with InvoiceProvider "lnd"
 	FeeBps          int           // the platform's fee in basis points (1000 = 10%; flags default to 1000)
 	InvoiceExpiry   time.Duration // how long a purchase's invoice can be paid
+	// PurchaseRate is how many purchases one identity, or one client address, may open per
+	// minute (with bursts of twice as many).
+	PurchaseRate int
 }
 
 // WithDefaults returns c with every unset field given its default.
@@ -68,6 +71,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.InvoiceExpiry == 0 {
 		c.InvoiceExpiry = 15 * time.Minute
+	}
+	if c.PurchaseRate == 0 {
+		c.PurchaseRate = 10
 	}
 	lim := zipsafe.DefaultLimits()
 	if c.MaxBuildBytes == 0 {
@@ -142,6 +148,9 @@ func (c *Config) Validate() error {
 	if c.FeeBps < 0 || c.FeeBps > 10000 {
 		return fmt.Errorf("fee-bps %d: use 0 to 10000 basis points (1000 = 10%%)", c.FeeBps)
 	}
+	if c.PurchaseRate < 1 {
+		return fmt.Errorf("purchase-rate %d: use at least 1 purchase per minute", c.PurchaseRate)
+	}
 	if c.InvoiceExpiry < time.Minute {
 		return fmt.Errorf("invoice-expiry %v: use at least a minute", c.InvoiceExpiry)
 	}
@@ -194,6 +203,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	maxEntries := fs.Int("max-zip-entries", 0, "most entries in a build zip (default 10000) ($SATCHEL_MAX_ZIP_ENTRIES)")
 	maxZip := fs.Int64("max-zip-bytes", 0, "largest uncompressed total of a build zip (default 16 GiB) ($SATCHEL_MAX_ZIP_BYTES)")
 	feeBps := fs.Int("fee-bps", 1000, "platform fee in basis points, 1000 = 10% ($SATCHEL_FEE_BPS)")
+	purchaseRate := fs.Int("purchase-rate", 0, "purchases one identity or address may open per minute (default 10) ($SATCHEL_PURCHASE_RATE)")
 	expiry := fs.Duration("invoice-expiry", 0, "how long an invoice can be paid (default 15m) ($SATCHEL_INVOICE_EXPIRY)")
 	maxRatio := fs.Float64("max-zip-ratio", 0, "largest compression ratio in a build zip (default 200) ($SATCHEL_MAX_ZIP_RATIO)")
 	if err := fs.Parse(args); err != nil {
@@ -228,6 +238,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	numEnv("max-zip-entries", "SATCHEL_MAX_ZIP_ENTRIES", func(v string) (e error) { *maxEntries, e = strconv.Atoi(v); return })
 	numEnv("max-zip-bytes", "SATCHEL_MAX_ZIP_BYTES", func(v string) (e error) { *maxZip, e = strconv.ParseInt(v, 10, 64); return })
 	numEnv("fee-bps", "SATCHEL_FEE_BPS", func(v string) (e error) { *feeBps, e = strconv.Atoi(v); return })
+	numEnv("purchase-rate", "SATCHEL_PURCHASE_RATE", func(v string) (e error) { *purchaseRate, e = strconv.Atoi(v); return })
 	numEnv("invoice-expiry", "SATCHEL_INVOICE_EXPIRY", func(v string) (e error) { *expiry, e = time.ParseDuration(v); return })
 	numEnv("max-zip-ratio", "SATCHEL_MAX_ZIP_RATIO", func(v string) (e error) { *maxRatio, e = strconv.ParseFloat(v, 64); return })
 	if err != nil {
@@ -235,7 +246,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.BehindTLSProxy, c.Demo, c.MaxBodyBytes, c.S3.UseTLS = *proxy, *demo, *maxBody, *s3TLS
 	c.MaxBuildBytes, c.MaxZipEntries, c.MaxZipBytes, c.MaxZipRatio = *maxBuild, *maxEntries, *maxZip, *maxRatio
-	c.FeeBps, c.InvoiceExpiry = *feeBps, *expiry
+	c.FeeBps, c.InvoiceExpiry, c.PurchaseRate = *feeBps, *expiry, *purchaseRate
 	for _, a := range strings.Split(*admins, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			c.Admins = append(c.Admins, a)

@@ -44,6 +44,7 @@ import (
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/lightning/dev"
 	"satchel.dev/backend/lightning/lnd"
+	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/pgcluster"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/purchases"
@@ -178,14 +179,37 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	jobs, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log})
+	// The job queue works payouts. With test money the demo's Lightning Address is served by this
+	// server itself, over plain HTTP on loopback (payouts.DevLNURLHandler).
+	payoutRepo := postgres.NewPayoutRepo(db)
+	payoutWorker, err := payouts.NewWorker(payoutRepo, provider, payouts.Config{
+		LNURL: payouts.LNURLConfig{AllowHTTP: testMoney != nil, AllowPrivate: testMoney != nil}}, log)
 	if err != nil {
 		return err
 	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, payoutWorker)
+	jobs, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log, Workers: workers,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}, RescueStuckJobsAfter: 5 * time.Minute,
+		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond}) // payouts start within ~10 ms of a sale
+	if err != nil {
+		return err
+	}
+	if err := jobs.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { // a job stopped mid-payment is safe: the next run tracks the payment
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := jobs.Stop(stopCtx); err != nil {
+			_ = jobs.StopAndCancel(context.Background())
+		}
+	}()
 	notifier := postgres.NewNotifier(db, log)
 	go notifier.Run(ctx)
 	buying, err := purchases.New(postgres.NewPurchaseRepo(db, jobs), postgres.NewLibraryRepo(db), notifier, provider,
-		purchases.Config{FeeBps: cfg.FeeBps, InvoiceExpiry: cfg.InvoiceExpiry, ReceiptSecret: secret}, log)
+		purchases.Config{FeeBps: cfg.FeeBps, InvoiceExpiry: cfg.InvoiceExpiry, ReceiptSecret: secret,
+			CreatePer: time.Minute / time.Duration(cfg.PurchaseRate), CreateBurst: 2 * cfg.PurchaseRate}, log)
 	if err != nil {
 		return err
 	}
@@ -199,7 +223,7 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: log,
 		BehindProxy: cfg.BehindTLSProxy,
 	}, rpc.Services{Users: users, Games: games, Builds: pipeline, Purchases: buying, TestMoney: testMoney,
-		Files: files, Ready: db.Ping})
+		Payouts: payouts.NewService(payoutRepo, jobs, provider, log), Files: files, Ready: db.Ping})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -4,6 +4,8 @@ DROP INDEX payouts_developer_list_idx;
 ALTER TABLE payouts
     DROP CONSTRAINT payouts_sent_check,
     DROP CONSTRAINT payouts_invoice_check,
+    DROP COLUMN lease_until,
+    DROP COLUMN lease_id,
     DROP COLUMN next_attempt_at,
     DROP COLUMN sent_at,
     DROP COLUMN preimage,

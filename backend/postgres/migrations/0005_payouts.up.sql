@@ -14,6 +14,10 @@ ALTER TABLE payouts
     ADD COLUMN sent_at            timestamptz,
     -- When a RETRYING payout is tried again.
     ADD COLUMN next_attempt_at    timestamptz,
+    -- The lease of the attempt running on the payout (one at a time), until lease_until: a
+    -- worker that dies holds it until then, no longer than its job's timeout.
+    ADD COLUMN lease_id           uuid,
+    ADD COLUMN lease_until        timestamptz,
     ADD CONSTRAINT payouts_invoice_check CHECK ((payment_request IS NULL) = (payment_hash IS NULL)),
     ADD CONSTRAINT payouts_sent_check CHECK ((status = 'SENT') = (sent_at IS NOT NULL));
 CREATE INDEX payouts_developer_list_idx ON payouts (developer_user_id, created_at DESC, id DESC);

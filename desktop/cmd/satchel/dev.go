@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -93,7 +94,7 @@ func (a *app) statusCmd(args []string) error {
 		return err
 	}
 	g := gg.GetGame()
-	out["game"] = map[string]any{"id": g.GetId(), "slug": g.GetSlug(), "title": g.GetTitle(), "status": g.GetStatus().String(),
+	out["game"] = map[string]any{"id": g.GetId(), "slug": g.GetSlug(), "title": g.GetTitle(), "status": strings.TrimPrefix(g.GetStatus().String(), "GAME_STATUS_"),
 		"price_msat": g.GetPriceMsat(), "developer": g.GetDeveloperDisplayName()}
 	var rels []releaseJSON
 	for _, r := range gg.GetReleases() {
@@ -113,7 +114,7 @@ func (a *app) statusCmd(args []string) error {
 		out["local"] = e
 	}
 	a.out(out, func(w io.Writer) {
-		fmt.Fprintf(w, "%s (%s): %s, %d sats\n", g.GetTitle(), g.GetSlug(), g.GetStatus().String(), g.GetPriceMsat()/1000)
+		fmt.Fprintf(w, "%s (%s): %s, %d sats\n", g.GetTitle(), g.GetSlug(), strings.TrimPrefix(g.GetStatus().String(), "GAME_STATUS_"), g.GetPriceMsat()/1000)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "VERSION\tPUBLISHED\tBUILD\tSIZE\tFILES")
 		for _, r := range rels {

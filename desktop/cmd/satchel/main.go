@@ -65,6 +65,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"connectrpc.com/connect"
@@ -176,6 +177,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func (a *app) main(args []string) error {
+	// Global flags may come anywhere: `satchel library --json` works like `satchel --json library`.
 	fs := flag.NewFlagSet("satchel", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&a.json, "json", false, "JSON output")
@@ -183,7 +185,11 @@ func (a *app) main(args []string) error {
 	fs.StringVar(&a.identity, "identity", a.getenv("SATCHEL_IDENTITY"), "identity to use")
 	dataDir := fs.String("data-dir", "", "data folder")
 	configDir := fs.String("config-dir", "", "config folder")
-	if err := fs.Parse(args); err != nil {
+	globals, rest, err := splitGlobals(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(globals); err != nil {
 		return usagef("%v", err)
 	}
 	dirs, err := settings.DefaultDirs(a.getenv)
@@ -197,7 +203,6 @@ func (a *app) main(args []string) error {
 		dirs.Config = *configDir
 	}
 	a.dirs = dirs
-	rest := fs.Args()
 	if len(rest) == 0 {
 		return usagef("no command given")
 	}
@@ -237,6 +242,31 @@ func (a *app) main(args []string) error {
 		return a.statusCmd(rest)
 	}
 	return usagef("unknown command %q", cmd)
+}
+
+// splitGlobals takes the global flags out of args, wherever they are (up to a "--").
+func splitGlobals(fs *flag.FlagSet, args []string) (globals, rest []string, err error) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return globals, append(rest, args[i:]...), nil
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(arg, "-") || f == nil {
+			rest = append(rest, arg)
+			continue
+		}
+		globals = append(globals, arg)
+		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); !isBool && !hasValue {
+			if i+1 >= len(args) {
+				return nil, nil, usagef("flag %s needs a value", arg)
+			}
+			i++
+			globals = append(globals, args[i])
+		}
+	}
+	return globals, rest, nil
 }
 
 const helpText = `satchel: the Satchel launcher from the command line

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"satchel.dev/backend/pgcluster"
+	librarypb "satchel.dev/shared/api/satchel/library/v1"
+	"satchel.dev/shared/api/satchel/library/v1/libraryv1connect"
+	purchasepb "satchel.dev/shared/api/satchel/purchase/v1"
+	"satchel.dev/shared/api/satchel/purchase/v1/purchasev1connect"
+	"satchel.dev/shared/nip98"
+	"satchel.dev/shared/nostr"
+)
+
+// benchBuying measures purchases created and settled per second through the API (guests
+// buying the featured demo game with test money, workers at once), beside pgbench's TPC-B-like
+// workload on the same cluster, and then the time from a settlement to its event on the buyer's
+// WatchLibrary stream.
+func benchBuying(ctx context.Context, s *server, c *pgcluster.Cluster, workers int, d time.Duration) error {
+	var game struct {
+		Game struct {
+			ID string `json:"id"`
+		} `json:"game"`
+	}
+	if err := signedCall(ctx, nil, s.url, "satchel.catalog.v1.CatalogService/GetGame", map[string]any{"slug": "lantern-drift"}, &game); err != nil {
+		return err
+	}
+	tpcb, err := pgbenchTPCB(ctx, c, workers, d)
+	if err != nil {
+		return err
+	}
+
+	watch := purchasev1connect.NewPurchaseServiceClient(http.DefaultClient, s.url)
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	runCtx, stop := context.WithTimeout(ctx, d)
+	defer stop()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for runCtx.Err() == nil {
+				if err := buyOnce(ctx, s.url, watch, game.Game.ID); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	rate := float64(done.Load()) / time.Since(start).Seconds()
+
+	lat, err := settlementToStream(ctx, s.url, game.Game.ID, 100)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("buying: %d clients, %s (goal: at least 0.3 of pgbench's TPC-B)\n", workers, d)
+	fmt.Printf("%-44s %10s %18s\n", "", "per second", "ratio to pgbench")
+	fmt.Printf("%-44s %10.0f %18s\n", "pgbench TPC-B-like transactions (baseline)", tpcb, "1.00")
+	fmt.Printf("%-44s %10.0f %18.2f\n", "purchases created, paid and seen PAID", rate, rate/tpcb)
+	fmt.Printf("settlement to WatchLibrary event over %d purchases: p50 %v, p99 %v\n", len(lat),
+		lat[len(lat)/2].Round(10*time.Microsecond), lat[len(lat)*99/100].Round(10*time.Microsecond))
+	return nil
+}
+
+// buyOnce buys the game as a guest, pays with test money, and waits on WatchPurchase for PAID.
+func buyOnce(ctx context.Context, base string, watch purchasev1connect.PurchaseServiceClient, gameID string) error {
+	var res struct {
+		Purchase struct {
+			ID             string `json:"id"`
+			PaymentRequest string `json:"paymentRequest"`
+		} `json:"purchase"`
+		ReceiptCode string `json:"receiptCode"`
+	}
+	if err := signedCall(ctx, nil, base, "satchel.purchase.v1.PurchaseService/CreatePurchase", map[string]any{"gameId": gameID}, &res); err != nil {
+		return err
+	}
+	stream, err := watch.WatchPurchase(ctx, &purchasepb.WatchPurchaseRequest{PurchaseId: res.Purchase.ID, ReceiptCode: res.ReceiptCode})
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	if err := signedCall(ctx, nil, base, "satchel.testmoney.v1.TestMoneyService/PayInvoice", map[string]any{"paymentRequest": res.Purchase.PaymentRequest}, nil); err != nil {
+		return err
+	}
+	for stream.Receive() {
+		if stream.Msg().GetPurchase().GetStatus() == purchasepb.PurchaseStatus_PURCHASE_STATUS_PAID {
+			return nil
+		}
+	}
+	return fmt.Errorf("purchase %s never turned PAID: %v", res.Purchase.ID, stream.Err())
+}
+
+// settlementToStream measures, n times, the time from a payment's settlement (the test-money
+// payment returning) to the ENTITLEMENT_GRANTED event on the buyer's library stream, sorted.
+func settlementToStream(ctx context.Context, base, gameID string, n int) ([]time.Duration, error) {
+	var out []time.Duration
+	for range n {
+		key, err := nostr.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		signed := &http.Client{Transport: &nip98.Transport{Signer: key}}
+		sctx, cancel := context.WithCancel(ctx)
+		stream, err := libraryv1connect.NewLibraryServiceClient(signed, base).WatchLibrary(sctx, &librarypb.WatchLibraryRequest{})
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		var res struct {
+			Purchase struct {
+				PaymentRequest string `json:"paymentRequest"`
+			} `json:"purchase"`
+		}
+		if err := signedCall(ctx, key, base, "satchel.purchase.v1.PurchaseService/CreatePurchase", map[string]any{"gameId": gameID}, &res); err != nil {
+			cancel()
+			return nil, err
+		}
+		if err := signedCall(ctx, nil, base, "satchel.testmoney.v1.TestMoneyService/PayInvoice", map[string]any{"paymentRequest": res.Purchase.PaymentRequest}, nil); err != nil {
+			cancel()
+			return nil, err
+		}
+		settled := time.Now()
+		ok := stream.Receive()
+		out = append(out, time.Since(settled))
+		cancel()
+		if !ok {
+			return nil, fmt.Errorf("the library stream ended: %v", stream.Err())
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// pgbenchTPCB runs pgbench's default TPC-B-like workload on the cluster's pgbench database.
+func pgbenchTPCB(ctx context.Context, c *pgcluster.Cluster, conns int, d time.Duration) (float64, error) {
+	out, err := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "pgbench"), "-c", strconv.Itoa(conns), "-j", "2",
+		"-T", strconv.Itoa(int(d.Seconds())), "-h", c.SocketDir(), "-p", strconv.Itoa(c.Port()), "-U", "postgres", "pgbench").CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("pgbench: %w\n%s", err, out)
+	}
+	m := tpsLine.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("cannot read pgbench's output:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}

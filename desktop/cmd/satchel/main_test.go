@@ -1,0 +1,640 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
+	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
+	"satchel.dev/shared/nostr"
+
+	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/state"
+)
+
+// These tests drive the real satchel binary, as a player or a CI job would, against the real
+// satchel-server (its own PostgreSQL cluster, the demo catalog, the dev invoice provider) and
+// a real Secret Service (gnome-keyring on a private D-Bus session), all started here.
+var env struct {
+	bin      string // the folder with satchel, satchel-server, satchel-demo-game
+	server   *testenv.Server
+	keyring  *testenv.Session
+	tempRoot string
+}
+
+func TestMain(m *testing.M) {
+	code, err := setupAndRun(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setupAndRun(m *testing.M) (int, error) {
+	root, err := os.MkdirTemp("", "satchel-e2e")
+	if err != nil {
+		return 0, err
+	}
+	env.tempRoot = root
+	defer os.RemoveAll(root)
+	env.bin = filepath.Join(root, "bin")
+	pkgs := append([]string{"satchel.dev/desktop/cmd/satchel"}, testenv.ServerPackages()...)
+	if err := testenv.Build(env.bin, pkgs...); err != nil {
+		return 0, err
+	}
+	if env.keyring, err = testenv.StartSession(filepath.Join(root, "kr")); err != nil {
+		return 0, err
+	}
+	defer env.keyring.Stop()
+	if env.server, err = testenv.StartServer(env.bin, filepath.Join(root, "server")); err != nil {
+		return 0, err
+	}
+	defer env.server.Stop()
+	return m.Run(), nil
+}
+
+// player is one machine running the launcher: its own data and config folders.
+type player struct {
+	t      *testing.T
+	dir    string
+	marker string
+	env    []string
+}
+
+func newPlayer(t *testing.T) *player {
+	dir := t.TempDir()
+	p := &player{t: t, dir: dir, marker: filepath.Join(dir, "marker")}
+	p.env = append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"SATCHEL_SERVER=" + env.server.URL, "SATCHEL_DEMO_MARKER=" + p.marker,
+	}, env.keyring.Env...)
+	return p
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// run runs satchel with args (and extra environment) and returns what it printed.
+func (p *player) run(extra []string, args ...string) result {
+	p.t.Helper()
+	cmd := exec.Command(filepath.Join(env.bin, "satchel"), args...)
+	cmd.Env = append(append([]string{}, p.env...), extra...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		p.t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+// ok runs satchel and fails the test unless it exits 0; with --json it decodes the output.
+func (p *player) ok(v any, args ...string) result {
+	p.t.Helper()
+	if v != nil {
+		args = append([]string{"--json"}, args...)
+	}
+	r := p.run(nil, args...)
+	if r.code != 0 {
+		p.t.Fatalf("satchel %s: %s", strings.Join(args, " "), r)
+	}
+	if v != nil {
+		if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
+			p.t.Fatalf("satchel %s: output is not JSON (%v): %s", strings.Join(args, " "), err, r)
+		}
+	}
+	return r
+}
+
+// state reads the player's launcher state.
+func (p *player) state() *state.State {
+	p.t.Helper()
+	st, err := state.Open(filepath.Join(p.dir, "data", "satchel"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	s, err := st.Load()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s
+}
+
+// waitFor polls the player's state until cond holds.
+func (p *player) waitFor(what string, cond func(*state.Game) bool, slug string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond(p.state().Games[slug]) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := json.MarshalIndent(p.state().Games[slug], "", "  ")
+	p.t.Fatalf("timed out waiting until %s; state:\n%s", what, b)
+}
+
+// markers returns the lines the demo game wrote at each start.
+func (p *player) markers() []string {
+	b, _ := os.ReadFile(p.marker)
+	var titles []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if i := strings.LastIndexByte(l, ' '); i > 0 {
+			titles = append(titles, l[:i])
+		}
+	}
+	return titles
+}
+
+// developer is a game developer with a CI key.
+type developer struct {
+	t   *testing.T
+	key nostr.SecretKey
+	c   *client.Client
+	p   *player // runs `satchel push` with SATCHEL_NSEC
+}
+
+func newDeveloper(t *testing.T) *developer {
+	key, err := nostr.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Config{BaseURL: env.server.URL, Signer: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Developer.SetPayoutAddress(context.Background(), &developerv1.SetPayoutAddressRequest{LnAddress: "dev@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	d := &developer{t: t, key: key, c: c, p: newPlayer(t)}
+	d.p.env = append(d.p.env, "SATCHEL_NSEC="+key.Nsec())
+	return d
+}
+
+// game creates a free game and returns its slug.
+func (d *developer) game(slug, title string) {
+	d.t.Helper()
+	if _, err := d.c.Developer.CreateGame(context.Background(), &developerv1.CreateGameRequest{Slug: slug, Title: title, Summary: "A test game."}); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *developer) list(slug string) {
+	d.t.Helper()
+	gg, err := d.c.Catalog.GetGame(context.Background(), &catalogv1.GetGameRequest{Slug: slug})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if _, err := d.c.Developer.SetGameStatus(context.Background(), &developerv1.SetGameStatusRequest{GameId: gg.GetGame().GetId(), Status: catalogv1.GameStatus_GAME_STATUS_LISTED}); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// build writes a build zip of the demo game titled title and returns its path.
+func (d *developer) build(slug, title string, extra ...testenv.File) string {
+	d.t.Helper()
+	files, err := testenv.GameBuild(filepath.Join(env.bin, "satchel-demo-game"), slug, title, []string{"-frames", "1"}, extra...)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return d.zip(files)
+}
+
+func (d *developer) zip(files []testenv.File) string {
+	d.t.Helper()
+	p := filepath.Join(d.t.TempDir(), "build.zip")
+	if _, _, err := testenv.WriteZip(p, files); err != nil {
+		d.t.Fatal(err)
+	}
+	return p
+}
+
+// push runs `satchel push` as CI does.
+func (d *developer) push(slug, version, zip string, args ...string) map[string]any {
+	d.t.Helper()
+	var out map[string]any
+	d.p.ok(&out, append([]string{"push", slug, version, zip, "--publish"}, args...)...)
+	return out
+}
+
+// brokenBuild is a build whose program exits with code 3 at once.
+func brokenBuild(d *developer) string {
+	return d.zip([]testenv.File{
+		{Name: "satchel.toml", Body: []byte("[launch.linux]\nexec = \"bin/broken\"\n")},
+		{Name: "bin/broken", Mode: 0o755, Body: []byte("#!/bin/sh\necho 'missing library' >&2\nexit 3\n")},
+	})
+}
+
+func TestBuyInstallLaunchRepairUninstall(t *testing.T) {
+	p := newPlayer(t)
+	var id map[string]any
+	p.ok(&id, "identity", "new", "--label", "player")
+	var bought map[string]any
+	p.ok(&bought, "buy", "lantern-drift", "--pay-test-money")
+	if bought["status"] != "PAID" || bought["test_money"] != true || !strings.HasPrefix(bought["invoice"].(string), "ln") {
+		t.Fatalf("buy: %v", bought)
+	}
+	var lib struct{ Games []map[string]any }
+	p.ok(&lib, "library")
+	if len(lib.Games) != 1 || lib.Games[0]["slug"] != "lantern-drift" || lib.Games[0]["status"] != "not installed" || lib.Games[0]["latest"] != "1.0.0" {
+		t.Fatalf("library: %v", lib)
+	}
+	var inst map[string]any
+	p.ok(&inst, "install", "lantern-drift")
+	if inst["version"] != "1.0.0" {
+		t.Fatalf("install: %v", inst)
+	}
+	dir := inst["dir"].(string)
+
+	// The demo build's satchel.toml runs bin/lantern-drift, which writes the marker and runs
+	// about 3 s.
+	r := p.ok(nil, "launch", "lantern-drift")
+	if got := p.markers(); len(got) != 1 || got[0] != "Lantern Drift" {
+		t.Errorf("markers = %q, want the game to have run once\n%s", got, r)
+	}
+
+	// Damage two files; verify finds them, repair fetches them back by HTTP Range.
+	os.WriteFile(filepath.Join(dir, "README.txt"), []byte("tampered"), 0o644)
+	os.Remove(filepath.Join(dir, "bin", "lantern-drift"))
+	r = p.run(nil, "verify", "lantern-drift")
+	if r.code != 6 || !strings.Contains(r.stdout, "README.txt: size (damaged)") || !strings.Contains(r.stdout, "bin/lantern-drift: missing (damaged)") {
+		t.Errorf("verify of a damaged install: %s", r)
+	}
+	var rep struct {
+		Repaired []string
+		Fetched  int64 `json:"fetched_bytes"`
+	}
+	p.ok(&rep, "verify", "lantern-drift", "--repair")
+	if len(rep.Repaired) != 2 || rep.Fetched == 0 {
+		t.Errorf("repair: %+v", rep)
+	}
+	p.ok(nil, "verify", "lantern-drift")
+
+	// The secret key is in the keyring only.
+	var exported map[string]string
+	p.ok(&exported, "identity", "export")
+	key, err := nostr.ParseSecretKey(exported["nsec"])
+	if err != nil || key.PublicKey().Hex() != id["pubkey"] {
+		t.Fatalf("export: %v %v", exported, err)
+	}
+	for _, d := range []string{"data", "config"} {
+		filepath.WalkDir(filepath.Join(p.dir, d), func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(path)
+			if bytes.Contains(b, []byte(key.Nsec())) || bytes.Contains(b, []byte(key.Hex())) || bytes.Contains(b, key[:]) {
+				t.Errorf("%s holds the secret key", path)
+			}
+			return nil
+		})
+	}
+
+	p.ok(nil, "uninstall", "lantern-drift")
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("uninstall left the game's files")
+	}
+	p.ok(&lib, "library", "--offline")
+	if lib.Games[0]["status"] != "not installed" {
+		t.Errorf("after uninstall: %v", lib)
+	}
+	if r := p.run(nil, "launch", "lantern-drift"); r.code != 4 || !strings.Contains(r.stderr, "not installed") {
+		t.Errorf("launching an uninstalled game: %s", r)
+	}
+}
+
+// TestAutoUpdateAndRollback runs the launcher's engine (`satchel sync`) while a developer
+// pushes releases from CI: new entitlements and releases install by themselves; with
+// auto-update off the game shows "update available"; a broken update that fails to launch is
+// rolled back and the previous version runs.
+func TestAutoUpdateAndRollback(t *testing.T) {
+	const slug = "auto-tester"
+	d := newDeveloper(t)
+	d.game(slug, "Auto Tester")
+	d.push(slug, "1.0.0", d.build(slug, "Auto 1.0.0"))
+	d.list(slug)
+
+	p := newPlayer(t)
+	p.ok(nil, "identity", "new")
+	sync := exec.Command(filepath.Join(env.bin, "satchel"), "sync", "--json")
+	sync.Env = p.env
+	var syncOut lockedBuffer
+	sync.Stdout, sync.Stderr = &syncOut, &syncOut
+	if err := sync.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sync.Process.Signal(syscall.SIGTERM)
+		if err := sync.Wait(); err != nil {
+			t.Errorf("satchel sync did not stop cleanly: %v\n%s", err, syncOut.String())
+		}
+	}()
+
+	var bought map[string]any
+	p.ok(&bought, "buy", slug)
+	if bought["status"] != "PAID" {
+		t.Fatalf("a free game: %v", bought)
+	}
+	installed := func(v string) func(*state.Game) bool {
+		return func(g *state.Game) bool { return g != nil && g.Current != nil && g.Current.Version == v }
+	}
+	p.waitFor("the new game is installed", installed("1.0.0"), slug)
+
+	notes := filepath.Join(t.TempDir(), "notes.md")
+	os.WriteFile(notes, []byte("Faster lanterns."), 0o644)
+	pushed := d.push(slug, "1.1.0", d.build(slug, "Auto 1.1.0"), "--notes", notes)
+	if pushed["created"] != true || pushed["uploaded"] != true || pushed["published"] != true {
+		t.Errorf("push: %v", pushed)
+	}
+	p.waitFor("1.1.0 is installed", installed("1.1.0"), slug)
+	if g := p.state().Games[slug]; g.Previous == nil || g.Previous.Version != "1.0.0" {
+		t.Errorf("the previous version is not kept until the first launch: %+v", g.Previous)
+	}
+	p.ok(nil, "launch", slug)
+	if g := p.state().Games[slug]; g.Previous != nil || !g.Current.Launched {
+		t.Errorf("after the first launch: previous %+v, launched %v", g.Previous, g.Current.Launched)
+	}
+
+	// Pushing the same build again (a retried CI job) changes nothing.
+	again := d.push(slug, "1.1.0", d.build(slug, "Auto 1.1.0"))
+	if again["uploaded"] != false || again["created"] != false {
+		t.Errorf("pushing the same build again: %v", again)
+	}
+
+	// Auto-update off: the broken 1.2.0 only shows as an update.
+	p.ok(nil, "config", "set", "auto-update", "off")
+	d.push(slug, "1.2.0", brokenBuild(d))
+	p.waitFor("the library knows 1.2.0", func(g *state.Game) bool { return g.Latest != nil && g.Latest.Version == "1.2.0" }, slug)
+	time.Sleep(1500 * time.Millisecond)
+	var lib struct{ Games []map[string]any }
+	p.ok(&lib, "library", "--offline")
+	if g := lib.Games[0]; g["installed"] != "1.1.0" || g["status"] != "update available" {
+		t.Fatalf("with auto-update off: %v", g)
+	}
+
+	// On again: it installs by itself, fails to launch, and 1.1.0 runs instead.
+	p.ok(nil, "config", "set", "auto-update", "on")
+	p.waitFor("1.2.0 is installed", installed("1.2.0"), slug)
+	r := p.ok(nil, "launch", slug)
+	if !strings.Contains(r.stderr, "1.2.0 failed to launch (it ended after") || !strings.Contains(r.stderr, "rolled back to 1.1.0") {
+		t.Errorf("launch of the broken update: %s", r)
+	}
+	if got := p.markers(); strings.Join(got, ",") != "Auto 1.1.0,Auto 1.1.0" {
+		t.Errorf("markers = %q, want 1.1.0 to have run twice", got)
+	}
+	time.Sleep(time.Second) // the engine must not install the failed release again
+	g := p.state().Games[slug]
+	if g.Current.Version != "1.1.0" || g.Failed == nil || g.Failed.Version != "1.2.0" || g.Pending != nil {
+		t.Errorf("after the rollback: current %+v failed %+v pending %+v", g.Current, g.Failed, g.Pending)
+	}
+	r = p.ok(nil, "status", slug)
+	if !strings.Contains(r.stdout, "1.2.0 failed: it ended after") {
+		t.Errorf("status does not say why 1.2.0 failed:\n%s", r)
+	}
+	if !strings.Contains(syncOut.String(), `"kind":"installed"`) {
+		t.Errorf("satchel sync printed no installed event:\n%s", syncOut.String())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestCrashRecovery kills `satchel install` with kill -9 at each step of an update, then
+// shows that the next start recovers: the old version launches (offline, too), temporary
+// folders are gone, and the install finishes, resuming the download.
+func TestCrashRecovery(t *testing.T) {
+	const slug = "crash-tester"
+	d := newDeveloper(t)
+	d.game(slug, "Crash Tester")
+	d.push(slug, "1.0.0", d.build(slug, "Crash 1.0.0"))
+	d.list(slug)
+	big := make([]byte, 8<<20)
+	rand.Read(big)
+	d.push(slug, "2.0.0", d.build(slug, "Crash 2.0.0", testenv.File{Name: "data/assets.bin", Body: big, Store: true}))
+
+	for _, step := range []string{"mid-download", "after-download", "mid-extract", "after-rename"} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			p := newPlayer(t)
+			p.ok(nil, "identity", "new")
+			p.ok(nil, "buy", slug)
+			p.ok(nil, "install", slug, "--version", "1.0.0")
+			p.ok(nil, "launch", slug)
+
+			r := p.run([]string{"SATCHEL_TEST_CRASH_AT=" + step}, "install", slug)
+			if r.code != -1 {
+				t.Fatalf("the install was not killed at %s: %s", step, r)
+			}
+
+			// Offline: the server is unreachable, the old version still plays.
+			offline := []string{"SATCHEL_SERVER=http://127.0.0.1:9"}
+			if r := p.run(offline, "launch", slug); r.code != 0 {
+				t.Fatalf("launch after the crash: %s", r)
+			}
+			if got := p.markers(); strings.Join(got, ",") != "Crash 1.0.0,Crash 1.0.0" {
+				t.Errorf("markers = %q, want 1.0.0 to run again", got)
+			}
+			r = p.run(offline, "--json", "library")
+			var lib struct {
+				Games   []map[string]any
+				Offline bool
+			}
+			json.Unmarshal([]byte(r.stdout), &lib)
+			if r.code != 0 || !lib.Offline || len(lib.Games) != 1 || lib.Games[0]["installed"] != "1.0.0" || lib.Games[0]["status"] != "installing" {
+				t.Errorf("library offline: %s", r)
+			}
+			lib2 := filepath.Join(p.dir, "data", "satchel", "library", slug)
+			ents, _ := os.ReadDir(lib2)
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			if strings.Join(names, ",") != "1.0.0" {
+				t.Errorf("the game's folder holds %v, want only 1.0.0 (temporary folders cleaned)", names)
+			}
+
+			var res struct {
+				Version string
+				Resumed int64 `json:"resumed_bytes"`
+				Fetched int64 `json:"fetched_bytes"`
+			}
+			p.ok(&res, "install", slug)
+			switch {
+			case res.Version != "2.0.0":
+				t.Errorf("install after the crash: %+v", res)
+			case step == "mid-download" && res.Resumed < 4<<20:
+				t.Errorf("the download was not resumed: %+v", res)
+			case step != "mid-download" && res.Fetched != 0:
+				t.Errorf("the verified download was fetched again: %+v", res)
+			}
+			p.ok(nil, "launch", slug)
+			if got := p.markers(); len(got) != 3 || got[2] != "Crash 2.0.0" {
+				t.Errorf("markers = %q, want 2.0.0 last", got)
+			}
+			p.ok(nil, "verify", slug)
+		})
+	}
+}
+
+func TestHostileAndBrokenBuilds(t *testing.T) {
+	const slug = "hostile-tester"
+	d := newDeveloper(t)
+	d.game(slug, "Hostile Tester")
+	outside := d.zip([]testenv.File{
+		{Name: "satchel.toml", Body: []byte("[launch.linux]\nexec = \"../../../../../bin/sh\"\n")},
+		{Name: "README.txt", Body: []byte("x")},
+	})
+	d.push(slug, "1.0.0", outside)
+	d.list(slug)
+
+	// A zip the rules refuse never leaves the developer's machine.
+	slip := d.zip([]testenv.File{{Name: "../evil.sh", Body: []byte("x")}})
+	r := d.p.run(nil, "push", slug, "2.0.0", slip)
+	if r.code == 0 || !strings.Contains(r.stderr, `rule "path"`) {
+		t.Errorf("pushing a zip-slip build: %s", r)
+	}
+	// Someone else's game cannot be pushed to.
+	r = newDeveloper(t).p.run(nil, "push", slug, "2.0.0", outside)
+	if r.code == 0 || !strings.Contains(r.stderr, "you are not the developer") {
+		t.Errorf("pushing to another developer's game: %s", r)
+	}
+
+	p := newPlayer(t)
+	p.ok(nil, "identity", "new")
+	if r := p.run(nil, "install", slug); r.code != 5 || !strings.Contains(r.stderr, "you do not own game") {
+		t.Errorf("installing a game not bought: %s", r)
+	}
+	if r := p.run(nil, "install", "no-such-game"); r.code != 4 {
+		t.Errorf("installing a game that does not exist: %s", r)
+	}
+	p.ok(nil, "buy", slug)
+	p.ok(nil, "install", slug)
+	r = p.run(nil, "launch", slug)
+	if r.code != 8 || !strings.Contains(r.stderr, "leaves the install folder") {
+		t.Errorf("launching a target outside the install folder: %s", r)
+	}
+}
+
+func TestKeyringErrorsAndCI(t *testing.T) {
+	p := newPlayer(t)
+	noBus := []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(p.dir, "no-bus")}
+	r := p.run(noBus, "identity", "new")
+	if r.code != 7 || !strings.Contains(r.stderr, "the OS keyring is not available") || !strings.Contains(r.stderr, "SATCHEL_NSEC") {
+		t.Errorf("satchel identity new without a keyring: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(p.dir, "config", "satchel", "identities.json")); err == nil {
+		t.Error("an identity was recorded without a keyring")
+	}
+	// With an identity whose key is in a keyring that is gone, commands that sign say so.
+	p.ok(nil, "identity", "new")
+	for _, args := range [][]string{{"library"}, {"install", "lantern-drift"}, {"identity", "export"}} {
+		r := p.run(noBus, args...)
+		if r.code != 7 || !strings.Contains(r.stderr, "the OS keyring is not available") {
+			t.Errorf("satchel %s without a keyring: %s", strings.Join(args, " "), r)
+		}
+	}
+	if r := p.run(noBus, "library", "--offline"); r.code != 0 {
+		t.Errorf("the local library needs no keyring: %s", r)
+	}
+	// In CI, SATCHEL_NSEC signs without any keyring.
+	key, _ := nostr.GenerateKey()
+	ci := append(noBus, "SATCHEL_NSEC="+key.Nsec())
+	r = p.run(ci, "--json", "identity", "show")
+	if r.code != 0 || !strings.Contains(r.stdout, key.PublicKey().Npub()) || !strings.Contains(r.stdout, "SATCHEL_NSEC") {
+		t.Errorf("identity show with SATCHEL_NSEC: %s", r)
+	}
+	if r := p.run(ci, "buy", "moss-and-mortar"); r.code != 0 {
+		t.Errorf("buying with SATCHEL_NSEC: %s", r)
+	}
+	if r := p.run(ci, "library"); r.code != 0 || !strings.Contains(r.stdout, "moss-and-mortar") {
+		t.Errorf("library with SATCHEL_NSEC: %s", r)
+	}
+	// Usage errors.
+	if r := p.run(nil, "install"); r.code != 2 {
+		t.Errorf("install without a slug: %s", r)
+	}
+	if r := p.run(nil, "frobnicate"); r.code != 2 {
+		t.Errorf("an unknown command: %s", r)
+	}
+}
+
+// TestSpeedLimitChangedFromAnotherProcess: `satchel config set speed-limit` applies to an
+// install already running in another process.
+func TestSpeedLimitChangedFromAnotherProcess(t *testing.T) {
+	const slug = "speed-tester"
+	d := newDeveloper(t)
+	d.game(slug, "Speed Tester")
+	big := make([]byte, 6<<20)
+	rand.Read(big)
+	d.push(slug, "1.0.0", d.build(slug, "Speed 1.0.0", testenv.File{Name: "data/assets.bin", Body: big, Store: true}))
+	d.list(slug)
+
+	p := newPlayer(t)
+	p.ok(nil, "identity", "new")
+	p.ok(nil, "buy", slug)
+	p.ok(nil, "config", "set", "speed-limit", "512K")
+	cmd := exec.Command(filepath.Join(env.bin, "satchel"), "install", slug)
+	cmd.Env = p.env
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the install ended within 1.5 s under a 512 KiB/s limit (%v):\n%s", err, out.String())
+	case <-time.After(1500 * time.Millisecond):
+	}
+	p.ok(nil, "config", "set", "speed-limit", "off")
+	if err := <-done; err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	// At 512 KiB/s the 6 MiB build takes 12 s; lifted after 1.5 s it takes far less.
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("the install took %s: the new speed limit did not reach it\n%s", took, out.String())
+	}
+	if g := p.state().Games[slug]; g.Current == nil || g.Current.Version != "1.0.0" {
+		t.Errorf("not installed: %+v", g)
+	}
+}

@@ -1,0 +1,133 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"satchel.dev/shared/nostr"
+
+	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/core"
+	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/library"
+	"satchel.dev/desktop/settings"
+)
+
+var env struct {
+	bin    string
+	server *testenv.Server
+}
+
+func TestMain(m *testing.M) {
+	root, err := os.MkdirTemp("", "satchel-core")
+	if err == nil {
+		env.bin = filepath.Join(root, "bin")
+		err = testenv.Build(env.bin, testenv.ServerPackages()...)
+	}
+	if err == nil {
+		env.server, err = testenv.StartServer(env.bin, filepath.Join(root, "server"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	env.server.Stop()
+	os.RemoveAll(root)
+	os.Exit(code)
+}
+
+// TestEngine drives the Core as a window would: it runs the engine, buys a free game, sees it
+// install by itself through events, launches it, and then, with the server unreachable,
+// still lists and launches it.
+func TestEngine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := t.TempDir()
+	dirs := settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")}
+	marker := filepath.Join(root, "marker")
+	key, _ := nostr.GenerateKey()
+	c, err := core.Open(core.Config{Dirs: dirs, Signer: key, Server: env.server.URL, LaunchGrace: 300 * time.Millisecond,
+		GameEnv: append(os.Environ(), "SATCHEL_DEMO_MARKER="+marker)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := c.Subscribe()
+	defer stop()
+	go c.Run(ctx)
+	next := func(kind core.EventKind) core.Event {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case e := <-events:
+				if e.Kind == core.EventInstallFailed {
+					t.Fatalf("install failed: %s", e.Message)
+				}
+				if e.Kind == kind {
+					return e
+				}
+			case <-timeout:
+				t.Fatalf("no %s event", kind)
+			}
+		}
+	}
+	if e := next(core.EventSync); !e.Sync.Connected && e.Sync.LastError != "" {
+		t.Fatalf("sync: %+v", e.Sync)
+	}
+
+	p, err := c.Buy(ctx, "moss-and-mortar", false)
+	if err != nil || p.Status != "PAID" || p.AmountMsat != 0 {
+		t.Fatalf("Buy = %+v, %v", p, err)
+	}
+	if e := next(core.EventInstalled); e.Slug != "moss-and-mortar" || e.Version != "1.2.0" {
+		t.Errorf("installed event: %+v", e)
+	}
+	g, err := c.Game("moss-and-mortar")
+	if err != nil || g.Status != library.StatusInstalled || g.Installed != "1.2.0" {
+		t.Fatalf("Game = %+v, %v", g, err)
+	}
+
+	s, err := c.Launch(ctx, "moss-and-mortar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := next(core.EventLaunched); e.PID != s.PID {
+		t.Errorf("launched event %+v, session pid %d", e, s.PID)
+	}
+	if len(c.Running()) != 1 {
+		t.Errorf("Running = %v", c.Running())
+	}
+	if _, err := c.Launch(ctx, "moss-and-mortar"); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("a second launch = %v", err)
+	}
+	if e := next(core.EventExited); e.ExitCode != 0 {
+		t.Errorf("exited event: %+v", e)
+	}
+	<-s.Done()
+	if b, _ := os.ReadFile(marker); !strings.HasPrefix(string(b), "Moss & Mortar ") {
+		t.Errorf("marker = %q", b)
+	}
+	cancel()
+
+	// The server is gone: the library and the game are still there.
+	off, err := core.Open(core.Config{Dirs: dirs, Signer: key, Server: "http://127.0.0.1:9", LaunchGrace: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := off.Refresh(context.Background())
+	if !client.Offline(err) || len(lib) != 1 || lib[0].Installed != "1.2.0" {
+		t.Errorf("Refresh offline = %+v, %v", lib, err)
+	}
+	s, err = off.Launch(context.Background(), "moss-and-mortar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	s.Wait()
+}

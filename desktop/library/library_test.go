@@ -1,0 +1,204 @@
+package library_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
+	purchasev1 "satchel.dev/shared/api/satchel/purchase/v1"
+	"satchel.dev/shared/nostr"
+
+	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/library"
+	"satchel.dev/desktop/publish"
+	"satchel.dev/desktop/settings"
+	"satchel.dev/desktop/state"
+)
+
+var env struct {
+	bin    string
+	server *testenv.Server
+}
+
+func TestMain(m *testing.M) {
+	root, err := os.MkdirTemp("", "satchel-library")
+	if err == nil {
+		env.bin = filepath.Join(root, "bin")
+		err = testenv.Build(env.bin, testenv.ServerPackages()...)
+	}
+	if err == nil {
+		env.server, err = testenv.StartServer(env.bin, filepath.Join(root, "server"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	env.server.Stop()
+	os.RemoveAll(root)
+	os.Exit(code)
+}
+
+// TestSyncCatchesUpAfterReconnect follows a player's library through a connection that
+// drops: a release published while the player is cut off arrives once the stream reconnects,
+// replayed from the last resume token (no re-list).
+func TestSyncCatchesUpAfterReconnect(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u, _ := url.Parse(env.server.URL)
+	proxy, err := testenv.StartProxy(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	// The player's requests name the server's URL (NIP-98 signs it) but go through the proxy.
+	tr := client.NewTransport()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, proxy.Addr)
+	}
+	key, _ := nostr.GenerateKey()
+	player, err := client.New(client.Config{BaseURL: env.server.URL, Signer: key, Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var changes [][]string
+	s := library.NewSyncer(library.SyncConfig{API: player.Library, State: store, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		OnChange: func(slugs []string) {
+			mu.Lock()
+			changes = append(changes, slugs)
+			mu.Unlock()
+		}})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	waitFor(t, "connected", func() bool { return s.Status().Connected })
+
+	// Buying the free demo game arrives on the stream.
+	gg, err := player.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: "moss-and-mortar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := player.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(), RequestId: "sync-test-0001"}); err != nil {
+		t.Fatal(err)
+	}
+	latest := func(v string) func() bool {
+		return func() bool {
+			st, _ := store.Load()
+			g := st.Games["moss-and-mortar"]
+			return g != nil && g.Owned && g.Latest != nil && g.Latest.Version == v
+		}
+	}
+	waitFor(t, "the purchase arrives", latest("1.2.0"))
+
+	// Cut the connection and refuse new ones; publish meanwhile.
+	proxy.Cut(true)
+	waitFor(t, "disconnected", func() bool { return !s.Status().Connected })
+	mu.Lock()
+	changes = nil
+	mu.Unlock()
+	zip := filepath.Join(t.TempDir(), "build.zip")
+	files, err := testenv.GameBuild(filepath.Join(env.bin, "satchel-demo-game"), "moss-and-mortar", "Moss & Mortar", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := testenv.WriteZip(zip, files); err != nil {
+		t.Fatal(err)
+	}
+	dev, err := client.New(client.Config{BaseURL: env.server.URL, Signer: testenv.DemoDeveloperKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher := &publish.Pusher{Client: dev, HTTP: http.DefaultClient}
+	if _, err := pusher.Push(ctx, publish.PushOptions{Slug: "moss-and-mortar", Version: "1.3.0", Zip: zip, Publish: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // a few refused reconnects
+	if latest("1.3.0")() {
+		t.Fatal("the release arrived through a cut connection")
+	}
+
+	proxy.Restore()
+	waitFor(t, "the missed release arrives", latest("1.3.0"))
+	mu.Lock()
+	got := slices.Clone(changes)
+	mu.Unlock()
+	if diff := cmp.Diff([][]string{{"moss-and-mortar"}}, got); diff != "" {
+		t.Errorf("changes after the reconnect (-want +got), want only the replayed one (no re-list):\n%s", diff)
+	}
+	if st := s.Status(); st.Reconnects < 1 || !st.Connected {
+		t.Errorf("status = %+v", st)
+	}
+
+	st, _ := store.Load()
+	view := library.View(st, settings.Settings{}.WithDefaults())
+	if len(view) != 1 || view[0].Status != library.StatusNotInstalled || view[0].Latest != "1.3.0" || !view[0].AutoUpdate {
+		t.Errorf("view = %+v", view)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run = %v, want context.Canceled", err)
+	}
+}
+
+func TestView(t *testing.T) {
+	rel := func(id, v string) *state.Release { return &state.Release{ReleaseID: id, Version: v} }
+	inst := func(id, v string) *state.Install { return &state.Install{Release: *rel(id, v), Dir: "g/" + v} }
+	off := false
+	tests := []struct {
+		name string
+		game state.Game
+		set  settings.Settings
+		want library.Status
+		auto bool
+		need bool
+	}{
+		{"owned, not installed", state.Game{Owned: true, Latest: rel("r1", "1.0")}, settings.Settings{}, library.StatusNotInstalled, true, true},
+		{"no release yet", state.Game{Owned: true}, settings.Settings{}, library.StatusNoRelease, true, false},
+		{"up to date", state.Game{Owned: true, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, false},
+		{"update available", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{AutoUpdate: &off}, library.StatusUpdateAvailable, false, true},
+		{"per-game override", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{GameAutoUpdate: map[string]bool{"g": false}}, library.StatusUpdateAvailable, false, true},
+		{"installing", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Pending: &state.Pending{Release: *rel("r2", "2.0")}}, settings.Settings{}, library.StatusInstalling, true, true},
+		{"failed release skipped", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Failed: &state.Failure{ReleaseID: "r2"}}, settings.Settings{}, library.StatusUpdateAvailable, true, false},
+		{"no longer owned", state.Game{Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := tt.game
+			g.Slug = "g"
+			st := &state.State{Library: "/lib", Games: map[string]*state.Game{"g": &g}}
+			view := library.View(st, tt.set.WithDefaults())
+			if len(view) != 1 || view[0].Status != tt.want || view[0].AutoUpdate != tt.auto {
+				t.Errorf("view = %+v, want status %q auto-update %v", view, tt.want, tt.auto)
+			}
+			if got := library.NeedsUpdate(&g); got != tt.need {
+				t.Errorf("NeedsUpdate = %v, want %v", got, tt.need)
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}

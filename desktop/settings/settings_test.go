@@ -1,0 +1,75 @@
+package settings_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"satchel.dev/desktop/settings"
+)
+
+func TestDefaultDirs(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want settings.Dirs
+	}{
+		{"XDG", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf"},
+			settings.Dirs{Data: "/x/data/satchel", Config: "/x/conf/satchel"}},
+		{"home", map[string]string{"HOME": "/home/p"},
+			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel"}},
+		{"own variables win", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c"},
+			settings.Dirs{Data: "/d", Config: "/c"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := settings.DefaultDirs(func(k string) string { return tt.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := settings.DefaultDirs(func(string) string { return "" }); err == nil {
+		t.Error("no HOME and no XDG: no error")
+	}
+}
+
+func TestStore(t *testing.T) {
+	dir := t.TempDir()
+	st := settings.NewStore(dir)
+	got, err := st.Load()
+	if err != nil || got.Server != settings.DefaultServer || !*got.AutoUpdate || got.MaxDownloads != 1 {
+		t.Fatalf("defaults = %+v, %v", got, err)
+	}
+	if _, err := st.Update(func(s *settings.Settings) error {
+		off := false
+		s.AutoUpdate, s.SpeedLimit, s.Server = &off, 1000, "https://satchel.example/"
+		s.GameAutoUpdate = map[string]bool{"a": true}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = settings.NewStore(dir).Load()
+	if *got.AutoUpdate || got.SpeedLimit != 1000 || got.Server != "https://satchel.example" || !got.AutoUpdateFor("a") || got.AutoUpdateFor("b") {
+		t.Errorf("reloaded = %+v", got)
+	}
+	for _, bad := range []func(*settings.Settings){
+		func(s *settings.Settings) { s.Server = "satchel.example" },
+		func(s *settings.Settings) { s.SpeedLimit = -1 },
+		func(s *settings.Settings) { s.MaxDownloads = 99 },
+	} {
+		if _, err := st.Update(func(s *settings.Settings) error { bad(s); return nil }); err == nil {
+			t.Error("an invalid setting was saved")
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "settings.json"), []byte("{"), 0o600)
+	if _, err := st.Load(); err == nil || !strings.Contains(err.Error(), "fix or delete it") {
+		t.Errorf("a damaged file: %v", err)
+	}
+}
