@@ -101,6 +101,9 @@ type Deps struct {
 	GameBinary string
 	// WorkDir holds the zips while they are uploaded.
 	WorkDir string
+	// PayoutAddress is the demo developer's Lightning Address: one the server itself answers
+	// with test money, or a placeholder.
+	PayoutAddress string
 }
 
 // Load creates the demo developer and whatever of the demo catalog is missing: games, releases,
@@ -118,7 +121,7 @@ func Load(ctx context.Context, d Deps) error {
 	if _, err := d.Users.UpdateProfile(ctx, dev, market.ProfileUpdate{DisplayName: &name}); err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
-	if _, err := d.Users.SetPayoutAddress(ctx, dev, "demo@example.com"); err != nil {
+	if _, err := d.Users.SetPayoutAddress(ctx, dev, d.PayoutAddress); err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
 	for _, dg := range Catalog {

@@ -71,6 +71,8 @@ func TestNormalizeLNAddress(t *testing.T) {
 		"alice@example.com":        "alice@example.com",
 		" Alice@Example.COM ":      "alice@example.com",
 		"a.b-c_d+e@pay.example.io": "a.b-c_d+e@pay.example.io",
+		"demo@127.0.0.1:8080":      "demo@127.0.0.1:8080",
+		"demo@localhost:8080":      "demo@localhost:8080",
 	}
 	for in, want := range good {
 		got, err := market.NormalizeLNAddress(in)
@@ -78,7 +80,7 @@ func TestNormalizeLNAddress(t *testing.T) {
 			t.Errorf("NormalizeLNAddress(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "alice", "alice@", "@example.com", "alice@localhost", "alice@exa mple.com",
+	for _, in := range []string{"", "alice", "alice@", "@example.com", "alice@intranet", "alice@exa mple.com", "alice@example.com:x",
 		"al ice@example.com", "alice@@example.com", "alice@example.com/x", "lnurl1dp68gurn8ghj7", "alice@-example.com"} {
 		if _, err := market.NormalizeLNAddress(in); market.ErrorCode(err) != market.CodeInvalid {
 			t.Errorf("NormalizeLNAddress(%q) err = %v, want invalid", in, err)

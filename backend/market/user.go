@@ -56,12 +56,14 @@ func (u ProfileUpdate) Validate() error {
 }
 
 var (
-	lnName   = regexp.MustCompile(`^[a-z0-9\-_.+]+$`)
-	hostname = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	lnName = regexp.MustCompile(`^[a-z0-9\-_.+]+$`)
+	// A domain name with a dot, "localhost" or an IPv4 address, with an optional port (local
+	// test servers have one). Whether the address may be reached is the payout resolver's call.
+	lnDomain = regexp.MustCompile(`^(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?|localhost|\d{1,3}(\.\d{1,3}){3})(:\d{1,5})?$`)
 )
 
 // NormalizeLNAddress checks a Lightning Address (LUD-16, name@domain) for syntax and returns it
-// in lowercase. It does not contact the domain.
+// in lowercase. It does not contact the domain, nor judge whether it may be contacted.
 func NormalizeLNAddress(addr string) (string, error) {
 	a := strings.ToLower(strings.TrimSpace(addr))
 	bad := func() (string, error) {
@@ -74,7 +76,7 @@ func NormalizeLNAddress(addr string) (string, error) {
 		return "", Errorf(CodeInvalid, "ln_address is %d characters; the limit is %d", len(a), maxLNAddress)
 	}
 	name, domain, ok := strings.Cut(a, "@")
-	if !ok || !lnName.MatchString(name) || !hostname.MatchString(domain) || len(domain) > 253 {
+	if !ok || !lnName.MatchString(name) || !lnDomain.MatchString(domain) || len(domain) > 253 {
 		return bad()
 	}
 	return a, nil

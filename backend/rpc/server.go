@@ -56,6 +56,9 @@ type Services struct {
 	// Files serves the local blob store's signed upload and download URLs under /blob/; nil
 	// when builds live in S3.
 	Files http.Handler
+	// DevLNURL answers Lightning Addresses at this server under /.well-known/lnurlp/ with test
+	// money; nil with a real invoice provider.
+	DevLNURL http.Handler
 	// Ready reports whether the server can serve (its database answers).
 	Ready func(context.Context) error
 }
@@ -92,6 +95,9 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	handle(testmoneyv1connect.NewTestMoneyServiceHandler(testMoneyHandler{dev: s.TestMoney}, opts...))
 	if s.Files != nil {
 		mux.Handle("/blob/", s.Files)
+	}
+	if s.DevLNURL != nil {
+		mux.Handle("/.well-known/lnurlp/", s.DevLNURL)
 	}
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

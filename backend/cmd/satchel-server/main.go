@@ -219,11 +219,17 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	go buying.RunSettlements(ctx)
 	go buying.RunExpiry(ctx, 10*time.Second)
 
+	var devLNURL http.Handler
+	if testMoney != nil {
+		if devLNURL, err = payouts.DevLNURLHandler(provider.Network()); err != nil {
+			return err
+		}
+	}
 	handler := rpc.NewHandler(rpc.Config{
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: log,
 		BehindProxy: cfg.BehindTLSProxy,
 	}, rpc.Services{Users: users, Games: games, Builds: pipeline, Purchases: buying, TestMoney: testMoney,
-		Payouts: payouts.NewService(payoutRepo, jobs, provider, log), Files: files, Ready: db.Ping})
+		Payouts: payouts.NewService(payoutRepo, jobs, provider, log), Files: files, DevLNURL: devLNURL, Ready: db.Ping})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -246,7 +252,12 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 		}
 	}()
 	if cfg.Demo {
-		if err := loadDemo(ctx, cfg, users, games, pipeline, localURL); err != nil {
+		// With test money the demo developer is paid at this server's own Lightning Address.
+		address := "demo@example.com"
+		if devLNURL != nil {
+			address = "demo@" + strings.TrimPrefix(strings.TrimPrefix(cfg.PublicURL, "http://"), "https://")
+		}
+		if err := loadDemo(ctx, cfg, users, games, pipeline, localURL, address); err != nil {
 			return fmt.Errorf("loading the demo catalog: %w", err)
 		}
 		log.Info("demo catalog loaded")
@@ -394,7 +405,7 @@ func blobStore(ctx context.Context, cfg Config, secret []byte) (blob.Store, http
 }
 
 // loadDemo loads the demo catalog through the server's own upload path at localURL.
-func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, games *postgres.GameService, pipeline *builds.Service, localURL string) error {
+func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, games *postgres.GameService, pipeline *builds.Service, localURL, payoutAddress string) error {
 	game := cfg.DemoGame
 	if game == "" {
 		self, err := os.Executable()
@@ -410,7 +421,8 @@ func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, game
 	defer os.RemoveAll(work)
 	// Upload URLs name the public URL; behind a proxy, reach this process directly.
 	client := &http.Client{Transport: rewriteHost{public: cfg.PublicURL, local: localURL}}
-	return demo.Load(ctx, demo.Deps{Users: users, Games: games, Builds: pipeline, HTTP: client, GameBinary: game, WorkDir: work})
+	return demo.Load(ctx, demo.Deps{Users: users, Games: games, Builds: pipeline, HTTP: client, GameBinary: game, WorkDir: work,
+		PayoutAddress: payoutAddress})
 }
 
 // rewriteHost sends requests for the public URL to the local one.

@@ -182,6 +182,7 @@ func TestPrivateClusterDemoAndRestart(t *testing.T) {
 		if run == 1 {
 			first = got
 			checkDemoDownload(t, s.url, body)
+			checkDemoPayout(t, s.url, body)
 		} else if strings.Join(got, ",") != strings.Join(first, ",") {
 			t.Errorf("second run lists %v, first listed %v", got, first)
 		}
@@ -237,6 +238,38 @@ func checkDemoDownload(t *testing.T, base string, list map[string]any) {
 	}
 	if files, _ := d["files"].([]any); len(files) != 3 {
 		t.Errorf("manifest = %v, want 3 files (satchel.toml, README.txt, the program)", d["files"])
+	}
+}
+
+// checkDemoPayout buys the featured demo game as a guest, pays with test money, and waits for
+// the demo developer's payout to go SENT to the server's own test-money Lightning Address.
+func checkDemoPayout(t *testing.T, base string, list map[string]any) {
+	t.Helper()
+	game := list["games"].([]any)[0].(map[string]any)
+	code, res := post(t, base, "satchel.purchase.v1.PurchaseService/CreatePurchase", `{"gameId":"`+game["id"].(string)+`"}`, "")
+	if code != 200 {
+		t.Fatalf("CreatePurchase: %d %v", code, res)
+	}
+	invoice := res["purchase"].(map[string]any)["paymentRequest"].(string)
+	if code, res := post(t, base, "satchel.testmoney.v1.TestMoneyService/PayInvoice", `{"paymentRequest":"`+invoice+`"}`, ""); code != 200 {
+		t.Fatalf("PayInvoice: %d %v", code, res)
+	}
+	const listPayouts = "satchel.developer.v1.DeveloperService/ListPayouts"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, err := nip98.Header(demo.DeveloperKey(), "POST", base+"/"+listPayouts, []byte("{}"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, res := post(t, base, listPayouts, "{}", h)
+		payouts, _ := res["payouts"].([]any)
+		if len(payouts) == 1 && payouts[0].(map[string]any)["status"] == "PAYOUT_STATUS_SENT" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo developer's payouts 10 s after a sale: %v", res)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
