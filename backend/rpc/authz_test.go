@@ -1,40 +1,27 @@
 package rpc_test
 
 import (
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	accountv1 "satchel.dev/shared/api/satchel/account/v1"
-	adminv1 "satchel.dev/shared/api/satchel/admin/v1"
-	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
-	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
-	libraryv1 "satchel.dev/shared/api/satchel/library/v1"
-	purchasev1 "satchel.dev/shared/api/satchel/purchase/v1"
-	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
-
-// apiFiles are the API's services; an RPC added to one of them without a row in
-// TestAuthorizationMatrix fails that test.
-var apiFiles = []protoreflect.FileDescriptor{
-	accountv1.File_satchel_account_v1_account_proto,
-	catalogv1.File_satchel_catalog_v1_catalog_proto,
-	developerv1.File_satchel_developer_v1_developer_proto,
-	adminv1.File_satchel_admin_v1_admin_proto,
-	libraryv1.File_satchel_library_v1_library_proto,
-	purchasev1.File_satchel_purchase_v1_purchase_proto,
-	testmoneyv1.File_satchel_testmoney_v1_testmoney_proto,
-}
 
 // streamingRPCs are the server-streaming procedures, called with stream rather than call.
 var streamingRPCs = map[string]bool{}
 
-// procedures lists every RPC of the API as "package.Service/Method".
+// procedures lists every RPC of every satchel.* service linked into this test (the rpc package
+// serves them all) as "package.Service/Method": an RPC added without a row in
+// TestAuthorizationMatrix fails that test.
 func procedures() []string {
 	var out []string
-	for _, f := range apiFiles {
+	protoregistry.GlobalFiles.RangeFiles(func(f protoreflect.FileDescriptor) bool {
+		if !strings.HasPrefix(string(f.Package()), "satchel.") {
+			return true
+		}
 		for i := 0; i < f.Services().Len(); i++ {
 			s := f.Services().Get(i)
 			for j := 0; j < s.Methods().Len(); j++ {
@@ -44,7 +31,9 @@ func procedures() []string {
 				out = append(out, proc)
 			}
 		}
-	}
+		return true
+	})
+	sort.Strings(out)
 	return out
 }
 
