@@ -241,6 +241,34 @@ func attachBuild(t *testing.T, db *postgres.DB, dev market.Actor, releaseID stri
 	}
 }
 
+// TestEnsureUserConcurrently creates one new user from many calls at once, as a launcher's
+// first signed calls do: every call gets the same user, none fails.
+func TestEnsureUserConcurrently(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	users := postgres.NewUserService(db)
+	for round := range 20 {
+		pk := fmt.Sprintf("%064x", round+1)
+		ids := make([]string, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Add(1)
+			go func() { defer wg.Done(); ids[i], errs[i] = users.EnsureUser(ctx, pk) }()
+		}
+		wg.Wait()
+		for i := range ids {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Fatalf("round %d, call %d: %q, %v; want %q", round, i, ids[i], errs[i], ids[0])
+			}
+		}
+	}
+}
+
 // TestStorePagination walks the store page by page: featured first, then newest, every listed
 // game exactly once, drafts and unlisted games never, and the title search matching literally.
 func TestStorePagination(t *testing.T) {

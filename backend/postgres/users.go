@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,11 +38,20 @@ func (s *UserService) SignIn(ctx context.Context, pubkey, eventID string, signed
 // EnsureUser implements market.UserService.
 func (s *UserService) EnsureUser(ctx context.Context, pubkey string) (string, error) {
 	var id string
-	err := s.db.pool.QueryRow(ctx, `
-		WITH created AS (
-			INSERT INTO users (pubkey) VALUES ($1) ON CONFLICT (pubkey) DO NOTHING RETURNING id
-		)
-		SELECT id FROM created UNION ALL SELECT id FROM users WHERE pubkey = $1`, pubkey).Scan(&id)
+	var err error
+	// When another call creates the same user at the same moment, the insert does nothing and
+	// the select, reading the snapshot from before that commit, finds nothing: the second try,
+	// with a new snapshot, finds the user.
+	for try := 0; try < 2; try++ {
+		err = s.db.pool.QueryRow(ctx, `
+			WITH created AS (
+				INSERT INTO users (pubkey) VALUES ($1) ON CONFLICT (pubkey) DO NOTHING RETURNING id
+			)
+			SELECT id FROM created UNION ALL SELECT id FROM users WHERE pubkey = $1`, pubkey).Scan(&id)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+	}
 	return id, err
 }
 
