@@ -124,12 +124,17 @@ type Store interface {
 	NoteError(ctx context.Context, id, reason string) error
 
 	// Retry moves a FAILED payout to RETRYING with a fresh count of attempts, towards the
-	// developer's current address, and enqueues its job (through jobs) in the same
-	// transaction. FailedPrecondition while an attempt holds the payout's lease.
-	Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx]) (Payout, error)
+	// developer's current address, and enqueues its job (through jobs) and writes the admin's
+	// audit record in the same transaction. FailedPrecondition while an attempt holds the
+	// payout's lease.
+	Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx], audit market.AuditRecord) (Payout, error)
 	// Cancel moves a payout that is not SENT to CANCELED once check (called with the payout,
-	// its row locked) allows it. FailedPrecondition while an attempt holds the payout's lease.
-	Cancel(ctx context.Context, id string, check func(Payout) error) (Payout, error)
+	// its row locked) allows it, and writes the admin's audit record in the same transaction.
+	// FailedPrecondition while an attempt holds the payout's lease.
+	Cancel(ctx context.Context, id string, check func(Payout) error, audit market.AuditRecord) (Payout, error)
+	// ListPayoutsByStatus lists every developer's payouts in a status, newest first, a page
+	// after the cursor (for operators).
+	ListPayoutsByStatus(ctx context.Context, status Status, q Query) ([]Payout, error)
 
 	// IsDeveloper reports whether the user has a developer profile.
 	IsDeveloper(ctx context.Context, userID string) (bool, error)

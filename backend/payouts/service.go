@@ -30,27 +30,45 @@ func NewService(store Store, jobs *river.Client[pgx.Tx], provider lightning.Prov
 	return &Service{store: store, jobs: jobs, provider: provider, log: log}
 }
 
-// Retry gives a FAILED payout a fresh round of attempts, to the developer's current Lightning
-// Address. Admins only. FailedPrecondition for a payout in any other status.
+// Retry is AdminRetry with no reason.
 func (s *Service) Retry(ctx context.Context, a market.Actor, payoutID string) (Payout, error) {
-	if err := market.RequireAdmin(a); err != nil {
+	return s.AdminRetry(ctx, a, payoutID, "")
+}
+
+// AdminRetry gives a FAILED payout a fresh round of attempts, to the developer's current
+// Lightning Address, audited with the reason given. Admins only. FailedPrecondition for a
+// payout in any other status.
+func (s *Service) AdminRetry(ctx context.Context, a market.Actor, payoutID, reason string) (Payout, error) {
+	audit, err := market.NewAudit(a, market.ActionRetryPayout, market.TargetPayout, payoutID, reason, false)
+	if err != nil {
 		return Payout{}, err
 	}
 	if err := market.ValidateID("payout_id", payoutID); err != nil {
 		return Payout{}, err
 	}
-	p, err := s.store.Retry(ctx, payoutID, s.jobs)
+	p, err := s.store.Retry(ctx, payoutID, s.jobs, audit)
 	if err == nil {
-		s.log.InfoContext(ctx, "payout retried by an operator", "payout", payoutID, "by", a.Pubkey)
+		s.log.InfoContext(ctx, "payout retried by an operator", "payout", payoutID, "by", a.Pubkey, "reason", audit.Reason)
 	}
 	return p, err
 }
 
-// Cancel makes sure a payout is never paid: CANCELED. Admins only. Refused (FailedPrecondition)
-// for a SENT payout, while an attempt runs, and while a payment of its invoice is in flight or
-// succeeded (a succeeded one is recorded as SENT by retrying it). Canceling twice is a no-op.
+// Cancel is AdminCancel with no reason.
 func (s *Service) Cancel(ctx context.Context, a market.Actor, payoutID string) (Payout, error) {
-	if err := market.RequireAdmin(a); err != nil {
+	return s.cancel(ctx, a, payoutID, "", false)
+}
+
+// AdminCancel makes sure a payout is never paid: CANCELED, audited with the reason given
+// (required). Admins only. Refused (FailedPrecondition) for a SENT payout, while an attempt
+// runs, and while a payment of its invoice is in flight or succeeded (a succeeded one is
+// recorded as SENT by retrying it). Canceling twice is a no-op.
+func (s *Service) AdminCancel(ctx context.Context, a market.Actor, payoutID, reason string) (Payout, error) {
+	return s.cancel(ctx, a, payoutID, reason, true)
+}
+
+func (s *Service) cancel(ctx context.Context, a market.Actor, payoutID, reason string, reasonRequired bool) (Payout, error) {
+	audit, err := market.NewAudit(a, market.ActionCancelPayout, market.TargetPayout, payoutID, reason, reasonRequired)
+	if err != nil {
 		return Payout{}, err
 	}
 	if err := market.ValidateID("payout_id", payoutID); err != nil {
@@ -72,11 +90,51 @@ func (s *Service) Cancel(ctx context.Context, a market.Actor, payoutID string) (
 			return market.Errorf(market.CodeFailedPrecondition, "payout %s was paid (payment %s succeeded): retry it to record it as SENT", p.ID, p.PaymentHash)
 		}
 		return market.Errorf(market.CodeFailedPrecondition, "payout %s has a payment in flight (%s): try again once it has ended", p.ID, p.PaymentHash)
-	})
+	}, audit)
 	if err == nil {
-		s.log.InfoContext(ctx, "payout canceled by an operator", "payout", payoutID, "by", a.Pubkey)
+		s.log.InfoContext(ctx, "payout canceled by an operator", "payout", payoutID, "by", a.Pubkey, "reason", audit.Reason)
 	}
 	return p, err
+}
+
+// ListByStatus lists every developer's payouts in a status (FAILED ones, waiting for an
+// operator, by default), newest first. Admins only.
+func (s *Service) ListByStatus(ctx context.Context, a market.Actor, status Status, f Filter) (PayoutPage, error) {
+	if err := market.RequireAdmin(a); err != nil {
+		return PayoutPage{}, err
+	}
+	switch status {
+	case "":
+		status = StatusFailed
+	case StatusScheduled, StatusRetrying, StatusSent, StatusFailed, StatusCanceled:
+	default:
+		return PayoutPage{}, market.Errorf(market.CodeInvalid, "status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", status)
+	}
+	limit, err := market.GameFilter{PageSize: f.PageSize}.Limit()
+	if err != nil {
+		return PayoutPage{}, err
+	}
+	list := "payouts:" + string(status)
+	q := Query{Limit: limit}
+	if f.PageToken != "" {
+		var c cursor
+		raw, err := base64.RawURLEncoding.DecodeString(f.PageToken)
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.List != list || market.ValidateID("page_token", c.ID) != nil {
+			return PayoutPage{}, market.Errorf(market.CodeInvalid, "page_token is not one this server gave for this list: start again without it")
+		}
+		q.AfterTime, q.AfterID = &c.Time, c.ID
+	}
+	rows, err := s.store.ListPayoutsByStatus(ctx, status, Query{Limit: limit + 1, AfterTime: q.AfterTime, AfterID: q.AfterID})
+	if err != nil {
+		return PayoutPage{}, err
+	}
+	page := PayoutPage{Payouts: rows}
+	if len(rows) > limit {
+		page.Payouts = rows[:limit]
+		last := page.Payouts[limit-1]
+		page.NextPageToken = token(list, q, last.CreatedAt, last.ID)
+	}
+	return page, nil
 }
 
 // Filter selects a page of a developer's sales, ledger or payouts.

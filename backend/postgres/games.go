@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/market"
 )
@@ -15,10 +16,19 @@ import (
 // GameService implements market.GameService.
 type GameService struct {
 	db *DB
+	// jobs enqueues announcement jobs; nil when announcing on Nostr is off.
+	jobs *river.Client[pgx.Tx]
 }
 
-// NewGameService returns the game service on db.
+// NewGameService returns the game service on db. It announces nothing; see WithAnnouncements.
 func NewGameService(db *DB) *GameService { return &GameService{db: db} }
+
+// WithAnnouncements returns a game service that, in the transaction of each change that
+// announces (market.StatusAnnouncement, market.PublishAnnounced), records the announcement and
+// enqueues its job through jobs (package announce works it).
+func (s *GameService) WithAnnouncements(jobs *river.Client[pgx.Tx]) *GameService {
+	return &GameService{db: s.db, jobs: jobs}
+}
 
 var _ market.GameService = (*GameService)(nil)
 
@@ -201,19 +211,22 @@ func (s *GameService) UpdateGame(ctx context.Context, a market.Actor, gameID str
 
 // SetGameStatus implements market.GameService.
 func (s *GameService) SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus) (market.Game, error) {
-	return s.setStatus(ctx, a, gameID, to, market.CheckDeveloperStatus)
+	return s.setStatus(ctx, a, gameID, to, market.CheckDeveloperStatus, nil)
 }
 
-// AdminSetGameStatus implements market.GameService.
+// AdminSetGameStatus implements market.GameService. The change is audited, with no reason.
 func (s *GameService) AdminSetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus) (market.Game, error) {
-	if err := market.RequireAdmin(a); err != nil {
+	audit, err := market.NewAudit(a, market.ActionSetGameStatus, market.TargetGame, gameID, "", false)
+	if err != nil {
 		return market.Game{}, err
 	}
-	return s.setStatus(ctx, a, gameID, to, market.CheckAdminStatus)
+	return s.setStatus(ctx, a, gameID, to, market.CheckAdminStatus, &audit)
 }
 
+// setStatus moves a game to status to once check allows it, announces the move if it
+// announces, and writes audit (when not nil) with the move's details, in one transaction.
 func (s *GameService) setStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus,
-	check func(market.Actor, market.Game, market.GameStatus, bool) error) (market.Game, error) {
+	check func(market.Actor, market.Game, market.GameStatus, bool) error, audit *market.AuditRecord) (market.Game, error) {
 	if err := market.RequireUser(a); err != nil {
 		return market.Game{}, err
 	}
@@ -228,6 +241,18 @@ func (s *GameService) setStatus(ctx context.Context, a market.Actor, gameID stri
 		}
 		if _, err := tx.Exec(ctx, `UPDATE games SET status = $2, updated_at = now() WHERE id = $1`, g.ID, to); err != nil {
 			return err
+		}
+		if kind, ok := market.StatusAnnouncement(g.Status, to); ok {
+			if err := announceTx(ctx, tx, s.jobs, kind, g.ID, ""); err != nil {
+				return err
+			}
+		}
+		if audit != nil {
+			audit.TargetID = g.ID
+			audit.Details["slug"], audit.Details["from"], audit.Details["to"] = g.Slug, g.Status, to
+			if err := writeAudit(ctx, tx, *audit); err != nil {
+				return err
+			}
 		}
 		out, err = scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, g.ID))
 		return err

@@ -193,7 +193,7 @@ func (r *PayoutRepo) NoteError(ctx context.Context, id, reason string) error {
 }
 
 // Retry implements payouts.Store.
-func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx]) (payouts.Payout, error) {
+func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx], audit market.AuditRecord) (payouts.Payout, error) {
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockUnleased(ctx, tx, id); err != nil {
 			return err
@@ -212,6 +212,11 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pg
 			WHERE id = $1`, id); err != nil {
 			return err
 		}
+		audit.Details["purchase_id"], audit.Details["from"], audit.Details["to"] = p.PurchaseID, p.Status, payouts.StatusRetrying
+		audit.Details["attempts_before"], audit.Details["last_error"] = p.AttemptCount, p.LastError
+		if err := writeAudit(ctx, tx, audit); err != nil {
+			return err
+		}
 		_, err = jobs.InsertTx(ctx, tx, payouts.Args{PurchaseID: p.PurchaseID}, nil)
 		return err
 	})
@@ -222,7 +227,7 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pg
 }
 
 // Cancel implements payouts.Store.
-func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(payouts.Payout) error) (payouts.Payout, error) {
+func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(payouts.Payout) error, audit market.AuditRecord) (payouts.Payout, error) {
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockUnleased(ctx, tx, id); err != nil {
 			return err
@@ -239,8 +244,12 @@ func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(payouts.P
 		if err := check(p); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE payouts SET status = 'CANCELED', next_attempt_at = NULL, updated_at = now() WHERE id = $1`, id)
-		return err
+		if _, err = tx.Exec(ctx, `UPDATE payouts SET status = 'CANCELED', next_attempt_at = NULL, updated_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		audit.Details["purchase_id"], audit.Details["from"], audit.Details["to"] = p.PurchaseID, p.Status, payouts.StatusCanceled
+		audit.Details["amount_msat"] = p.AmountMsat
+		return writeAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return payouts.Payout{}, err
@@ -343,6 +352,18 @@ func (r *PayoutRepo) ListPayouts(ctx context.Context, developerID string, q payo
 		  AND ($3::timestamptz IS NULL OR (po.created_at, po.id) < ($3, $4::uuid))
 		ORDER BY po.created_at DESC, po.id DESC
 		LIMIT $5`, developerID, q.GameID, q.AfterTime, nullUUID(q.AfterID), q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (payouts.Payout, error) { return scanPayout(row) })
+}
+
+// ListPayoutsByStatus implements payouts.Store.
+func (r *PayoutRepo) ListPayoutsByStatus(ctx context.Context, status payouts.Status, q payouts.Query) ([]payouts.Payout, error) {
+	rows, err := r.db.pool.Query(ctx, payoutSelect+`
+		WHERE po.status = $1 AND ($2::timestamptz IS NULL OR (po.created_at, po.id) < ($2, $3::uuid))
+		ORDER BY po.created_at DESC, po.id DESC
+		LIMIT $4`, status, q.AfterTime, nullUUID(q.AfterID), q.Limit)
 	if err != nil {
 		return nil, err
 	}

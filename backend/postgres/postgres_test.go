@@ -89,6 +89,11 @@ func TestSchemaMapsTheSeed(t *testing.T) {
 			"state", "settle_index", "settled_at", "amount_paid_msat"),
 		"dev_payments": with("payment_hash", "payment_request", "status", "amount_msat", "fee_msat", "preimage",
 			"failure_reason", "created_at", "updated_at"),
+		"admin_actions": with("id", "admin_pubkey", "action", "target_kind", "target_id", "reason", "details", "created_at"),
+		"announcements": with("id", "kind", "game_id", "release_id", "events", "signed_at", "skipped", "created_at"),
+		"announcement_deliveries": with("id", "announcement_id", "relay", "status", "attempt_count", "last_error",
+			"next_attempt_at", "sent_at", "created_at", "updated_at"),
+		"announcement_attempts": with("id", "delivery_id", "attempt", "ok", "result", "started_at", "finished_at"),
 	}
 	if diff := cmp.Diff(want, columns(t, conn)); diff != "" {
 		t.Errorf("schema columns differ from the seed (-want +got):\n%s", diff)
@@ -144,6 +149,8 @@ func TestCheckConstraints(t *testing.T) {
 		{"purchase status", `UPDATE purchases SET status = 'SETTLED' WHERE id = $1`, []any{pid}},
 		{"negative purchase amount", `UPDATE purchases SET amount_msat = -5 WHERE id = $1`, []any{pid}},
 		{"ledger type", `INSERT INTO ledger_entries (purchase_id, type, amount_msat) VALUES ($1, 'BONUS', 1)`, []any{pid}},
+		{"refund reversing nothing", `INSERT INTO ledger_entries (purchase_id, type, amount_msat) VALUES ($1, 'REFUND', 1)`, []any{pid}},
+		{"admin action", `INSERT INTO admin_actions (admin_pubkey, action, target_kind, target_id) VALUES ($1, 'DELETE_EVERYTHING', 'game', $2)`, []any{pk, gid}},
 		{"negative ledger amount", `INSERT INTO ledger_entries (purchase_id, type, amount_msat) VALUES ($1, 'INVOICE_PAID', -1)`, []any{pid}},
 		{"ledger currency", `INSERT INTO ledger_entries (purchase_id, type, amount_msat, currency) VALUES ($1, 'INVOICE_PAID', 1, 'usd')`, []any{pid}},
 		{"payout status", `INSERT INTO payouts (purchase_id, developer_user_id, destination_ln_address, amount_msat, status, idempotency_key) VALUES ($1, $2, 'a@b.c', 1, 'PAID', 'k')`, []any{pid, uid}},

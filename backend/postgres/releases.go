@@ -171,7 +171,7 @@ func (s *GameService) UpdateRelease(ctx context.Context, a market.Actor, release
 func (s *GameService) PublishRelease(ctx context.Context, a market.Actor, releaseID string) (market.Release, error) {
 	var out market.Release
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		r, _, err := lockRelease(ctx, tx, a, releaseID)
+		r, g, err := lockRelease(ctx, tx, a, releaseID)
 		if err != nil || r.Published() {
 			out = r
 			return err
@@ -184,6 +184,11 @@ func (s *GameService) PublishRelease(ctx context.Context, a market.Actor, releas
 		}
 		if err := libraryChange(ctx, tx, string(market.ChangePublished), r.GameID, nil, nil, nil, &r.ID); err != nil {
 			return err
+		}
+		if market.PublishAnnounced(g) {
+			if err := announceTx(ctx, tx, s.jobs, market.AnnouncePublished, g.ID, r.ID); err != nil {
+				return err
+			}
 		}
 		out, err = releaseByID(ctx, tx, r.ID)
 		return err

@@ -33,6 +33,9 @@ type Config struct {
 	// CodePer and CodeBurst limit wrong receipt codes per client address.
 	CodePer   time.Duration
 	CodeBurst int
+	// OnSettled, if set, is called with the settlement lag (from the provider's settlement to
+	// the purchase recorded PAID) of each purchase paid (for metrics).
+	OnSettled func(lag time.Duration)
 }
 
 // WithDefaults returns c with unset fields given their defaults.

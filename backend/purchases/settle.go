@@ -20,6 +20,9 @@ func (s *Service) Settle(ctx context.Context, inv lightning.Invoice) error {
 	switch outcome {
 	case postgres.SettledPaid:
 		s.log.InfoContext(ctx, "purchase paid", "purchase", p.ID, "amount_msat", inv.AmountPaidMsat, "settle_index", inv.SettleIndex)
+		if s.cfg.OnSettled != nil && !inv.SettledAt.IsZero() {
+			s.cfg.OnSettled(max(s.now().Sub(inv.SettledAt), 0))
+		}
 	case postgres.SettledFailed:
 		s.log.WarnContext(ctx, "purchase underpaid: FAILED", "purchase", p.ID, "amount_paid_msat", inv.AmountPaidMsat)
 	default:

@@ -53,6 +53,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	ownerOnly := want{unauth, denied, ok, denied, denied}
 	developers := want{unauth, denied, ok, ok, denied}
 	buyerOnly := want{unauth, ok, "not_found", "not_found", ok}
+	adminOnly := want{unauth, denied, denied, denied, ok}
 	matrix := map[string]struct {
 		body func(b *bundle) map[string]any
 		want want
@@ -113,7 +114,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 			func(b *bundle) map[string]any {
 				return map[string]any{"gameId": b.game.ID, "status": "GAME_STATUS_FEATURED"}
 			},
-			want{unauth, denied, denied, denied, ok}},
+			adminOnly},
+		"satchel.admin.v1.AdminService/UnbanGame": {
+			func(b *bundle) map[string]any {
+				b.ban()
+				return map[string]any{"gameId": b.game.ID, "reason": "appeal upheld"}
+			}, adminOnly},
+		"satchel.admin.v1.AdminService/RevokeEntitlement": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"purchaseId": b.paid().ID, "reason": "chargeback"}
+			}, adminOnly},
+		"satchel.admin.v1.AdminService/RefundPurchase": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"purchaseId": b.paid().ID, "reason": "refunded by email"}
+			}, adminOnly},
+		"satchel.admin.v1.AdminService/ListPayouts": {func(*bundle) map[string]any { return nil }, adminOnly},
+		"satchel.admin.v1.AdminService/RetryPayout": {
+			func(b *bundle) map[string]any { return map[string]any{"payoutId": b.failedPayout().ID} }, adminOnly},
+		"satchel.admin.v1.AdminService/CancelPayout": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"payoutId": b.payout(b.paid().ID).ID, "reason": "developer asked"}
+			}, adminOnly},
+		"satchel.admin.v1.AdminService/ListAnnouncements": {func(*bundle) map[string]any { return nil }, adminOnly},
+		"satchel.admin.v1.AdminService/ListAuditRecords":  {func(*bundle) map[string]any { return nil }, adminOnly},
 	}
 	for _, proc := range procedures() {
 		row, found := matrix[proc]

@@ -188,6 +188,7 @@ var ledgerTypes = map[market.LedgerType]developerv1.LedgerEntryType{
 	market.LedgerDeveloperNet:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_DEVELOPER_NET,
 	market.LedgerPayoutSent:     developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_SENT,
 	market.LedgerPayoutFailed:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_FAILED,
+	market.LedgerRefund:         developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_REFUND,
 }
 
 func payoutToProto(p payouts.Payout) *developerv1.Payout {

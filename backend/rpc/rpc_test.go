@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	adminsvc "satchel.dev/backend/admin"
 	"satchel.dev/backend/blob"
 	"satchel.dev/backend/blob/local"
 	"satchel.dev/backend/blob/s3"
@@ -160,13 +161,15 @@ func setupWith(t *testing.T, newStore func(public string, secret []byte, dir str
 	settleCtx, stopSettling := context.WithCancel(runCtx)
 	b.stopSettling = stopSettling
 	go b.purchases.RunSettlements(settleCtx)
+	payoutService := payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log)
 	b.srv.Config.Handler = rpc.NewHandler(rpc.Config{
 		PublicURL:    public,
 		MaxBodyBytes: 64 << 10,
 		Admins:       []string{b.keys[admin].PublicKey().Hex()},
 		Logger:       log,
 	}, rpc.Services{Users: b.users, Games: b.games, Builds: b.builds, Purchases: b.purchases, TestMoney: b.dev,
-		Payouts: payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log), Files: files, Ready: db.Ping})
+		Payouts: payoutService, Admin: adminsvc.New(postgres.NewAdminRepo(db, b.games), payoutService, postgres.NewAnnounceRepo(db), log),
+		Files: files, Ready: db.Ping})
 	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 

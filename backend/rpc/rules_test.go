@@ -69,7 +69,11 @@ func TestListingRules(t *testing.T) {
 	}
 	status := func(as role, service, s string) string {
 		t.Helper()
-		return b.call(as, "satchel."+service+"/SetGameStatus", jsonBody(map[string]any{"gameId": b.game.ID, "status": "GAME_STATUS_" + s})).code
+		body := map[string]any{"gameId": b.game.ID, "status": "GAME_STATUS_" + s}
+		if strings.HasPrefix(service, "admin.") {
+			body["reason"] = "rules test" // admins say why (required to ban)
+		}
+		return b.call(as, "satchel."+service+"/SetGameStatus", jsonBody(body)).code
 	}
 	getGame := func(as role) string {
 		return b.call(as, "satchel.catalog.v1.CatalogService/GetGame", jsonBody(map[string]any{"slug": b.game.Slug})).code

@@ -16,8 +16,10 @@ import (
 
 	"connectrpc.com/connect"
 
+	"satchel.dev/backend/admin"
 	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
+	"satchel.dev/backend/metrics"
 	"satchel.dev/backend/purchases"
 	"satchel.dev/shared/api/satchel/account/v1/accountv1connect"
 	"satchel.dev/shared/api/satchel/admin/v1/adminv1connect"
@@ -41,6 +43,8 @@ type Config struct {
 	Now func() time.Time
 	// BehindProxy trusts the last X-Forwarded-For address as the client's.
 	BehindProxy bool
+	// Metrics counts every RPC by procedure and code, with its latency; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Services are the domain services the handlers call.
@@ -51,6 +55,8 @@ type Services struct {
 	Purchases *purchases.Service
 	// Payouts shows developers their sales, ledger and payouts.
 	Payouts PayoutViews
+	// Admin is what the operators do (the admin service).
+	Admin *admin.Service
 	// TestMoney is the dev invoice provider; nil with a real one.
 	TestMoney TestMoney
 	// Files serves the local blob store's signed upload and download URLs under /blob/; nil
@@ -74,10 +80,12 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	for _, pk := range cfg.Admins {
 		admins[pk] = true
 	}
+	auth := &authInterceptor{users: s.Users, admins: admins, now: now}
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(
+			metricsInterceptor{metrics: cfg.Metrics},
 			errorInterceptor{log: cfg.Logger},
-			&authInterceptor{users: s.Users, admins: admins, now: now},
+			auth,
 		),
 		connect.WithReadMaxBytes(int(cfg.MaxBodyBytes)),
 	}
@@ -89,13 +97,16 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, opts...))
 	handle(catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games}, opts...))
 	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds, payouts: s.Payouts}, opts...))
-	handle(adminv1connect.NewAdminServiceHandler(adminHandler{games: s.Games}, opts...))
+	handle(adminv1connect.NewAdminServiceHandler(adminHandler{admin: s.Admin, purchases: s.Purchases}, opts...))
 	handle(libraryv1connect.NewLibraryServiceHandler(libraryHandler{builds: s.Builds, purchases: s.Purchases}, opts...))
 	handle(purchasev1connect.NewPurchaseServiceHandler(purchaseHandler{purchases: s.Purchases}, opts...))
 	handle(testmoneyv1connect.NewTestMoneyServiceHandler(testMoneyHandler{dev: s.TestMoney}, opts...))
 	if s.Files != nil {
 		mux.Handle("/blob/", s.Files)
 	}
+	web := webHandler{games: s.Games, builds: s.Builds, purchases: s.Purchases, auth: auth, publicURL: trimURL(cfg.PublicURL)}
+	mux.HandleFunc("GET /games/{slug}", web.page)
+	mux.HandleFunc("GET /games/{slug}/releases/{version}/build.zip", web.build)
 	if s.DevLNURL != nil {
 		mux.Handle("/.well-known/lnurlp/", s.DevLNURL)
 	}

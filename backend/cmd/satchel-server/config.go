@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"satchel.dev/backend/announce"
 	"satchel.dev/backend/blob/s3"
 	"satchel.dev/backend/lightning/lnd"
 	"satchel.dev/shared/nostr"
@@ -50,6 +52,20 @@ type Config struct {
 	// PurchaseRate is how many purchases one identity, or one client address, may open per
 	// minute (with bursts of twice as many).
 	PurchaseRate int
+	// NostrRelays are the relays announcements go to (ws:// or wss://); announcing on Nostr
+	// is on when there are any.
+	NostrRelays []string
+	// NostrKeyFile holds the platform's Nostr key (nsec or hex) that signs announcements.
+	NostrKeyFile string
+	// NostrKey is the platform's key itself, from $SATCHEL_NOSTR_KEY only (never a flag, so it
+	// never shows in the process list); NostrKeyFile wins when both are set.
+	NostrKey string
+	// GameLink and FileLink are the templates of the links announcements carry: a game's page
+	// ("{slug}") and a release's build ("{slug}", "{version}"). Defaults under the public URL.
+	GameLink string
+	FileLink string
+	// MetricsListen is the host:port of a separate listener serving /metrics; empty: no metrics.
+	MetricsListen string
 }
 
 // WithDefaults returns c with every unset field given its default.
@@ -157,7 +173,54 @@ func (c *Config) Validate() error {
 	if c.S3.Endpoint != "" && (c.S3.Bucket == "" || c.S3.AccessKey == "" || c.S3.SecretKey == "") {
 		return errors.New("s3-endpoint needs s3-bucket, s3-access-key and s3-secret-key")
 	}
+	for _, r := range c.NostrRelays {
+		if err := announce.ValidateRelayURL(r); err != nil {
+			return fmt.Errorf("nostr-relays: %v", err)
+		}
+	}
+	if len(c.NostrRelays) > 0 && c.NostrKeyFile == "" && c.NostrKey == "" {
+		return errors.New("announcing on Nostr (--nostr-relays) needs the platform's key to sign with: " +
+			"give --nostr-key-file PATH (a file holding an nsec or 64 hex characters) or set $SATCHEL_NOSTR_KEY")
+	}
+	if c.NostrKey != "" && c.NostrKeyFile == "" {
+		if _, err := nostr.ParseSecretKey(c.NostrKey); err != nil {
+			return errors.New("$SATCHEL_NOSTR_KEY is not a Nostr secret key: use an nsec or 64 hex characters")
+		}
+	}
+	for _, l := range []struct{ name, value string }{{"game-link", c.GameLink}, {"file-link", c.FileLink}} {
+		if l.value == "" {
+			continue
+		}
+		u, err := url.Parse(l.value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.Contains(l.value, "{slug}") {
+			return fmt.Errorf("%s %q: use an http(s) URL with {slug} in it, as in https://satchel.example.com/games/{slug}", l.name, l.value)
+		}
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("metrics-listen %q: use host:port, as in 127.0.0.1:9090", c.MetricsListen)
+		}
+		if c.MetricsListen == c.Listen {
+			return errors.New("metrics-listen must differ from listen: /metrics is never served on the public listener")
+		}
+	}
 	return nil
+}
+
+// platformKey reads the platform's Nostr key from NostrKeyFile, or NostrKey.
+func (c Config) platformKey() (nostr.SecretKey, error) {
+	if c.NostrKeyFile == "" {
+		return nostr.ParseSecretKey(c.NostrKey)
+	}
+	raw, err := os.ReadFile(c.NostrKeyFile)
+	if err != nil {
+		return nostr.SecretKey{}, fmt.Errorf("nostr-key-file: %w", err)
+	}
+	k, err := nostr.ParseSecretKey(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return nostr.SecretKey{}, fmt.Errorf("nostr-key-file %s does not hold a Nostr secret key: put an nsec or 64 hex characters in it", c.NostrKeyFile)
+	}
+	return k, nil
 }
 
 func loopback(host string) bool {
@@ -194,6 +257,11 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.S3.Bucket, "s3-bucket", "SATCHEL_S3_BUCKET", "S3 bucket for builds")
 	str(&c.S3.AccessKey, "s3-access-key", "SATCHEL_S3_ACCESS_KEY", "S3 access key")
 	str(&c.S3.SecretKey, "s3-secret-key", "SATCHEL_S3_SECRET_KEY", "S3 secret key")
+	str(&c.NostrKeyFile, "nostr-key-file", "SATCHEL_NOSTR_KEY_FILE", "file holding the platform's Nostr key (nsec or hex) that signs announcements; or set $SATCHEL_NOSTR_KEY")
+	str(&c.GameLink, "game-link", "SATCHEL_GAME_LINK", "link to a game in announcements, {slug} replaced (default <public-url>/games/{slug})")
+	str(&c.FileLink, "file-link", "SATCHEL_FILE_LINK", "a build's download link in NIP-94 events, {slug} and {version} replaced (default <public-url>/games/{slug}/releases/{version}/build.zip)")
+	str(&c.MetricsListen, "metrics-listen", "SATCHEL_METRICS_LISTEN", "host:port of a separate listener for Prometheus's /metrics (default: off)")
+	relays := fs.String("nostr-relays", getenv("SATCHEL_NOSTR_RELAYS"), "comma-separated relays (ws:// or wss://) to announce listed games and published releases on (default: none, announcing off) ($SATCHEL_NOSTR_RELAYS)")
 	admins := fs.String("admins", getenv("SATCHEL_ADMINS"), "comma-separated admin public keys, npub or hex ($SATCHEL_ADMINS)")
 	proxy := fs.Bool("behind-tls-proxy", false, "a TLS proxy is in front; allows a non-loopback listen address without TLS ($SATCHEL_BEHIND_TLS_PROXY)")
 	demo := fs.Bool("demo", false, "load the demo catalog at start ($SATCHEL_DEMO)")
@@ -252,6 +320,12 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 			c.Admins = append(c.Admins, a)
 		}
 	}
+	for _, r := range strings.Split(*relays, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			c.NostrRelays = append(c.NostrRelays, r)
+		}
+	}
+	c.NostrKey = strings.TrimSpace(getenv("SATCHEL_NOSTR_KEY"))
 	c = c.WithDefaults()
 	return c, c.Validate()
 }

@@ -7,6 +7,9 @@
 //	                                            invariants; exit 1 listing those that break one
 //	satchel-server dev pay [--server URL] INVOICE  pay an invoice of a server running the dev
 //	                                            invoice provider, with test money
+//	satchel-server admin [--server URL] COMMAND  the operators' actions (feature, ban, refund,
+//	                                            revoke, payouts, announcements, audit) on a
+//	                                            running server, signed with an admin's key
 //
 // With no DATABASE_URL it starts a private PostgreSQL cluster under --data-dir and stops it on
 // exit. See -h of each subcommand for its flags and their SATCHEL_* variables.
@@ -36,6 +39,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"satchel.dev/backend/admin"
+	"satchel.dev/backend/announce"
 	"satchel.dev/backend/blob"
 	"satchel.dev/backend/blob/local"
 	"satchel.dev/backend/blob/s3"
@@ -44,6 +49,7 @@ import (
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/lightning/dev"
 	"satchel.dev/backend/lightning/lnd"
+	"satchel.dev/backend/metrics"
 	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/pgcluster"
 	"satchel.dev/backend/postgres"
@@ -51,6 +57,7 @@ import (
 	"satchel.dev/backend/rpc"
 	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
 	"satchel.dev/shared/api/satchel/testmoney/v1/testmoneyv1connect"
+	"satchel.dev/shared/nostr"
 	"satchel.dev/shared/zipsafe"
 )
 
@@ -74,9 +81,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 1 && args[0] == "dev" && args[1] == "pay" {
 		return devPay(ctx, args[2:], stdout)
 	}
+	if len(args) > 0 && args[0] == "admin" {
+		return adminCommand(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig("satchel-server "+cmd, args, getenv)
 	if err != nil {
 		return err
+	}
+	var key *nostr.SecretKey
+	if cmd == "serve" && len(cfg.NostrRelays) > 0 {
+		k, err := cfg.platformKey()
+		if err != nil {
+			return err
+		}
+		key = &k
 	}
 	log := newLogger(cfg.LogFormat, stderr)
 	dsn, stopDB, err := database(ctx, cfg, log)
@@ -94,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "check-ledger":
 		return checkLedger(ctx, dsn, stdout)
 	}
-	return serve(ctx, cfg, dsn, log, stdout)
+	return serve(ctx, cfg, key, dsn, log, stdout)
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -137,14 +155,19 @@ func database(ctx context.Context, cfg Config, log *slog.Logger) (dsn string, st
 	return cluster.DSN("satchel"), stop, nil
 }
 
-// serve runs the API until ctx is done, then shuts down gracefully.
-func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout io.Writer) error {
+// serve runs the API until ctx is done, then shuts down gracefully. key signs announcements on
+// Nostr (nil: announcing is off).
+func serve(ctx context.Context, cfg Config, key *nostr.SecretKey, dsn string, log *slog.Logger, stdout io.Writer) error {
 	db, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	users, games := postgres.NewUserService(db), postgres.NewGameService(db)
+	var m *metrics.Metrics
+	if cfg.MetricsListen != "" {
+		m = metrics.New(db.Stats, log)
+	}
 	secret, err := loadSecret(cfg)
 	if err != nil {
 		return err
@@ -165,6 +188,9 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	store, files, err := blobStore(ctx, cfg, secret)
 	if err != nil {
 		return err
+	}
+	if files != nil {
+		files = m.CountBlobBytes(files)
 	}
 	pipeline, err := builds.New(postgres.NewBuildRepo(db), store, builds.Config{
 		MaxBuildBytes: cfg.MaxBuildBytes,
@@ -189,14 +215,49 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, payoutWorker)
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+	// Announcements on Nostr run on a queue of their own: a slow relay never delays a payout.
+	announcements := postgres.NewAnnounceRepo(db)
+	if key != nil {
+		links := announce.Links{Game: cfg.GameLink, File: cfg.FileLink}
+		if links.Game == "" {
+			links.Game = cfg.PublicURL + "/games/{slug}"
+		}
+		if links.File == "" {
+			links.File = cfg.PublicURL + "/games/{slug}/releases/{version}/build.zip"
+		}
+		sign, deliver, err := announce.Workers(announcements, announce.Config{Relays: cfg.NostrRelays, Key: *key, Links: links,
+			OnAttempt: m.AnnouncementAttempt}, log)
+		if err != nil {
+			return err
+		}
+		river.AddWorker(workers, sign)
+		river.AddWorker(workers, deliver)
+		queues[announce.Queue] = river.QueueConfig{MaxWorkers: 4}
+		log.Info("announcing listed games and published releases on Nostr", "relays", cfg.NostrRelays,
+			"pubkey", key.PublicKey().Npub())
+	}
 	jobs, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log, Workers: workers,
-		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}, RescueStuckJobsAfter: 5 * time.Minute,
+		Queues: queues, RescueStuckJobsAfter: 5 * time.Minute,
 		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond}) // payouts start within ~10 ms of a sale
 	if err != nil {
 		return err
 	}
+	if m != nil {
+		m.JobKinds(payouts.Args{}.Kind(), announce.Args{}.Kind(), announce.DeliverArgs{}.Kind())
+		failed, stopFailed := jobs.Subscribe(river.EventKindJobFailed)
+		defer stopFailed()
+		go func() {
+			for ev := range failed {
+				m.JobFailed(ev.Job.Kind)
+			}
+		}()
+	}
 	if err := jobs.Start(ctx); err != nil {
 		return err
+	}
+	if key != nil {
+		games = games.WithAnnouncements(jobs)
 	}
 	defer func() { // a job stopped mid-payment is safe: the next run tracks the payment
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -209,7 +270,8 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	go notifier.Run(ctx)
 	buying, err := purchases.New(postgres.NewPurchaseRepo(db, jobs), postgres.NewLibraryRepo(db), notifier, provider,
 		purchases.Config{FeeBps: cfg.FeeBps, InvoiceExpiry: cfg.InvoiceExpiry, ReceiptSecret: secret,
-			CreatePer: time.Minute / time.Duration(cfg.PurchaseRate), CreateBurst: 2 * cfg.PurchaseRate}, log)
+			CreatePer: time.Minute / time.Duration(cfg.PurchaseRate), CreateBurst: 2 * cfg.PurchaseRate,
+			OnSettled: m.ObserveSettlement}, log)
 	if err != nil {
 		return err
 	}
@@ -225,11 +287,13 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 			return err
 		}
 	}
+	payoutService := payouts.NewService(payoutRepo, jobs, provider, log)
 	handler := rpc.NewHandler(rpc.Config{
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: log,
-		BehindProxy: cfg.BehindTLSProxy,
+		BehindProxy: cfg.BehindTLSProxy, Metrics: m,
 	}, rpc.Services{Users: users, Games: games, Builds: pipeline, Purchases: buying, TestMoney: testMoney,
-		Payouts: payouts.NewService(payoutRepo, jobs, provider, log), Files: files, DevLNURL: devLNURL, Ready: db.Ping})
+		Payouts: payoutService, Admin: admin.New(postgres.NewAdminRepo(db, games), payoutService, announcements, log),
+		Files: files, DevLNURL: devLNURL, Ready: db.Ping})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -243,7 +307,15 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 
 	go housekeeping(ctx, users, pipeline, log)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if m != nil {
+		msrv, metricsURL, err := serveMetrics(cfg.MetricsListen, m, log)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "Prometheus metrics at %s\n", metricsURL)
+	}
 	go func() {
 		if cfg.TLSCert != "" {
 			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
@@ -274,6 +346,25 @@ func serve(ctx context.Context, cfg Config, dsn string, log *slog.Logger, stdout
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// serveMetrics serves /metrics on its own listener, never the public one, until closed.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serving /metrics", "err", err)
+		}
+	}()
+	metricsURL := "http://" + ln.Addr().String() + "/metrics"
+	log.Info("serving Prometheus metrics", "url", metricsURL)
+	return srv, metricsURL, nil
 }
 
 // housekeeping runs every minute: it forgets used NIP-98 event ids once they are too old to

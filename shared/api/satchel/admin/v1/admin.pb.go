@@ -9,8 +9,11 @@ package adminv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	v1 "satchel.dev/shared/api/satchel/catalog/v1"
+	v12 "satchel.dev/shared/api/satchel/developer/v1"
+	v11 "satchel.dev/shared/api/satchel/purchase/v1"
 	sync "sync"
 	unsafe "unsafe"
 )
@@ -22,10 +25,128 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AnnouncementKind is why a game was announced.
+type AnnouncementKind int32
+
+const (
+	AnnouncementKind_ANNOUNCEMENT_KIND_UNSPECIFIED AnnouncementKind = 0
+	// The game entered the store (LISTED).
+	AnnouncementKind_ANNOUNCEMENT_KIND_GAME_LISTED AnnouncementKind = 1
+	// An admin featured the game.
+	AnnouncementKind_ANNOUNCEMENT_KIND_GAME_FEATURED AnnouncementKind = 2
+	// A release of a game in the store was published.
+	AnnouncementKind_ANNOUNCEMENT_KIND_RELEASE_PUBLISHED AnnouncementKind = 3
+)
+
+// Enum value maps for AnnouncementKind.
+var (
+	AnnouncementKind_name = map[int32]string{
+		0: "ANNOUNCEMENT_KIND_UNSPECIFIED",
+		1: "ANNOUNCEMENT_KIND_GAME_LISTED",
+		2: "ANNOUNCEMENT_KIND_GAME_FEATURED",
+		3: "ANNOUNCEMENT_KIND_RELEASE_PUBLISHED",
+	}
+	AnnouncementKind_value = map[string]int32{
+		"ANNOUNCEMENT_KIND_UNSPECIFIED":       0,
+		"ANNOUNCEMENT_KIND_GAME_LISTED":       1,
+		"ANNOUNCEMENT_KIND_GAME_FEATURED":     2,
+		"ANNOUNCEMENT_KIND_RELEASE_PUBLISHED": 3,
+	}
+)
+
+func (x AnnouncementKind) Enum() *AnnouncementKind {
+	p := new(AnnouncementKind)
+	*p = x
+	return p
+}
+
+func (x AnnouncementKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AnnouncementKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_admin_v1_admin_proto_enumTypes[0].Descriptor()
+}
+
+func (AnnouncementKind) Type() protoreflect.EnumType {
+	return &file_satchel_admin_v1_admin_proto_enumTypes[0]
+}
+
+func (x AnnouncementKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AnnouncementKind.Descriptor instead.
+func (AnnouncementKind) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+// DeliveryStatus is where an announcement's delivery to one relay is.
+type DeliveryStatus int32
+
+const (
+	DeliveryStatus_DELIVERY_STATUS_UNSPECIFIED DeliveryStatus = 0
+	// Being tried; next_attempt_at says when, after a failed attempt.
+	DeliveryStatus_DELIVERY_STATUS_PENDING DeliveryStatus = 1
+	// The relay accepted both events.
+	DeliveryStatus_DELIVERY_STATUS_SENT DeliveryStatus = 2
+	// Every attempt failed.
+	DeliveryStatus_DELIVERY_STATUS_FAILED DeliveryStatus = 3
+	// Not sent: the game left the store first.
+	DeliveryStatus_DELIVERY_STATUS_SKIPPED DeliveryStatus = 4
+)
+
+// Enum value maps for DeliveryStatus.
+var (
+	DeliveryStatus_name = map[int32]string{
+		0: "DELIVERY_STATUS_UNSPECIFIED",
+		1: "DELIVERY_STATUS_PENDING",
+		2: "DELIVERY_STATUS_SENT",
+		3: "DELIVERY_STATUS_FAILED",
+		4: "DELIVERY_STATUS_SKIPPED",
+	}
+	DeliveryStatus_value = map[string]int32{
+		"DELIVERY_STATUS_UNSPECIFIED": 0,
+		"DELIVERY_STATUS_PENDING":     1,
+		"DELIVERY_STATUS_SENT":        2,
+		"DELIVERY_STATUS_FAILED":      3,
+		"DELIVERY_STATUS_SKIPPED":     4,
+	}
+)
+
+func (x DeliveryStatus) Enum() *DeliveryStatus {
+	p := new(DeliveryStatus)
+	*p = x
+	return p
+}
+
+func (x DeliveryStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeliveryStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_admin_v1_admin_proto_enumTypes[1].Descriptor()
+}
+
+func (DeliveryStatus) Type() protoreflect.EnumType {
+	return &file_satchel_admin_v1_admin_proto_enumTypes[1]
+}
+
+func (x DeliveryStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeliveryStatus.Descriptor instead.
+func (DeliveryStatus) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
 type SetGameStatusRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	GameId        string                 `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
-	Status        v1.GameStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=satchel.catalog.v1.GameStatus" json:"status,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	GameId string                 `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	Status v1.GameStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=satchel.catalog.v1.GameStatus" json:"status,omitempty"`
+	// Why, in words the next operator will understand; required for BANNED.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -74,6 +195,13 @@ func (x *SetGameStatusRequest) GetStatus() v1.GameStatus {
 	return v1.GameStatus(0)
 }
 
+func (x *SetGameStatusRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type SetGameStatusResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Game          *v1.Game               `protobuf:"bytes,1,opt,name=game,proto3" json:"game,omitempty"`
@@ -118,18 +246,1456 @@ func (x *SetGameStatusResponse) GetGame() *v1.Game {
 	return nil
 }
 
+type UnbanGameRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	GameId string                 `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// Why; required.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbanGameRequest) Reset() {
+	*x = UnbanGameRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbanGameRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbanGameRequest) ProtoMessage() {}
+
+func (x *UnbanGameRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbanGameRequest.ProtoReflect.Descriptor instead.
+func (*UnbanGameRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UnbanGameRequest) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *UnbanGameRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type UnbanGameResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Game          *v1.Game               `protobuf:"bytes,1,opt,name=game,proto3" json:"game,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbanGameResponse) Reset() {
+	*x = UnbanGameResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbanGameResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbanGameResponse) ProtoMessage() {}
+
+func (x *UnbanGameResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbanGameResponse.ProtoReflect.Descriptor instead.
+func (*UnbanGameResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UnbanGameResponse) GetGame() *v1.Game {
+	if x != nil {
+		return x.Game
+	}
+	return nil
+}
+
+// Entitlement is a buyer's right to download a game.
+type Entitlement struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PurchaseId string                 `protobuf:"bytes,2,opt,name=purchase_id,json=purchaseId,proto3" json:"purchase_id,omitempty"`
+	GameId     string                 `protobuf:"bytes,3,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// The buyer's user id; empty for a guest purchase not yet claimed.
+	BuyerUserId string                 `protobuf:"bytes,4,opt,name=buyer_user_id,json=buyerUserId,proto3" json:"buyer_user_id,omitempty"`
+	GrantedAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=granted_at,json=grantedAt,proto3" json:"granted_at,omitempty"`
+	// Unset while the entitlement holds.
+	RevokedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Entitlement) Reset() {
+	*x = Entitlement{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Entitlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Entitlement) ProtoMessage() {}
+
+func (x *Entitlement) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Entitlement.ProtoReflect.Descriptor instead.
+func (*Entitlement) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Entitlement) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Entitlement) GetPurchaseId() string {
+	if x != nil {
+		return x.PurchaseId
+	}
+	return ""
+}
+
+func (x *Entitlement) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *Entitlement) GetBuyerUserId() string {
+	if x != nil {
+		return x.BuyerUserId
+	}
+	return ""
+}
+
+func (x *Entitlement) GetGrantedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.GrantedAt
+	}
+	return nil
+}
+
+func (x *Entitlement) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
+type RevokeEntitlementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entitlement, or
+	EntitlementId string `protobuf:"bytes,1,opt,name=entitlement_id,json=entitlementId,proto3" json:"entitlement_id,omitempty"`
+	// the purchase that granted it: give exactly one of the two.
+	PurchaseId string `protobuf:"bytes,2,opt,name=purchase_id,json=purchaseId,proto3" json:"purchase_id,omitempty"`
+	// Why; required.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeEntitlementRequest) Reset() {
+	*x = RevokeEntitlementRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeEntitlementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeEntitlementRequest) ProtoMessage() {}
+
+func (x *RevokeEntitlementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeEntitlementRequest.ProtoReflect.Descriptor instead.
+func (*RevokeEntitlementRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeEntitlementRequest) GetEntitlementId() string {
+	if x != nil {
+		return x.EntitlementId
+	}
+	return ""
+}
+
+func (x *RevokeEntitlementRequest) GetPurchaseId() string {
+	if x != nil {
+		return x.PurchaseId
+	}
+	return ""
+}
+
+func (x *RevokeEntitlementRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RevokeEntitlementResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entitlement   *Entitlement           `protobuf:"bytes,1,opt,name=entitlement,proto3" json:"entitlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeEntitlementResponse) Reset() {
+	*x = RevokeEntitlementResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeEntitlementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeEntitlementResponse) ProtoMessage() {}
+
+func (x *RevokeEntitlementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeEntitlementResponse.ProtoReflect.Descriptor instead.
+func (*RevokeEntitlementResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RevokeEntitlementResponse) GetEntitlement() *Entitlement {
+	if x != nil {
+		return x.Entitlement
+	}
+	return nil
+}
+
+type RefundPurchaseRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseId string                 `protobuf:"bytes,1,opt,name=purchase_id,json=purchaseId,proto3" json:"purchase_id,omitempty"`
+	// Why; required.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The refund's reference outside the system (a payment hash, a ticket), kept in the ledger;
+	// optional, at most 200 characters.
+	Reference     string `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundPurchaseRequest) Reset() {
+	*x = RefundPurchaseRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundPurchaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundPurchaseRequest) ProtoMessage() {}
+
+func (x *RefundPurchaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundPurchaseRequest.ProtoReflect.Descriptor instead.
+func (*RefundPurchaseRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RefundPurchaseRequest) GetPurchaseId() string {
+	if x != nil {
+		return x.PurchaseId
+	}
+	return ""
+}
+
+func (x *RefundPurchaseRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RefundPurchaseRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+type RefundPurchaseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Purchase      *v11.Purchase          `protobuf:"bytes,1,opt,name=purchase,proto3" json:"purchase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundPurchaseResponse) Reset() {
+	*x = RefundPurchaseResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundPurchaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundPurchaseResponse) ProtoMessage() {}
+
+func (x *RefundPurchaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundPurchaseResponse.ProtoReflect.Descriptor instead.
+func (*RefundPurchaseResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RefundPurchaseResponse) GetPurchase() *v11.Purchase {
+	if x != nil {
+		return x.Purchase
+	}
+	return nil
+}
+
+type ListPayoutsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// FAILED when unspecified.
+	Status v12.PayoutStatus `protobuf:"varint,1,opt,name=status,proto3,enum=satchel.developer.v1.PayoutStatus" json:"status,omitempty"`
+	// 1 to 100; 0 means 20.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same status; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPayoutsRequest) Reset() {
+	*x = ListPayoutsRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPayoutsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPayoutsRequest) ProtoMessage() {}
+
+func (x *ListPayoutsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPayoutsRequest.ProtoReflect.Descriptor instead.
+func (*ListPayoutsRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListPayoutsRequest) GetStatus() v12.PayoutStatus {
+	if x != nil {
+		return x.Status
+	}
+	return v12.PayoutStatus(0)
+}
+
+func (x *ListPayoutsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPayoutsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListPayoutsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Payouts []*v12.Payout          `protobuf:"bytes,1,rep,name=payouts,proto3" json:"payouts,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPayoutsResponse) Reset() {
+	*x = ListPayoutsResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPayoutsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPayoutsResponse) ProtoMessage() {}
+
+func (x *ListPayoutsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPayoutsResponse.ProtoReflect.Descriptor instead.
+func (*ListPayoutsResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListPayoutsResponse) GetPayouts() []*v12.Payout {
+	if x != nil {
+		return x.Payouts
+	}
+	return nil
+}
+
+func (x *ListPayoutsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type RetryPayoutRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PayoutId string                 `protobuf:"bytes,1,opt,name=payout_id,json=payoutId,proto3" json:"payout_id,omitempty"`
+	// Why; optional.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryPayoutRequest) Reset() {
+	*x = RetryPayoutRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryPayoutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryPayoutRequest) ProtoMessage() {}
+
+func (x *RetryPayoutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryPayoutRequest.ProtoReflect.Descriptor instead.
+func (*RetryPayoutRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RetryPayoutRequest) GetPayoutId() string {
+	if x != nil {
+		return x.PayoutId
+	}
+	return ""
+}
+
+func (x *RetryPayoutRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RetryPayoutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Payout        *v12.Payout            `protobuf:"bytes,1,opt,name=payout,proto3" json:"payout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryPayoutResponse) Reset() {
+	*x = RetryPayoutResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryPayoutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryPayoutResponse) ProtoMessage() {}
+
+func (x *RetryPayoutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryPayoutResponse.ProtoReflect.Descriptor instead.
+func (*RetryPayoutResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RetryPayoutResponse) GetPayout() *v12.Payout {
+	if x != nil {
+		return x.Payout
+	}
+	return nil
+}
+
+type CancelPayoutRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PayoutId string                 `protobuf:"bytes,1,opt,name=payout_id,json=payoutId,proto3" json:"payout_id,omitempty"`
+	// Why; required.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelPayoutRequest) Reset() {
+	*x = CancelPayoutRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelPayoutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelPayoutRequest) ProtoMessage() {}
+
+func (x *CancelPayoutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelPayoutRequest.ProtoReflect.Descriptor instead.
+func (*CancelPayoutRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CancelPayoutRequest) GetPayoutId() string {
+	if x != nil {
+		return x.PayoutId
+	}
+	return ""
+}
+
+func (x *CancelPayoutRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type CancelPayoutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Payout        *v12.Payout            `protobuf:"bytes,1,opt,name=payout,proto3" json:"payout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelPayoutResponse) Reset() {
+	*x = CancelPayoutResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelPayoutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelPayoutResponse) ProtoMessage() {}
+
+func (x *CancelPayoutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelPayoutResponse.ProtoReflect.Descriptor instead.
+func (*CancelPayoutResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CancelPayoutResponse) GetPayout() *v12.Payout {
+	if x != nil {
+		return x.Payout
+	}
+	return nil
+}
+
+// Announcement is a note and a NIP-94 file event about a game, signed with the platform's key.
+type Announcement struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind      AnnouncementKind       `protobuf:"varint,2,opt,name=kind,proto3,enum=satchel.admin.v1.AnnouncementKind" json:"kind,omitempty"`
+	GameId    string                 `protobuf:"bytes,3,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	GameSlug  string                 `protobuf:"bytes,4,opt,name=game_slug,json=gameSlug,proto3" json:"game_slug,omitempty"`
+	GameTitle string                 `protobuf:"bytes,5,opt,name=game_title,json=gameTitle,proto3" json:"game_title,omitempty"`
+	// The release announced (the game's latest when it was listed or featured).
+	Version string `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
+	// The signed events' ids: the kind 1 note's, then the kind 1063 file event's; empty until
+	// signed.
+	EventIds []string `protobuf:"bytes,7,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// Why nothing was sent, when nothing was.
+	Skipped       string                  `protobuf:"bytes,8,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	CreatedAt     *timestamppb.Timestamp  `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	SignedAt      *timestamppb.Timestamp  `protobuf:"bytes,10,opt,name=signed_at,json=signedAt,proto3" json:"signed_at,omitempty"`
+	Deliveries    []*AnnouncementDelivery `protobuf:"bytes,11,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Announcement) Reset() {
+	*x = Announcement{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Announcement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Announcement) ProtoMessage() {}
+
+func (x *Announcement) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Announcement.ProtoReflect.Descriptor instead.
+func (*Announcement) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Announcement) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Announcement) GetKind() AnnouncementKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AnnouncementKind_ANNOUNCEMENT_KIND_UNSPECIFIED
+}
+
+func (x *Announcement) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *Announcement) GetGameSlug() string {
+	if x != nil {
+		return x.GameSlug
+	}
+	return ""
+}
+
+func (x *Announcement) GetGameTitle() string {
+	if x != nil {
+		return x.GameTitle
+	}
+	return ""
+}
+
+func (x *Announcement) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Announcement) GetEventIds() []string {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
+func (x *Announcement) GetSkipped() string {
+	if x != nil {
+		return x.Skipped
+	}
+	return ""
+}
+
+func (x *Announcement) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Announcement) GetSignedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SignedAt
+	}
+	return nil
+}
+
+func (x *Announcement) GetDeliveries() []*AnnouncementDelivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
+// AnnouncementDelivery is an announcement's delivery to one relay.
+type AnnouncementDelivery struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Relay        string                 `protobuf:"bytes,1,opt,name=relay,proto3" json:"relay,omitempty"`
+	Status       DeliveryStatus         `protobuf:"varint,2,opt,name=status,proto3,enum=satchel.admin.v1.DeliveryStatus" json:"status,omitempty"`
+	AttemptCount int32                  `protobuf:"varint,3,opt,name=attempt_count,json=attemptCount,proto3" json:"attempt_count,omitempty"`
+	// Why the last attempt failed; empty if none did.
+	LastError     string                 `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
+	SentAt        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	// Every attempt, oldest first.
+	Attempts      []*DeliveryAttempt `protobuf:"bytes,7,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnnouncementDelivery) Reset() {
+	*x = AnnouncementDelivery{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnnouncementDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnnouncementDelivery) ProtoMessage() {}
+
+func (x *AnnouncementDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnnouncementDelivery.ProtoReflect.Descriptor instead.
+func (*AnnouncementDelivery) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AnnouncementDelivery) GetRelay() string {
+	if x != nil {
+		return x.Relay
+	}
+	return ""
+}
+
+func (x *AnnouncementDelivery) GetStatus() DeliveryStatus {
+	if x != nil {
+		return x.Status
+	}
+	return DeliveryStatus_DELIVERY_STATUS_UNSPECIFIED
+}
+
+func (x *AnnouncementDelivery) GetAttemptCount() int32 {
+	if x != nil {
+		return x.AttemptCount
+	}
+	return 0
+}
+
+func (x *AnnouncementDelivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *AnnouncementDelivery) GetNextAttemptAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptAt
+	}
+	return nil
+}
+
+func (x *AnnouncementDelivery) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *AnnouncementDelivery) GetAttempts() []*DeliveryAttempt {
+	if x != nil {
+		return x.Attempts
+	}
+	return nil
+}
+
+// DeliveryAttempt is one try at delivering to a relay, and how it went.
+type DeliveryAttempt struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Attempt int32                  `protobuf:"varint,1,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Ok      bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// What the relay answered, or why the attempt failed.
+	Result        string                 `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryAttempt) Reset() {
+	*x = DeliveryAttempt{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryAttempt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryAttempt) ProtoMessage() {}
+
+func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
+func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DeliveryAttempt) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *DeliveryAttempt) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *DeliveryAttempt) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+func (x *DeliveryAttempt) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *DeliveryAttempt) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+type ListAnnouncementsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One game's announcements; empty for all.
+	GameId string `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// At most 500; 0 means 50.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAnnouncementsRequest) Reset() {
+	*x = ListAnnouncementsRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAnnouncementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnnouncementsRequest) ProtoMessage() {}
+
+func (x *ListAnnouncementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnnouncementsRequest.ProtoReflect.Descriptor instead.
+func (*ListAnnouncementsRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListAnnouncementsRequest) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *ListAnnouncementsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListAnnouncementsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Newest first.
+	Announcements []*Announcement `protobuf:"bytes,1,rep,name=announcements,proto3" json:"announcements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAnnouncementsResponse) Reset() {
+	*x = ListAnnouncementsResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAnnouncementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAnnouncementsResponse) ProtoMessage() {}
+
+func (x *ListAnnouncementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAnnouncementsResponse.ProtoReflect.Descriptor instead.
+func (*ListAnnouncementsResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListAnnouncementsResponse) GetAnnouncements() []*Announcement {
+	if x != nil {
+		return x.Announcements
+	}
+	return nil
+}
+
+// AuditRecord is one admin action.
+type AuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Who: the admin's x-only public key, hex.
+	AdminPubkey string `protobuf:"bytes,2,opt,name=admin_pubkey,json=adminPubkey,proto3" json:"admin_pubkey,omitempty"`
+	// What: SET_GAME_STATUS, UNBAN_GAME, REVOKE_ENTITLEMENT, REFUND_PURCHASE, RETRY_PAYOUT or
+	// CANCEL_PAYOUT.
+	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	// game, entitlement, purchase or payout.
+	TargetKind string `protobuf:"bytes,4,opt,name=target_kind,json=targetKind,proto3" json:"target_kind,omitempty"`
+	TargetId   string `protobuf:"bytes,5,opt,name=target_id,json=targetId,proto3" json:"target_id,omitempty"`
+	// Why, as the admin gave it.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// What changed, from what to what: a JSON object.
+	DetailsJson string `protobuf:"bytes,7,opt,name=details_json,json=detailsJson,proto3" json:"details_json,omitempty"`
+	// When.
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *AuditRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetAdminPubkey() string {
+	if x != nil {
+		return x.AdminPubkey
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetTargetKind() string {
+	if x != nil {
+		return x.TargetKind
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetTargetId() string {
+	if x != nil {
+		return x.TargetId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetDetailsJson() string {
+	if x != nil {
+		return x.DetailsJson
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type ListAuditRecordsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The records of one game, entitlement, purchase or payout; empty for all.
+	TargetId string `protobuf:"bytes,1,opt,name=target_id,json=targetId,proto3" json:"target_id,omitempty"`
+	// At most 500; 0 means 50.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsRequest) Reset() {
+	*x = ListAuditRecordsRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsRequest) ProtoMessage() {}
+
+func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListAuditRecordsRequest) GetTargetId() string {
+	if x != nil {
+		return x.TargetId
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListAuditRecordsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Newest first.
+	Records       []*AuditRecord `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsResponse) Reset() {
+	*x = ListAuditRecordsResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsResponse) ProtoMessage() {}
+
+func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListAuditRecordsResponse) GetRecords() []*AuditRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 var File_satchel_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_satchel_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1csatchel/admin/v1/admin.proto\x12\x10satchel.admin.v1\x1a satchel/catalog/v1/catalog.proto\"g\n" +
+	"\x1csatchel/admin/v1/admin.proto\x12\x10satchel.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a satchel/catalog/v1/catalog.proto\x1a$satchel/developer/v1/developer.proto\x1a\"satchel/purchase/v1/purchase.proto\"\x7f\n" +
 	"\x14SetGameStatusRequest\x12\x17\n" +
 	"\agame_id\x18\x01 \x01(\tR\x06gameId\x126\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1e.satchel.catalog.v1.GameStatusR\x06status\"E\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1e.satchel.catalog.v1.GameStatusR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"E\n" +
 	"\x15SetGameStatusResponse\x12,\n" +
-	"\x04game\x18\x01 \x01(\v2\x18.satchel.catalog.v1.GameR\x04game2u\n" +
+	"\x04game\x18\x01 \x01(\v2\x18.satchel.catalog.v1.GameR\x04game\"C\n" +
+	"\x10UnbanGameRequest\x12\x17\n" +
+	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"A\n" +
+	"\x11UnbanGameResponse\x12,\n" +
+	"\x04game\x18\x01 \x01(\v2\x18.satchel.catalog.v1.GameR\x04game\"\xf1\x01\n" +
+	"\vEntitlement\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
+	"\vpurchase_id\x18\x02 \x01(\tR\n" +
+	"purchaseId\x12\x17\n" +
+	"\agame_id\x18\x03 \x01(\tR\x06gameId\x12\"\n" +
+	"\rbuyer_user_id\x18\x04 \x01(\tR\vbuyerUserId\x129\n" +
+	"\n" +
+	"granted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tgrantedAt\x129\n" +
+	"\n" +
+	"revoked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\"z\n" +
+	"\x18RevokeEntitlementRequest\x12%\n" +
+	"\x0eentitlement_id\x18\x01 \x01(\tR\rentitlementId\x12\x1f\n" +
+	"\vpurchase_id\x18\x02 \x01(\tR\n" +
+	"purchaseId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\\\n" +
+	"\x19RevokeEntitlementResponse\x12?\n" +
+	"\ventitlement\x18\x01 \x01(\v2\x1d.satchel.admin.v1.EntitlementR\ventitlement\"n\n" +
+	"\x15RefundPurchaseRequest\x12\x1f\n" +
+	"\vpurchase_id\x18\x01 \x01(\tR\n" +
+	"purchaseId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1c\n" +
+	"\treference\x18\x03 \x01(\tR\treference\"S\n" +
+	"\x16RefundPurchaseResponse\x129\n" +
+	"\bpurchase\x18\x01 \x01(\v2\x1d.satchel.purchase.v1.PurchaseR\bpurchase\"\x8c\x01\n" +
+	"\x12ListPayoutsRequest\x12:\n" +
+	"\x06status\x18\x01 \x01(\x0e2\".satchel.developer.v1.PayoutStatusR\x06status\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"u\n" +
+	"\x13ListPayoutsResponse\x126\n" +
+	"\apayouts\x18\x01 \x03(\v2\x1c.satchel.developer.v1.PayoutR\apayouts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"I\n" +
+	"\x12RetryPayoutRequest\x12\x1b\n" +
+	"\tpayout_id\x18\x01 \x01(\tR\bpayoutId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"K\n" +
+	"\x13RetryPayoutResponse\x124\n" +
+	"\x06payout\x18\x01 \x01(\v2\x1c.satchel.developer.v1.PayoutR\x06payout\"J\n" +
+	"\x13CancelPayoutRequest\x12\x1b\n" +
+	"\tpayout_id\x18\x01 \x01(\tR\bpayoutId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"L\n" +
+	"\x14CancelPayoutResponse\x124\n" +
+	"\x06payout\x18\x01 \x01(\v2\x1c.satchel.developer.v1.PayoutR\x06payout\"\xb8\x03\n" +
+	"\fAnnouncement\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x126\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\".satchel.admin.v1.AnnouncementKindR\x04kind\x12\x17\n" +
+	"\agame_id\x18\x03 \x01(\tR\x06gameId\x12\x1b\n" +
+	"\tgame_slug\x18\x04 \x01(\tR\bgameSlug\x12\x1d\n" +
+	"\n" +
+	"game_title\x18\x05 \x01(\tR\tgameTitle\x12\x18\n" +
+	"\aversion\x18\x06 \x01(\tR\aversion\x12\x1b\n" +
+	"\tevent_ids\x18\a \x03(\tR\beventIds\x12\x18\n" +
+	"\askipped\x18\b \x01(\tR\askipped\x129\n" +
+	"\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x127\n" +
+	"\tsigned_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bsignedAt\x12F\n" +
+	"\n" +
+	"deliveries\x18\v \x03(\v2&.satchel.admin.v1.AnnouncementDeliveryR\n" +
+	"deliveries\"\xe2\x02\n" +
+	"\x14AnnouncementDelivery\x12\x14\n" +
+	"\x05relay\x18\x01 \x01(\tR\x05relay\x128\n" +
+	"\x06status\x18\x02 \x01(\x0e2 .satchel.admin.v1.DeliveryStatusR\x06status\x12#\n" +
+	"\rattempt_count\x18\x03 \x01(\x05R\fattemptCount\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12B\n" +
+	"\x0fnext_attempt_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x123\n" +
+	"\asent_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12=\n" +
+	"\battempts\x18\a \x03(\v2!.satchel.admin.v1.DeliveryAttemptR\battempts\"\xcb\x01\n" +
+	"\x0fDeliveryAttempt\x12\x18\n" +
+	"\aattempt\x18\x01 \x01(\x05R\aattempt\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x16\n" +
+	"\x06result\x18\x03 \x01(\tR\x06result\x129\n" +
+	"\n" +
+	"started_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
+	"\vfinished_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\"I\n" +
+	"\x18ListAnnouncementsRequest\x12\x17\n" +
+	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"a\n" +
+	"\x19ListAnnouncementsResponse\x12D\n" +
+	"\rannouncements\x18\x01 \x03(\v2\x1e.satchel.admin.v1.AnnouncementR\rannouncements\"\x8c\x02\n" +
+	"\vAuditRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fadmin_pubkey\x18\x02 \x01(\tR\vadminPubkey\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x1f\n" +
+	"\vtarget_kind\x18\x04 \x01(\tR\n" +
+	"targetKind\x12\x1b\n" +
+	"\ttarget_id\x18\x05 \x01(\tR\btargetId\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12!\n" +
+	"\fdetails_json\x18\a \x01(\tR\vdetailsJson\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"L\n" +
+	"\x17ListAuditRecordsRequest\x12\x1b\n" +
+	"\ttarget_id\x18\x01 \x01(\tR\btargetId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"S\n" +
+	"\x18ListAuditRecordsResponse\x127\n" +
+	"\arecords\x18\x01 \x03(\v2\x1d.satchel.admin.v1.AuditRecordR\arecords*\xa6\x01\n" +
+	"\x10AnnouncementKind\x12!\n" +
+	"\x1dANNOUNCEMENT_KIND_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dANNOUNCEMENT_KIND_GAME_LISTED\x10\x01\x12#\n" +
+	"\x1fANNOUNCEMENT_KIND_GAME_FEATURED\x10\x02\x12'\n" +
+	"#ANNOUNCEMENT_KIND_RELEASE_PUBLISHED\x10\x03*\xa1\x01\n" +
+	"\x0eDeliveryStatus\x12\x1f\n" +
+	"\x1bDELIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17DELIVERY_STATUS_PENDING\x10\x01\x12\x18\n" +
+	"\x14DELIVERY_STATUS_SENT\x10\x02\x12\x1a\n" +
+	"\x16DELIVERY_STATUS_FAILED\x10\x03\x12\x1b\n" +
+	"\x17DELIVERY_STATUS_SKIPPED\x10\x042\xaa\a\n" +
 	"\fAdminService\x12e\n" +
-	"\rSetGameStatus\x12&.satchel.admin.v1.SetGameStatusRequest\x1a'.satchel.admin.v1.SetGameStatusResponse\"\x03\x90\x02\x02B\xb5\x01\n" +
+	"\rSetGameStatus\x12&.satchel.admin.v1.SetGameStatusRequest\x1a'.satchel.admin.v1.SetGameStatusResponse\"\x03\x90\x02\x02\x12V\n" +
+	"\tUnbanGame\x12\".satchel.admin.v1.UnbanGameRequest\x1a#.satchel.admin.v1.UnbanGameResponse\"\x00\x12n\n" +
+	"\x11RevokeEntitlement\x12*.satchel.admin.v1.RevokeEntitlementRequest\x1a+.satchel.admin.v1.RevokeEntitlementResponse\"\x00\x12e\n" +
+	"\x0eRefundPurchase\x12'.satchel.admin.v1.RefundPurchaseRequest\x1a(.satchel.admin.v1.RefundPurchaseResponse\"\x00\x12_\n" +
+	"\vListPayouts\x12$.satchel.admin.v1.ListPayoutsRequest\x1a%.satchel.admin.v1.ListPayoutsResponse\"\x03\x90\x02\x01\x12\\\n" +
+	"\vRetryPayout\x12$.satchel.admin.v1.RetryPayoutRequest\x1a%.satchel.admin.v1.RetryPayoutResponse\"\x00\x12b\n" +
+	"\fCancelPayout\x12%.satchel.admin.v1.CancelPayoutRequest\x1a&.satchel.admin.v1.CancelPayoutResponse\"\x03\x90\x02\x02\x12q\n" +
+	"\x11ListAnnouncements\x12*.satchel.admin.v1.ListAnnouncementsRequest\x1a+.satchel.admin.v1.ListAnnouncementsResponse\"\x03\x90\x02\x01\x12n\n" +
+	"\x10ListAuditRecords\x12).satchel.admin.v1.ListAuditRecordsRequest\x1a*.satchel.admin.v1.ListAuditRecordsResponse\"\x03\x90\x02\x01B\xb5\x01\n" +
 	"\x14com.satchel.admin.v1B\n" +
 	"AdminProtoP\x01Z/satchel.dev/shared/api/satchel/admin/v1;adminv1\xa2\x02\x03SAX\xaa\x02\x10Satchel.Admin.V1\xca\x02\x10Satchel\\Admin\\V1\xe2\x02\x1cSatchel\\Admin\\V1\\GPBMetadata\xea\x02\x12Satchel::Admin::V1b\x06proto3"
 
@@ -145,23 +1711,89 @@ func file_satchel_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_satchel_admin_v1_admin_proto_rawDescData
 }
 
-var file_satchel_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_satchel_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_satchel_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_satchel_admin_v1_admin_proto_goTypes = []any{
-	(*SetGameStatusRequest)(nil),  // 0: satchel.admin.v1.SetGameStatusRequest
-	(*SetGameStatusResponse)(nil), // 1: satchel.admin.v1.SetGameStatusResponse
-	(v1.GameStatus)(0),            // 2: satchel.catalog.v1.GameStatus
-	(*v1.Game)(nil),               // 3: satchel.catalog.v1.Game
+	(AnnouncementKind)(0),             // 0: satchel.admin.v1.AnnouncementKind
+	(DeliveryStatus)(0),               // 1: satchel.admin.v1.DeliveryStatus
+	(*SetGameStatusRequest)(nil),      // 2: satchel.admin.v1.SetGameStatusRequest
+	(*SetGameStatusResponse)(nil),     // 3: satchel.admin.v1.SetGameStatusResponse
+	(*UnbanGameRequest)(nil),          // 4: satchel.admin.v1.UnbanGameRequest
+	(*UnbanGameResponse)(nil),         // 5: satchel.admin.v1.UnbanGameResponse
+	(*Entitlement)(nil),               // 6: satchel.admin.v1.Entitlement
+	(*RevokeEntitlementRequest)(nil),  // 7: satchel.admin.v1.RevokeEntitlementRequest
+	(*RevokeEntitlementResponse)(nil), // 8: satchel.admin.v1.RevokeEntitlementResponse
+	(*RefundPurchaseRequest)(nil),     // 9: satchel.admin.v1.RefundPurchaseRequest
+	(*RefundPurchaseResponse)(nil),    // 10: satchel.admin.v1.RefundPurchaseResponse
+	(*ListPayoutsRequest)(nil),        // 11: satchel.admin.v1.ListPayoutsRequest
+	(*ListPayoutsResponse)(nil),       // 12: satchel.admin.v1.ListPayoutsResponse
+	(*RetryPayoutRequest)(nil),        // 13: satchel.admin.v1.RetryPayoutRequest
+	(*RetryPayoutResponse)(nil),       // 14: satchel.admin.v1.RetryPayoutResponse
+	(*CancelPayoutRequest)(nil),       // 15: satchel.admin.v1.CancelPayoutRequest
+	(*CancelPayoutResponse)(nil),      // 16: satchel.admin.v1.CancelPayoutResponse
+	(*Announcement)(nil),              // 17: satchel.admin.v1.Announcement
+	(*AnnouncementDelivery)(nil),      // 18: satchel.admin.v1.AnnouncementDelivery
+	(*DeliveryAttempt)(nil),           // 19: satchel.admin.v1.DeliveryAttempt
+	(*ListAnnouncementsRequest)(nil),  // 20: satchel.admin.v1.ListAnnouncementsRequest
+	(*ListAnnouncementsResponse)(nil), // 21: satchel.admin.v1.ListAnnouncementsResponse
+	(*AuditRecord)(nil),               // 22: satchel.admin.v1.AuditRecord
+	(*ListAuditRecordsRequest)(nil),   // 23: satchel.admin.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil),  // 24: satchel.admin.v1.ListAuditRecordsResponse
+	(v1.GameStatus)(0),                // 25: satchel.catalog.v1.GameStatus
+	(*v1.Game)(nil),                   // 26: satchel.catalog.v1.Game
+	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
+	(*v11.Purchase)(nil),              // 28: satchel.purchase.v1.Purchase
+	(v12.PayoutStatus)(0),             // 29: satchel.developer.v1.PayoutStatus
+	(*v12.Payout)(nil),                // 30: satchel.developer.v1.Payout
 }
 var file_satchel_admin_v1_admin_proto_depIdxs = []int32{
-	2, // 0: satchel.admin.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
-	3, // 1: satchel.admin.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
-	0, // 2: satchel.admin.v1.AdminService.SetGameStatus:input_type -> satchel.admin.v1.SetGameStatusRequest
-	1, // 3: satchel.admin.v1.AdminService.SetGameStatus:output_type -> satchel.admin.v1.SetGameStatusResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	25, // 0: satchel.admin.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
+	26, // 1: satchel.admin.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
+	26, // 2: satchel.admin.v1.UnbanGameResponse.game:type_name -> satchel.catalog.v1.Game
+	27, // 3: satchel.admin.v1.Entitlement.granted_at:type_name -> google.protobuf.Timestamp
+	27, // 4: satchel.admin.v1.Entitlement.revoked_at:type_name -> google.protobuf.Timestamp
+	6,  // 5: satchel.admin.v1.RevokeEntitlementResponse.entitlement:type_name -> satchel.admin.v1.Entitlement
+	28, // 6: satchel.admin.v1.RefundPurchaseResponse.purchase:type_name -> satchel.purchase.v1.Purchase
+	29, // 7: satchel.admin.v1.ListPayoutsRequest.status:type_name -> satchel.developer.v1.PayoutStatus
+	30, // 8: satchel.admin.v1.ListPayoutsResponse.payouts:type_name -> satchel.developer.v1.Payout
+	30, // 9: satchel.admin.v1.RetryPayoutResponse.payout:type_name -> satchel.developer.v1.Payout
+	30, // 10: satchel.admin.v1.CancelPayoutResponse.payout:type_name -> satchel.developer.v1.Payout
+	0,  // 11: satchel.admin.v1.Announcement.kind:type_name -> satchel.admin.v1.AnnouncementKind
+	27, // 12: satchel.admin.v1.Announcement.created_at:type_name -> google.protobuf.Timestamp
+	27, // 13: satchel.admin.v1.Announcement.signed_at:type_name -> google.protobuf.Timestamp
+	18, // 14: satchel.admin.v1.Announcement.deliveries:type_name -> satchel.admin.v1.AnnouncementDelivery
+	1,  // 15: satchel.admin.v1.AnnouncementDelivery.status:type_name -> satchel.admin.v1.DeliveryStatus
+	27, // 16: satchel.admin.v1.AnnouncementDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	27, // 17: satchel.admin.v1.AnnouncementDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	19, // 18: satchel.admin.v1.AnnouncementDelivery.attempts:type_name -> satchel.admin.v1.DeliveryAttempt
+	27, // 19: satchel.admin.v1.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	27, // 20: satchel.admin.v1.DeliveryAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	17, // 21: satchel.admin.v1.ListAnnouncementsResponse.announcements:type_name -> satchel.admin.v1.Announcement
+	27, // 22: satchel.admin.v1.AuditRecord.created_at:type_name -> google.protobuf.Timestamp
+	22, // 23: satchel.admin.v1.ListAuditRecordsResponse.records:type_name -> satchel.admin.v1.AuditRecord
+	2,  // 24: satchel.admin.v1.AdminService.SetGameStatus:input_type -> satchel.admin.v1.SetGameStatusRequest
+	4,  // 25: satchel.admin.v1.AdminService.UnbanGame:input_type -> satchel.admin.v1.UnbanGameRequest
+	7,  // 26: satchel.admin.v1.AdminService.RevokeEntitlement:input_type -> satchel.admin.v1.RevokeEntitlementRequest
+	9,  // 27: satchel.admin.v1.AdminService.RefundPurchase:input_type -> satchel.admin.v1.RefundPurchaseRequest
+	11, // 28: satchel.admin.v1.AdminService.ListPayouts:input_type -> satchel.admin.v1.ListPayoutsRequest
+	13, // 29: satchel.admin.v1.AdminService.RetryPayout:input_type -> satchel.admin.v1.RetryPayoutRequest
+	15, // 30: satchel.admin.v1.AdminService.CancelPayout:input_type -> satchel.admin.v1.CancelPayoutRequest
+	20, // 31: satchel.admin.v1.AdminService.ListAnnouncements:input_type -> satchel.admin.v1.ListAnnouncementsRequest
+	23, // 32: satchel.admin.v1.AdminService.ListAuditRecords:input_type -> satchel.admin.v1.ListAuditRecordsRequest
+	3,  // 33: satchel.admin.v1.AdminService.SetGameStatus:output_type -> satchel.admin.v1.SetGameStatusResponse
+	5,  // 34: satchel.admin.v1.AdminService.UnbanGame:output_type -> satchel.admin.v1.UnbanGameResponse
+	8,  // 35: satchel.admin.v1.AdminService.RevokeEntitlement:output_type -> satchel.admin.v1.RevokeEntitlementResponse
+	10, // 36: satchel.admin.v1.AdminService.RefundPurchase:output_type -> satchel.admin.v1.RefundPurchaseResponse
+	12, // 37: satchel.admin.v1.AdminService.ListPayouts:output_type -> satchel.admin.v1.ListPayoutsResponse
+	14, // 38: satchel.admin.v1.AdminService.RetryPayout:output_type -> satchel.admin.v1.RetryPayoutResponse
+	16, // 39: satchel.admin.v1.AdminService.CancelPayout:output_type -> satchel.admin.v1.CancelPayoutResponse
+	21, // 40: satchel.admin.v1.AdminService.ListAnnouncements:output_type -> satchel.admin.v1.ListAnnouncementsResponse
+	24, // 41: satchel.admin.v1.AdminService.ListAuditRecords:output_type -> satchel.admin.v1.ListAuditRecordsResponse
+	33, // [33:42] is the sub-list for method output_type
+	24, // [24:33] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_satchel_admin_v1_admin_proto_init() }
@@ -174,13 +1806,14 @@ func file_satchel_admin_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_satchel_admin_v1_admin_proto_rawDesc), len(file_satchel_admin_v1_admin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      2,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_satchel_admin_v1_admin_proto_goTypes,
 		DependencyIndexes: file_satchel_admin_v1_admin_proto_depIdxs,
+		EnumInfos:         file_satchel_admin_v1_admin_proto_enumTypes,
 		MessageInfos:      file_satchel_admin_v1_admin_proto_msgTypes,
 	}.Build()
 	File_satchel_admin_v1_admin_proto = out.File

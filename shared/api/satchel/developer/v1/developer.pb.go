@@ -103,6 +103,9 @@ const (
 	LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_SENT LedgerEntryType = 5
 	// Every attempt to pay it out failed (meta_json has the last error).
 	LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_FAILED LedgerEntryType = 6
+	// The sale was refunded outside the system: one entry reverses the PLATFORM_FEE, another the
+	// DEVELOPER_NET (meta_json.reverses names which, and says why and who).
+	LedgerEntryType_LEDGER_ENTRY_TYPE_REFUND LedgerEntryType = 7
 )
 
 // Enum value maps for LedgerEntryType.
@@ -115,6 +118,7 @@ var (
 		4: "LEDGER_ENTRY_TYPE_DEVELOPER_NET",
 		5: "LEDGER_ENTRY_TYPE_PAYOUT_SENT",
 		6: "LEDGER_ENTRY_TYPE_PAYOUT_FAILED",
+		7: "LEDGER_ENTRY_TYPE_REFUND",
 	}
 	LedgerEntryType_value = map[string]int32{
 		"LEDGER_ENTRY_TYPE_UNSPECIFIED":     0,
@@ -124,6 +128,7 @@ var (
 		"LEDGER_ENTRY_TYPE_DEVELOPER_NET":   4,
 		"LEDGER_ENTRY_TYPE_PAYOUT_SENT":     5,
 		"LEDGER_ENTRY_TYPE_PAYOUT_FAILED":   6,
+		"LEDGER_ENTRY_TYPE_REFUND":          7,
 	}
 )
 
@@ -2236,7 +2241,7 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\x16PAYOUT_STATUS_RETRYING\x10\x02\x12\x16\n" +
 	"\x12PAYOUT_STATUS_SENT\x10\x03\x12\x18\n" +
 	"\x14PAYOUT_STATUS_FAILED\x10\x04\x12\x1a\n" +
-	"\x16PAYOUT_STATUS_CANCELED\x10\x05*\x90\x02\n" +
+	"\x16PAYOUT_STATUS_CANCELED\x10\x05*\xae\x02\n" +
 	"\x0fLedgerEntryType\x12!\n" +
 	"\x1dLEDGER_ENTRY_TYPE_UNSPECIFIED\x10\x00\x12%\n" +
 	"!LEDGER_ENTRY_TYPE_INVOICE_CREATED\x10\x01\x12\"\n" +
@@ -2244,7 +2249,8 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\x1eLEDGER_ENTRY_TYPE_PLATFORM_FEE\x10\x03\x12#\n" +
 	"\x1fLEDGER_ENTRY_TYPE_DEVELOPER_NET\x10\x04\x12!\n" +
 	"\x1dLEDGER_ENTRY_TYPE_PAYOUT_SENT\x10\x05\x12#\n" +
-	"\x1fLEDGER_ENTRY_TYPE_PAYOUT_FAILED\x10\x062\xea\n" +
+	"\x1fLEDGER_ENTRY_TYPE_PAYOUT_FAILED\x10\x06\x12\x1c\n" +
+	"\x18LEDGER_ENTRY_TYPE_REFUND\x10\a2\xea\n" +
 	"\n" +
 	"\x10DeveloperService\x12v\n" +
 	"\x10SetPayoutAddress\x12-.satchel.developer.v1.SetPayoutAddressRequest\x1a..satchel.developer.v1.SetPayoutAddressResponse\"\x03\x90\x02\x02\x12_\n" +

@@ -36,13 +36,66 @@ const (
 	// AdminServiceSetGameStatusProcedure is the fully-qualified name of the AdminService's
 	// SetGameStatus RPC.
 	AdminServiceSetGameStatusProcedure = "/satchel.admin.v1.AdminService/SetGameStatus"
+	// AdminServiceUnbanGameProcedure is the fully-qualified name of the AdminService's UnbanGame RPC.
+	AdminServiceUnbanGameProcedure = "/satchel.admin.v1.AdminService/UnbanGame"
+	// AdminServiceRevokeEntitlementProcedure is the fully-qualified name of the AdminService's
+	// RevokeEntitlement RPC.
+	AdminServiceRevokeEntitlementProcedure = "/satchel.admin.v1.AdminService/RevokeEntitlement"
+	// AdminServiceRefundPurchaseProcedure is the fully-qualified name of the AdminService's
+	// RefundPurchase RPC.
+	AdminServiceRefundPurchaseProcedure = "/satchel.admin.v1.AdminService/RefundPurchase"
+	// AdminServiceListPayoutsProcedure is the fully-qualified name of the AdminService's ListPayouts
+	// RPC.
+	AdminServiceListPayoutsProcedure = "/satchel.admin.v1.AdminService/ListPayouts"
+	// AdminServiceRetryPayoutProcedure is the fully-qualified name of the AdminService's RetryPayout
+	// RPC.
+	AdminServiceRetryPayoutProcedure = "/satchel.admin.v1.AdminService/RetryPayout"
+	// AdminServiceCancelPayoutProcedure is the fully-qualified name of the AdminService's CancelPayout
+	// RPC.
+	AdminServiceCancelPayoutProcedure = "/satchel.admin.v1.AdminService/CancelPayout"
+	// AdminServiceListAnnouncementsProcedure is the fully-qualified name of the AdminService's
+	// ListAnnouncements RPC.
+	AdminServiceListAnnouncementsProcedure = "/satchel.admin.v1.AdminService/ListAnnouncements"
+	// AdminServiceListAuditRecordsProcedure is the fully-qualified name of the AdminService's
+	// ListAuditRecords RPC.
+	AdminServiceListAuditRecordsProcedure = "/satchel.admin.v1.AdminService/ListAuditRecords"
 )
 
 // AdminServiceClient is a client for the satchel.admin.v1.AdminService service.
 type AdminServiceClient interface {
-	// SetGameStatus sets any listing status, FEATURED and BANNED included. LISTED and FEATURED
-	// need a published release.
+	// SetGameStatus sets any listing status, FEATURED and BANNED included: FEATURED features a
+	// game, LISTED unfeatures it, BANNED bans it (a reason is required: a banned game leaves the
+	// store, cannot be bought and its downloads stop). LISTED and FEATURED need a published
+	// release.
 	SetGameStatus(context.Context, *v1.SetGameStatusRequest) (*v1.SetGameStatusResponse, error)
+	// UnbanGame lifts a game's ban: it returns to the status it had when it was banned (UNLISTED
+	// when that is unknown or no longer allowed). A reason is required. FailedPrecondition when
+	// the game is not BANNED.
+	UnbanGame(context.Context, *v1.UnbanGameRequest) (*v1.UnbanGameResponse, error)
+	// RevokeEntitlement revokes a buyer's right to download a game, named by the entitlement or
+	// by its purchase. A reason is required. Downloads stop at once and the owner's launcher
+	// hears ENTITLEMENT_REVOKED on its library stream. The purchase is left as it is (see
+	// RefundPurchase).
+	RevokeEntitlement(context.Context, *v1.RevokeEntitlementRequest) (*v1.RevokeEntitlementResponse, error)
+	// RefundPurchase records that a PAID purchase's money was sent back to the buyer outside the
+	// system. A reason is required. The developer's payout is canceled first if it was not paid
+	// (refused while its payment is in flight); the purchase becomes REFUNDED, two REFUND ledger
+	// entries reverse the sale's PLATFORM_FEE and DEVELOPER_NET, and its entitlement is revoked.
+	RefundPurchase(context.Context, *v1.RefundPurchaseRequest) (*v1.RefundPurchaseResponse, error)
+	// ListPayouts lists every developer's payouts in a status (FAILED when unspecified), newest
+	// first.
+	ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error)
+	// RetryPayout gives a FAILED payout a fresh round of attempts, to the developer's current
+	// Lightning Address. FailedPrecondition for a payout in any other status.
+	RetryPayout(context.Context, *v1.RetryPayoutRequest) (*v1.RetryPayoutResponse, error)
+	// CancelPayout makes sure a payout is never paid. A reason is required. Refused for a SENT
+	// payout and while a payment of it is in flight; canceling twice is a no-op.
+	CancelPayout(context.Context, *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error)
+	// ListAnnouncements lists the newest announcements on Nostr with each relay's delivery and
+	// every attempt and its result.
+	ListAnnouncements(context.Context, *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error)
+	// ListAuditRecords lists the newest admin actions.
+	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
 }
 
 // NewAdminServiceClient constructs a client for the satchel.admin.v1.AdminService service. By
@@ -63,12 +116,72 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		unbanGame: connect.NewClient[v1.UnbanGameRequest, v1.UnbanGameResponse](
+			httpClient,
+			baseURL+AdminServiceUnbanGameProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("UnbanGame")),
+			connect.WithClientOptions(opts...),
+		),
+		revokeEntitlement: connect.NewClient[v1.RevokeEntitlementRequest, v1.RevokeEntitlementResponse](
+			httpClient,
+			baseURL+AdminServiceRevokeEntitlementProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RevokeEntitlement")),
+			connect.WithClientOptions(opts...),
+		),
+		refundPurchase: connect.NewClient[v1.RefundPurchaseRequest, v1.RefundPurchaseResponse](
+			httpClient,
+			baseURL+AdminServiceRefundPurchaseProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RefundPurchase")),
+			connect.WithClientOptions(opts...),
+		),
+		listPayouts: connect.NewClient[v1.ListPayoutsRequest, v1.ListPayoutsResponse](
+			httpClient,
+			baseURL+AdminServiceListPayoutsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListPayouts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		retryPayout: connect.NewClient[v1.RetryPayoutRequest, v1.RetryPayoutResponse](
+			httpClient,
+			baseURL+AdminServiceRetryPayoutProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RetryPayout")),
+			connect.WithClientOptions(opts...),
+		),
+		cancelPayout: connect.NewClient[v1.CancelPayoutRequest, v1.CancelPayoutResponse](
+			httpClient,
+			baseURL+AdminServiceCancelPayoutProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("CancelPayout")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		listAnnouncements: connect.NewClient[v1.ListAnnouncementsRequest, v1.ListAnnouncementsResponse](
+			httpClient,
+			baseURL+AdminServiceListAnnouncementsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListAnnouncements")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listAuditRecords: connect.NewClient[v1.ListAuditRecordsRequest, v1.ListAuditRecordsResponse](
+			httpClient,
+			baseURL+AdminServiceListAuditRecordsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListAuditRecords")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
-	setGameStatus *connect.Client[v1.SetGameStatusRequest, v1.SetGameStatusResponse]
+	setGameStatus     *connect.Client[v1.SetGameStatusRequest, v1.SetGameStatusResponse]
+	unbanGame         *connect.Client[v1.UnbanGameRequest, v1.UnbanGameResponse]
+	revokeEntitlement *connect.Client[v1.RevokeEntitlementRequest, v1.RevokeEntitlementResponse]
+	refundPurchase    *connect.Client[v1.RefundPurchaseRequest, v1.RefundPurchaseResponse]
+	listPayouts       *connect.Client[v1.ListPayoutsRequest, v1.ListPayoutsResponse]
+	retryPayout       *connect.Client[v1.RetryPayoutRequest, v1.RetryPayoutResponse]
+	cancelPayout      *connect.Client[v1.CancelPayoutRequest, v1.CancelPayoutResponse]
+	listAnnouncements *connect.Client[v1.ListAnnouncementsRequest, v1.ListAnnouncementsResponse]
+	listAuditRecords  *connect.Client[v1.ListAuditRecordsRequest, v1.ListAuditRecordsResponse]
 }
 
 // SetGameStatus calls satchel.admin.v1.AdminService.SetGameStatus.
@@ -80,11 +193,113 @@ func (c *adminServiceClient) SetGameStatus(ctx context.Context, req *v1.SetGameS
 	return nil, err
 }
 
+// UnbanGame calls satchel.admin.v1.AdminService.UnbanGame.
+func (c *adminServiceClient) UnbanGame(ctx context.Context, req *v1.UnbanGameRequest) (*v1.UnbanGameResponse, error) {
+	response, err := c.unbanGame.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RevokeEntitlement calls satchel.admin.v1.AdminService.RevokeEntitlement.
+func (c *adminServiceClient) RevokeEntitlement(ctx context.Context, req *v1.RevokeEntitlementRequest) (*v1.RevokeEntitlementResponse, error) {
+	response, err := c.revokeEntitlement.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RefundPurchase calls satchel.admin.v1.AdminService.RefundPurchase.
+func (c *adminServiceClient) RefundPurchase(ctx context.Context, req *v1.RefundPurchaseRequest) (*v1.RefundPurchaseResponse, error) {
+	response, err := c.refundPurchase.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListPayouts calls satchel.admin.v1.AdminService.ListPayouts.
+func (c *adminServiceClient) ListPayouts(ctx context.Context, req *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error) {
+	response, err := c.listPayouts.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RetryPayout calls satchel.admin.v1.AdminService.RetryPayout.
+func (c *adminServiceClient) RetryPayout(ctx context.Context, req *v1.RetryPayoutRequest) (*v1.RetryPayoutResponse, error) {
+	response, err := c.retryPayout.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CancelPayout calls satchel.admin.v1.AdminService.CancelPayout.
+func (c *adminServiceClient) CancelPayout(ctx context.Context, req *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error) {
+	response, err := c.cancelPayout.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListAnnouncements calls satchel.admin.v1.AdminService.ListAnnouncements.
+func (c *adminServiceClient) ListAnnouncements(ctx context.Context, req *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error) {
+	response, err := c.listAnnouncements.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListAuditRecords calls satchel.admin.v1.AdminService.ListAuditRecords.
+func (c *adminServiceClient) ListAuditRecords(ctx context.Context, req *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
+	response, err := c.listAuditRecords.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // AdminServiceHandler is an implementation of the satchel.admin.v1.AdminService service.
 type AdminServiceHandler interface {
-	// SetGameStatus sets any listing status, FEATURED and BANNED included. LISTED and FEATURED
-	// need a published release.
+	// SetGameStatus sets any listing status, FEATURED and BANNED included: FEATURED features a
+	// game, LISTED unfeatures it, BANNED bans it (a reason is required: a banned game leaves the
+	// store, cannot be bought and its downloads stop). LISTED and FEATURED need a published
+	// release.
 	SetGameStatus(context.Context, *v1.SetGameStatusRequest) (*v1.SetGameStatusResponse, error)
+	// UnbanGame lifts a game's ban: it returns to the status it had when it was banned (UNLISTED
+	// when that is unknown or no longer allowed). A reason is required. FailedPrecondition when
+	// the game is not BANNED.
+	UnbanGame(context.Context, *v1.UnbanGameRequest) (*v1.UnbanGameResponse, error)
+	// RevokeEntitlement revokes a buyer's right to download a game, named by the entitlement or
+	// by its purchase. A reason is required. Downloads stop at once and the owner's launcher
+	// hears ENTITLEMENT_REVOKED on its library stream. The purchase is left as it is (see
+	// RefundPurchase).
+	RevokeEntitlement(context.Context, *v1.RevokeEntitlementRequest) (*v1.RevokeEntitlementResponse, error)
+	// RefundPurchase records that a PAID purchase's money was sent back to the buyer outside the
+	// system. A reason is required. The developer's payout is canceled first if it was not paid
+	// (refused while its payment is in flight); the purchase becomes REFUNDED, two REFUND ledger
+	// entries reverse the sale's PLATFORM_FEE and DEVELOPER_NET, and its entitlement is revoked.
+	RefundPurchase(context.Context, *v1.RefundPurchaseRequest) (*v1.RefundPurchaseResponse, error)
+	// ListPayouts lists every developer's payouts in a status (FAILED when unspecified), newest
+	// first.
+	ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error)
+	// RetryPayout gives a FAILED payout a fresh round of attempts, to the developer's current
+	// Lightning Address. FailedPrecondition for a payout in any other status.
+	RetryPayout(context.Context, *v1.RetryPayoutRequest) (*v1.RetryPayoutResponse, error)
+	// CancelPayout makes sure a payout is never paid. A reason is required. Refused for a SENT
+	// payout and while a payment of it is in flight; canceling twice is a no-op.
+	CancelPayout(context.Context, *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error)
+	// ListAnnouncements lists the newest announcements on Nostr with each relay's delivery and
+	// every attempt and its result.
+	ListAnnouncements(context.Context, *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error)
+	// ListAuditRecords lists the newest admin actions.
+	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -101,10 +316,78 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceUnbanGameHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceUnbanGameProcedure,
+		svc.UnbanGame,
+		connect.WithSchema(adminServiceMethods.ByName("UnbanGame")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRevokeEntitlementHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceRevokeEntitlementProcedure,
+		svc.RevokeEntitlement,
+		connect.WithSchema(adminServiceMethods.ByName("RevokeEntitlement")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRefundPurchaseHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceRefundPurchaseProcedure,
+		svc.RefundPurchase,
+		connect.WithSchema(adminServiceMethods.ByName("RefundPurchase")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListPayoutsHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListPayoutsProcedure,
+		svc.ListPayouts,
+		connect.WithSchema(adminServiceMethods.ByName("ListPayouts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRetryPayoutHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceRetryPayoutProcedure,
+		svc.RetryPayout,
+		connect.WithSchema(adminServiceMethods.ByName("RetryPayout")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceCancelPayoutHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceCancelPayoutProcedure,
+		svc.CancelPayout,
+		connect.WithSchema(adminServiceMethods.ByName("CancelPayout")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListAnnouncementsHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListAnnouncementsProcedure,
+		svc.ListAnnouncements,
+		connect.WithSchema(adminServiceMethods.ByName("ListAnnouncements")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListAuditRecordsHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListAuditRecordsProcedure,
+		svc.ListAuditRecords,
+		connect.WithSchema(adminServiceMethods.ByName("ListAuditRecords")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/satchel.admin.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceSetGameStatusProcedure:
 			adminServiceSetGameStatusHandler.ServeHTTP(w, r)
+		case AdminServiceUnbanGameProcedure:
+			adminServiceUnbanGameHandler.ServeHTTP(w, r)
+		case AdminServiceRevokeEntitlementProcedure:
+			adminServiceRevokeEntitlementHandler.ServeHTTP(w, r)
+		case AdminServiceRefundPurchaseProcedure:
+			adminServiceRefundPurchaseHandler.ServeHTTP(w, r)
+		case AdminServiceListPayoutsProcedure:
+			adminServiceListPayoutsHandler.ServeHTTP(w, r)
+		case AdminServiceRetryPayoutProcedure:
+			adminServiceRetryPayoutHandler.ServeHTTP(w, r)
+		case AdminServiceCancelPayoutProcedure:
+			adminServiceCancelPayoutHandler.ServeHTTP(w, r)
+		case AdminServiceListAnnouncementsProcedure:
+			adminServiceListAnnouncementsHandler.ServeHTTP(w, r)
+		case AdminServiceListAuditRecordsProcedure:
+			adminServiceListAuditRecordsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -116,4 +399,36 @@ type UnimplementedAdminServiceHandler struct{}
 
 func (UnimplementedAdminServiceHandler) SetGameStatus(context.Context, *v1.SetGameStatusRequest) (*v1.SetGameStatusResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.SetGameStatus is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) UnbanGame(context.Context, *v1.UnbanGameRequest) (*v1.UnbanGameResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.UnbanGame is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RevokeEntitlement(context.Context, *v1.RevokeEntitlementRequest) (*v1.RevokeEntitlementResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.RevokeEntitlement is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RefundPurchase(context.Context, *v1.RefundPurchaseRequest) (*v1.RefundPurchaseResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.RefundPurchase is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.ListPayouts is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RetryPayout(context.Context, *v1.RetryPayoutRequest) (*v1.RetryPayoutResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.RetryPayout is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) CancelPayout(context.Context, *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.CancelPayout is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListAnnouncements(context.Context, *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.ListAnnouncements is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.ListAuditRecords is not implemented"))
 }

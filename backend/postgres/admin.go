@@ -1,0 +1,295 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"satchel.dev/backend/market"
+	"satchel.dev/backend/payouts"
+)
+
+// AdminRepo does what operators do to games, entitlements and purchases. Every change writes
+// its audit record (admin_actions) in the same transaction.
+type AdminRepo struct {
+	db    *DB
+	games *GameService
+}
+
+// NewAdminRepo returns the operators' store on db; games announces the status changes that
+// announce.
+func NewAdminRepo(db *DB, games *GameService) *AdminRepo { return &AdminRepo{db: db, games: games} }
+
+// writeAudit records an admin action in tx.
+func writeAudit(ctx context.Context, tx pgx.Tx, r market.AuditRecord) error {
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return err
+	}
+	if r.Details == nil {
+		details = []byte("{}")
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO admin_actions (admin_pubkey, action, target_kind, target_id, reason, details)
+		VALUES ($1, $2, $3, $4, $5, $6)`, r.AdminPubkey, r.Action, r.TargetKind, r.TargetID, r.Reason, details)
+	return err
+}
+
+// SetGameStatus moves any game to any status under market.CheckAdminStatus, for the reason
+// given (required to ban), audited.
+func (r *AdminRepo) SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, reason string) (market.Game, error) {
+	audit, err := market.NewAudit(a, market.ActionSetGameStatus, market.TargetGame, gameID, reason, market.StatusReasonRequired(to))
+	if err != nil {
+		return market.Game{}, err
+	}
+	return r.games.setStatus(ctx, a, gameID, to, market.CheckAdminStatus, &audit)
+}
+
+// UnbanGame lifts a game's ban: it returns to the status it had when it was banned (from the
+// audit of that ban), or UNLISTED when that is unknown or no longer allowed. Announces nothing.
+func (r *AdminRepo) UnbanGame(ctx context.Context, a market.Actor, gameID, reason string) (market.Game, error) {
+	audit, err := market.NewAudit(a, market.ActionUnbanGame, market.TargetGame, gameID, reason, true)
+	if err != nil {
+		return market.Game{}, err
+	}
+	var out market.Game
+	err = r.db.tx(ctx, func(tx pgx.Tx) error {
+		g, err := lockGame(ctx, tx, gameID)
+		if err != nil {
+			return err
+		}
+		var before market.GameStatus
+		err = tx.QueryRow(ctx, `
+			SELECT details->>'from' FROM admin_actions
+			WHERE target_id = $1 AND action = 'SET_GAME_STATUS' AND details->>'to' = 'BANNED'
+			ORDER BY created_at DESC, id DESC LIMIT 1`, g.ID).Scan(&before)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		to, err := market.CheckUnban(a, g, before, g.LatestRelease != nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE games SET status = $2, updated_at = now() WHERE id = $1`, g.ID, to); err != nil {
+			return err
+		}
+		audit.Details["slug"], audit.Details["from"], audit.Details["to"] = g.Slug, g.Status, to
+		if err := writeAudit(ctx, tx, audit); err != nil {
+			return err
+		}
+		out, err = scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, g.ID))
+		return err
+	})
+	return out, err
+}
+
+const entitlementSelect = `
+	SELECT id, purchase_id, game_id, coalesce(buyer_user_id::text, ''), guest_receipt_code, granted_at, revoked_at
+	FROM entitlements`
+
+// lockEntitlement reads an entitlement by its id, or by its purchase's, and locks it.
+func lockEntitlement(ctx context.Context, tx pgx.Tx, entitlementID, purchaseID string) (market.Entitlement, *string, error) {
+	var e market.Entitlement
+	var code *string
+	where, id := ` WHERE id = $1 FOR UPDATE`, entitlementID
+	if entitlementID == "" {
+		where, id = ` WHERE purchase_id = $1 FOR UPDATE`, purchaseID
+	}
+	err := tx.QueryRow(ctx, entitlementSelect+where, id).Scan(&e.ID, &e.PurchaseID, &e.GameID, &e.BuyerUserID, &code, &e.GrantedAt, &e.RevokedAt)
+	if entitlementID == "" {
+		return e, code, notFound(err, "purchase %s has no entitlement (it was never paid)", purchaseID)
+	}
+	return e, code, notFound(err, "no entitlement %s", entitlementID)
+}
+
+// revokeTx revokes an entitlement that is not revoked and records the library change, so the
+// owner's launcher hears of it on its library stream.
+func revokeTx(ctx context.Context, tx pgx.Tx, e market.Entitlement, code *string) (market.Entitlement, error) {
+	var at time.Time
+	if err := tx.QueryRow(ctx, `UPDATE entitlements SET revoked_at = now() WHERE id = $1 RETURNING revoked_at`, e.ID).Scan(&at); err != nil {
+		return e, err
+	}
+	e.RevokedAt = &at
+	var user *string
+	if e.BuyerUserID != "" {
+		user = &e.BuyerUserID
+	}
+	return e, libraryChange(ctx, tx, string(market.ChangeRevoked), e.GameID, user, code, &e.ID, nil)
+}
+
+// RevokeEntitlement revokes an entitlement, named by its id or by its purchase's (one of the
+// two), for the reason given: its owner's downloads stop and their launcher hears of it on its
+// library stream (ENTITLEMENT_REVOKED). The purchase is left as it is.
+func (r *AdminRepo) RevokeEntitlement(ctx context.Context, a market.Actor, entitlementID, purchaseID, reason string) (market.Entitlement, error) {
+	switch {
+	case (entitlementID == "") == (purchaseID == ""):
+		return market.Entitlement{}, market.Errorf(market.CodeInvalid, "give either entitlement_id or purchase_id")
+	case entitlementID != "":
+		if err := market.ValidateID("entitlement_id", entitlementID); err != nil {
+			return market.Entitlement{}, err
+		}
+	default:
+		if err := market.ValidateID("purchase_id", purchaseID); err != nil {
+			return market.Entitlement{}, err
+		}
+	}
+	audit, err := market.NewAudit(a, market.ActionRevokeEntitlement, market.TargetEntitlement, entitlementID, reason, true)
+	if err != nil {
+		return market.Entitlement{}, err
+	}
+	var out market.Entitlement
+	err = r.db.tx(ctx, func(tx pgx.Tx) error {
+		e, code, err := lockEntitlement(ctx, tx, entitlementID, purchaseID)
+		if err != nil {
+			return err
+		}
+		if err := market.CheckRevoke(e); err != nil {
+			return err
+		}
+		if out, err = revokeTx(ctx, tx, e, code); err != nil {
+			return err
+		}
+		audit.TargetID = e.ID
+		audit.Details["purchase_id"], audit.Details["game_id"], audit.Details["buyer_user_id"] = e.PurchaseID, e.GameID, e.BuyerUserID
+		return writeAudit(ctx, tx, audit)
+	})
+	return out, err
+}
+
+// Refund marks a PAID purchase REFUNDED after its money was sent back outside the system, for
+// the reason given (and the refund's reference outside the system, if any), in one
+// transaction: two REFUND ledger entries that reverse the sale's PLATFORM_FEE and
+// DEVELOPER_NET (so the REFUND entries sum to INVOICE_PAID; meta_json says why, who, and what
+// each reverses), the entitlement revoked (with its library change), and the audit record.
+// The payout must be CANCELED (the developer was not paid) or SENT (the developer was paid:
+// the DEVELOPER_NET reversal's meta_json records the amount to recover from them); otherwise
+// it is FailedPrecondition: cancel the payout first.
+func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reason, reference string) (market.Purchase, error) {
+	if err := market.ValidateID("purchase_id", purchaseID); err != nil {
+		return market.Purchase{}, err
+	}
+	audit, err := market.NewAudit(a, market.ActionRefundPurchase, market.TargetPurchase, purchaseID, reason, true)
+	if err != nil {
+		return market.Purchase{}, err
+	}
+	if len(reference) > 200 {
+		return market.Purchase{}, market.Errorf(market.CodeInvalid, "reference is %d characters; the limit is 200", len(reference))
+	}
+	err = r.db.tx(ctx, func(tx pgx.Tx) error {
+		p, err := scanPurchase(tx.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1 FOR UPDATE OF p`, purchaseID))
+		if err != nil {
+			return notFound(err, "no purchase %s", purchaseID)
+		}
+		if err := market.CheckRefund(p); err != nil {
+			return err
+		}
+		var payoutID, payoutStatus string
+		var leased bool
+		err = tx.QueryRow(ctx, `
+			SELECT id, status, coalesce(lease_until > now(), false) FROM payouts WHERE purchase_id = $1 FOR UPDATE`,
+			p.ID).Scan(&payoutID, &payoutStatus, &leased)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		switch st := payouts.Status(payoutStatus); {
+		case leased:
+			return market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", payoutID)
+		case payoutID != "" && st != payouts.StatusCanceled && st != payouts.StatusSent:
+			return market.Errorf(market.CodeFailedPrecondition, "payout %s of purchase %s is %s: cancel it first, so the developer is not paid for a refunded sale", payoutID, p.ID, st)
+		}
+		var paid, fee, net int64
+		if err := tx.QueryRow(ctx, `
+			SELECT coalesce(sum(amount_msat) FILTER (WHERE type = 'INVOICE_PAID'), 0),
+			       coalesce(sum(amount_msat) FILTER (WHERE type = 'PLATFORM_FEE'), 0),
+			       coalesce(sum(amount_msat) FILTER (WHERE type = 'DEVELOPER_NET'), 0)
+			FROM ledger_entries WHERE purchase_id = $1`, p.ID).Scan(&paid, &fee, &net); err != nil {
+			return err
+		}
+		if fee+net != paid {
+			return fmt.Errorf("refund: purchase %s's ledger does not balance (fee %d + net %d <> paid %d): run check-ledger", p.ID, fee, net, paid)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE purchases SET status = 'REFUNDED', updated_at = now() WHERE id = $1 AND status = 'PAID'`, p.ID); err != nil {
+			return err
+		}
+		base := func(reverses market.LedgerType) map[string]any {
+			m := map[string]any{"reverses": reverses, "reason": audit.Reason, "by": a.Pubkey, "refunded_msat": paid,
+				"note": "refunded outside the system; this entry reverses the sale's " + string(reverses)}
+			if reference != "" {
+				m["reference"] = reference
+			}
+			return m
+		}
+		netMeta := base(market.LedgerDeveloperNet)
+		netMeta["payout_id"], netMeta["payout_status"] = payoutID, payoutStatus
+		if payouts.Status(payoutStatus) == payouts.StatusSent {
+			netMeta["recover_from_developer_msat"] = net
+		}
+		if err := ledger(ctx, tx, p.ID, market.LedgerRefund, fee, base(market.LedgerPlatformFee)); err != nil {
+			return err
+		}
+		if err := ledger(ctx, tx, p.ID, market.LedgerRefund, net, netMeta); err != nil {
+			return err
+		}
+		e, code, err := lockEntitlement(ctx, tx, "", p.ID)
+		if err != nil {
+			return err
+		}
+		if e.RevokedAt == nil {
+			if _, err := revokeTx(ctx, tx, e, code); err != nil {
+				return err
+			}
+		}
+		audit.Details["refunded_msat"], audit.Details["platform_fee_msat"], audit.Details["developer_net_msat"] = paid, fee, net
+		audit.Details["payout_id"], audit.Details["payout_status"], audit.Details["entitlement_id"] = payoutID, payoutStatus, e.ID
+		if reference != "" {
+			audit.Details["reference"] = reference
+		}
+		if err := writeAudit(ctx, tx, audit); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, p.ID)
+		return err
+	})
+	if err != nil {
+		return market.Purchase{}, err
+	}
+	return scanPurchase(r.db.pool.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1`, purchaseID))
+}
+
+// PurchasePayout returns the id and status of a purchase's payout, or NotFound when it has none.
+func (r *AdminRepo) PurchasePayout(ctx context.Context, purchaseID string) (string, payouts.Status, error) {
+	var id string
+	var st payouts.Status
+	err := r.db.pool.QueryRow(ctx, `SELECT id, status FROM payouts WHERE purchase_id = $1`, purchaseID).Scan(&id, &st)
+	return id, st, notFound(err, "purchase %s has no payout", purchaseID)
+}
+
+// Purchase returns a purchase in any status.
+func (r *AdminRepo) Purchase(ctx context.Context, id string) (market.Purchase, error) {
+	p, err := scanPurchase(r.db.pool.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1`, id))
+	return p, notFound(err, "no purchase %s", id)
+}
+
+// ListAudit returns the newest audit records, at most limit, of one target when targetID is set.
+func (r *AdminRepo) ListAudit(ctx context.Context, targetID string, limit int) ([]market.AuditRecord, error) {
+	rows, err := r.db.pool.Query(ctx, `
+		SELECT id, admin_pubkey, action, target_kind, target_id, reason, details, created_at FROM admin_actions
+		WHERE nullif($1, '')::uuid IS NULL OR target_id = nullif($1, '')::uuid
+		ORDER BY created_at DESC, id DESC LIMIT $2`, targetID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (market.AuditRecord, error) {
+		var rec market.AuditRecord
+		var raw []byte
+		err := row.Scan(&rec.ID, &rec.AdminPubkey, &rec.Action, &rec.TargetKind, &rec.TargetID, &rec.Reason, &raw, &rec.At)
+		if err == nil {
+			err = json.Unmarshal(raw, &rec.Details)
+		}
+		return rec, err
+	})
+}
