@@ -18,19 +18,36 @@ BTCD_VERSION := v0.24.2
 BTCD         := $(TOOLS_DIR)/btcd-$(BTCD_VERSION)/btcd
 LND_VERSION  := v0.21.2-beta
 LND          := $(TOOLS_DIR)/lnd-$(LND_VERSION)/lnd
+# The Wails CLI that builds the launcher window (v2.16.0: older ones do not build with Go 1.26).
+WAILS_VERSION := v2.16.0
+WAILS         := $(TOOLS_DIR)/wails-$(WAILS_VERSION)/wails
 # Tests find the tools here.
 export SATCHEL_TOOLS_DIR := $(TOOLS_DIR)
 
 # Debian 12 packages: PostgreSQL 15 (the private cluster, pgbench), wrk and curl (make bench),
-# a Secret Service for the launcher's keyring (D-Bus, gnome-keyring).
+# a Secret Service for the launcher's keyring (D-Bus, gnome-keyring); for the launcher window:
+# the C toolchain, GTK 3 and WebKitGTK 4.1 it is built with, and for its tests an X server
+# (Xvfb), ImageMagick's `import` (screenshots), chromium (Playwright) and an emoji font.
 APT_PACKAGES := postgresql-15 postgresql-client-15 wrk curl jq \
-	dbus dbus-user-session dbus-x11 gnome-keyring libsecret-tools
+	dbus dbus-user-session dbus-x11 gnome-keyring libsecret-tools \
+	build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
+	xvfb xauth x11-apps imagemagick chromium fonts-noto-color-emoji
 
 GO_PACKAGES := ./backend/... ./shared/... ./desktop/...
 BIN         := .data/bin
 SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help setup setup-apt setup-tools generate check-generated lint test run regtest bench build
+# The launcher window (desktop/, a Wails project) and its frontend (desktop/frontend).
+FRONTEND := desktop/frontend
+LAUNCHER := desktop/build/bin/satchel-launcher
+# The launcher `make run` and `make launcher` open: on the local backend, with its files under
+# .data/launcher so the player's own launcher data is never touched.
+LAUNCHER_ENV := SATCHEL_SERVER=http://127.0.0.1:8080 SATCHEL_DATA_DIR=$(CURDIR)/.data/launcher/data \
+	SATCHEL_CONFIG_DIR=$(CURDIR)/.data/launcher/config
+HAS_DISPLAY := [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]
+
+.PHONY: help setup setup-apt setup-tools generate check-generated lint test run regtest bench build \
+	setup-launcher launcher-build launcher test-launcher bench-launcher
 
 help:
 	@echo "make run        set up, start satchel-server with the demo catalog on http://127.0.0.1:8080"
@@ -38,7 +55,9 @@ help:
 	@echo "make generate   regenerate the API code under shared/api from proto/"
 	@echo "make lint       gofmt, go vet, buf lint, buf breaking against main"
 	@echo "make regtest    run the server against a local regtest Lightning network (real LND, fake coins)"
-	@echo "make bench      load-test GetGame and ListGames beside pgbench on the same cluster"
+	@echo "make bench      load-test GetGame and ListGames beside pgbench; the launcher window's start and memory"
+	@echo "make launcher   build the launcher window and open it on the local backend (make run starts both)"
+	@echo "make test-launcher  the window's component, end-to-end and screenshot tests (part of make test)"
 
 setup: setup-apt setup-tools
 
@@ -53,6 +72,19 @@ setup-apt:
 	fi
 
 setup-tools: $(BUF) $(VERSITYGW) $(BTCD) $(LND)
+
+setup-launcher: setup-apt $(WAILS) $(FRONTEND)/node_modules/.installed
+
+$(WAILS):
+	@echo "building the Wails CLI $(WAILS_VERSION) into $(dir $@) (once per machine)"
+	@mkdir -p $(dir $@)
+	cd /tmp && GOBIN=$(dir $@) GOFLAGS=-mod=mod go install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
+
+# The frontend's npm packages, installed again only when package.json or the lockfile change.
+# (npm install, not npm ci: npm 11's lockfiles make npm ci fail on rollup's optional packages.)
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm install --no-audit --no-fund
+	@touch $@
 
 $(BUF):
 	@echo "building buf $(BUF_VERSION) into $(dir $@) (once per machine, about 2 minutes)"
@@ -82,6 +114,15 @@ $(LND):
 build: setup
 	go build -o $(BIN)/ ./backend/cmd/...
 
+# The launcher window, built as players get it: Go bindings, frontend, then the binary.
+launcher-build: setup-launcher
+	cd desktop && $(WAILS) build -m -nosyncgomod -trimpath -nocolour
+
+# Opens the launcher window on the local backend (start it with `make run`).
+launcher: launcher-build
+	@$(HAS_DISPLAY) || { echo "no display: \$$DISPLAY and \$$WAYLAND_DISPLAY are unset; run make launcher in a desktop session"; exit 1; }
+	$(LAUNCHER_ENV) $(LAUNCHER)
+
 generate: setup-tools
 	$(BUF) generate --template proto/buf.gen.yaml
 
@@ -102,12 +143,51 @@ lint: setup-tools
 
 test: setup check-generated lint
 	go test -count=1 $(GO_PACKAGES)
+	@$(MAKE) --no-print-directory test-launcher
 
+# The launcher window: TypeScript (strict) and the component tests (vitest, bindings mocked),
+# the committed bindings checked against the Go code, then the end-to-end test (`wails dev`
+# driven by Playwright in Debian's chromium, on the real server and keyring) and the
+# screenshots of the built app (docs/screenshots/), both on Xvfb.
+test-launcher: setup-launcher
+	cd $(FRONTEND) && npm run typecheck && npm test
+	$(MAKE) --no-print-directory launcher-build
+	@if git ls-files --error-unmatch $(FRONTEND)/wailsjs >/dev/null 2>&1 && \
+		[ -n "$$(git status --porcelain -- $(FRONTEND)/wailsjs)" ]; then \
+		git status --short -- $(FRONTEND)/wailsjs; \
+		echo "$(FRONTEND)/wailsjs is not what the Go bindings generate: commit what make launcher-build wrote"; exit 1; \
+	fi
+	go vet -tags e2e ./desktop/app/
+	SATCHEL_LAUNCHER_BIN=$(CURDIR)/$(LAUNCHER) go test -tags e2e -count=1 -run '^(TestWindowEndToEnd|TestScreenshots)$$' -v ./desktop/app/
+
+# The server, then (with a display) the launcher window on it; without a display, the server
+# alone. Ctrl-C stops both.
 run: build
-	$(BIN)/satchel-server serve --demo
+	@if $(HAS_DISPLAY); then $(MAKE) --no-print-directory launcher-build; fi
+	@rm -f .data/server.out; launcher=; \
+	$(BIN)/satchel-server serve --demo > >(tee .data/server.out) & server=$$!; \
+	trap 'kill -TERM $$server $$launcher 2>/dev/null' TERM; \
+	until grep -q 'is serving on' .data/server.out 2>/dev/null; do \
+		kill -0 $$server 2>/dev/null || { wait $$server; exit $$?; }; sleep 0.2; \
+	done; \
+	if $(HAS_DISPLAY); then \
+		echo "opening the launcher window (its files: .data/launcher, its log: .data/launcher.log)"; \
+		$(LAUNCHER_ENV) $(LAUNCHER) > .data/launcher.log 2>&1 & launcher=$$!; \
+	else \
+		echo "no display (\$$DISPLAY and \$$WAYLAND_DISPLAY are unset): serving the backend only; start the launcher later, in a desktop session, with make launcher"; \
+	fi; \
+	wait $$server; code=$$?; \
+	[ -z "$$launcher" ] || kill $$launcher 2>/dev/null || true; \
+	exit $$code
 
 regtest: build
 	$(BIN)/satchel-regtest
 
 bench: build
 	$(BIN)/satchel-bench
+	@$(MAKE) --no-print-directory bench-launcher
+
+# The launcher window's cold start to an interactive store and its idle memory, beside the bare
+# Wails react-ts template built the same way in the same run (desktop/app/figures_e2e_test.go).
+bench-launcher: launcher-build
+	SATCHEL_LAUNCHER_BIN=$(CURDIR)/$(LAUNCHER) go test -tags e2e -count=1 -run '^$$' -bench BenchmarkWindow -benchtime 1x ./desktop/app/

@@ -91,6 +91,8 @@ type Core struct {
 	running  map[string]*Session
 	applied  settings.Settings
 	receipts map[string]string // guests' receipt codes by game id, for this process only
+	held     map[string]string // release ids auto-update leaves alone, by slug (see PauseInstall)
+	uploads  *uploads          // this process's build uploads, by release id
 }
 
 // Open opens the launcher over cfg.Dirs: it creates the folders if needed, loads the settings
@@ -107,7 +109,8 @@ func Open(cfg Config) (*Core, error) {
 		}
 	}
 	c := &Core{cfg: cfg, settings: settings.NewStore(cfg.Dirs.Config), events: newBroadcaster(),
-		running: map[string]*Session{}, receipts: map[string]string{}}
+		running: map[string]*Session{}, receipts: map[string]string{}, held: map[string]string{},
+		uploads: &uploads{m: map[string]UploadProgress{}}}
 	set, err := c.settings.Load()
 	if err != nil {
 		return nil, err
@@ -355,7 +358,7 @@ func (c *Core) autoUpdate(slugs []string) {
 	}
 	for _, slug := range slugs {
 		g := st.Games[slug]
-		if !library.NeedsUpdate(g) || !set.AutoUpdateFor(slug) {
+		if !library.NeedsUpdate(g) || !set.AutoUpdateFor(slug) || c.heldBack(slug, g.Latest.ReleaseID) {
 			continue
 		}
 		c.enqueue(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, g.Latest.ReleaseID)
@@ -373,6 +376,7 @@ func (c *Core) Enqueue(ctx context.Context, slug string) (*install.Job, error) {
 	if g == nil || g.GameID == "" {
 		return nil, fmt.Errorf("%w: %s is not in your library", ErrUnknownGame, slug)
 	}
+	c.release(slug)
 	return c.enqueue(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, ""), nil
 }
 
@@ -384,7 +388,7 @@ func (c *Core) enqueue(ctx context.Context, g install.Game, releaseID string) *i
 		res, err := j.Wait(context.Background())
 		if err != nil {
 			c.cfg.Logger.Warn("install failed", "game", g.Slug, "err", err)
-			c.events.publish(Event{Kind: EventInstallFailed, Slug: g.Slug, Message: err.Error()})
+			c.events.publish(Event{Kind: EventInstallFailed, Slug: g.Slug, Message: err.Error(), Problem: Problem(err)})
 			return
 		}
 		c.events.publish(Event{Kind: EventInstalled, Slug: g.Slug, Version: res.Version})

@@ -32,6 +32,9 @@ type Event struct {
 	PID      int                 `json:"pid,omitempty"`
 	ExitCode int                 `json:"exit_code,omitempty"`
 	Message  string              `json:"message,omitempty"`
+	// Problem classifies an install-failed event's error (see Problem) so a window can
+	// offer the action that fits.
+	Problem string `json:"problem,omitempty"`
 }
 
 type broadcaster struct {

@@ -50,6 +50,7 @@ type InstallOptions struct {
 // game not yet in the local library is looked up on the server (the library, then the
 // catalog, so a developer can install their own game).
 func (c *Core) Install(ctx context.Context, slug string, opts InstallOptions, progress func(install.Progress)) (install.Result, error) {
+	c.release(slug)
 	g, releaseID, err := c.resolve(ctx, slug, opts)
 	if err != nil {
 		return install.Result{}, err

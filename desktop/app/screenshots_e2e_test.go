@@ -1,0 +1,139 @@
+//go:build e2e
+
+package app
+
+import (
+	"context"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"satchel.dev/desktop/core"
+	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/settings"
+	"satchel.dev/desktop/signer"
+)
+
+// TestScreenshots starts the built launcher (not `wails dev`) on an X display, once per
+// screen, and saves the screen as players see it under docs/screenshots/ (or
+// SATCHEL_SCREENSHOTS_DIR): the store, a game page, the checkout with its QR code, the
+// library in the middle of a download, and the Developer tab. A screenshot that shows a blank
+// or broken window fails the test.
+func TestScreenshots(t *testing.T) {
+	bin := buildLauncher(t)
+	d := startDisplay(t)
+	out := os.Getenv("SATCHEL_SCREENSHOTS_DIR")
+	if out == "" {
+		out = filepath.Join(repoDir(t), "docs", "screenshots")
+	}
+	root := t.TempDir()
+
+	// A player who bought Lantern Drift, whose download is slowed down so that it is still
+	// under way when the library is shown.
+	player := settings.Dirs{Data: filepath.Join(root, "player", "data"), Config: filepath.Join(root, "player", "config")}
+	sg, err := identity(player, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := core.Open(core.Config{Dirs: player, Signer: sg, Server: env.server.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Buy(ctx, "moss-and-mortar", false); err != nil { // free: installed beside the download
+		t.Fatal(err)
+	}
+	if _, err := c.Install(ctx, "moss-and-mortar", core.InstallOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Buy(ctx, "lantern-drift", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PayTestMoney(ctx, p.Invoice); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = c.WaitPurchase(ctx, p, nil); err != nil || p.Status != "PAID" {
+		t.Fatalf("purchase: %+v, %v", p, err)
+	}
+	if err := c.SetSpeedLimit(24 << 10); err != nil {
+		t.Fatal(err)
+	}
+
+	// The demo developer.
+	developer := settings.Dirs{Data: filepath.Join(root, "dev", "data"), Config: filepath.Join(root, "dev", "config")}
+	key := testenv.DemoDeveloperKey()
+	if _, err := identity(developer, hex.EncodeToString(key[:])); err != nil {
+		t.Fatal(err)
+	}
+
+	shots := []struct {
+		name, route, screen string
+		dirs                settings.Dirs
+		before              func()
+	}{
+		{"store", "", "store", player, nil},
+		{"game", "game/pocket-orbits", "game", player, nil},
+		{"checkout", "checkout/pocket-orbits", "checkout", player, nil},
+		{"library", "library", "library", player, func() { waitDownloading(t, player) }},
+		{"developer", "developer/lantern-drift", "developer", developer, nil},
+	}
+	for _, s := range shots {
+		app := spawn(t, root, windowEnv(d, s.dirs.Data, s.dirs.Config, "SATCHEL_LAUNCHER_ROUTE="+s.route), bin)
+		app.waitLine(t, "satchel-launcher: ready "+s.screen, 60*time.Second)
+		if s.before != nil {
+			s.before()
+		}
+		time.Sleep(900 * time.Millisecond) // lazy parts (Markdown, QR code) and the paint
+		d.screenshot(t, filepath.Join(out, s.name+".png"))
+		app.stop()
+		t.Logf("%s: %s", s.name, filepath.Join(out, s.name+".png"))
+	}
+}
+
+// identity creates (secret "") or imports the identity of the launcher folders dirs, in the
+// test's keyring, and returns its signer.
+func identity(dirs settings.Dirs, secret string) (*signer.Signer, error) {
+	ids := signer.NewStore(dirs.Config, signer.OSKeyring{})
+	var err error
+	if secret == "" {
+		_, err = ids.Create("")
+	} else {
+		_, err = ids.Import(secret, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ids.Signer("")
+}
+
+// waitDownloading waits until the launcher of dirs has been downloading for a while (so its
+// rate and time left are known).
+func waitDownloading(t *testing.T, dirs settings.Dirs) {
+	t.Helper()
+	size := func() int64 {
+		parts, _ := filepath.Glob(filepath.Join(dirs.Data, "library", ".downloads", "*.zip"))
+		var n int64
+		for _, p := range parts {
+			if fi, err := os.Stat(p); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	first := int64(-1)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		n := size()
+		if first < 0 && n > 0 {
+			first = n
+		}
+		if first >= 0 && n-first > 56<<10 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the launcher did not download in 30s")
+}

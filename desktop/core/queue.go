@@ -1,0 +1,164 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+
+	"connectrpc.com/connect"
+
+	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/state"
+)
+
+// The problems Problem tells apart, for a window to offer the action that fits.
+const (
+	ProblemOffline   = "offline"    // the server cannot be reached: try again later
+	ProblemVerify    = "verify"     // a download or file does not match what the server published
+	ProblemDiskSpace = "disk-space" // not enough free space: free some, or move the library
+	ProblemBusy      = "busy"       // another launcher process is changing the game
+	ProblemMoving    = "moving"     // the library is being moved
+	ProblemRefused   = "refused"    // the server refused (not owned, no such release)
+	ProblemCancelled = "cancelled"  // the player paused or cancelled it
+	ProblemOther     = "other"
+)
+
+// Problem classifies an error of an install, update or repair.
+func Problem(err error) string {
+	var ce *client.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.Canceled):
+		return ProblemCancelled
+	case client.Offline(err):
+		return ProblemOffline
+	case errors.Is(err, install.ErrVerify):
+		return ProblemVerify
+	case errors.Is(err, install.ErrDiskSpace), errors.Is(err, syscall.ENOSPC):
+		return ProblemDiskSpace
+	case errors.Is(err, install.ErrBusy):
+		return ProblemBusy
+	case errors.Is(err, install.ErrMoving):
+		return ProblemMoving
+	case errors.As(err, &ce) && slices.Contains([]connect.Code{connect.CodePermissionDenied, connect.CodeNotFound,
+		connect.CodeFailedPrecondition, connect.CodeUnauthenticated}, ce.Code):
+		return ProblemRefused
+	}
+	return ProblemOther
+}
+
+// PauseInstall stops slug's queued or running install; its partial download is kept, and
+// Enqueue (or Install) resumes it where it stopped. Until then auto-update leaves that
+// release alone (a newer release is installed as usual). Pausing a game with no install under
+// way is an error.
+func (c *Core) PauseInstall(slug string) error {
+	return c.stopJob(slug, false)
+}
+
+// CancelInstall stops slug's install and deletes what it downloaded: a first install leaves
+// the game not installed, a cancelled update leaves the current version as it was. Like
+// PauseInstall, it keeps auto-update away from that release until the player installs it.
+func (c *Core) CancelInstall(slug string) error {
+	return c.stopJob(slug, true)
+}
+
+func (c *Core) stopJob(slug string, discard bool) error {
+	st, err := c.state.Load()
+	if err != nil {
+		return err
+	}
+	g := st.Games[slug]
+	var job *install.Job
+	for _, j := range c.inst.Jobs() {
+		if j.Game.Slug == slug {
+			job = j
+		}
+	}
+	if job == nil && (g == nil || g.Pending == nil) {
+		return fmt.Errorf("%s has no install under way", slug)
+	}
+	release := ""
+	switch {
+	case g != nil && g.Pending != nil:
+		release = g.Pending.ReleaseID
+	case g != nil && g.Latest != nil:
+		release = g.Latest.ReleaseID
+	}
+	c.mu.Lock()
+	c.held[slug] = release
+	c.mu.Unlock()
+	if job != nil {
+		job.Cancel()
+		<-job.Done()
+	}
+	if discard {
+		if err := c.discardPending(slug); err != nil {
+			return err
+		}
+	}
+	c.events.publish(Event{Kind: EventLibrary, Slug: slug})
+	return nil
+}
+
+// discardPending forgets slug's pending install and deletes its files.
+func (c *Core) discardPending(slug string) error {
+	var p *state.Pending
+	st, err := c.state.Update(func(s *state.State) error {
+		g := s.Games[slug]
+		if g == nil || g.Pending == nil {
+			return nil
+		}
+		p, g.Pending = g.Pending, nil
+		if g.Current == nil && g.Previous == nil && !g.Owned {
+			delete(s.Games, slug)
+		}
+		return nil
+	})
+	if err != nil || p == nil {
+		return err
+	}
+	for _, rel := range []string{p.Zip, p.Temp} {
+		if rel != "" {
+			if err := os.RemoveAll(filepath.Join(st.Library, filepath.FromSlash(rel))); err != nil {
+				return err
+			}
+		}
+	}
+	if st.Games[slug] == nil || st.Games[slug].Current == nil {
+		_ = os.Remove(filepath.Join(st.Library, slug)) // only if empty
+	}
+	return nil
+}
+
+// Paused returns the games whose install the player paused or cancelled, by slug, with the
+// release auto-update leaves alone.
+func (c *Core) Paused() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.held))
+	for k, v := range c.held {
+		out[k] = v
+	}
+	return out
+}
+
+// heldBack reports whether auto-update must leave slug's release alone.
+func (c *Core) heldBack(slug, releaseID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	held, ok := c.held[slug]
+	return ok && (held == "" || held == releaseID)
+}
+
+// release lets auto-update install slug again: the player asked for it.
+func (c *Core) release(slug string) {
+	c.mu.Lock()
+	delete(c.held, slug)
+	c.mu.Unlock()
+}

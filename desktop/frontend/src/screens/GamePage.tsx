@@ -1,0 +1,211 @@
+import { useEffect, useRef, useState } from 'react'
+import { api, type GameView, type LibraryGame } from '../api'
+import { Dialog, LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
+import { bytes, eta, percent, price, rate, when } from '../format'
+import { useAction, useAsync, useEvent, useReady } from '../hooks'
+import { failureAdvice, useLibrary } from '../library'
+import { useNav } from '../route'
+import Checkout from './Checkout'
+import { Cover } from './Store'
+
+/** A game's page: what it is, its latest version, and the button that fits the player. */
+export default function GamePage({ slug, openCheckout }: { slug: string; openCheckout?: boolean }) {
+  const nav = useNav()
+  const view = useAsync(() => api.game(slug), [slug])
+  const lib = useLibrary()
+  const [checkout, setCheckout] = useState<{ guest: boolean }>()
+  const autoOpened = useRef(false)
+  useEvent('session', view.reload)
+  useEvent('core', (e) => {
+    if (e.slug === slug && e.kind !== 'progress' && e.kind !== 'sync') view.reload()
+  })
+  useReady('game', !!view.data)
+  useEffect(() => {
+    if (openCheckout && view.data && !view.data.owned && !autoOpened.current) {
+      autoOpened.current = true
+      setCheckout({ guest: false })
+    }
+  }, [openCheckout, view.data])
+
+  if (!view.data) {
+    return view.error ? <LoadError what="this game" error={view.error} retry={view.reload} /> : <Spinner />
+  }
+  const v = view.data
+  const g = v.game
+  const latest = g.releases[0]
+  return (
+    <article className="game-page">
+      <button type="button" className="btn link back" onClick={() => nav.go({ name: 'store' })}>
+        ← Store
+      </button>
+      <header className="game-head">
+        <Cover slug={g.slug} title={g.title} />
+        <div className="game-head-text">
+          <h1>{g.title}</h1>
+          <p className="summary">{g.summary}</p>
+          {g.developer && <p className="muted">by {g.developer}</p>}
+          <dl className="facts">
+            <div>
+              <dt>Price</dt>
+              <dd className="price">{price(g.price_msat)}</dd>
+            </div>
+            <div>
+              <dt>Latest version</dt>
+              <dd>{g.latest ?? 'not released yet'}</dd>
+            </div>
+            {latest?.size ? (
+              <div>
+                <dt>Download</dt>
+                <dd>
+                  {bytes(latest.size)}
+                  {latest.installed_bytes ? ` (${bytes(latest.installed_bytes)} installed)` : ''}
+                </dd>
+              </div>
+            ) : null}
+            {latest && (
+              <div>
+                <dt>Released</dt>
+                <dd>{when(latest.published_at)}</dd>
+              </div>
+            )}
+          </dl>
+          <GameActions view={v} live={lib.game(slug)} onBuy={(guest) => setCheckout({ guest })} />
+        </div>
+      </header>
+      <section className="description" aria-label="Description">
+        <Markdown source={g.description_md} />
+      </section>
+      {latest?.notes_md && (
+        <section aria-labelledby="notes">
+          <h2 id="notes">What's new in {latest.version}</h2>
+          <Markdown source={latest.notes_md} />
+        </section>
+      )}
+      {checkout && (
+        <Dialog title={g.price_msat === 0 ? `Get ${g.title}` : `Buy ${g.title}`} onClose={() => setCheckout(undefined)}>
+          <Checkout
+            slug={g.slug}
+            title={g.title}
+            guest={checkout.guest}
+            onClose={() => setCheckout(undefined)}
+            onPaid={() => {
+              view.reload()
+              lib.reload()
+            }}
+          />
+        </Dialog>
+      )}
+    </article>
+  )
+}
+
+/** The buy / install / play button that fits the player's state. */
+export function GameActions({ view, live, onBuy }: { view: GameView; live: LibraryGame | undefined; onBuy: (guest: boolean) => void }) {
+  const nav = useNav()
+  const lib = useLibrary()
+  const act = useAction()
+  const st = live ?? { entry: view.entry, job: view.job, paused: view.paused, running: view.running }
+  const e = st.entry
+  const g = view.game
+  const slug = g.slug
+  const failure = lib.failures[slug]
+  const owned = live?.entry.owned ?? view.owned
+  const installed = !!e?.installed
+
+  let main
+  if (st.running) {
+    main = (
+      <>
+        <span className="chip ok">Playing</span>
+        <button type="button" className="btn" onClick={() => act.run(() => api.stopGame(slug))}>
+          Quit game
+        </button>
+      </>
+    )
+  } else if (st.job) {
+    const p = st.job
+    main = (
+      <div className="inline-progress">
+        <span>
+          {p.phase === 'queued' ? 'Queued' : p.phase === 'downloading' ? 'Downloading' : 'Installing'} {p.version}{' '}
+          {percent(p.done, p.total)}%
+        </span>
+        <ProgressBar value={percent(p.done, p.total)} label={`Installing ${g.title}`} indeterminate={p.phase !== 'downloading'} />
+        <span className="muted small">
+          {[rate(p.bytes_per_second), eta(p.eta)].filter(Boolean).join(' · ')}
+        </span>
+        <button type="button" className="btn small" onClick={() => act.run(() => api.pause(slug))}>
+          Pause
+        </button>
+      </div>
+    )
+  } else if (st.paused) {
+    main = (
+      <button type="button" className="btn primary" onClick={() => act.run(() => api.install(slug))}>
+        Resume download
+      </button>
+    )
+  } else if (installed) {
+    main = (
+      <>
+        <button type="button" className="btn primary big" onClick={() => act.run(() => api.play(slug))}>
+          ▶ Play
+        </button>
+        {e?.status === 'update available' && (
+          <button type="button" className="btn" onClick={() => act.run(() => api.install(slug))}>
+            Update to {e.latest}
+          </button>
+        )}
+      </>
+    )
+  } else if (owned) {
+    main = g.latest ? (
+      <button type="button" className="btn primary big" onClick={() => act.run(() => api.install(slug))}>
+        Install
+      </button>
+    ) : (
+      <span className="chip">Owned · not released yet</span>
+    )
+  } else if (!g.latest) {
+    main = (
+      <button type="button" className="btn big" disabled>
+        Not released yet
+      </button>
+    )
+  } else {
+    main = (
+      <>
+        <button type="button" className="btn primary big" onClick={() => onBuy(false)}>
+          {g.price_msat === 0 ? 'Get it free' : `Buy for ${price(g.price_msat)}`}
+        </button>
+        <button type="button" className="btn" onClick={() => onBuy(true)}>
+          Buy as a guest
+        </button>
+      </>
+    )
+  }
+  return (
+    <div className="game-actions">
+      <div className="row">{main}</div>
+      {owned && (
+        <button type="button" className="btn link" onClick={() => nav.go({ name: 'library' })}>
+          In your library →
+        </button>
+      )}
+      {act.error && <Notice tone="error">{act.error}</Notice>}
+      {failure && (
+        <Notice
+          tone="error"
+          title="The install failed"
+          action={
+            <button type="button" className="btn" onClick={() => act.run(() => api.install(slug))}>
+              Try again
+            </button>
+          }
+        >
+          {failureAdvice(failure.problem) || failure.message}
+        </Notice>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,122 @@
+import { useEffect, useState } from 'react'
+import { api, type GameCard } from '../api'
+import { LoadError, Spinner } from '../components/ui'
+import { bytes, price } from '../format'
+import { useAsync, useEvent, useReady } from '../hooks'
+import { take, takeBoot } from '../preload'
+import { useNav } from '../route'
+
+/** The store: featured games first, then the rest, with a title search. */
+export default function Store() {
+  const [query, setQuery] = useState('')
+  const [search, setSearch] = useState('')
+  useEffect(() => {
+    const t = setTimeout(() => setSearch(query.trim()), 250)
+    return () => clearTimeout(t)
+  }, [query])
+  const [bootPage] = useState(() => takeBoot('games'))
+  const page = useAsync(() => (search ? api.games(search) : take('games', () => api.games())), [search], bootPage)
+  const [more, setMore] = useState<GameCard[]>([])
+  const [next, setNext] = useState<string>()
+  useEffect(() => {
+    setMore([])
+    setNext(page.data?.next || undefined)
+  }, [page.data])
+  useEvent('session', page.reload) // another server, maybe
+  useReady('store', !!page.data)
+
+  const games = [...(page.data?.games ?? []), ...more]
+  const featured = search ? [] : games.filter((g) => g.featured)
+  const rest = search ? games : games.filter((g) => !g.featured)
+
+  return (
+    <div className="store">
+      <header className="page-head">
+        <h1>Store</h1>
+        <label className="search">
+          <span className="sr-only">Search games</span>
+          <input type="search" placeholder="Search games by title" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </label>
+      </header>
+      {page.error && !page.data && <LoadError what="the store" error={page.error} retry={page.reload} />}
+      {!page.data && !page.error && <Spinner label="Loading the store…" />}
+      {page.data && games.length === 0 && (
+        <p className="empty">{search ? `No games match “${search}”.` : 'The store has no games yet.'}</p>
+      )}
+      {featured.length > 0 && (
+        <section aria-labelledby="featured">
+          <h2 id="featured">Featured</h2>
+          <div className="featured-grid">
+            {featured.map((g) => (
+              <Card key={g.id} game={g} big />
+            ))}
+          </div>
+        </section>
+      )}
+      {rest.length > 0 && (
+        <section aria-labelledby="all-games">
+          <h2 id="all-games">{search ? 'Results' : 'All games'}</h2>
+          <div className="card-grid">
+            {rest.map((g) => (
+              <Card key={g.id} game={g} />
+            ))}
+          </div>
+        </section>
+      )}
+      {next && (
+        <button
+          type="button"
+          className="btn"
+          onClick={() =>
+            api.games(search, next).then((p) => {
+              setMore((m) => [...m, ...p.games])
+              setNext(p.next || undefined)
+            })
+          }
+        >
+          More games
+        </button>
+      )}
+    </div>
+  )
+}
+
+/** A game's tile; its colour comes from its slug, so each game keeps its own. */
+function Card({ game, big }: { game: GameCard; big?: boolean }) {
+  const nav = useNav()
+  return (
+    <button
+      type="button"
+      className={`game-card${big ? ' big' : ''}`}
+      onClick={() => nav.go({ name: 'game', slug: game.slug })}
+      aria-label={`${game.title}, ${price(game.price_msat)}`}
+    >
+      <Cover slug={game.slug} title={game.title} />
+      <span className="card-body">
+        <span className="card-title">{game.title}</span>
+        <span className="card-summary">{game.summary}</span>
+        <span className="card-meta">
+          <span className={`price${game.price_msat === 0 ? ' free' : ''}`}>{price(game.price_msat)}</span>
+          {game.latest && (
+            <span className="muted">
+              v{game.latest}
+              {game.latest_size ? ` · ${bytes(game.latest_size)}` : ''}
+            </span>
+          )}
+        </span>
+      </span>
+    </button>
+  )
+}
+
+export function Cover({ slug, title }: { slug: string; title: string }) {
+  let f = 2166136261 // FNV-1a
+  for (const c of slug) f = Math.imul(f ^ c.charCodeAt(0), 16777619) >>> 0
+  const h = f % 360
+  const style = { background: `linear-gradient(135deg, hsl(${h} 55% 32%), hsl(${(h + 50) % 360} 60% 18%))` }
+  return (
+    <span className="cover" style={style} aria-hidden="true">
+      <span className="cover-initial">{title.slice(0, 1)}</span>
+    </span>
+  )
+}
