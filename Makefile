@@ -28,7 +28,7 @@ export SATCHEL_TOOLS_DIR := $(TOOLS_DIR)
 # a Secret Service for the launcher's keyring (D-Bus, gnome-keyring); for the launcher window:
 # the C toolchain, GTK 3 and WebKitGTK 4.1 it is built with, and for its tests an X server
 # (Xvfb), ImageMagick's `import` (screenshots), chromium (Playwright) and an emoji font.
-APT_PACKAGES := postgresql-15 postgresql-client-15 wrk curl jq \
+APT_PACKAGES := postgresql-15 postgresql-client-15 wrk curl jq unzip \
 	dbus dbus-user-session dbus-x11 gnome-keyring libsecret-tools \
 	build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
 	xvfb xauth x11-apps imagemagick chromium fonts-noto-color-emoji
@@ -185,6 +185,10 @@ regtest: build
 
 bench: build
 	$(BIN)/satchel-bench
+	@echo; echo "payouts: settlement to payout SENT beside a direct payment on the regtest network"
+	go run ./backend/payouts/internal/payoutbench -n 300
+	@echo; echo "install of a 1 GiB build beside curl, sha256sum and unzip"
+	go run ./desktop/cmd/satchel-installbench
 	@$(MAKE) --no-print-directory bench-launcher
 
 # The launcher window's cold start to an interactive store and its idle memory, beside the bare
