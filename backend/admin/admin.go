@@ -1,6 +1,6 @@
 // Package admin is what the server's operators do: feature, ban and unban games; revoke
 // entitlements; mark purchases refunded after a refund made outside the system; retry, cancel
-// and list payouts; and look at announcements and the audit log. Only the configured admins may
+// and list payouts, and list those stuck with a payment in flight; and look at announcements and the audit log. Only the configured admins may
 // call it, and every change writes an audit record (who, what, when, why) in the transaction
 // that makes it. It composes the postgres stores, the payouts service and the announcements'
 // store.
@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"satchel.dev/backend/announce"
 	"satchel.dev/backend/market"
@@ -80,7 +81,9 @@ func (s *Service) RevokeEntitlement(ctx context.Context, a market.Actor, entitle
 // system (reason required; reference names that refund, such as its payment hash): the
 // developer's payout is canceled first if it was not paid yet (refused while its payment is in
 // flight), then the purchase becomes REFUNDED with REFUND ledger entries that reverse the
-// sale's split, and its entitlement is revoked. See postgres.AdminRepo.Refund.
+// sale's split, and its entitlement is revoked. Money received for an EXPIRED or FAILED
+// purchase (listed by check-ledger as a refund due) is refunded the same way, whole. See
+// postgres.AdminRepo.Refund.
 func (s *Service) RefundPurchase(ctx context.Context, a market.Actor, purchaseID, reason, reference string) (market.Purchase, error) {
 	if _, err := market.NewAudit(a, market.ActionRefundPurchase, market.TargetPurchase, purchaseID, reason, true); err != nil {
 		return market.Purchase{}, err
@@ -92,18 +95,20 @@ func (s *Service) RefundPurchase(ctx context.Context, a market.Actor, purchaseID
 	if err != nil {
 		return market.Purchase{}, err
 	}
-	if err := market.CheckRefund(p); err != nil {
-		return market.Purchase{}, err
-	}
-	payoutID, status, err := s.repo.PurchasePayout(ctx, purchaseID)
-	switch {
-	case market.ErrorCode(err) == market.CodeNotFound:
-	case err != nil:
-		return market.Purchase{}, err
-	case status != payouts.StatusSent && status != payouts.StatusCanceled:
-		why := fmt.Sprintf("purchase %s is being refunded: %s", purchaseID, reason)
-		if _, err := s.payouts.AdminCancel(ctx, a, payoutID, why); err != nil {
+	if p.Status == market.PurchasePaid { // a sale: its payout first (other purchases have none)
+		if err := market.CheckRefund(p, 0); err != nil {
 			return market.Purchase{}, err
+		}
+		payoutID, status, err := s.repo.PurchasePayout(ctx, purchaseID)
+		switch {
+		case market.ErrorCode(err) == market.CodeNotFound:
+		case err != nil:
+			return market.Purchase{}, err
+		case status != payouts.StatusSent && status != payouts.StatusCanceled:
+			why := fmt.Sprintf("purchase %s is being refunded: %s", purchaseID, reason)
+			if _, err := s.payouts.AdminCancel(ctx, a, payoutID, why); err != nil {
+				return market.Purchase{}, err
+			}
 		}
 	}
 	p, err = s.repo.Refund(ctx, a, purchaseID, reason, reference)
@@ -122,6 +127,12 @@ func (s *Service) RetryPayout(ctx context.Context, a market.Actor, payoutID, rea
 // CancelPayout makes sure a payout that was not paid never is (reason required).
 func (s *Service) CancelPayout(ctx context.Context, a market.Actor, payoutID, reason string) (payouts.Payout, error) {
 	return s.payouts.AdminCancel(ctx, a, payoutID, reason)
+}
+
+// ListStuckPayouts lists the payouts whose payment has been in flight or unknown for longer
+// than olderThan (payouts.DefaultStuckAfter when 0), oldest first.
+func (s *Service) ListStuckPayouts(ctx context.Context, a market.Actor, olderThan time.Duration, n int) ([]payouts.Payout, error) {
+	return s.payouts.ListStuck(ctx, a, olderThan, n)
 }
 
 // ListPayouts lists every developer's payouts in a status, FAILED by default.

@@ -90,7 +90,7 @@ func setup(t *testing.T, relays ...string) *bundle {
 	if _, err := users.SetPayoutAddress(ctx, b.dev, "dev@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if b.game, err = b.games.CreateGame(ctx, b.dev, market.NewGame{Slug: "lantern-test", Title: "Lantern Test", Summary: summary, PriceMsat: 1000}); err != nil {
+	if b.game, err = b.games.CreateGame(ctx, b.dev, market.NewGame{Slug: "lantern-test", Title: "Lantern Test", Summary: summary, PriceMsat: 1_000_000}); err != nil {
 		t.Fatal(err)
 	}
 	b.publish(b.game, "1.0.0")
@@ -328,7 +328,7 @@ func TestRelaysDownSlowOrRefusing(t *testing.T) {
 		mu.Unlock()
 		switch n {
 		case 1:
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(1500 * time.Millisecond) // past setup's 1 s attempt Timeout, on the worker's real clock
 		case 2:
 			return true, "rate-limited: slow down"
 		}
@@ -452,8 +452,17 @@ func TestNotAnnouncedOnceBanned(t *testing.T) {
 	if !ok {
 		t.Fatalf("the delivery was not skipped after the ban:\n%s", b.deliveries())
 	}
+	// Once no announcement job is left to run, nothing can offer the relay anything again.
+	ok = relaytest.Wait(10*time.Second, func() bool {
+		var n int
+		err := b.db.Pool().QueryRow(b.ctx, `SELECT count(*) FROM river_job
+			WHERE queue = $1 AND state NOT IN ('completed', 'cancelled', 'discarded')`, announce.Queue).Scan(&n)
+		return err == nil && n == 0
+	})
+	if !ok {
+		t.Fatalf("announcement jobs still run after the delivery was skipped:\n%s", b.deliveries())
+	}
 	down.Up()
-	time.Sleep(300 * time.Millisecond)
 	if n := down.Offers(); n != 0 {
 		t.Errorf("the relay was offered %d events of a banned game", n)
 	}

@@ -17,13 +17,22 @@ import (
 )
 
 // Store keeps objects by key. Keys are made by the server only
-// ("builds/<release-uuid>/<upload-uuid>.zip"); implementations still refuse, with an error
-// wrapping ErrInvalidKey, any key that CheckKey refuses.
+// ("builds/<release-uuid>/<upload-uuid>.zip" for an upload, ".build.zip" for the build made from
+// it); implementations still refuse, with an error wrapping ErrInvalidKey, any key that CheckKey
+// refuses.
+//
+// Upload URLs only create, and cannot be revoked. So a caller that needs an object never to
+// change keeps it under a key no upload URL was ever made for, written by Copy alone; and one
+// that needs an upload URL to store one body at most keeps that body at its key until the URL
+// has expired.
 type Store interface {
-	// UploadURL returns a URL that accepts one HTTP PUT of exactly size bytes to key until
+	// UploadURL returns a URL that accepts an HTTP PUT of exactly size bytes to key until
 	// expiry, and the headers the client must send with it besides Content-Length (which is
-	// implied: the body must be exactly size bytes). A PUT to an existing key replaces it.
-	// Objects larger than MaxSingleUploadSize may be refused with ErrTooLargeForSingleUpload.
+	// implied: the body must be exactly size bytes). The URL only creates: a PUT while key holds
+	// an object is refused (the local store answers 409 Conflict, S3 412 Precondition Failed)
+	// and changes nothing, so the URL stores one body at most for as long as that body stays at
+	// key. Expiry bounds when a PUT may start; one under way may end after it. Objects larger
+	// than MaxSingleUploadSize may be refused with ErrTooLargeForSingleUpload.
 	UploadURL(ctx context.Context, key string, size int64, expiry time.Duration) (url string, header http.Header, err error)
 	// DownloadURL returns a URL that serves key to GET, with HTTP Range support, until expiry;
 	// filename is suggested to the client through Content-Disposition. The URL is made whether
@@ -31,6 +40,12 @@ type Store interface {
 	// S3 URL is signed for one method): a client learns the size from the Content-Range of a
 	// GET of "bytes=0-0". A Range of several ranges may be answered 200 with the whole object.
 	DownloadURL(ctx context.Context, key string, expiry time.Duration, filename string) (string, error)
+	// Copy makes dst hold the object at src, replacing any object at dst, without the bytes
+	// passing through the server: the local store links the file (a stored file is never
+	// written again), S3 copies inside the bucket (objects up to MaxSingleUploadSize). Nothing
+	// later done to src, through a URL or Delete, reaches dst. It returns an error wrapping
+	// ErrNotFound if src does not exist.
+	Copy(ctx context.Context, src, dst string) error
 	// Open opens key for streaming and random access. It returns an error wrapping ErrNotFound
 	// if key does not exist. The caller closes the Object.
 	Open(ctx context.Context, key string) (Object, error)

@@ -2,6 +2,11 @@
 // an uploaded object into a release's build (size, sha256, zip safety, file manifest), and
 // signed downloads for those entitled to them. It composes a Repo (the postgres package) and a
 // blob.Store (local directory or S3); the rules come from the market package.
+//
+// A build never changes once finished. An upload URL stores one body at most (blob.Store's
+// upload URLs only create, and the uploaded object stays at its key until the slot expires, long
+// after the URL); FinishUpload copies that object to the build's own key, for which no upload
+// URL is ever made, and checks the copy, so what was checked is what is served.
 package builds
 
 import (
@@ -28,14 +33,18 @@ type Repo interface {
 	ReleaseWithGame(ctx context.Context, releaseID string) (market.Release, market.Game, error)
 	// CreateUpload stores a new upload slot.
 	CreateUpload(ctx context.Context, u market.Upload) error
-	// Upload returns an upload slot.
+	// Upload returns an open upload slot: one neither finished nor closed, expired or not.
 	Upload(ctx context.Context, uploadID string) (market.Upload, error)
+	// AttachBuild, in one transaction, marks the open upload slot finished (NotFound if it is
+	// not open), locks its release, refuses it if published, and replaces its build and
+	// manifest with b. It returns the object key of the build it replaced, "" if none.
+	AttachBuild(ctx context.Context, uploadID string, b market.Build) (replacedKey string, err error)
+	// CloseUpload closes the upload slot if it is open, so that it can never be finished, and
+	// says whether it was finished instead: then its build's object is a release's build.
+	// Closing a closed slot changes nothing; a missing one is NotFound.
+	CloseUpload(ctx context.Context, uploadID string) (finished bool, err error)
 	// DeleteUpload forgets an upload slot; a missing one is not an error.
 	DeleteUpload(ctx context.Context, uploadID string) error
-	// AttachBuild, in one transaction, locks the upload's release, refuses it if published,
-	// replaces its build and manifest with b, and deletes the upload slot. It returns the
-	// object key of the build it replaced, "" if none.
-	AttachBuild(ctx context.Context, uploadID string, b market.Build) (replacedKey string, err error)
 	// GameByID returns a game in any status.
 	GameByID(ctx context.Context, gameID string) (market.Game, error)
 	// DownloadableRelease returns the game's release with its build and manifest: releaseID,
@@ -47,15 +56,25 @@ type Repo interface {
 	Entitlement(ctx context.Context, userID, gameID string) (string, error)
 	// RecordDownload writes a download_events row.
 	RecordDownload(ctx context.Context, entitlementID, releaseID, ipHash, userAgent string) error
-	// ExpiredUploads returns upload slots that expired before t.
+	// ExpiredUploads returns the upload slots, open, finished or closed, that expired before t.
 	ExpiredUploads(ctx context.Context, t time.Time) ([]market.Upload, error)
 }
+
+const (
+	// DefaultUploadExpiry is how long an upload URL accepts the start of a PUT.
+	DefaultUploadExpiry = 15 * time.Minute
+	// DefaultFinishWithin is how long after CreateUpload an upload can be finished: a PUT
+	// begun before its URL expired may still be streaming. The slot and its upload object are
+	// kept until then, and deleted by PurgeExpiredUploads after.
+	DefaultFinishWithin = 2 * time.Hour
+)
 
 // Config sets the pipeline's limits.
 type Config struct {
 	MaxBuildBytes  int64          // largest zip accepted
 	Zip            zipsafe.Limits // entries, sizes and compression ratio of a zip
-	UploadExpiry   time.Duration  // how long an upload URL works
+	UploadExpiry   time.Duration  // how long an upload URL accepts the start of a PUT
+	FinishWithin   time.Duration  // how long after CreateUpload the upload can be finished; at least UploadExpiry
 	DownloadExpiry time.Duration  // how long a download URL works
 	IPHashSecret   []byte         // key of the HMAC that turns client IPs into download_events.ip_hash
 }
@@ -69,7 +88,10 @@ func (c Config) WithDefaults() Config {
 		c.Zip = zipsafe.DefaultLimits()
 	}
 	if c.UploadExpiry == 0 {
-		c.UploadExpiry = 2 * time.Hour
+		c.UploadExpiry = DefaultUploadExpiry
+	}
+	if c.FinishWithin == 0 {
+		c.FinishWithin = max(DefaultFinishWithin, c.UploadExpiry)
 	}
 	if c.DownloadExpiry == 0 {
 		c.DownloadExpiry = 30 * time.Minute
@@ -86,11 +108,15 @@ type Service struct {
 	now   func() time.Time
 }
 
-// New returns the pipeline over repo and store. cfg must have an IPHashSecret.
+// New returns the pipeline over repo and store. cfg must have an IPHashSecret, and a
+// FinishWithin no shorter than its UploadExpiry.
 func New(repo Repo, store blob.Store, cfg Config, log *slog.Logger) (*Service, error) {
 	cfg = cfg.WithDefaults()
 	if len(cfg.IPHashSecret) < 16 {
 		return nil, errors.New("builds: the IP hash secret must have at least 16 bytes")
+	}
+	if cfg.FinishWithin < cfg.UploadExpiry {
+		return nil, fmt.Errorf("builds: uploads must be finishable (%v) for at least as long as their URLs work (%v)", cfg.FinishWithin, cfg.UploadExpiry)
 	}
 	return &Service{repo: repo, store: store, cfg: cfg, log: log, now: time.Now}, nil
 }
@@ -102,7 +128,9 @@ type UploadSlot struct {
 	Header http.Header
 }
 
-// CreateUpload opens an upload slot for release's build, for its game's developer.
+// CreateUpload opens an upload slot for release's build, for its game's developer: a fresh
+// object key and a URL that stores one body of size bytes there, if its PUT starts within
+// UploadExpiry. The slot can be finished until FinishWithin from now.
 func (s *Service) CreateUpload(ctx context.Context, a market.Actor, releaseID string, size int64, sha string) (UploadSlot, error) {
 	if err := market.RequireUser(a); err != nil {
 		return UploadSlot{}, err
@@ -122,7 +150,7 @@ func (s *Service) CreateUpload(ctx context.Context, a market.Actor, releaseID st
 		return UploadSlot{}, err
 	}
 	u := market.Upload{ID: id, ReleaseID: r.ID, DeveloperUserID: a.UserID, ObjectKey: market.BuildObjectKey(r.ID, id),
-		SHA256: sha, SizeBytes: size, ExpiresAt: s.now().Add(s.cfg.UploadExpiry).Truncate(time.Second)}
+		SHA256: sha, SizeBytes: size, ExpiresAt: s.now().Add(s.cfg.FinishWithin).Truncate(time.Second)}
 	url, header, err := s.store.UploadURL(ctx, u.ObjectKey, size, s.cfg.UploadExpiry)
 	if err != nil {
 		return UploadSlot{}, fmt.Errorf("upload URL: %w", err)
@@ -133,9 +161,12 @@ func (s *Service) CreateUpload(ctx context.Context, a market.Actor, releaseID st
 	return UploadSlot{Upload: u, URL: url, Header: header}, nil
 }
 
-// FinishUpload checks the uploaded object against the slot (size, then sha256, streamed) and
-// the zip against the safety rules, recording its manifest, and makes it the release's build.
-// Any failed check deletes the object and the slot and says which check failed.
+// FinishUpload makes an upload the release's build, for the developer who opened its slot. It
+// copies the uploaded object to the build's own key, where no upload URL can reach it, checks
+// that copy (size, then sha256, streamed, then the zip's safety rules, recording its manifest),
+// and attaches it to the release, closing the slot. A failed check closes the slot too, deletes
+// the copy, and says which check failed. Either way nothing the upload URL stores is used again:
+// the uploaded object stays at its key, where the URL refuses every PUT, until the slot expires.
 func (s *Service) FinishUpload(ctx context.Context, a market.Actor, uploadID string) (market.Release, error) {
 	if err := market.ValidateID("upload_id", uploadID); err != nil {
 		return market.Release{}, err
@@ -147,18 +178,26 @@ func (s *Service) FinishUpload(ctx context.Context, a market.Actor, uploadID str
 	if err := market.CheckFinishUpload(a, u, s.now()); err != nil {
 		return market.Release{}, err
 	}
-	b, err := s.verify(ctx, u)
+	key := buildKey(u)
+	if err := s.store.Copy(ctx, u.ObjectKey, key); err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
+			s.refuse(ctx, u)
+			return market.Release{}, market.Errorf(market.CodeFailedPrecondition,
+				"nothing was uploaded for upload %s: PUT the zip to the upload URL before FinishUpload; open a new upload with CreateUpload", u.ID)
+		}
+		return market.Release{}, err
+	}
+	b, err := s.verify(ctx, u, key)
 	if err != nil {
-		var me *market.Error
-		if errors.As(err, &me) && me.Code == market.CodeFailedPrecondition {
-			s.discard(ctx, u)
+		if market.ErrorCode(err) == market.CodeFailedPrecondition {
+			s.refuse(ctx, u)
 		}
 		return market.Release{}, err
 	}
 	replaced, err := s.repo.AttachBuild(ctx, u.ID, b)
 	if err != nil {
 		if market.ErrorCode(err) == market.CodeFailedPrecondition {
-			s.discard(ctx, u)
+			s.refuse(ctx, u)
 		}
 		return market.Release{}, err
 	}
@@ -171,21 +210,23 @@ func (s *Service) FinishUpload(ctx context.Context, a market.Actor, uploadID str
 	return r, err
 }
 
-// verify streams the uploaded object: its size, its sha256, then the zip's rules and manifest.
-// A check that fails is a FailedPrecondition error naming the check.
-func (s *Service) verify(ctx context.Context, u market.Upload) (market.Build, error) {
-	obj, err := s.store.Open(ctx, u.ObjectKey)
-	if errors.Is(err, blob.ErrNotFound) {
-		return market.Build{}, market.Errorf(market.CodeFailedPrecondition,
-			"nothing was uploaded for upload %s: PUT the zip to the upload URL first", u.ID)
-	}
+// buildKey is where the build made from upload u lives: beside its upload object, under a name
+// CreateUpload never makes an upload URL for (those are market.BuildObjectKey's only).
+func buildKey(u market.Upload) string {
+	return "builds/" + u.ReleaseID + "/" + u.ID + ".build.zip"
+}
+
+// verify streams the object at key, the copy of upload u: its size, its sha256, then the zip's
+// rules and manifest. A check that fails is a FailedPrecondition error naming the check.
+func (s *Service) verify(ctx context.Context, u market.Upload, key string) (market.Build, error) {
+	obj, err := s.store.Open(ctx, key)
 	if err != nil {
 		return market.Build{}, err
 	}
 	defer obj.Close()
 	if obj.Size() != u.SizeBytes {
 		return market.Build{}, market.Errorf(market.CodeFailedPrecondition,
-			"size check failed: the upload has %d bytes, CreateUpload declared %d; the upload was deleted", obj.Size(), u.SizeBytes)
+			"size check failed: the upload has %d bytes, CreateUpload declared %d; upload again with CreateUpload", obj.Size(), u.SizeBytes)
 	}
 	h := sha256.New()
 	if _, err := io.CopyBuffer(h, io.NewSectionReader(obj, 0, obj.Size()), make([]byte, 1<<20)); err != nil {
@@ -193,17 +234,17 @@ func (s *Service) verify(ctx context.Context, u market.Upload) (market.Build, er
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != u.SHA256 {
 		return market.Build{}, market.Errorf(market.CodeFailedPrecondition,
-			"sha256 check failed: the upload hashes to %s, CreateUpload declared %s; the upload was deleted", got, u.SHA256)
+			"sha256 check failed: the upload hashes to %s, CreateUpload declared %s; upload again with CreateUpload", got, u.SHA256)
 	}
 	entries, err := zipsafe.Scan(obj, obj.Size(), s.cfg.Zip)
 	var ze *zipsafe.Error
 	if errors.As(err, &ze) {
-		return market.Build{}, market.Errorf(market.CodeFailedPrecondition, "zip check failed: %s; the upload was deleted", ze.Error())
+		return market.Build{}, market.Errorf(market.CodeFailedPrecondition, "zip check failed: %s; fix the zip and upload it again with CreateUpload", ze.Error())
 	}
 	if err != nil {
 		return market.Build{}, fmt.Errorf("reading the upload: %w", err)
 	}
-	b := market.Build{ReleaseID: u.ReleaseID, ObjectKey: u.ObjectKey, SHA256: u.SHA256, SizeBytes: u.SizeBytes,
+	b := market.Build{ReleaseID: u.ReleaseID, ObjectKey: key, SHA256: u.SHA256, SizeBytes: u.SizeBytes,
 		ContentType: market.BuildContentType, FileCount: int64(len(entries))}
 	for _, e := range entries {
 		b.Files = append(b.Files, market.File{Path: e.Path, SizeBytes: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256})
@@ -212,26 +253,55 @@ func (s *Service) verify(ctx context.Context, u market.Upload) (market.Build, er
 	return b, nil
 }
 
-// discard deletes an upload's object and slot, logging what it cannot delete.
-func (s *Service) discard(ctx context.Context, u market.Upload) {
+// refuse closes upload u's slot after a failed check and deletes the copy made for its build,
+// unless a concurrent FinishUpload attached that copy first. The uploaded object stays, so that
+// the upload URL keeps refusing PUTs, until PurgeExpiredUploads. Failures are logged: the purge
+// deletes what is left.
+func (s *Service) refuse(ctx context.Context, u market.Upload) {
 	ctx = context.WithoutCancel(ctx)
-	if err := s.store.Delete(ctx, u.ObjectKey); err != nil {
-		s.log.WarnContext(ctx, "deleting a refused upload", "key", u.ObjectKey, "err", err)
+	finished, err := s.repo.CloseUpload(ctx, u.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "closing a refused upload", "upload", u.ID, "err", err)
+		return
 	}
-	if err := s.repo.DeleteUpload(ctx, u.ID); err != nil {
-		s.log.WarnContext(ctx, "forgetting a refused upload", "upload", u.ID, "err", err)
+	if !finished {
+		if err := s.store.Delete(ctx, buildKey(u)); err != nil {
+			s.log.WarnContext(ctx, "deleting a refused build", "key", buildKey(u), "err", err)
+		}
 	}
 }
 
-// PurgeExpiredUploads deletes the objects and slots of uploads that expired before t without
-// being finished.
+// PurgeExpiredUploads deletes the upload slots that expired before t, with their upload
+// objects (whose URLs expired long before) and the copies made of slots never finished. It
+// closes an open slot first, so that no FinishUpload can attach a copy it deletes. A slot whose
+// objects cannot be deleted is kept for the next purge (the failure is logged).
 func (s *Service) PurgeExpiredUploads(ctx context.Context, t time.Time) error {
 	expired, err := s.repo.ExpiredUploads(ctx, t)
 	if err != nil {
 		return err
 	}
 	for _, u := range expired {
-		s.discard(ctx, u)
+		finished, err := s.repo.CloseUpload(ctx, u.ID)
+		if err != nil {
+			s.log.WarnContext(ctx, "closing an expired upload", "upload", u.ID, "err", err)
+			continue
+		}
+		keys := []string{u.ObjectKey}
+		if !finished {
+			keys = append(keys, buildKey(u))
+		}
+		deleted := true
+		for _, key := range keys {
+			if err := s.store.Delete(ctx, key); err != nil {
+				s.log.WarnContext(ctx, "deleting an expired upload", "key", key, "err", err)
+				deleted = false
+			}
+		}
+		if deleted {
+			if err := s.repo.DeleteUpload(ctx, u.ID); err != nil {
+				s.log.WarnContext(ctx, "forgetting an expired upload", "upload", u.ID, "err", err)
+			}
+		}
 	}
 	return nil
 }

@@ -74,15 +74,20 @@ func TestAdminRules(t *testing.T) {
 	}
 
 	for _, tt := range []struct {
-		p    market.Purchase
-		want market.Code
+		p           market.Purchase
+		unaccounted int64
+		want        market.Code
 	}{
-		{market.Purchase{Status: market.PurchasePaid, Provider: "lnd"}, ""},
-		{market.Purchase{Status: market.PurchasePaid}, market.CodeFailedPrecondition}, // free
-		{market.Purchase{Status: market.PurchasePending, Provider: "lnd"}, market.CodeFailedPrecondition},
-		{market.Purchase{Status: market.PurchaseRefunded, Provider: "lnd"}, market.CodeFailedPrecondition},
+		{market.Purchase{Status: market.PurchasePaid, Provider: "lnd"}, 0, ""},
+		{market.Purchase{Status: market.PurchasePaid}, 0, market.CodeFailedPrecondition}, // free
+		{market.Purchase{Status: market.PurchasePending, Provider: "lnd"}, 0, market.CodeFailedPrecondition},
+		{market.Purchase{Status: market.PurchasePending, Provider: "lnd"}, 5, market.CodeFailedPrecondition},
+		{market.Purchase{Status: market.PurchaseRefunded, Provider: "lnd"}, 0, market.CodeFailedPrecondition},
+		{market.Purchase{Status: market.PurchaseExpired, Provider: "lnd"}, 0, market.CodeFailedPrecondition},
+		{market.Purchase{Status: market.PurchaseExpired, Provider: "lnd"}, 5, ""}, // paid late
+		{market.Purchase{Status: market.PurchaseFailed, Provider: "lnd"}, 5, ""},  // underpaid, or paid twice
 	} {
-		if got := market.ErrorCode(market.CheckRefund(tt.p)); got != tt.want {
+		if got := market.ErrorCode(market.CheckRefund(tt.p, tt.unaccounted)); got != tt.want {
 			t.Errorf("refund of %+v: %q, want %q", tt.p, got, tt.want)
 		}
 	}

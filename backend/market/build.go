@@ -55,7 +55,7 @@ func BuildObjectKey(releaseID, uploadID string) string {
 // CheckUpload decides whether a may open an upload of size bytes hashing to sha256 for release
 // r of game g, on a server whose largest build is maxBytes.
 func CheckUpload(a Actor, g Game, r Release, size int64, sha256 string, maxBytes int64) error {
-	if err := CheckOwner(a, g); err != nil {
+	if err := CheckReleaseOwner(a, g, r.ID); err != nil {
 		return err
 	}
 	if r.Published() {
@@ -96,11 +96,14 @@ func CheckPublish(r Release) error {
 }
 
 // CheckDownload decides whether a may download a build of g: admins always; nobody else while
-// the game is BANNED; its developer; and players with an entitlement that is not revoked.
+// the game is BANNED; its developer; and players with an entitlement that is not revoked. A
+// caller with no entitlement to a game hidden from them (see Hidden) gets GameNotFound.
 func CheckDownload(a Actor, g Game, entitled bool) error {
 	switch {
 	case a.Admin:
 		return nil
+	case Hidden(a, g) && !entitled:
+		return GameNotFound(g.ID)
 	case g.Status == StatusBanned:
 		return Errorf(CodePermissionDenied, "game %q is banned: its downloads are stopped", g.Slug)
 	case !a.Anonymous() && a.UserID == g.DeveloperUserID, entitled:

@@ -36,6 +36,36 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// maxQuoted is how many characters of user input an error message quotes.
+const maxQuoted = 64
+
+// Clip cuts user input to 64 characters, ending it with "…" when it cut, for an error message
+// to quote (with %q, which also escapes invisible characters). A message quoting what a user
+// sent stays readable however much they sent.
+func Clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// GameNotFound is the error for a game id that names no game the caller may know of. Services
+// return it both for an id that does not exist and for a game hidden from the caller (see
+// Hidden), so that the answer tells a stranger nothing.
+func GameNotFound(id string) *Error {
+	return Errorf(CodeNotFound, "no game with id %s", Clip(id))
+}
+
+// ReleaseNotFound is GameNotFound for a release id: also the answer for a release of a game
+// hidden from the caller.
+func ReleaseNotFound(id string) *Error {
+	return Errorf(CodeNotFound, "no release with id %s", Clip(id))
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, CodeInternal for any other
 // non-nil error, and "" for nil.
 func ErrorCode(err error) Code {

@@ -1,6 +1,7 @@
 package market
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -36,10 +37,13 @@ type Game struct {
 
 // Limits of a game's fields.
 const (
-	MaxPriceMsat     = 100_000_000_000 // one bitcoin
-	maxTitle         = 100
-	maxSummary       = 280
-	maxDescriptionMD = 20_000
+	MaxPriceMsat = 100_000_000_000 // one bitcoin
+	// DefaultMinPriceMsat is the lowest price of a paid game unless the operator sets another:
+	// 1,000 sats, so that the developer's net is an amount Lightning Addresses accept.
+	DefaultMinPriceMsat = 1_000_000
+	maxTitle            = 100
+	maxSummary          = 280
+	maxDescriptionMD    = 20_000
 )
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$`)
@@ -53,12 +57,12 @@ type NewGame struct {
 	PriceMsat     int64
 }
 
-// Validate checks every field of the new game.
-func (g NewGame) Validate() error {
+// Validate checks every field of the new game; a paid game costs at least minPaidMsat.
+func (g NewGame) Validate(minPaidMsat int64) error {
 	if !slugPattern.MatchString(g.Slug) {
-		return Errorf(CodeInvalid, "slug %q is not valid: use 3 to 64 lowercase letters, digits and dashes, not starting or ending with a dash", g.Slug)
+		return Errorf(CodeInvalid, "slug %q is not valid: use 3 to 64 lowercase letters, digits and dashes, not starting or ending with a dash", Clip(g.Slug))
 	}
-	return GameUpdate{Title: &g.Title, Summary: &g.Summary, DescriptionMD: &g.DescriptionMD, PriceMsat: &g.PriceMsat}.Validate()
+	return GameUpdate{Title: &g.Title, Summary: &g.Summary, DescriptionMD: &g.DescriptionMD, PriceMsat: &g.PriceMsat}.Validate(minPaidMsat)
 }
 
 // GameUpdate changes a game's details; nil fields stay unchanged.
@@ -69,8 +73,8 @@ type GameUpdate struct {
 	PriceMsat     *int64
 }
 
-// Validate checks the fields that are set.
-func (u GameUpdate) Validate() error {
+// Validate checks the fields that are set; a paid game costs at least minPaidMsat.
+func (u GameUpdate) Validate(minPaidMsat int64) error {
 	if u.Title != nil {
 		if err := checkText("title", *u.Title, 1, maxTitle, false); err != nil {
 			return err
@@ -89,10 +93,37 @@ func (u GameUpdate) Validate() error {
 			return err
 		}
 	}
-	if u.PriceMsat != nil && (*u.PriceMsat < 0 || *u.PriceMsat > MaxPriceMsat) {
-		return Errorf(CodeInvalid, "price_msat %d is out of range: use 0 (free) to %d msat", *u.PriceMsat, int64(MaxPriceMsat))
+	if u.PriceMsat != nil {
+		return CheckPrice(*u.PriceMsat, minPaidMsat)
 	}
 	return nil
+}
+
+// CheckPrice refuses a price that is not 0 (free) or from minPaidMsat to MaxPriceMsat, naming
+// the range in sats, as people type prices.
+func CheckPrice(priceMsat, minPaidMsat int64) error {
+	if priceMsat == 0 || priceMsat >= minPaidMsat && priceMsat <= MaxPriceMsat {
+		return nil
+	}
+	return Errorf(CodeInvalid, "a price of %s sats is not allowed: a game is free (0) or costs %s to %s sats, so the developer's share can be paid out",
+		formatSats(priceMsat), formatSats(minPaidMsat), formatSats(MaxPriceMsat))
+}
+
+// formatSats writes an amount in millisatoshi as sats with thousands separators ("1,000",
+// "0.5").
+func formatSats(msat int64) string {
+	sign := ""
+	if msat < 0 {
+		sign, msat = "-", -msat
+	}
+	whole := fmt.Sprint(msat / 1000)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if frac := msat % 1000; frac != 0 {
+		return sign + whole + strings.TrimRight(fmt.Sprintf(".%03d", frac), "0")
+	}
+	return sign + whole
 }
 
 // Apply returns g with the update's set fields applied.
@@ -142,10 +173,22 @@ func CanView(a Actor, g Game) bool {
 	}
 }
 
-// CheckOwner refuses anyone but the game's developer.
+// Hidden reports whether a may not learn that g exists: a DRAFT game is hidden from everyone
+// but its developer and admins. Whoever asks about a hidden game by id gets GameNotFound,
+// exactly as for an id that does not exist. (A BANNED game was public once: answers about it
+// say it is banned.)
+func Hidden(a Actor, g Game) bool {
+	return g.Status == StatusDraft && !CanView(a, g)
+}
+
+// CheckOwner refuses anyone but the game's developer: unauthenticated when a did not sign,
+// GameNotFound when g is hidden from a (see Hidden), permission denied otherwise.
 func CheckOwner(a Actor, g Game) error {
 	if err := RequireUser(a); err != nil {
 		return err
+	}
+	if Hidden(a, g) {
+		return GameNotFound(g.ID)
 	}
 	if a.UserID != g.DeveloperUserID {
 		return Errorf(CodePermissionDenied, "game %q belongs to another developer", g.Slug)

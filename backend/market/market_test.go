@@ -11,7 +11,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestNewGameValidate(t *testing.T) {
-	ok := market.NewGame{Slug: "lantern-drift", Title: "Lantern Drift", PriceMsat: 1000}
+	ok := market.NewGame{Slug: "lantern-drift", Title: "Lantern Drift", PriceMsat: 1_000_000}
 	tests := []struct {
 		name string
 		edit func(*market.NewGame)
@@ -41,15 +41,33 @@ func TestNewGameValidate(t *testing.T) {
 		{"one bitcoin", func(g *market.NewGame) { g.PriceMsat = 100_000_000_000 }, ""},
 		{"over one bitcoin", func(g *market.NewGame) { g.PriceMsat = 100_000_000_001 }, market.CodeInvalid},
 		{"negative price", func(g *market.NewGame) { g.PriceMsat = -1 }, market.CodeInvalid},
+		{"below the minimum", func(g *market.NewGame) { g.PriceMsat = market.DefaultMinPriceMsat - 1 }, market.CodeInvalid},
+		{"one msat", func(g *market.NewGame) { g.PriceMsat = 1 }, market.CodeInvalid},
+		{"the minimum", func(g *market.NewGame) { g.PriceMsat = market.DefaultMinPriceMsat }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := ok
 			tt.edit(&g)
-			if got := market.ErrorCode(g.Validate()); got != tt.want {
-				t.Errorf("Validate() code = %q, want %q (err: %v)", got, tt.want, g.Validate())
+			if got := market.ErrorCode(g.Validate(market.DefaultMinPriceMsat)); got != tt.want {
+				t.Errorf("Validate() code = %q, want %q (err: %v)", got, tt.want, g.Validate(market.DefaultMinPriceMsat))
 			}
 		})
+	}
+}
+
+// A paid game below the minimum is refused with the range in sats, as people type prices.
+func TestCheckPriceNamesSats(t *testing.T) {
+	err := market.CheckPrice(21_000, market.DefaultMinPriceMsat)
+	if market.ErrorCode(err) != market.CodeInvalid || !strings.Contains(err.Error(), "a price of 21 sats") ||
+		!strings.Contains(err.Error(), "costs 1,000 to 100,000,000 sats") {
+		t.Errorf("CheckPrice(21 sats) = %v, want invalid naming 21 sats and the range 1,000 to 100,000,000 sats", err)
+	}
+	if err := market.CheckPrice(1500, 1000); err != nil {
+		t.Errorf("CheckPrice(1.5 sats, minimum 1 sat) = %v, want nil", err)
+	}
+	if err := market.CheckPrice(500, 1000); err == nil || !strings.Contains(err.Error(), "0.5 sats") {
+		t.Errorf("CheckPrice(0.5 sats) = %v, want an error naming 0.5 sats", err)
 	}
 }
 
@@ -146,7 +164,8 @@ func TestVisibilityAndStatusRules(t *testing.T) {
 		{owner, market.StatusListed, market.StatusBanned, true, market.CodePermissionDenied},
 		{owner, market.StatusBanned, market.StatusListed, true, market.CodePermissionDenied},
 		{owner, market.StatusDraft, "", true, market.CodeInvalid},
-		{other, market.StatusDraft, market.StatusUnlisted, true, market.CodePermissionDenied},
+		{other, market.StatusDraft, market.StatusUnlisted, true, market.CodeNotFound}, // a stranger does not learn a draft exists
+		{other, market.StatusListed, market.StatusUnlisted, true, market.CodePermissionDenied},
 		{anon, market.StatusDraft, market.StatusUnlisted, true, market.CodeUnauthenticated},
 	}
 	for _, tt := range devTests {

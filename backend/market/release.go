@@ -30,7 +30,7 @@ const (
 // ValidateVersion checks that v is a semantic version (semver.org), such as 1.0.0 or 2.1.0-beta.1.
 func ValidateVersion(v string) error {
 	if len(v) > maxVersion || !semverPattern.MatchString(v) {
-		return Errorf(CodeInvalid, "version %q is not a semantic version: use MAJOR.MINOR.PATCH, as in 1.0.0 or 1.2.0-beta.1", v)
+		return Errorf(CodeInvalid, "version %q is not a semantic version: use MAJOR.MINOR.PATCH, as in 1.0.0 or 1.2.0-beta.1", Clip(v))
 	}
 	return nil
 }
@@ -38,6 +38,18 @@ func ValidateVersion(v string) error {
 // ValidateNotes checks release notes against their limit.
 func ValidateNotes(notes string) error {
 	return checkText("release_notes_md", notes, 0, maxNotesMD, true)
+}
+
+// CheckReleaseOwner is CheckOwner for a call that names a release of g by its id: a release of
+// a game hidden from a (see Hidden) is ReleaseNotFound, exactly as for an id that does not exist.
+func CheckReleaseOwner(a Actor, g Game, releaseID string) error {
+	if err := RequireUser(a); err != nil {
+		return err
+	}
+	if Hidden(a, g) {
+		return ReleaseNotFound(releaseID)
+	}
+	return CheckOwner(a, g)
 }
 
 // ReleaseUpdate changes a release; nil fields stay unchanged.

@@ -98,7 +98,7 @@ func ValidateID(field, id string) error {
 		return Errorf(CodeInvalid, "%s is required", field)
 	}
 	if !idPattern.MatchString(id) {
-		return Errorf(CodeInvalid, "%s %q is not a valid id", field, id)
+		return Errorf(CodeInvalid, "%s %q is not a valid id", field, Clip(id))
 	}
 	return nil
 }

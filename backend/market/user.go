@@ -67,7 +67,7 @@ var (
 func NormalizeLNAddress(addr string) (string, error) {
 	a := strings.ToLower(strings.TrimSpace(addr))
 	bad := func() (string, error) {
-		return "", Errorf(CodeInvalid, "%q is not a Lightning Address: use name@domain, as in alice@example.com", addr)
+		return "", Errorf(CodeInvalid, "%q is not a Lightning Address: use name@domain, as in alice@example.com", Clip(addr))
 	}
 	if a == "" {
 		return "", Errorf(CodeInvalid, "ln_address is required: a Lightning Address such as alice@example.com")
@@ -82,8 +82,12 @@ func NormalizeLNAddress(addr string) (string, error) {
 	return a, nil
 }
 
-// checkText checks a free-text field: valid UTF-8, between min and max characters, and no
-// control characters (newline and tab are allowed only when multiline).
+// checkText checks a free-text field that other people will see: valid UTF-8, between min and
+// max characters, no control characters (C0, DEL, C1; newline and tab are allowed only when
+// multiline) and no bidirectional embeddings, overrides or isolates (U+202A to U+202E, U+2066
+// to U+2069), which can show text in another order than it reads. A single-line field (a title,
+// a name) also refuses the invisible direction marks (U+200E, U+200F, U+061C) and the line and
+// paragraph separators (U+2028, U+2029).
 func checkText(field, s string, min, max int, multiline bool) error {
 	if !utf8.ValidString(s) {
 		return Errorf(CodeInvalid, "%s is not valid UTF-8", field)
@@ -99,8 +103,15 @@ func checkText(field, s string, min, max int, multiline bool) error {
 		return Errorf(CodeInvalid, "%s is %d characters; it needs at least %d", field, n, min)
 	}
 	for _, r := range s {
-		if (r < 0x20 || r == 0x7f) && !(multiline && (r == '\n' || r == '\t')) {
-			return Errorf(CodeInvalid, "%s contains a control character (%U)", field, r)
+		switch {
+		case (r < 0x20 || r == 0x7f) && !(multiline && (r == '\n' || r == '\t')), r >= 0x80 && r <= 0x9f:
+			return Errorf(CodeInvalid, "%s contains a control character (%U): remove it", field, r)
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return Errorf(CodeInvalid, "%s contains a bidirectional override (%U), which can show text in another order than it reads: remove it", field, r)
+		case !multiline && (r == 0x200e || r == 0x200f || r == 0x061c):
+			return Errorf(CodeInvalid, "%s contains an invisible direction mark (%U): remove it", field, r)
+		case !multiline && (r == 0x2028 || r == 0x2029):
+			return Errorf(CodeInvalid, "%s contains a line break (%U): it must be one line", field, r)
 		}
 	}
 	return nil

@@ -2,8 +2,8 @@
 // a registry of its own: RPCs by procedure and code with their latency, settlement lag, bytes
 // served and received by the build store, job failures and announcement attempts, counted in
 // this process; and, read from the database at every scrape (so every instance reports the
-// same), purchases and payouts by status, the job queue by queue, kind and state, and
-// announcement deliveries by status. Handler serves them for a separate, private listener.
+// same), purchases and payouts by status, payouts stuck with a payment in flight or unknown,
+// the job queue by queue, kind and state, and announcement deliveries by status. Handler serves them for a separate, private listener.
 package metrics
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/postgres"
 )
 
@@ -30,6 +31,8 @@ type Metrics struct {
 	blobBytes        *prometheus.CounterVec
 	jobFailures      *prometheus.CounterVec
 	announceAttempts *prometheus.CounterVec
+	unaccounted      *prometheus.CounterVec
+	reconcileErrors  prometheus.Counter
 }
 
 // New returns the server's metrics. stats reads the database's counts at scrape time (nil:
@@ -64,6 +67,19 @@ func New(stats func(context.Context) (postgres.Stats, error), log *slog.Logger) 
 			Name: "satchel_announcement_attempts_total",
 			Help: "Attempts to deliver an announcement to a relay, by relay and result (ok or failed).",
 		}, []string{"relay", "result"}),
+		unaccounted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "satchel_unaccounted_payments_total",
+			Help: "Payments received that no sale accounts for (kind: underpaid, late, duplicate), recorded in the ledger " +
+				"and listed by check-ledger as a refund due; any is worth an operator's look.",
+		}, []string{"kind"}),
+		reconcileErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "satchel_reconcile_errors_total",
+			Help: "Pending purchases that could not be reconciled with their invoice (at start or at expiry); retried later.",
+		}),
+	}
+	m.registry.MustRegister(m.unaccounted, m.reconcileErrors)
+	for _, k := range []string{"underpaid", "late", "duplicate"} {
+		m.unaccounted.WithLabelValues(k)
 	}
 	m.registry.MustRegister(m.rpcRequests, m.rpcDuration, m.settleLag, m.blobBytes, m.jobFailures, m.announceAttempts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -95,6 +111,22 @@ func (m *Metrics) ObserveSettlement(lag time.Duration) {
 		return
 	}
 	m.settleLag.Observe(lag.Seconds())
+}
+
+// UnaccountedPayment counts a payment received that no sale accounts for, of a kind.
+func (m *Metrics) UnaccountedPayment(kind string) {
+	if m == nil {
+		return
+	}
+	m.unaccounted.WithLabelValues(kind).Inc()
+}
+
+// ReconcileFailed counts a purchase that could not be reconciled with its invoice.
+func (m *Metrics) ReconcileFailed() {
+	if m == nil {
+		return
+	}
+	m.reconcileErrors.Inc()
 }
 
 // JobKinds makes the job failures of these kinds show at zero before any fails.
@@ -187,6 +219,8 @@ var (
 	jobsDesc      = prometheus.NewDesc("satchel_jobs", "Jobs in the queue by queue, kind and state: the depth is "+
 		"available+scheduled+retryable+running; discarded ones failed for good.", []string{"queue", "kind", "state"}, nil)
 	deliveriesDesc = prometheus.NewDesc("satchel_announcement_deliveries", "Announcement deliveries to relays by status.", []string{"status"}, nil)
+	stuckDesc      = prometheus.NewDesc("satchel_payouts_stuck", "Payouts whose payment has been IN_FLIGHT or UNKNOWN for longer than "+
+		payouts.DefaultStuckAfter.String()+", by that state: list them with `satchel-server admin stuck-payouts`.", []string{"state"}, nil)
 	statsUpDesc    = prometheus.NewDesc("satchel_database_stats_up", "1 when the database answered this scrape's counts, else 0.", nil, nil)
 )
 
@@ -195,10 +229,11 @@ var (
 	purchaseStatuses = []string{"PENDING", "PAID", "EXPIRED", "FAILED", "REFUNDED"}
 	payoutStatuses   = []string{"SCHEDULED", "RETRYING", "SENT", "FAILED", "CANCELED"}
 	deliveryStatuses = []string{"PENDING", "SENT", "FAILED", "SKIPPED"}
+	paymentStates    = []payouts.PaymentState{payouts.PaymentInFlight, payouts.PaymentUnknown}
 )
 
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{purchasesDesc, payoutsDesc, payoutMsat, jobsDesc, deliveriesDesc, statsUpDesc} {
+	for _, d := range []*prometheus.Desc{purchasesDesc, payoutsDesc, payoutMsat, jobsDesc, deliveriesDesc, stuckDesc, statsUpDesc} {
 		ch <- d
 	}
 }
@@ -222,6 +257,9 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, st := range deliveryStatuses {
 		ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(s.Deliveries[st]), st)
+	}
+	for _, st := range paymentStates {
+		ch <- prometheus.MustNewConstMetric(stuckDesc, prometheus.GaugeValue, float64(s.StuckPayouts[string(st)]), string(st))
 	}
 	for _, j := range s.Jobs {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(j.Count), j.Queue, j.Kind, j.State)

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"satchel.dev/backend/metrics"
+	"satchel.dev/backend/postgres"
 )
 
 // TestBlobBytesAndRPCs counts the bytes a store handler sends and receives, ranges included,
@@ -56,6 +58,26 @@ func TestBlobBytesAndRPCs(t *testing.T) {
 		`satchel_blob_bytes_total{direction="upload"} 1234`,
 		`satchel_rpc_requests_total{code="ok",procedure="/satchel.catalog.v1.CatalogService/ListGames"} 1`,
 		`satchel_rpc_duration_seconds_count{code="ok",procedure="/satchel.catalog.v1.CatalogService/ListGames"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestStuckPayouts: payouts whose payment stays in flight or unknown past the bound are
+// reported by state, at zero when there are none, so an alert can fire on them.
+func TestStuckPayouts(t *testing.T) {
+	stats := func(context.Context) (postgres.Stats, error) {
+		return postgres.Stats{StuckPayouts: map[string]int64{"IN_FLIGHT": 2}}, nil
+	}
+	m := metrics.New(stats, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`satchel_payouts_stuck{state="IN_FLIGHT"} 2`,
+		`satchel_payouts_stuck{state="UNKNOWN"} 0`,
+		"# HELP satchel_payouts_stuck Payouts whose payment has been IN_FLIGHT or UNKNOWN for longer than 1h0m0s",
 	} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -382,13 +382,27 @@ func parseMetadata(m string) (string, error) {
 	return text, nil
 }
 
+// NotSendableError is RequestInvoice's refusal of an amount outside the pay request's
+// minSendable..maxSendable: the address says it never accepts it, so asking again will not
+// help; only another address, or wallet, will.
+type NotSendableError struct {
+	Address                  string
+	MinSendable, MaxSendable int64 // msat
+	AmountMsat               int64
+}
+
+func (e *NotSendableError) Error() string {
+	return fmt.Sprintf("Lightning Address %s accepts %d to %d msat, but the payout is %d msat: use an address or wallet that accepts this amount",
+		e.Address, e.MinSendable, e.MaxSendable, e.AmountMsat)
+}
+
 // RequestInvoice asks the pay request's callback for an invoice of amountMsat and verifies it:
 // a valid BOLT 11 invoice (its signature checked), for exactly amountMsat, with a description
-// hash equal to SHA-256 of the metadata, on the resolver's network, not expired.
+// hash equal to SHA-256 of the metadata, on the resolver's network, not expired. An amount
+// outside the pay request's sendable range is a *NotSendableError.
 func (r *Resolver) RequestInvoice(ctx context.Context, pr PayRequest, amountMsat int64) (Invoice, error) {
 	if amountMsat < pr.MinSendable || amountMsat > pr.MaxSendable {
-		return Invoice{}, fmt.Errorf("Lightning Address %s accepts %d to %d msat, but the payout is %d msat: use an address or wallet that accepts this amount",
-			pr.Address, pr.MinSendable, pr.MaxSendable, amountMsat)
+		return Invoice{}, &NotSendableError{Address: pr.Address, MinSendable: pr.MinSendable, MaxSendable: pr.MaxSendable, AmountMsat: amountMsat}
 	}
 	cb := *pr.Callback
 	q := cb.Query()

@@ -408,6 +408,6 @@ func workerProcess(raw string) int {
 	if err := client.Start(ctx); err != nil {
 		return fail(err)
 	}
-	time.Sleep(time.Minute)
+	time.Sleep(time.Minute) // a bound, not a wait: the hook kills this process long before
 	return fail(fmt.Errorf("the hook point %q was never reached", cfg.KillAt))
 }

@@ -57,6 +57,26 @@ const (
 // a FAILED one).
 func (s Status) Final() bool { return s == StatusSent || s == StatusFailed || s == StatusCanceled }
 
+// Owed reports whether a sale whose developer's share is netMsat gets a payout. A payout of
+// nothing is never created: a platform fee of 100% leaves the developer nothing, and no
+// Lightning Address accepts 0 msat. The settlement asks before it schedules one.
+func Owed(netMsat int64) bool { return netMsat > 0 }
+
+// PaymentState is what is known of the payment of a payout's stored invoice while it has not
+// ended ("" once it has, or when none was made).
+type PaymentState string
+
+const (
+	PaymentInFlight PaymentState = "IN_FLIGHT" // the platform's node is still trying to pay
+	PaymentUnknown  PaymentState = "UNKNOWN"   // the platform's node did not say how it went
+)
+
+// DefaultStuckAfter is how long a payout's payment may stay IN_FLIGHT or UNKNOWN before the
+// payout is reported as stuck (the metric satchel_payouts_stuck, and the admin listing by
+// default). A Lightning payment normally ends within a minute; one held longer waits on a node
+// the platform does not control, and an operator should know.
+const DefaultStuckAfter = time.Hour
+
 // Payout is what the platform owes a developer for one purchase, and how paying it goes.
 type Payout struct {
 	ID              string
@@ -71,9 +91,12 @@ type Payout struct {
 	// CurrentAddress is the developer's payout address now ("" if they have none).
 	CurrentAddress string
 	AmountMsat     int64
-	Status         Status
-	AttemptCount   int
-	LastError      string
+	// PlatformFeeMsat is the sale's PLATFORM_FEE: the routing fee the platform pays to send
+	// the payout never exceeds it.
+	PlatformFeeMsat int64
+	Status          Status
+	AttemptCount    int
+	LastError       string
 	// The invoice being paid, stored before paying; empty when none is.
 	PaymentRequest   string
 	PaymentHash      string
@@ -81,9 +104,13 @@ type Payout struct {
 	FeeMsat          int64  // routing fee paid, once SENT
 	Preimage         string // once SENT (empty with test money paying another node's invoice)
 	NextAttemptAt    *time.Time
-	SentAt           *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// PaymentState is IN_FLIGHT or UNKNOWN while the stored invoice's payment has not ended,
+	// since PaymentStateSince (the first time an attempt saw it so).
+	PaymentState      PaymentState
+	PaymentStateSince *time.Time
+	SentAt            *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Invoice is a verified invoice for a payout, to store before paying it.
@@ -112,26 +139,38 @@ type Store interface {
 	// so the next attempt asks for a new one. Only for a payment known to have failed, or an
 	// invoice expired unpaid.
 	ClearInvoice(ctx context.Context, id, paymentHash string) error
-	// MarkSent records a succeeded payment: SENT with its fee and preimage, and a PAYOUT_SENT
-	// ledger entry, in one transaction. It returns false if the payout was SENT already.
+	// MarkSent records a succeeded payment of the stored invoice: SENT with its fee and
+	// preimage, the destination set to the address that invoice came from (the one actually
+	// paid), a PAYOUT_SENT ledger entry, and a PAYOUT_ROUTING_FEE entry for a fee above 0, in
+	// one transaction. It returns false if the payout was SENT already.
 	MarkSent(ctx context.Context, id string, pay lightning.Payment) (bool, error)
 	// MarkAttemptFailed counts a failed attempt with its reason: RETRYING until next, or,
 	// when final, FAILED with a PAYOUT_FAILED ledger entry in the same transaction. Only for a
 	// SCHEDULED or RETRYING payout (otherwise it changes nothing and returns the payout).
 	MarkAttemptFailed(ctx context.Context, id, reason string, final bool, next time.Time) (Payout, error)
-	// NoteError records a problem that is not a failed attempt (the provider did not answer),
-	// leaving the status and count alone.
-	NoteError(ctx context.Context, id, reason string) error
+	// NotePayment records that the payment of the stored invoice with this hash has not ended:
+	// IN_FLIGHT, or UNKNOWN with the reason (the provider did not answer), kept as last_error.
+	// The state's start is kept while it stays IN_FLIGHT or UNKNOWN, and cleared whenever the
+	// payment ends (SENT, a failed attempt, a cleared invoice, a cancel). Status and count are
+	// left alone; only for a SCHEDULED or RETRYING payout.
+	NotePayment(ctx context.Context, id, paymentHash string, state PaymentState, reason string) error
+	// ListStuckPayouts lists the payouts whose payment has been IN_FLIGHT or UNKNOWN for
+	// longer than olderThan, oldest first, at most limit.
+	ListStuckPayouts(ctx context.Context, olderThan time.Duration, limit int) ([]Payout, error)
 
 	// Retry moves a FAILED payout to RETRYING with a fresh count of attempts, towards the
-	// developer's current address, and enqueues its job (through jobs) and writes the admin's
-	// audit record in the same transaction. FailedPrecondition while an attempt holds the
-	// payout's lease.
+	// developer's current address (unless an invoice is stored: it is paid first, and its
+	// address stays the destination), and enqueues its job (through jobs) and writes the
+	// admin's audit record in the same transaction. FailedPrecondition while an attempt holds
+	// the payout's lease.
 	Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx], audit market.AuditRecord) (Payout, error)
-	// Cancel moves a payout that is not SENT to CANCELED once check (called with the payout,
-	// its row locked) allows it, and writes the admin's audit record in the same transaction.
-	// FailedPrecondition while an attempt holds the payout's lease.
-	Cancel(ctx context.Context, id string, check func(Payout) error, audit market.AuditRecord) (Payout, error)
+	// Cancel moves a payout that is not SENT to CANCELED once check allows it, and writes the
+	// admin's audit record in the same transaction. Cancel holds the payout's lease from
+	// before check until the change commits, so no attempt runs meanwhile; check (which may
+	// ask the Lightning node) is called with no row locked and no transaction open, with a
+	// context that ends before the lease does. FailedPrecondition while an attempt holds the
+	// lease, or if the payout changed or the lease ran out meanwhile.
+	Cancel(ctx context.Context, id string, check func(context.Context, Payout) error, audit market.AuditRecord) (Payout, error)
 	// ListPayoutsByStatus lists every developer's payouts in a status, newest first, a page
 	// after the cursor (for operators).
 	ListPayoutsByStatus(ctx context.Context, status Status, q Query) ([]Payout, error)

@@ -74,7 +74,7 @@ func (s *Service) cancel(ctx context.Context, a market.Actor, payoutID, reason s
 	if err := market.ValidateID("payout_id", payoutID); err != nil {
 		return Payout{}, err
 	}
-	p, err := s.store.Cancel(ctx, payoutID, func(p Payout) error {
+	p, err := s.store.Cancel(ctx, payoutID, func(ctx context.Context, p Payout) error {
 		if p.PaymentHash == "" {
 			return nil
 		}
@@ -108,7 +108,7 @@ func (s *Service) ListByStatus(ctx context.Context, a market.Actor, status Statu
 		status = StatusFailed
 	case StatusScheduled, StatusRetrying, StatusSent, StatusFailed, StatusCanceled:
 	default:
-		return PayoutPage{}, market.Errorf(market.CodeInvalid, "status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", status)
+		return PayoutPage{}, market.Errorf(market.CodeInvalid, "status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", market.Clip(string(status)))
 	}
 	limit, err := market.GameFilter{PageSize: f.PageSize}.Limit()
 	if err != nil {
@@ -135,6 +135,27 @@ func (s *Service) ListByStatus(ctx context.Context, a market.Actor, status Statu
 		page.NextPageToken = token(list, q, last.CreatedAt, last.ID)
 	}
 	return page, nil
+}
+
+// ListStuck lists the payouts whose payment has been IN_FLIGHT or UNKNOWN for longer than
+// olderThan (DefaultStuckAfter when 0), oldest first, at most limit (1 to 100; 0 means
+// market.DefaultPageSize): payments waiting on a node the platform does not control, which
+// an operator should look into. Admins only.
+func (s *Service) ListStuck(ctx context.Context, a market.Actor, olderThan time.Duration, limit int) ([]Payout, error) {
+	if err := market.RequireAdmin(a); err != nil {
+		return nil, err
+	}
+	switch {
+	case olderThan == 0:
+		olderThan = DefaultStuckAfter
+	case olderThan < 0:
+		return nil, market.Errorf(market.CodeInvalid, "older_than %v is negative: give how long a payment has been in flight, such as 1h", olderThan)
+	}
+	n, err := market.GameFilter{PageSize: limit}.Limit()
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListStuckPayouts(ctx, olderThan, n)
 }
 
 // Filter selects a page of a developer's sales, ledger or payouts.

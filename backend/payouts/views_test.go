@@ -141,6 +141,13 @@ func TestDeveloperViews(t *testing.T) {
 	if page, err := svc.ListSales(d.ctx, otherDev, payouts.Filter{}); err != nil || len(page.Sales) != 0 {
 		t.Errorf("another developer's own sales: %v, %d sales", err, len(page.Sales))
 	}
+	// gameB is a DRAFT: to a stranger, it does not exist.
+	if _, err := svc.ListPayouts(d.ctx, otherDev, payouts.Filter{GameID: gameB.ID}); market.ErrorCode(err) != market.CodeNotFound {
+		t.Errorf("another developer's draft game: %v, want not found", err)
+	}
+	if _, err := d.shop.Games.SetGameStatus(d.ctx, dev, gameB.ID, market.StatusUnlisted); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := svc.ListPayouts(d.ctx, otherDev, payouts.Filter{GameID: gameB.ID}); market.ErrorCode(err) != market.CodePermissionDenied {
 		t.Errorf("another developer's game: %v, want permission denied", err)
 	}

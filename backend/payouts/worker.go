@@ -87,9 +87,17 @@ func (c Config) Validate() error {
 	return c.LNURL.Validate()
 }
 
-// FeeLimit is the most routing fee a payout of amountMsat may spend.
+// FeeLimit is the most routing fee a payout of amountMsat may spend by the configuration.
+// A payout pays with at most the smaller of this and its sale's platform fee (see feeLimit).
 func (c Config) FeeLimit(amountMsat int64) int64 {
 	return max(c.FeeLimitMinMsat, amountMsat/10000*int64(c.FeeLimitBps)+amountMsat%10000*int64(c.FeeLimitBps)/10000)
+}
+
+// feeLimit is the most routing fee paying p may spend: the configured limit, capped at the
+// sale's platform fee, so that sending a developer their share never costs the platform more
+// than it earned on the sale (a sale without a fee is paid only by a route without fees).
+func (c Config) feeLimit(p Payout) int64 {
+	return min(c.FeeLimit(p.AmountMsat), p.PlatformFeeMsat)
 }
 
 // Backoff is how long to wait after the nth failed attempt (n >= 1).
@@ -216,14 +224,22 @@ func (w *Worker) attempt(ctx context.Context, p Payout) (time.Duration, error) {
 	if address == "" {
 		address = p.Destination
 	}
+	if !Owed(p.AmountMsat) {
+		return w.fail(ctx, p, fmt.Sprintf("a payout of %d msat pays nothing", p.AmountMsat), true)
+	}
 	inv, err := w.lnurl.Invoice(ctx, address, p.AmountMsat)
+	var notSendable *NotSendableError
+	if errors.As(err, &notSendable) {
+		// The address says it never accepts this amount: asking again will not help.
+		return w.fail(ctx, p, err.Error(), true)
+	}
 	if err != nil {
-		return w.fail(ctx, p, err.Error())
+		return w.fail(ctx, p, err.Error(), false)
 	}
 	w.at("fetched", p)
 	if err := w.store.StoreInvoice(ctx, p.ID, inv); err != nil {
 		if errors.Is(err, ErrInvoiceReused) {
-			return w.fail(ctx, p, fmt.Sprintf("Lightning Address %s: %v", address, err))
+			return w.fail(ctx, p, fmt.Sprintf("Lightning Address %s: %v", address, err), false)
 		}
 		return 0, err
 	}
@@ -235,14 +251,14 @@ func (w *Worker) attempt(ctx context.Context, p Payout) (time.Duration, error) {
 // pay pays the stored invoice and records how it went.
 func (w *Worker) pay(ctx context.Context, p Payout) (time.Duration, error) {
 	w.at("paying", p)
-	pay, err := w.provider.PayInvoice(ctx, p.PaymentRequest, w.cfg.FeeLimit(p.AmountMsat), w.cfg.PaymentTimeout)
+	pay, err := w.provider.PayInvoice(ctx, p.PaymentRequest, w.cfg.feeLimit(p), w.cfg.PaymentTimeout)
 	if err != nil {
 		// Whether it started is unknown: ask.
 		tracked, terr := w.provider.TrackPayment(ctx, p.PaymentHash)
 		switch {
 		case errors.Is(terr, lightning.ErrNotFound):
 			// Not started. The invoice stays: the next attempt pays it if it is still valid.
-			return w.fail(ctx, p, fmt.Sprintf("the platform's Lightning node refused to pay invoice %s: %v", p.PaymentHash, err))
+			return w.fail(ctx, p, fmt.Sprintf("the platform's Lightning node refused to pay invoice %s: %v", p.PaymentHash, err), false)
 		case terr != nil:
 			return w.unknown(ctx, p, fmt.Errorf("paying invoice %s: %w (and asking how it went: %v)", p.PaymentHash, err, terr))
 		}
@@ -271,19 +287,22 @@ func (w *Worker) settle(ctx context.Context, p Payout, pay lightning.Payment) (t
 		if err := w.store.ClearInvoice(ctx, p.ID, p.PaymentHash); err != nil {
 			return 0, err
 		}
-		return w.fail(ctx, p, fmt.Sprintf("the payment to %s failed: %s", p.Destination, pay.FailureReason))
+		return w.fail(ctx, p, fmt.Sprintf("the payment to %s failed: %s", p.Destination, pay.FailureReason), false)
 	default:
 		w.log.InfoContext(ctx, "payout: payment in flight; looking again later", "payout", p.ID, "payment_hash", p.PaymentHash,
 			"in", w.cfg.RecheckInterval)
+		if err := w.store.NotePayment(ctx, p.ID, p.PaymentHash, PaymentInFlight, ""); err != nil {
+			return 0, err
+		}
 		return w.cfg.RecheckInterval, nil
 	}
 }
 
 // fail counts a failed attempt (no payment of the payout is in flight): RETRYING after a
-// backoff, or FAILED after the last attempt.
-func (w *Worker) fail(ctx context.Context, p Payout, reason string) (time.Duration, error) {
+// backoff, or FAILED after the last attempt, or at once when final (retrying cannot help).
+func (w *Worker) fail(ctx context.Context, p Payout, reason string, final bool) (time.Duration, error) {
 	n := p.AttemptCount + 1
-	final := n >= w.cfg.MaxAttempts
+	final = final || n >= w.cfg.MaxAttempts
 	wait := w.cfg.Backoff(n)
 	q, err := w.store.MarkAttemptFailed(ctx, p.ID, reason, final, w.cfg.Now().Add(wait))
 	if err != nil {
@@ -301,7 +320,7 @@ func (w *Worker) fail(ctx context.Context, p Payout, reason string) (time.Durati
 // counted.
 func (w *Worker) unknown(ctx context.Context, p Payout, err error) (time.Duration, error) {
 	w.log.WarnContext(ctx, "payout: payment state unknown; looking again later", "payout", p.ID, "err", err)
-	if nerr := w.store.NoteError(ctx, p.ID, err.Error()); nerr != nil {
+	if nerr := w.store.NotePayment(ctx, p.ID, p.PaymentHash, PaymentUnknown, err.Error()); nerr != nil {
 		return 0, nerr
 	}
 	return w.cfg.RecheckInterval, nil

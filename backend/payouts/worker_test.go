@@ -261,7 +261,21 @@ func TestOperatorRetryAndCancel(t *testing.T) {
 		t.Fatalf("Cancel: %v %v", got.Status, err)
 	}
 	b.lnurl.SetMode(lnurltest.Honest)
-	time.Sleep(1500 * time.Millisecond) // the job's next attempt was due: it must pay nothing
+	// The job's next attempt comes once its backoff has passed; once the job has ended, nothing
+	// can pay the canceled payout any more.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var open int
+		if err := b.db.Pool().QueryRow(b.ctx, `SELECT count(*) FROM river_job WHERE kind = 'payout'
+			AND args->>'purchase_id' = $1 AND state NOT IN ('completed', 'cancelled', 'discarded')`, sale.ID).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the canceled payout's job still runs after 30 s")
+		}
+	}
 	if p := b.payout(sale.ID); p.Status != payouts.StatusCanceled || p.PaymentHash != "" {
 		t.Errorf("canceled payout: %s with invoice %q", p.Status, p.PaymentHash)
 	}

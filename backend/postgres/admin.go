@@ -167,7 +167,8 @@ func (r *AdminRepo) RevokeEntitlement(ctx context.Context, a market.Actor, entit
 // each reverses), the entitlement revoked (with its library change), and the audit record.
 // The payout must be CANCELED (the developer was not paid) or SENT (the developer was paid:
 // the DEVELOPER_NET reversal's meta_json records the amount to recover from them); otherwise
-// it is FailedPrecondition: cancel the payout first.
+// it is FailedPrecondition: cancel the payout first. An EXPIRED or FAILED purchase for which
+// money arrived anyway (see PurchaseRepo.Settle) is refunded whole: see refundUnaccounted.
 func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reason, reference string) (market.Purchase, error) {
 	if err := market.ValidateID("purchase_id", purchaseID); err != nil {
 		return market.Purchase{}, err
@@ -184,8 +185,25 @@ func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reas
 		if err != nil {
 			return notFound(err, "no purchase %s", purchaseID)
 		}
-		if err := market.CheckRefund(p); err != nil {
+		var paid, fee, net int64
+		var split int
+		if err := tx.QueryRow(ctx, `
+			SELECT coalesce(sum(amount_msat) FILTER (WHERE type = 'INVOICE_PAID'), 0),
+			       coalesce(sum(amount_msat) FILTER (WHERE type = 'PLATFORM_FEE'), 0),
+			       coalesce(sum(amount_msat) FILTER (WHERE type = 'DEVELOPER_NET'), 0),
+			       count(*) FILTER (WHERE type IN ('PLATFORM_FEE', 'DEVELOPER_NET'))
+			FROM ledger_entries WHERE purchase_id = $1`, p.ID).Scan(&paid, &fee, &net, &split); err != nil {
 			return err
+		}
+		unaccounted := int64(0)
+		if split == 0 {
+			unaccounted = paid
+		}
+		if err := market.CheckRefund(p, unaccounted); err != nil {
+			return err
+		}
+		if p.Status != market.PurchasePaid {
+			return refundUnaccounted(ctx, tx, a, p, paid, reference, audit)
 		}
 		var payoutID, payoutStatus string
 		var leased bool
@@ -200,14 +218,6 @@ func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reas
 			return market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", payoutID)
 		case payoutID != "" && st != payouts.StatusCanceled && st != payouts.StatusSent:
 			return market.Errorf(market.CodeFailedPrecondition, "payout %s of purchase %s is %s: cancel it first, so the developer is not paid for a refunded sale", payoutID, p.ID, st)
-		}
-		var paid, fee, net int64
-		if err := tx.QueryRow(ctx, `
-			SELECT coalesce(sum(amount_msat) FILTER (WHERE type = 'INVOICE_PAID'), 0),
-			       coalesce(sum(amount_msat) FILTER (WHERE type = 'PLATFORM_FEE'), 0),
-			       coalesce(sum(amount_msat) FILTER (WHERE type = 'DEVELOPER_NET'), 0)
-			FROM ledger_entries WHERE purchase_id = $1`, p.ID).Scan(&paid, &fee, &net); err != nil {
-			return err
 		}
 		if fee+net != paid {
 			return fmt.Errorf("refund: purchase %s's ledger does not balance (fee %d + net %d <> paid %d): run check-ledger", p.ID, fee, net, paid)
@@ -258,6 +268,29 @@ func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reas
 		return market.Purchase{}, err
 	}
 	return scanPurchase(r.db.pool.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1`, purchaseID))
+}
+
+// refundUnaccounted marks REFUNDED an EXPIRED or FAILED purchase whose money (paid msat) no
+// sale accounted for and which the operator sent back: one REFUND entry reversing its
+// INVOICE_PAID, and the audit record. There is no entitlement to revoke and no payout.
+func refundUnaccounted(ctx context.Context, tx pgx.Tx, a market.Actor, p market.Purchase, paid int64, reference string, audit market.AuditRecord) error {
+	meta := map[string]any{"reverses": market.LedgerInvoicePaid, "reason": audit.Reason, "by": a.Pubkey, "refunded_msat": paid,
+		"note": "refunded outside the system; this entry reverses money received for a purchase that was " + string(p.Status)}
+	if reference != "" {
+		meta["reference"], audit.Details["reference"] = reference, reference
+	}
+	if _, err := tx.Exec(ctx, `UPDATE purchases SET status = 'REFUNDED', updated_at = now() WHERE id = $1 AND status IN ('EXPIRED', 'FAILED')`, p.ID); err != nil {
+		return err
+	}
+	if err := ledger(ctx, tx, p.ID, market.LedgerRefund, paid, meta); err != nil {
+		return err
+	}
+	audit.Details["refunded_msat"], audit.Details["from_status"] = paid, p.Status
+	if err := writeAudit(ctx, tx, audit); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, p.ID)
+	return err
 }
 
 // PurchasePayout returns the id and status of a purchase's payout, or NotFound when it has none.

@@ -33,7 +33,7 @@ func (s *BuildRepo) ReleaseWithGame(ctx context.Context, releaseID string) (mark
 // GameByID implements builds.Repo.
 func (s *BuildRepo) GameByID(ctx context.Context, gameID string) (market.Game, error) {
 	g, err := scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, gameID))
-	return g, notFound(err, "no game with id %s", gameID)
+	return g, gameNotFound(err, gameID)
 }
 
 const uploadColumns = `id, release_id, developer_user_id, object_key, sha256, size_bytes, expires_at`
@@ -53,8 +53,18 @@ func (s *BuildRepo) CreateUpload(ctx context.Context, u market.Upload) error {
 
 // Upload implements builds.Repo.
 func (s *BuildRepo) Upload(ctx context.Context, uploadID string) (market.Upload, error) {
-	u, err := scanUpload(s.db.pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, uploadID))
+	u, err := scanUpload(s.db.pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1 AND status = 'OPEN'`, uploadID))
 	return u, notFound(err, "no upload with id %s: it was finished, refused or has expired", uploadID)
+}
+
+// CloseUpload implements builds.Repo. The update waits for a concurrent AttachBuild and sees
+// its outcome, so finished is never stale.
+func (s *BuildRepo) CloseUpload(ctx context.Context, uploadID string) (bool, error) {
+	var status string
+	err := s.db.pool.QueryRow(ctx, `
+		UPDATE uploads SET status = CASE status WHEN 'OPEN' THEN 'CLOSED' ELSE status END
+		WHERE id = $1 RETURNING status`, uploadID).Scan(&status)
+	return status == "FINISHED", notFound(err, "no upload with id %s", uploadID)
 }
 
 // DeleteUpload implements builds.Repo.
@@ -76,12 +86,12 @@ func (s *BuildRepo) ExpiredUploads(ctx context.Context, t time.Time) ([]market.U
 func (s *BuildRepo) AttachBuild(ctx context.Context, uploadID string, b market.Build) (string, error) {
 	var replaced string
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM uploads WHERE id = $1`, uploadID)
+		tag, err := tx.Exec(ctx, `UPDATE uploads SET status = 'FINISHED' WHERE id = $1 AND status = 'OPEN'`, uploadID)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return market.Errorf(market.CodeNotFound, "no upload with id %s: it was already finished", uploadID)
+			return market.Errorf(market.CodeNotFound, "no upload with id %s: it was finished, refused or has expired", uploadID)
 		}
 		r, err := scanRelease(tx.QueryRow(ctx, releaseSelect+` WHERE r.id = $1 FOR UPDATE OF r`, b.ReleaseID))
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -18,16 +19,30 @@ type GameService struct {
 	db *DB
 	// jobs enqueues announcement jobs; nil when announcing on Nostr is off.
 	jobs *river.Client[pgx.Tx]
+	// minPriceMsat is the lowest price of a paid game.
+	minPriceMsat int64
 }
 
-// NewGameService returns the game service on db. It announces nothing; see WithAnnouncements.
-func NewGameService(db *DB) *GameService { return &GameService{db: db} }
+// NewGameService returns the game service on db, with market.DefaultMinPriceMsat as the lowest
+// price of a paid game. It announces nothing; see WithAnnouncements.
+func NewGameService(db *DB) *GameService {
+	return &GameService{db: db, minPriceMsat: market.DefaultMinPriceMsat}
+}
+
+// WithMinPrice returns a game service that refuses paid games priced below msat.
+func (s *GameService) WithMinPrice(msat int64) *GameService {
+	c := *s
+	c.minPriceMsat = msat
+	return &c
+}
 
 // WithAnnouncements returns a game service that, in the transaction of each change that
 // announces (market.StatusAnnouncement, market.PublishAnnounced), records the announcement and
 // enqueues its job through jobs (package announce works it).
 func (s *GameService) WithAnnouncements(jobs *river.Client[pgx.Tx]) *GameService {
-	return &GameService{db: s.db, jobs: jobs}
+	c := *s
+	c.jobs = jobs
+	return &c
 }
 
 var _ market.GameService = (*GameService)(nil)
@@ -133,7 +148,7 @@ func (s *GameService) GameBySlug(ctx context.Context, a market.Actor, slug strin
 		err = pgx.ErrNoRows
 	}
 	if err != nil {
-		return market.Game{}, nil, notFound(err, "no game with slug %q", slug)
+		return market.Game{}, nil, notFound(err, "no game with slug %q", market.Clip(slug))
 	}
 	releases, err := s.releases(ctx, s.db.pool, []string{g.ID}, a.UserID == g.DeveloperUserID)
 	return g, releases[g.ID], err
@@ -153,7 +168,7 @@ func (s *GameService) CreateGame(ctx context.Context, a market.Actor, ng market.
 	if err := market.RequireDeveloper(a, isDeveloper); err != nil {
 		return market.Game{}, err
 	}
-	if err := ng.Validate(); err != nil {
+	if err := ng.Validate(s.minPriceMsat); err != nil {
 		return market.Game{}, err
 	}
 	var id string
@@ -170,13 +185,30 @@ func (s *GameService) CreateGame(ctx context.Context, a market.Actor, ng market.
 	return scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, id))
 }
 
+// gameNotFound turns pgx.ErrNoRows into market.GameNotFound(id), the one answer for a game id
+// that names no game the caller may know of, and passes other errors on.
+func gameNotFound(err error, id string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return market.GameNotFound(id)
+	}
+	return err
+}
+
+// releaseNotFound is gameNotFound for a release id: market.ReleaseNotFound.
+func releaseNotFound(err error, id string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return market.ReleaseNotFound(id)
+	}
+	return err
+}
+
 // lockGame loads a game by id inside tx and locks its row until tx ends.
 func lockGame(ctx context.Context, tx pgx.Tx, id string) (market.Game, error) {
 	if err := market.ValidateID("game_id", id); err != nil {
 		return market.Game{}, err
 	}
 	g, err := scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1 FOR UPDATE OF g`, id))
-	return g, notFound(err, "no game with id %s", id)
+	return g, gameNotFound(err, id)
 }
 
 // UpdateGame implements market.GameService.
@@ -193,7 +225,7 @@ func (s *GameService) UpdateGame(ctx context.Context, a market.Actor, gameID str
 		if err := market.CheckOwner(a, g); err != nil {
 			return err
 		}
-		if err := u.Validate(); err != nil {
+		if err := u.Validate(s.minPriceMsat); err != nil {
 			return err
 		}
 		g = u.Apply(g)

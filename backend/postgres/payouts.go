@@ -28,7 +28,9 @@ const payoutSelect = `
 	SELECT po.id, po.purchase_id, p.game_id, g.title, po.developer_user_id, po.destination_ln_address,
 	       coalesce(d.payout_ln_address, ''), po.amount_msat, po.status, po.attempt_count, coalesce(po.last_error, ''),
 	       coalesce(po.payment_request, ''), coalesce(po.payment_hash, ''), po.invoice_expires_at,
-	       coalesce(po.fee_msat, 0), coalesce(po.preimage, ''), po.next_attempt_at, po.sent_at, po.created_at, po.updated_at
+	       coalesce(po.fee_msat, 0), coalesce(po.preimage, ''), po.next_attempt_at, po.sent_at, po.created_at, po.updated_at,
+	       coalesce((SELECT sum(l.amount_msat) FROM ledger_entries l WHERE l.purchase_id = po.purchase_id AND l.type = 'PLATFORM_FEE'), 0),
+	       coalesce(po.payment_state, ''), po.payment_state_since
 	FROM payouts po
 	JOIN purchases p ON p.id = po.purchase_id
 	JOIN games g ON g.id = p.game_id
@@ -38,7 +40,8 @@ func scanPayout(row pgx.Row) (payouts.Payout, error) {
 	var p payouts.Payout
 	err := row.Scan(&p.ID, &p.PurchaseID, &p.GameID, &p.GameTitle, &p.DeveloperUserID, &p.Destination, &p.CurrentAddress,
 		&p.AmountMsat, &p.Status, &p.AttemptCount, &p.LastError, &p.PaymentRequest, &p.PaymentHash, &p.InvoiceExpiresAt,
-		&p.FeeMsat, &p.Preimage, &p.NextAttemptAt, &p.SentAt, &p.CreatedAt, &p.UpdatedAt)
+		&p.FeeMsat, &p.Preimage, &p.NextAttemptAt, &p.SentAt, &p.CreatedAt, &p.UpdatedAt, &p.PlatformFeeMsat, &p.PaymentState,
+		&p.PaymentStateSince)
 	return p, err
 }
 
@@ -125,20 +128,24 @@ func (r *PayoutRepo) StoreInvoice(ctx context.Context, id string, inv payouts.In
 // ClearInvoice implements payouts.Store.
 func (r *PayoutRepo) ClearInvoice(ctx context.Context, id, paymentHash string) error {
 	_, err := r.db.pool.Exec(ctx, `
-		UPDATE payouts SET payment_request = NULL, payment_hash = NULL, invoice_expires_at = NULL, updated_at = now()
+		UPDATE payouts SET payment_request = NULL, payment_hash = NULL, invoice_expires_at = NULL,
+		       payment_state = NULL, payment_state_since = NULL, updated_at = now()
 		WHERE id = $1 AND payment_hash = $2`, id, paymentHash)
 	return err
 }
 
-// MarkSent implements payouts.Store.
+// MarkSent implements payouts.Store. The destination becomes the address the paid invoice was
+// asked of (payout_invoices), whatever the developer's address is now.
 func (r *PayoutRepo) MarkSent(ctx context.Context, id string, pay lightning.Payment) (bool, error) {
 	sent := false
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		var purchaseID, address, hash string
 		var amount int64
 		err := tx.QueryRow(ctx, `
-			UPDATE payouts SET status = 'SENT', fee_msat = $2, preimage = $3, sent_at = clock_timestamp(),
-			       next_attempt_at = NULL, updated_at = clock_timestamp()
+			UPDATE payouts po SET status = 'SENT', fee_msat = $2, preimage = $3, sent_at = clock_timestamp(),
+			       destination_ln_address = coalesce(
+			           (SELECT i.ln_address FROM payout_invoices i WHERE i.payment_hash = po.payment_hash), po.destination_ln_address),
+			       next_attempt_at = NULL, payment_state = NULL, payment_state_since = NULL, updated_at = clock_timestamp()
 			WHERE id = $1 AND status <> 'SENT'
 			RETURNING purchase_id, amount_msat, destination_ln_address, coalesce(payment_hash, '')`,
 			id, pay.FeeMsat, pay.Preimage).Scan(&purchaseID, &amount, &address, &hash)
@@ -149,8 +156,14 @@ func (r *PayoutRepo) MarkSent(ctx context.Context, id string, pay lightning.Paym
 			return err
 		}
 		sent = true
-		return ledger(ctx, tx, purchaseID, market.LedgerPayoutSent, amount, map[string]any{
+		err = ledger(ctx, tx, purchaseID, market.LedgerPayoutSent, amount, map[string]any{
 			"payout_id": id, "ln_address": address, "payment_hash": hash, "fee_msat": pay.FeeMsat, "preimage": pay.Preimage,
+		})
+		if err != nil || pay.FeeMsat == 0 {
+			return err
+		}
+		return ledger(ctx, tx, purchaseID, market.LedgerPayoutRoutingFee, pay.FeeMsat, map[string]any{
+			"payout_id": id, "payment_hash": hash,
 		})
 	})
 	return sent, err
@@ -165,7 +178,8 @@ func (r *PayoutRepo) MarkAttemptFailed(ctx context.Context, id, reason string, f
 		err := tx.QueryRow(ctx, `
 			UPDATE payouts SET attempt_count = attempt_count + 1, last_error = $2,
 			       status = CASE WHEN $3 THEN 'FAILED' ELSE 'RETRYING' END,
-			       next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END, updated_at = now()
+			       next_attempt_at = CASE WHEN $3 THEN NULL ELSE $4::timestamptz END,
+			       payment_state = NULL, payment_state_since = NULL, updated_at = now()
 			WHERE id = $1 AND status IN ('SCHEDULED', 'RETRYING')
 			RETURNING purchase_id, amount_msat, attempt_count, destination_ln_address`,
 			id, reason, final, next).Scan(&purchaseID, &amount, &attempts, &address)
@@ -185,11 +199,27 @@ func (r *PayoutRepo) MarkAttemptFailed(ctx context.Context, id, reason string, f
 	return r.Payout(ctx, id)
 }
 
-// NoteError implements payouts.Store.
-func (r *PayoutRepo) NoteError(ctx context.Context, id, reason string) error {
+// NotePayment implements payouts.Store.
+func (r *PayoutRepo) NotePayment(ctx context.Context, id, paymentHash string, state payouts.PaymentState, reason string) error {
 	_, err := r.db.pool.Exec(ctx, `
-		UPDATE payouts SET last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('SCHEDULED', 'RETRYING')`, id, reason)
+		UPDATE payouts SET payment_state = $3, payment_state_since = coalesce(payment_state_since, now()),
+		       last_error = coalesce(nullif($4, ''), last_error), updated_at = now()
+		WHERE id = $1 AND payment_hash = $2 AND status IN ('SCHEDULED', 'RETRYING')
+		  AND (payment_state IS DISTINCT FROM $3 OR $4 <> '')`, id, paymentHash, state, reason)
 	return err
+}
+
+// ListStuckPayouts implements payouts.Store.
+func (r *PayoutRepo) ListStuckPayouts(ctx context.Context, olderThan time.Duration, limit int) ([]payouts.Payout, error) {
+	rows, err := r.db.pool.Query(ctx, payoutSelect+`
+		WHERE po.payment_state IS NOT NULL AND po.payment_state_since < now() - make_interval(secs => $1)
+		  AND po.status IN ('SCHEDULED', 'RETRYING')
+		ORDER BY po.payment_state_since, po.id
+		LIMIT $2`, olderThan.Seconds(), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (payouts.Payout, error) { return scanPayout(row) })
 }
 
 // Retry implements payouts.Store.
@@ -207,8 +237,9 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pg
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE payouts po SET status = 'RETRYING', attempt_count = 0, next_attempt_at = now(), updated_at = now(),
-			       destination_ln_address = coalesce(
-			           (SELECT payout_ln_address FROM developer_profiles WHERE user_id = po.developer_user_id), destination_ln_address)
+			       payment_state = NULL, payment_state_since = NULL,
+			       destination_ln_address = CASE WHEN payment_hash IS NOT NULL THEN destination_ln_address ELSE coalesce(
+			           (SELECT payout_ln_address FROM developer_profiles WHERE user_id = po.developer_user_id), destination_ln_address) END
 			WHERE id = $1`, id); err != nil {
 			return err
 		}
@@ -226,26 +257,64 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pg
 	return r.Payout(ctx, id)
 }
 
-// Cancel implements payouts.Store.
-func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(payouts.Payout) error, audit market.AuditRecord) (payouts.Payout, error) {
-	err := r.db.tx(ctx, func(tx pgx.Tx) error {
-		if err := lockUnleased(ctx, tx, id); err != nil {
+// cancelLease is how long Cancel holds a payout's lease: its check gets cancelCheckTimeout of
+// it, the rest is room to commit.
+const (
+	cancelLease        = time.Minute
+	cancelCheckTimeout = 30 * time.Second
+)
+
+// Cancel implements payouts.Store with the payout's lease, as an attempt holds it: the check
+// runs with no row lock and no transaction, and the change commits only if the lease is still
+// Cancel's and the payout is as checked.
+func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(context.Context, payouts.Payout) error, audit market.AuditRecord) (payouts.Payout, error) {
+	p, err := r.Payout(ctx, id)
+	if err != nil || p.Status == payouts.StatusCanceled {
+		return p, err
+	}
+	var lease string
+	err = r.db.pool.QueryRow(ctx, `
+		UPDATE payouts SET lease_id = gen_random_uuid(), lease_until = now() + make_interval(secs => $2)
+		WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())
+		RETURNING lease_id`, id, cancelLease.Seconds()).Scan(&lease)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return payouts.Payout{}, market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", id)
+	}
+	if err != nil {
+		return payouts.Payout{}, err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, _ = r.db.pool.Exec(ctx, `UPDATE payouts SET lease_id = NULL, lease_until = NULL WHERE id = $1 AND lease_id = $2`, id, lease)
+	}()
+	// Read again under the lease: an attempt that held it before may have changed everything.
+	if p, err = r.Payout(ctx, id); err != nil {
+		return payouts.Payout{}, err
+	}
+	switch p.Status {
+	case payouts.StatusCanceled:
+		return p, nil
+	case payouts.StatusSent:
+		return payouts.Payout{}, market.Errorf(market.CodeFailedPrecondition, "payout %s was SENT: it cannot be canceled", id)
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, cancelCheckTimeout)
+	err = check(checkCtx, p)
+	cancel()
+	if err != nil {
+		return payouts.Payout{}, err
+	}
+	err = r.db.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE payouts SET status = 'CANCELED', next_attempt_at = NULL, payment_state = NULL, payment_state_since = NULL,
+			       lease_id = NULL, lease_until = NULL, updated_at = now()
+			WHERE id = $1 AND lease_id = $2 AND lease_until > now() AND status = $3 AND payment_hash IS NOT DISTINCT FROM nullif($4, '')`,
+			id, lease, p.Status, p.PaymentHash)
+		if err != nil {
 			return err
 		}
-		p, err := r.payout(ctx, tx, id)
-		switch {
-		case err != nil:
-			return err
-		case p.Status == payouts.StatusCanceled:
-			return nil
-		case p.Status == payouts.StatusSent:
-			return market.Errorf(market.CodeFailedPrecondition, "payout %s was SENT: it cannot be canceled", id)
-		}
-		if err := check(p); err != nil {
-			return err
-		}
-		if _, err = tx.Exec(ctx, `UPDATE payouts SET status = 'CANCELED', next_attempt_at = NULL, updated_at = now() WHERE id = $1`, id); err != nil {
-			return err
+		if tag.RowsAffected() == 0 {
+			return market.Errorf(market.CodeFailedPrecondition, "payout %s changed while it was being canceled: try again", id)
 		}
 		audit.Details["purchase_id"], audit.Details["from"], audit.Details["to"] = p.PurchaseID, p.Status, payouts.StatusCanceled
 		audit.Details["amount_msat"] = p.AmountMsat
@@ -267,7 +336,7 @@ func (r *PayoutRepo) IsDeveloper(ctx context.Context, userID string) (bool, erro
 // GameByID implements payouts.Store.
 func (r *PayoutRepo) GameByID(ctx context.Context, id string) (market.Game, error) {
 	g, err := scanGame(r.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, id))
-	return g, notFound(err, "no game with id %s", id)
+	return g, gameNotFound(err, id)
 }
 
 // saleWhere selects the paid sales of developer $1, of game $2 when not empty.

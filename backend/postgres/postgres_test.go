@@ -69,18 +69,18 @@ func TestSchemaMapsTheSeed(t *testing.T) {
 			"file_count", "installed_bytes"), // file_count, installed_bytes: beyond the seeds
 		"purchases": with(append([]string{"id", "buyer_user_id", "guest_receipt_code", "game_id", "invoice_provider",
 			"invoice_id", "status", "amount_msat", "paid_at",
-			"request_key", "payment_request", "expires_at", "failure_reason"}, ts...)...), // the last four: beyond the seeds
+			"request_key", "payment_request", "expires_at", "failure_reason", "guest_receipt_sealed"}, ts...)...), // the last five: beyond the seeds
 		"entitlements":    with("id", "purchase_id", "buyer_user_id", "guest_receipt_code", "game_id", "granted_at", "revoked_at"),
 		"download_events": with("id", "entitlement_id", "release_id", "ip_hash", "user_agent", "created_at"),
 		"ledger_entries":  with("id", "purchase_id", "type", "amount_msat", "meta_json", "created_at", "currency"), // currency: beyond the seeds
 		"payouts": with(append([]string{"id", "purchase_id", "developer_user_id", "destination_ln_address", "amount_msat",
 			"status", "attempt_count", "last_error", "idempotency_key",
 			"payment_request", "payment_hash", "invoice_expires_at", "fee_msat", "preimage", "sent_at", "next_attempt_at",
-			"lease_id", "lease_until"}, ts...)...), // the last nine: beyond the seeds
+			"lease_id", "lease_until", "payment_state", "payment_state_since"}, ts...)...), // the last eleven: beyond the seeds
 		// Beyond the seeds: tables of their own.
 		"payout_invoices":   with("payment_hash", "payout_id", "payment_request", "ln_address", "amount_msat", "expires_at", "created_at"),
 		"nip98_events":      with("event_id", "pubkey", "signed_at"),
-		"uploads":           with("id", "release_id", "developer_user_id", "object_key", "sha256", "size_bytes", "expires_at", "created_at"),
+		"uploads":           with("id", "release_id", "developer_user_id", "object_key", "sha256", "size_bytes", "expires_at", "created_at", "status"),
 		"build_files":       with("build_asset_id", "path", "size_bytes", "mode", "sha256"),
 		"lightning_cursors": with("provider", "settle_index"),
 		"library_changes":   with("id", "kind", "game_id", "user_id", "guest_receipt_code", "entitlement_id", "release_id", "created_at"),

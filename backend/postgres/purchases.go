@@ -39,13 +39,15 @@ const libraryLock = 0x5a7c4e2
 const purchaseSelect = `
 	SELECT p.id, p.game_id, g.title, coalesce(p.buyer_user_id::text, ''), coalesce(p.guest_receipt_code, ''),
 	       coalesce(p.invoice_provider, ''), coalesce(p.invoice_id, ''), coalesce(p.payment_request, ''),
-	       p.status, p.amount_msat, p.expires_at, p.paid_at, coalesce(p.failure_reason, ''), p.created_at
+	       p.status, p.amount_msat, p.expires_at, p.paid_at, coalesce(p.failure_reason, ''), p.created_at,
+	       p.guest_receipt_sealed
 	FROM purchases p JOIN games g ON g.id = p.game_id`
 
 func scanPurchase(row pgx.Row) (market.Purchase, error) {
 	var p market.Purchase
 	err := row.Scan(&p.ID, &p.GameID, &p.GameTitle, &p.BuyerUserID, &p.GuestCodeHash, &p.Provider, &p.InvoiceID,
-		&p.PaymentRequest, &p.Status, &p.AmountMsat, &p.ExpiresAt, &p.PaidAt, &p.FailureReason, &p.CreatedAt)
+		&p.PaymentRequest, &p.Status, &p.AmountMsat, &p.ExpiresAt, &p.PaidAt, &p.FailureReason, &p.CreatedAt,
+		&p.SealedReceipt)
 	return p, err
 }
 
@@ -61,6 +63,14 @@ func (s *PurchaseRepo) PurchaseByRequestKey(ctx context.Context, key string) (ma
 	return p, notFound(err, "no purchase for that request id")
 }
 
+// OpenPurchase returns the buyer's PENDING purchase of the game (there is at most one), or
+// NotFound.
+func (s *PurchaseRepo) OpenPurchase(ctx context.Context, userID, gameID string) (market.Purchase, error) {
+	p, err := scanPurchase(s.db.pool.QueryRow(ctx, purchaseSelect+`
+		WHERE p.buyer_user_id = $1 AND p.game_id = $2 AND p.status = 'PENDING'`, userID, gameID))
+	return p, notFound(err, "no open purchase of game %s", gameID)
+}
+
 // PurchaseByReceipt returns the unclaimed guest purchase with that receipt hash, or NotFound.
 func (s *PurchaseRepo) PurchaseByReceipt(ctx context.Context, codeHash string) (market.Purchase, error) {
 	p, err := scanPurchase(s.db.pool.QueryRow(ctx, purchaseSelect+` WHERE p.guest_receipt_code = $1`, codeHash))
@@ -70,7 +80,7 @@ func (s *PurchaseRepo) PurchaseByReceipt(ctx context.Context, codeHash string) (
 // GameByID returns a game in any status.
 func (s *PurchaseRepo) GameByID(ctx context.Context, gameID string) (market.Game, error) {
 	g, err := scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, gameID))
-	return g, notFound(err, "no game with id %s", gameID)
+	return g, gameNotFound(err, gameID)
 }
 
 // Entitlement returns the id of the user's unrevoked entitlement to the game, or NotFound.
@@ -95,19 +105,27 @@ func (s *PurchaseRepo) EntitlementByReceipt(ctx context.Context, codeHash, gameI
 	return id, notFound(err, "that receipt code does not own game %s", gameID)
 }
 
+// ErrOpenPurchase says that the buyer has a PENDING purchase of the game already (see
+// OpenPurchase).
+var ErrOpenPurchase = market.Errorf(market.CodeAlreadyExists, "you have an open purchase of this game: pay its invoice, or wait until it expires")
+
 // insertPurchase inserts p (without committing) and returns its id; a taken request key is
-// AlreadyExists.
+// AlreadyExists, and a second open purchase of a game by one buyer is ErrOpenPurchase.
 func insertPurchase(ctx context.Context, tx pgx.Tx, p market.Purchase, requestKey string) (string, error) {
 	var id string
 	err := tx.QueryRow(ctx, `
 		INSERT INTO purchases (buyer_user_id, guest_receipt_code, game_id, invoice_provider, invoice_id, payment_request,
-		                       status, amount_msat, expires_at, paid_at, request_key)
-		VALUES (nullif($1, '')::uuid, nullif($2, ''), $3, nullif($4, ''), nullif($5, ''), nullif($6, ''), $7, $8, $9, $10, nullif($11, ''))
+		                       status, amount_msat, expires_at, paid_at, request_key, guest_receipt_sealed)
+		VALUES (nullif($1, '')::uuid, nullif($2, ''), $3, nullif($4, ''), nullif($5, ''), nullif($6, ''), $7, $8, $9, $10,
+		        nullif($11, ''), $12)
 		RETURNING id`,
 		p.BuyerUserID, p.GuestCodeHash, p.GameID, p.Provider, p.InvoiceID, p.PaymentRequest, p.Status, p.AmountMsat,
-		p.ExpiresAt, p.PaidAt, requestKey).Scan(&id)
-	if uniqueViolation(err, "purchases_request_key_key") {
+		p.ExpiresAt, p.PaidAt, requestKey, p.SealedReceipt).Scan(&id)
+	switch {
+	case uniqueViolation(err, "purchases_request_key_key"):
 		return "", market.Errorf(market.CodeAlreadyExists, "a purchase with that request id exists")
+	case uniqueViolation(err, "purchases_one_pending_idx"):
+		return "", ErrOpenPurchase
 	}
 	return id, err
 }
@@ -137,7 +155,11 @@ func (s *PurchaseRepo) GrantFree(ctx context.Context, p market.Purchase, request
 		if id, err = insertPurchase(ctx, tx, p, requestKey); err != nil {
 			return err
 		}
-		return grantEntitlement(ctx, tx, id)
+		granted, err := grantEntitlement(ctx, tx, id)
+		if err == nil && !granted {
+			err = market.Errorf(market.CodeAlreadyExists, "you own this game already")
+		}
+		return err
 	})
 	if err != nil {
 		return market.Purchase{}, err
@@ -146,22 +168,27 @@ func (s *PurchaseRepo) GrantFree(ctx context.Context, p market.Purchase, request
 }
 
 // grantEntitlement gives the purchase's buyer (or guest code) the game, records the library
-// change and announces both.
-func grantEntitlement(ctx context.Context, tx pgx.Tx, purchaseID string) error {
+// change and announces both. It grants nothing (granted false) when the buyer holds a live
+// entitlement to the game already: a buyer owns a game once.
+func grantEntitlement(ctx context.Context, tx pgx.Tx, purchaseID string) (granted bool, err error) {
 	var entID, gameID string
 	var buyer, code *string
-	err := tx.QueryRow(ctx, `
+	err = tx.QueryRow(ctx, `
 		INSERT INTO entitlements (purchase_id, buyer_user_id, guest_receipt_code, game_id)
 		SELECT id, buyer_user_id, guest_receipt_code, game_id FROM purchases WHERE id = $1
+		ON CONFLICT (buyer_user_id, game_id) WHERE revoked_at IS NULL AND buyer_user_id IS NOT NULL DO NOTHING
 		RETURNING id, game_id, buyer_user_id, guest_receipt_code`, purchaseID).Scan(&entID, &gameID, &buyer, &code)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := libraryChange(ctx, tx, "ENTITLEMENT_GRANTED", gameID, buyer, code, &entID, nil); err != nil {
-		return err
+		return false, err
 	}
 	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, purchaseID)
-	return err
+	return err == nil, err
 }
 
 // libraryChange records a change to libraries and announces it on commit.
@@ -195,15 +222,38 @@ type SettleOutcome string
 
 const (
 	SettledPaid    SettleOutcome = "paid"      // the purchase is now PAID
-	SettledIgnored SettleOutcome = "ignored"   // unknown invoice, or the purchase was not PENDING
-	SettledFailed  SettleOutcome = "underpaid" // less than the price arrived: FAILED
+	SettledIgnored SettleOutcome = "ignored"   // unknown invoice, or a settlement handled before
+	SettledFailed  SettleOutcome = "underpaid" // less than the price arrived: FAILED, the money listed for a refund
+	// SettledLate: the money arrived for a purchase already EXPIRED or FAILED; it is recorded
+	// and listed for a refund.
+	SettledLate SettleOutcome = "late"
+	// SettledDuplicate: the money arrived for a game its buyer owns already (a second payment):
+	// the purchase is FAILED, the money recorded and listed for a refund; nothing is granted.
+	SettledDuplicate SettleOutcome = "duplicate"
+	// SettledPaidPayoutFailed: the purchase is PAID, but its developer has no payout profile,
+	// so its payout is FAILED at once (NoPayoutProfile) for the operator to retry once they
+	// have one.
+	SettledPaidPayoutFailed SettleOutcome = "paid, payout failed"
 )
+
+// NoPayoutProfile is the last error of a payout whose developer had no payout profile.
+const NoPayoutProfile = "the developer has no payout profile (no Lightning Address): ask them to set one, then retry this payout"
+
+// Unaccounted reports whether the outcome is money received that no sale accounts for: it is
+// an INVOICE_PAID entry on a purchase that is not PAID, listed by CheckLedger until refunded.
+func (o SettleOutcome) Unaccounted() bool {
+	return o == SettledFailed || o == SettledLate || o == SettledDuplicate
+}
 
 // Settle applies a provider's settlement in one transaction: the purchase PAID with paid_at;
 // ledger INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET; the entitlement; the payout SCHEDULED
-// and its job; the library change; and the provider's cursor. A settlement for an unknown or
-// no longer PENDING purchase changes nothing but the cursor; one below the price marks the
-// purchase FAILED. It returns the purchase (zero when unknown) and what happened.
+// and its job; the library change; and the provider's cursor. Whatever arrives twice, late or
+// out of order, money is recorded once and granted once: a settlement of an unknown invoice
+// or one handled before changes nothing but the cursor; money below the price (FAILED), for a
+// purchase no longer PENDING, or for a game the buyer owns already (FAILED) is an INVOICE_PAID
+// entry on its purchase and nothing else, for the operator to refund. A sale whose developer
+// has no payout profile is PAID with its payout FAILED at once (never a sale without a
+// payout). It returns the purchase (zero when unknown) and what happened.
 func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightning.Invoice, feeBps int) (market.Purchase, SettleOutcome, error) {
 	var id string
 	outcome := SettledIgnored
@@ -216,33 +266,61 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 				return err
 			}
 		}
+		var status market.PurchaseStatus
 		var amount int64
 		err := tx.QueryRow(ctx, `
-			UPDATE purchases SET status = 'PAID', paid_at = $3, updated_at = now()
-			WHERE invoice_provider = $1 AND invoice_id = $2 AND status = 'PENDING' AND amount_msat <= $4
-			RETURNING id, amount_msat`, provider, inv.ID, inv.SettledAt, inv.AmountPaidMsat).Scan(&id, &amount)
+			SELECT id, status, amount_msat FROM purchases WHERE invoice_provider = $1 AND invoice_id = $2 FOR UPDATE`,
+			provider, inv.ID).Scan(&id, &status, &amount)
 		if errors.Is(err, pgx.ErrNoRows) {
-			err = tx.QueryRow(ctx, `
-				UPDATE purchases SET status = 'FAILED', updated_at = now(),
-				       failure_reason = format('underpaid: %s msat arrived for a price of %s msat', $3::bigint, amount_msat)
-				WHERE invoice_provider = $1 AND invoice_id = $2 AND status = 'PENDING' AND amount_msat > $3
-				RETURNING id`, provider, inv.ID, inv.AmountPaidMsat).Scan(&id)
-			if err == nil {
-				outcome = SettledFailed
-				_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, id)
-			}
-			if errors.Is(err, pgx.ErrNoRows) {
-				id, err = "", nil
-			}
-			return err
+			id = ""
+			return nil
 		}
 		if err != nil {
+			return err
+		}
+		meta := map[string]any{"invoice_id": inv.ID, "settle_index": inv.SettleIndex}
+		switch {
+		case status == market.PurchaseExpired || status == market.PurchaseFailed:
+			received, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, SettledLate,
+				fmt.Sprintf("the payment arrived after the purchase was %s", status))
+			if received {
+				outcome = SettledLate
+			} else {
+				id = ""
+			}
+			return err
+		case status != market.PurchasePending:
+			id = "" // PAID or REFUNDED: this settlement was applied before
+			return nil
+		case inv.AmountPaidMsat < amount:
+			outcome = SettledFailed
+			reason := fmt.Sprintf("underpaid: %d msat arrived for a price of %d msat; the store refunds it", inv.AmountPaidMsat, amount)
+			if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
+				return err
+			}
+			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, SettledFailed, reason)
+			return err
+		}
+		granted, err := grantEntitlement(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !granted {
+			outcome = SettledDuplicate
+			reason := "a second payment for a game you own already: nothing was granted, and the store refunds it"
+			if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
+				return err
+			}
+			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, SettledDuplicate, reason)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE purchases SET status = 'PAID', paid_at = $2, updated_at = now() WHERE id = $1`,
+			id, inv.SettledAt); err != nil {
 			return err
 		}
 		outcome = SettledPaid
 		paid := inv.AmountPaidMsat
 		fee, net := market.Split(paid, feeBps)
-		meta := map[string]any{"invoice_id": inv.ID, "settle_index": inv.SettleIndex}
 		for _, e := range []struct {
 			t market.LedgerType
 			a int64
@@ -251,15 +329,20 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 				return err
 			}
 		}
-		if err := grantEntitlement(ctx, tx, id); err != nil {
+		var payoutID, address string
+		if err := tx.QueryRow(ctx, `
+			INSERT INTO payouts (purchase_id, developer_user_id, destination_ln_address, amount_msat, status, idempotency_key, last_error)
+			SELECT p.id, g.developer_user_id, coalesce(d.payout_ln_address, ''), $2,
+			       CASE WHEN d.user_id IS NULL THEN 'FAILED' ELSE 'SCHEDULED' END, 'payout:' || p.id,
+			       CASE WHEN d.user_id IS NULL THEN $3 END
+			FROM purchases p JOIN games g ON g.id = p.game_id LEFT JOIN developer_profiles d ON d.user_id = g.developer_user_id
+			WHERE p.id = $1
+			RETURNING id, destination_ln_address`, id, net, NoPayoutProfile).Scan(&payoutID, &address); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO payouts (purchase_id, developer_user_id, destination_ln_address, amount_msat, status, idempotency_key)
-			SELECT p.id, g.developer_user_id, d.payout_ln_address, $2, 'SCHEDULED', 'payout:' || p.id
-			FROM purchases p JOIN games g ON g.id = p.game_id JOIN developer_profiles d ON d.user_id = g.developer_user_id
-			WHERE p.id = $1`, id, net); err != nil {
-			return err
+		if address == "" {
+			outcome = SettledPaidPayoutFailed
+			return ledger(ctx, tx, id, market.LedgerPayoutFailed, net, map[string]any{"payout_id": payoutID, "error": NoPayoutProfile})
 		}
 		_, err = s.jobs.InsertTx(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		return err
@@ -271,22 +354,52 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 	return p, outcome, err
 }
 
+// receivedUnaccounted records money received for a purchase that cannot take it as its
+// INVOICE_PAID entry (meta_json.unaccounted says why), once: it reports false when the
+// purchase has its INVOICE_PAID already.
+func receivedUnaccounted(ctx context.Context, tx pgx.Tx, purchaseID string, amount int64, meta map[string]any, why SettleOutcome, reason string) (bool, error) {
+	meta["unaccounted"], meta["reason"] = why, reason
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return false, err
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO ledger_entries (purchase_id, type, amount_msat, meta_json) VALUES ($1, 'INVOICE_PAID', $2, $3)
+		ON CONFLICT (purchase_id) WHERE type = 'INVOICE_PAID' DO NOTHING`, purchaseID, amount, raw)
+	return tag.RowsAffected() == 1, err
+}
+
 // Close moves a PENDING purchase to EXPIRED or FAILED with a reason; a purchase no longer
 // PENDING is left alone (ok false).
 func (s *PurchaseRepo) Close(ctx context.Context, id string, to market.PurchaseStatus, reason string) (bool, error) {
 	var ok bool
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `
-			UPDATE purchases SET status = $2, failure_reason = nullif($3, ''), updated_at = now()
-			WHERE id = $1 AND status = 'PENDING'`, id, to, reason)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
+		err := closeTx(ctx, tx, id, to, reason)
+		if errors.Is(err, errNotPending) {
+			return nil
 		}
-		ok = true
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, id)
+		ok = err == nil
 		return err
 	})
 	return ok, err
+}
+
+var errNotPending = errors.New("the purchase is not PENDING")
+
+// closeTx moves a PENDING purchase to EXPIRED or FAILED with a reason and announces it; a
+// purchase no longer PENDING is errNotPending.
+func closeTx(ctx context.Context, tx pgx.Tx, id string, to market.PurchaseStatus, reason string) error {
+	tag, err := tx.Exec(ctx, `
+		UPDATE purchases SET status = $2, failure_reason = nullif($3, ''), updated_at = now()
+		WHERE id = $1 AND status = 'PENDING'`, id, to, reason)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return errNotPending
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, id)
+	return err
 }
 
 // Pending returns the PENDING purchases of a provider; with dueBy set, only those whose
@@ -312,22 +425,52 @@ func (s *PurchaseRepo) Cursor(ctx context.Context, provider string) (uint64, err
 }
 
 // Claim moves the unclaimed guest purchase with that receipt hash, and its entitlement, to
-// the user; the code stops working on its own.
+// the user; the code stops working on its own. A purchase that grants nothing (refunded,
+// revoked, never paid) is refused with the reason (market.CheckClaim), and so is a claim that
+// would give the user a game they own, or a second open purchase of one: the receipt then
+// stays the guest's.
 func (s *PurchaseRepo) Claim(ctx context.Context, codeHash, userID string) (market.Purchase, error) {
 	var id string
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			UPDATE purchases SET buyer_user_id = $2, guest_receipt_code = NULL, updated_at = now()
-			WHERE guest_receipt_code = $1 RETURNING id`, codeHash, userID).Scan(&id)
+		p, err := scanPurchase(tx.QueryRow(ctx, purchaseSelect+` WHERE p.guest_receipt_code = $1 FOR UPDATE OF p`, codeHash))
 		if err != nil {
 			return notFound(err, "no purchase has that receipt code, or it was claimed already")
+		}
+		id = p.ID
+		var revoked bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM entitlements WHERE purchase_id = $1 AND revoked_at IS NOT NULL)`,
+			p.ID).Scan(&revoked); err != nil {
+			return err
+		}
+		if err := market.CheckClaim(p, revoked); err != nil {
+			return err
+		}
+		owned := market.Errorf(market.CodeAlreadyExists,
+			"you own %q already: this receipt was not claimed and still works on its own", p.GameTitle)
+		if _, err := entitlement(ctx, tx, userID, p.GameID); err == nil {
+			return owned
+		} else if market.ErrorCode(err) != market.CodeNotFound {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE purchases SET buyer_user_id = $2, guest_receipt_code = NULL, guest_receipt_sealed = NULL, updated_at = now()
+			WHERE id = $1`, p.ID, userID)
+		if uniqueViolation(err, "purchases_one_pending_idx") {
+			return market.Errorf(market.CodeFailedPrecondition,
+				"you have an open purchase of %q already: pay or let one of them expire, then claim this receipt", p.GameTitle)
+		}
+		if err != nil {
+			return err
 		}
 		var entID, gameID string
 		err = tx.QueryRow(ctx, `
 			UPDATE entitlements SET buyer_user_id = $2, guest_receipt_code = NULL
-			WHERE purchase_id = $1 RETURNING id, game_id`, id, userID).Scan(&entID, &gameID)
+			WHERE purchase_id = $1 RETURNING id, game_id`, p.ID, userID).Scan(&entID, &gameID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // not paid yet: the entitlement will be the user's when it is
+		}
+		if uniqueViolation(err, "entitlements_one_live_idx") {
+			return owned
 		}
 		if err != nil {
 			return err

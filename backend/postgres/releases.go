@@ -62,7 +62,7 @@ func collectReleases(rows pgx.Rows) ([]market.Release, error) {
 // releaseByID reads one release with its build.
 func releaseByID(ctx context.Context, q querier, id string) (market.Release, error) {
 	r, err := scanRelease(q.QueryRow(ctx, releaseSelect+` WHERE r.id = $1`, id))
-	return r, notFound(err, "no release with id %s", id)
+	return r, releaseNotFound(err, id)
 }
 
 // releases returns the releases of the given games by game id, newest first; unpublished ones
@@ -131,13 +131,13 @@ func lockRelease(ctx context.Context, tx pgx.Tx, a market.Actor, releaseID strin
 	}
 	r, err := scanRelease(tx.QueryRow(ctx, releaseSelect+` WHERE r.id = $1 FOR UPDATE OF r`, releaseID))
 	if err != nil {
-		return market.Release{}, market.Game{}, notFound(err, "no release with id %s", releaseID)
+		return market.Release{}, market.Game{}, releaseNotFound(err, releaseID)
 	}
 	g, err := scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, r.GameID))
 	if err != nil {
 		return market.Release{}, market.Game{}, err
 	}
-	return r, g, market.CheckOwner(a, g)
+	return r, g, market.CheckReleaseOwner(a, g, releaseID)
 }
 
 // UpdateRelease implements market.GameService.

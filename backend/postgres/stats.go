@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+
+	"satchel.dev/backend/payouts"
 )
 
 // Stats are the counts the metrics endpoint reports, read at scrape time, so that every
@@ -13,6 +15,9 @@ type Stats struct {
 	Payouts    map[string]Sum   // payouts by status, with their amounts
 	Jobs       []JobCount       // the job queue by queue, kind and state
 	Deliveries map[string]int64 // announcement deliveries by status
+	// StuckPayouts counts the payouts whose payment has been IN_FLIGHT or UNKNOWN for longer
+	// than payouts.DefaultStuckAfter, by that state.
+	StuckPayouts map[string]int64
 }
 
 // Sum is a count and the sum of the amounts counted, in millisatoshi.
@@ -29,7 +34,7 @@ type JobCount struct {
 
 // Stats reads the counts the metrics endpoint reports.
 func (db *DB) Stats(ctx context.Context) (Stats, error) {
-	s := Stats{Purchases: map[string]int64{}, Payouts: map[string]Sum{}, Deliveries: map[string]int64{}}
+	s := Stats{Purchases: map[string]int64{}, Payouts: map[string]Sum{}, Deliveries: map[string]int64{}, StuckPayouts: map[string]int64{}}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT status, count(*) FROM purchases GROUP BY status`)
 		if err != nil {
@@ -48,6 +53,16 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 			s.Payouts[status] = Sum{Count: n, AmountMsat: amount}
 			return nil
 		}); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `
+			SELECT payment_state, count(*) FROM payouts
+			WHERE payment_state IS NOT NULL AND payment_state_since < now() - make_interval(secs => $1)
+			GROUP BY payment_state`, payouts.DefaultStuckAfter.Seconds())
+		if err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&status, &n}, func() error { s.StuckPayouts[status] = n; return nil }); err != nil {
 			return err
 		}
 		rows, err = tx.Query(ctx, `SELECT status, count(*) FROM announcement_deliveries GROUP BY status`)

@@ -6,6 +6,8 @@ package purchases
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -24,9 +26,12 @@ import (
 type Config struct {
 	FeeBps        int           // the platform's fee in basis points (1000 = 10%)
 	InvoiceExpiry time.Duration // how long an invoice can be paid
-	// ReceiptSecret derives a guest's receipt code from their request id, so a retried guest
-	// purchase returns the same code although only its hash is stored.
+	// ReceiptSecret keys the seal of guests' receipt codes, so a retried guest purchase returns
+	// the same code although only its hash is stored in the clear.
 	ReceiptSecret []byte
+	// MinPriceMsat is the lowest price of a paid game that is for sale (market.DefaultMinPriceMsat
+	// when 0): below it, the developer's net could not be paid out.
+	MinPriceMsat int64
 	// CreatePer and CreateBurst limit purchase creation per identity and per client address.
 	CreatePer   time.Duration
 	CreateBurst int
@@ -36,12 +41,21 @@ type Config struct {
 	// OnSettled, if set, is called with the settlement lag (from the provider's settlement to
 	// the purchase recorded PAID) of each purchase paid (for metrics).
 	OnSettled func(lag time.Duration)
+	// OnUnaccounted, if set, is called with the kind of each payment received that no sale
+	// accounts for ("underpaid", "late", "duplicate"; see postgres.SettleOutcome), for metrics.
+	OnUnaccounted func(kind string)
+	// OnReconcileError, if set, is called for each purchase that could not be reconciled with
+	// its invoice, for metrics.
+	OnReconcileError func()
 }
 
 // WithDefaults returns c with unset fields given their defaults.
 func (c Config) WithDefaults() Config {
 	if c.InvoiceExpiry == 0 {
 		c.InvoiceExpiry = 15 * time.Minute
+	}
+	if c.MinPriceMsat == 0 {
+		c.MinPriceMsat = market.DefaultMinPriceMsat
 	}
 	if c.CreatePer == 0 {
 		c.CreatePer, c.CreateBurst = 6*time.Second, 20
@@ -87,40 +101,45 @@ func (s *Service) TestMoney() bool { return s.provider.Name() == "dev" }
 func (s *Service) Provider() lightning.Provider { return s.provider }
 
 // Create opens a purchase of a game for the caller, signed in or guest. It returns the
-// purchase and, for a guest, the receipt code (returned again on a retry with the same
-// request id).
-func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID string, c market.Client) (market.Purchase, string, error) {
+// purchase and, for a guest, the receipt code. Nobody is charged twice by accident: a retry
+// with the same request id (and, for a guest, the same client secret) returns the purchase it
+// made, with its receipt code; a signed-in buyer with an open purchase of the game gets that
+// one (same invoice) until it expires; an owned game is refused.
+func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID, clientSecret string, c market.Client) (market.Purchase, string, error) {
 	if err := market.ValidateID("game_id", gameID); err != nil {
 		return market.Purchase{}, "", err
 	}
-	key, err := market.RequestKey(a, requestID)
+	key, err := market.RequestKey(a, gameID, requestID, clientSecret)
 	if err != nil {
 		return market.Purchase{}, "", err
 	}
-	code, codeHash := "", ""
-	if a.Anonymous() {
-		if code, codeHash, err = s.receipt(requestID); err != nil {
+	if key != "" {
+		if p, err := s.repo.PurchaseByRequestKey(ctx, key); err == nil {
+			return p, s.unseal(p), nil
+		} else if market.ErrorCode(err) != market.CodeNotFound {
 			return market.Purchase{}, "", err
 		}
 	}
-	if key != "" {
-		if p, err := s.repo.PurchaseByRequestKey(ctx, key); err == nil {
-			return p, code, nil
+	if !a.Anonymous() {
+		if p, ok, err := s.open(ctx, a.UserID, gameID); err != nil || ok {
+			return p, "", err
 		}
 	}
-	who := "guest"
-	if !a.Anonymous() {
-		who = a.UserID
-	}
-	if !s.byUser.Allow(who) || !s.byIP.Allow(c.IP) {
+	// A guest is limited by address alone (an IPv6 client by its /64), never in a bucket that
+	// all guests share.
+	if (!a.Anonymous() && !s.byUser.Allow(a.UserID)) || !s.byIP.Allow(ratelimit.ClientKey(c.IP)) {
 		return market.Purchase{}, "", market.Errorf(market.CodeResourceExhausted, "too many purchases opened recently: wait a minute and try again")
 	}
 	g, err := s.repo.GameByID(ctx, gameID)
 	if err != nil {
 		return market.Purchase{}, "", err
 	}
-	if err := market.CheckPurchasable(g); err != nil {
+	if err := market.CheckPurchasable(a, g); err != nil {
 		return market.Purchase{}, "", err
+	}
+	if g.PriceMsat > 0 && g.PriceMsat < s.cfg.MinPriceMsat {
+		return market.Purchase{}, "", market.Errorf(market.CodeFailedPrecondition,
+			"%q costs less than this store's minimum price, so its developer could not be paid: it is not for sale until its developer raises the price", g.Title)
 	}
 	if !a.Anonymous() {
 		if ent, err := s.repo.Entitlement(ctx, a.UserID, g.ID); err == nil {
@@ -129,12 +148,18 @@ func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID 
 			return market.Purchase{}, "", err
 		}
 	}
-	p := market.Purchase{GameID: g.ID, BuyerUserID: a.UserID, GuestCodeHash: codeHash, AmountMsat: g.PriceMsat}
+	p := market.Purchase{GameID: g.ID, BuyerUserID: a.UserID, AmountMsat: g.PriceMsat}
+	code := ""
+	if a.Anonymous() {
+		if code, p.GuestCodeHash, p.SealedReceipt, err = s.receipt(); err != nil {
+			return market.Purchase{}, "", err
+		}
+	}
 	if g.PriceMsat == 0 {
 		now := s.now()
 		p.Status, p.PaidAt = market.PurchasePaid, &now
 		p, err = s.repo.GrantFree(ctx, p, key)
-		return s.retried(ctx, p, code, key, err)
+		return s.retried(ctx, a, g.ID, p, code, key, err)
 	}
 	inv, err := s.provider.CreateInvoice(ctx, g.PriceMsat, "Satchel: "+g.Title, s.cfg.InvoiceExpiry)
 	if err != nil {
@@ -148,13 +173,40 @@ func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID 
 			s.log.WarnContext(ctx, "canceling an unused invoice", "invoice", inv.ID, "err", cerr)
 		}
 	}
-	return s.retried(ctx, p, code, key, err)
+	return s.retried(ctx, a, g.ID, p, code, key, err)
 }
 
-// retried turns losing a race with a retry of the same request into that request's purchase.
-func (s *Service) retried(ctx context.Context, p market.Purchase, code, key string, err error) (market.Purchase, string, error) {
-	if market.ErrorCode(err) == market.CodeAlreadyExists && key != "" {
-		p, err = s.repo.PurchaseByRequestKey(ctx, key)
+// open returns the buyer's open purchase of the game while its invoice can be paid (ok true).
+// One whose invoice has expired is closed first (or settled, if it was paid meanwhile), so
+// that a new purchase can be opened.
+func (s *Service) open(ctx context.Context, userID, gameID string) (market.Purchase, bool, error) {
+	p, err := s.repo.OpenPurchase(ctx, userID, gameID)
+	if market.ErrorCode(err) == market.CodeNotFound {
+		return market.Purchase{}, false, nil
+	}
+	if err != nil {
+		return market.Purchase{}, false, err
+	}
+	if p.ExpiresAt == nil || s.now().Before(*p.ExpiresAt) {
+		return p, true, nil
+	}
+	return market.Purchase{}, false, s.reconcile(ctx, p)
+}
+
+// retried turns losing a race into the purchase that won it: a retry of the same request, or
+// (for a signed-in buyer) a second purchase of the game opened at the same moment.
+func (s *Service) retried(ctx context.Context, a market.Actor, gameID string, p market.Purchase, code, key string, err error) (market.Purchase, string, error) {
+	switch {
+	case errors.Is(err, postgres.ErrOpenPurchase):
+		var ok bool
+		if p, ok, err = s.open(ctx, a.UserID, gameID); err == nil && !ok {
+			err = market.Errorf(market.CodeUnavailable, "another purchase of this game was just closed: try again")
+		}
+		code = ""
+	case market.ErrorCode(err) == market.CodeAlreadyExists && key != "":
+		if p, err = s.repo.PurchaseByRequestKey(ctx, key); err == nil {
+			code = s.unseal(p)
+		}
 	}
 	if err != nil {
 		return market.Purchase{}, "", err
@@ -162,20 +214,53 @@ func (s *Service) retried(ctx context.Context, p market.Purchase, code, key stri
 	return p, code, nil
 }
 
-// receipt makes a guest's receipt code: derived from the request id when there is one (so a
-// retry gets the same code), random otherwise.
-func (s *Service) receipt(requestID string) (code, hash string, err error) {
+// receipt makes a guest's receipt code from 128 random bits: the code, the hash the database
+// keeps to find it, and the code sealed under the server's secret for a retry (see unseal).
+func (s *Service) receipt() (code, hash string, sealed []byte, err error) {
 	var raw [16]byte
-	if requestID != "" {
-		m := hmac.New(sha256.New, s.cfg.ReceiptSecret)
-		m.Write([]byte("receipt\x00" + requestID))
-		copy(raw[:], m.Sum(nil))
-	} else if _, err := rand.Read(raw[:]); err != nil {
-		return "", "", err
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", "", nil, err
 	}
 	code = market.NewReceiptCode(raw)
-	hash, err = market.ReceiptHash(code)
-	return code, hash, err
+	if hash, err = market.ReceiptHash(code); err != nil {
+		return "", "", nil, err
+	}
+	aead, err := s.sealer()
+	if err != nil {
+		return "", "", nil, err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(code)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", "", nil, err
+	}
+	return code, hash, aead.Seal(nonce, nonce, []byte(code), []byte(hash)), nil
+}
+
+// unseal returns the receipt code sealed in a guest purchase, "" when there is none (not a
+// guest's, claimed, or sealed under another secret).
+func (s *Service) unseal(p market.Purchase) string {
+	aead, err := s.sealer()
+	if err != nil || len(p.SealedReceipt) < aead.NonceSize() {
+		return ""
+	}
+	n := aead.NonceSize()
+	code, err := aead.Open(nil, p.SealedReceipt[:n], p.SealedReceipt[n:], []byte(p.GuestCodeHash))
+	if err != nil {
+		s.log.Warn("a sealed receipt code does not open: was the server secret changed?", "purchase", p.ID)
+		return ""
+	}
+	return string(code)
+}
+
+// sealer is the AEAD that seals receipt codes, keyed by the receipt secret.
+func (s *Service) sealer() (cipher.AEAD, error) {
+	m := hmac.New(sha256.New, s.cfg.ReceiptSecret)
+	m.Write([]byte("satchel receipt seal"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // codeHash checks a receipt code given by a client. Clients that gave too many wrong codes
@@ -184,7 +269,7 @@ func (s *Service) codeHash(code string, c market.Client) (string, error) {
 	if code == "" {
 		return "", nil
 	}
-	if s.codes.Exhausted(c.IP) {
+	if s.codes.Exhausted(ratelimit.ClientKey(c.IP)) {
 		return "", market.Errorf(market.CodeResourceExhausted, "too many wrong receipt codes: wait a minute and try again")
 	}
 	hash, err := market.ReceiptHash(code)
@@ -195,7 +280,7 @@ func (s *Service) codeHash(code string, c market.Client) (string, error) {
 // well formed, or matching nothing), and returns it.
 func (s *Service) wrongCode(err error, c market.Client) error {
 	if code := market.ErrorCode(err); code == market.CodeInvalid || code == market.CodeNotFound {
-		s.codes.Allow(c.IP)
+		s.codes.Allow(ratelimit.ClientKey(c.IP))
 	}
 	return err
 }

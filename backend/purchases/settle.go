@@ -23,10 +23,17 @@ func (s *Service) Settle(ctx context.Context, inv lightning.Invoice) error {
 		if s.cfg.OnSettled != nil && !inv.SettledAt.IsZero() {
 			s.cfg.OnSettled(max(s.now().Sub(inv.SettledAt), 0))
 		}
-	case postgres.SettledFailed:
-		s.log.WarnContext(ctx, "purchase underpaid: FAILED", "purchase", p.ID, "amount_paid_msat", inv.AmountPaidMsat)
+	case postgres.SettledPaidPayoutFailed:
+		s.log.ErrorContext(ctx, "purchase paid, but its payout FAILED: "+postgres.NoPayoutProfile, "purchase", p.ID,
+			"game", p.GameID, "amount_msat", inv.AmountPaidMsat)
+	case postgres.SettledFailed, postgres.SettledLate, postgres.SettledDuplicate:
+		s.log.ErrorContext(ctx, "money received that no sale accounts for: recorded in the ledger; refund it (satchel-server admin refund)",
+			"outcome", outcome, "purchase", p.ID, "status", p.Status, "amount_paid_msat", inv.AmountPaidMsat, "invoice", inv.ID)
+		if s.cfg.OnUnaccounted != nil {
+			s.cfg.OnUnaccounted(string(outcome))
+		}
 	default:
-		s.log.InfoContext(ctx, "settlement changes nothing: unknown invoice or purchase no longer pending",
+		s.log.InfoContext(ctx, "settlement changes nothing: unknown invoice or one handled before",
 			"invoice", inv.ID, "settle_index", inv.SettleIndex)
 	}
 	return nil
@@ -59,31 +66,37 @@ func (s *Service) RunSettlements(ctx context.Context) {
 
 // Reconcile checks every PENDING purchase against the provider, as the server starts: a
 // settlement missed while no server was running is applied, and an invoice canceled or expired
-// meanwhile closes its purchase.
+// meanwhile closes its purchase. A purchase that cannot be reconciled is logged and counted,
+// and the others are still done; only failing to list them is an error.
 func (s *Service) Reconcile(ctx context.Context) error {
-	pending, err := s.repo.Pending(ctx, s.provider.Name(), nil)
+	return s.reconcileAll(ctx, nil)
+}
+
+// ExpireDue closes the PENDING purchases whose invoices have expired. The invoice is canceled
+// at the provider first, so a payment racing the expiry is settled, not lost. Like Reconcile,
+// it goes on past a purchase that fails.
+func (s *Service) ExpireDue(ctx context.Context) error {
+	now := s.now()
+	return s.reconcileAll(ctx, &now)
+}
+
+// reconcileAll reconciles the PENDING purchases (with dueBy, those that expired before it),
+// each on its own.
+func (s *Service) reconcileAll(ctx context.Context, dueBy *time.Time) error {
+	pending, err := s.repo.Pending(ctx, s.provider.Name(), dueBy)
 	if err != nil {
 		return err
 	}
 	for _, p := range pending {
 		if err := s.reconcile(ctx, p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ExpireDue closes the PENDING purchases whose invoices have expired. The invoice is canceled
-// at the provider first, so a payment racing the expiry is settled, not lost.
-func (s *Service) ExpireDue(ctx context.Context) error {
-	now := s.now()
-	due, err := s.repo.Pending(ctx, s.provider.Name(), &now)
-	if err != nil {
-		return err
-	}
-	for _, p := range due {
-		if err := s.reconcile(ctx, p); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.log.ErrorContext(ctx, "reconciling a purchase with its invoice failed; going on with the others",
+				"purchase", p.ID, "invoice", p.InvoiceID, "err", err)
+			if s.cfg.OnReconcileError != nil {
+				s.cfg.OnReconcileError()
+			}
 		}
 	}
 	return nil

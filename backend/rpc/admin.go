@@ -89,6 +89,24 @@ func (h adminHandler) CancelPayout(ctx context.Context, req *adminv1.CancelPayou
 	return &adminv1.CancelPayoutResponse{Payout: payoutToProto(p)}, nil
 }
 
+var paymentStates = map[payouts.PaymentState]adminv1.PaymentState{
+	payouts.PaymentInFlight: adminv1.PaymentState_PAYMENT_STATE_IN_FLIGHT,
+	payouts.PaymentUnknown:  adminv1.PaymentState_PAYMENT_STATE_UNKNOWN,
+}
+
+func (h adminHandler) ListStuckPayouts(ctx context.Context, req *adminv1.ListStuckPayoutsRequest) (*adminv1.ListStuckPayoutsResponse, error) {
+	list, err := h.admin.ListStuckPayouts(ctx, actor(ctx), req.GetOlderThan().AsDuration(), int(req.GetPageSize()))
+	if err != nil {
+		return nil, err
+	}
+	out := &adminv1.ListStuckPayoutsResponse{}
+	for _, p := range list {
+		out.Payouts = append(out.Payouts, &adminv1.StuckPayout{Payout: payoutToProto(p), PaymentState: paymentStates[p.PaymentState],
+			PaymentStateSince: optionalTime(p.PaymentStateSince)})
+	}
+	return out, nil
+}
+
 var announcementKinds = map[market.AnnouncementKind]adminv1.AnnouncementKind{
 	market.AnnounceListed:    adminv1.AnnouncementKind_ANNOUNCEMENT_KIND_GAME_LISTED,
 	market.AnnounceFeatured:  adminv1.AnnouncementKind_ANNOUNCEMENT_KIND_GAME_FEATURED,

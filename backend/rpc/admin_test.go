@@ -289,7 +289,7 @@ func TestAdminRefund(t *testing.T) {
 		t.Errorf("the unpaid payout is %s after the refund, want CANCELED", po.Status)
 	}
 	entries, metas := b.refunds(p.ID)
-	if diff := cmp.Diff([]string{"DEVELOPER_NET 900", "PLATFORM_FEE 100"}, entries); diff != "" {
+	if diff := cmp.Diff([]string{"DEVELOPER_NET 900000", "PLATFORM_FEE 100000"}, entries); diff != "" {
 		t.Errorf("REFUND entries (-want +got):\n%s", diff)
 	}
 	for _, m := range metas {
@@ -324,7 +324,7 @@ func TestAdminRefund(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, metas = b.refunds(g.ID)
-	if len(metas) != 2 || metas[0]["recover_from_developer_msat"] != float64(900) || metas[0]["payout_status"] != "SENT" {
+	if len(metas) != 2 || metas[0]["recover_from_developer_msat"] != float64(900_000) || metas[0]["payout_status"] != "SENT" {
 		t.Errorf("refund of a sale paid out: %v", metas)
 	}
 	b.checkLedger()

@@ -107,7 +107,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"satchel.purchase.v1.PurchaseService/WatchPurchase": {
 			func(b *bundle) map[string]any { return map[string]any{"purchaseId": b.bought.ID} }, buyerOnly},
 		"satchel.purchase.v1.PurchaseService/ClaimReceipt": {
-			func(b *bundle) map[string]any { return map[string]any{"receiptCode": b.receipt} }, signedIn},
+			// Paid first: a player with an open purchase of the game cannot take a second one.
+			func(b *bundle) map[string]any { b.settle(b.guest); return map[string]any{"receiptCode": b.receipt} }, signedIn},
 		"satchel.testmoney.v1.TestMoneyService/PayInvoice": {
 			func(b *bundle) map[string]any { return map[string]any{"paymentRequest": b.bought.PaymentRequest} }, want{ok, ok, ok, ok, ok}},
 		"satchel.admin.v1.AdminService/SetGameStatus": {
@@ -135,6 +136,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			func(b *bundle) map[string]any {
 				return map[string]any{"payoutId": b.payout(b.paid().ID).ID, "reason": "developer asked"}
 			}, adminOnly},
+		"satchel.admin.v1.AdminService/ListStuckPayouts":  {func(*bundle) map[string]any { return nil }, adminOnly},
 		"satchel.admin.v1.AdminService/ListAnnouncements": {func(*bundle) map[string]any { return nil }, adminOnly},
 		"satchel.admin.v1.AdminService/ListAuditRecords":  {func(*bundle) map[string]any { return nil }, adminOnly},
 	}

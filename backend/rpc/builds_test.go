@@ -6,14 +6,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
 )
 
@@ -119,14 +123,65 @@ func uploadPublishDownload(t *testing.T, b *bundle, local bool) {
 			t.Errorf("tampered URL %s: %v %v, want 403", bad, res.Status, err)
 		}
 	}
-	// 1.0.0's build, 2.0.0's new build, and the fixture's open upload; 2.0.0's first build is gone.
-	if got := len(b.objects()); local && got != 3 {
-		t.Errorf("the store holds %d objects, want 3: %v", got, b.objects())
+	// Once every slot has expired, the store holds 1.0.0's build and 2.0.0's new build; 2.0.0's
+	// first build went when it was replaced, the uploads went with their slots.
+	if err := b.builds.PurgeExpiredUploads(context.Background(), time.Now().Add(builds.DefaultFinishWithin+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.objects(); local && (len(got) != 2 || !strings.HasSuffix(got[0], ".build.zip") || !strings.HasSuffix(got[1], ".build.zip")) {
+		t.Errorf("after the purge the store holds %v, want the two builds", got)
+	}
+	if code, body := get(""); code != 200 || !bytes.Equal(body, zipBytes) {
+		t.Errorf("download after the purge: %d, %d bytes", code, len(body))
+	}
+}
+
+// TestFinishedBuildNeverChanges PUTs other bytes of the same size to an upload URL that is
+// still within its lifetime, after FinishUpload and again after PublishRelease: each PUT is
+// refused, and the download still serves the bytes that hash to the published sha256, on
+// either store.
+func TestFinishedBuildNeverChanges(t *testing.T) {
+	t.Run("local", func(t *testing.T) { finishedBuildNeverChanges(t, setup(t)) })
+	t.Run("S3", func(t *testing.T) { finishedBuildNeverChanges(t, setupS3(t)) })
+}
+
+func finishedBuildNeverChanges(t *testing.T, b *bundle) {
+	ctx := context.Background()
+	dev := b.actor(owner)
+	release := b.mustR(b.games.CreateRelease(ctx, dev, b.game.ID, "3.0.0", ""))
+	good := makeZip(map[string]string{"satchel.toml": "x", "bin/game": strings.Repeat("A", 100)})
+	evil := makeZip(map[string]string{"satchel.toml": "x", "bin/game": strings.Repeat("B", 100)})
+	if len(evil) != len(good) {
+		t.Fatalf("the two zips differ in size (%d, %d): the URL is signed for one size", len(good), len(evil))
+	}
+	sum := sha256.Sum256(good)
+	slot := b.send(dev, release.ID, good)
+	b.finish(slot)
+	if code := b.put(slot, evil); code/100 == 2 {
+		t.Errorf("PUT to the upload URL after FinishUpload: %d, want a refusal", code)
+	}
+	b.mustR(b.games.PublishRelease(ctx, dev, release.ID))
+	if code := b.put(slot, evil); code/100 == 2 {
+		t.Errorf("PUT to the upload URL after PublishRelease: %d, want a refusal", code)
+	}
+
+	d := b.call(owner, getDownload, jsonBody(map[string]any{"gameId": b.game.ID, "releaseId": release.ID}))
+	if d.code != "ok" || d.body["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Fatalf("GetDownload: %s %s %v", d.code, d.message, d.body)
+	}
+	code, body := b.download(d.body["url"].(string))
+	if code != http.StatusOK {
+		t.Fatalf("download: %d", code)
+	}
+	served := sha256.Sum256(body)
+	if got := hex.EncodeToString(served[:]); got != d.body["sha256"] {
+		t.Errorf("the download hashes to %s, the published sha256 is %s", got, d.body["sha256"])
 	}
 }
 
 // TestRefusedUploadsLeaveNothing sends uploads that fail each check; each is refused with
-// FailedPrecondition naming the check, and leaves no object and no slot behind.
+// FailedPrecondition naming the check, closes its slot and kills its URL, and leaves nothing
+// once its slot has expired.
 func TestRefusedUploadsLeaveNothing(t *testing.T) {
 	b := setup(t)
 	dev := b.actor(owner)
@@ -154,6 +209,7 @@ func TestRefusedUploadsLeaveNothing(t *testing.T) {
 		{"zip bomb", bomb(), nil, "ratio"},
 		{"truncated zip", testZip[:len(testZip)/2], nil, "zip check failed"},
 	}
+	var uploaded []string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sum := sha256.Sum256(tt.body)
@@ -168,17 +224,35 @@ func TestRefusedUploadsLeaveNothing(t *testing.T) {
 			if code := b.put(slot, sent); code/100 != 2 {
 				t.Fatalf("PUT: %d", code)
 			}
+			uploaded = append(uploaded, slot.Upload.ObjectKey)
 			got := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": slot.Upload.ID}))
 			if got.code != "failed_precondition" || !strings.Contains(got.message, tt.mentions) {
 				t.Errorf("FinishUpload: %s %q, want failed_precondition mentioning %q", got.code, got.message, tt.mentions)
 			}
 			if again := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": slot.Upload.ID})); again.code != "not_found" {
-				t.Errorf("the refused upload slot is still there: %s %q", again.code, again.message)
+				t.Errorf("the refused upload slot is still open: %s %q", again.code, again.message)
+			}
+			if code := b.put(slot, tt.body); code != http.StatusConflict {
+				t.Errorf("PUT to the refused upload's URL: %d, want 409", code)
 			}
 		})
 	}
-	if got := b.objects(); strings.Join(got, ",") != strings.Join(before, ",") {
-		t.Errorf("objects after refused uploads = %v, want only %v", got, before)
+	// Only the refused uploads are left, which keep their URLs dead, until their slots expire.
+	want := append(slices.Clone(before), uploaded...)
+	for i := range want {
+		want[i] = filepath.FromSlash(want[i])
+	}
+	slices.Sort(want)
+	if got := b.objects(); !slices.Equal(got, want) {
+		t.Errorf("objects after refused uploads = %v, want %v", got, want)
+	}
+	if err := b.builds.PurgeExpiredUploads(context.Background(), time.Now().Add(builds.DefaultFinishWithin+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range uploaded {
+		if slices.Contains(b.objects(), filepath.FromSlash(key)) {
+			t.Errorf("the refused upload %s is still there after its slot expired", key)
+		}
 	}
 	// The release still has no build, so it cannot be published.
 	if p := b.call(owner, publish, jsonBody(map[string]any{"releaseId": release.ID})); p.code != "failed_precondition" || !strings.Contains(p.message, "no build") {
@@ -210,28 +284,93 @@ type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 
-// TestExpiredUpload shows an upload URL stops working when it expires, and the slot with it.
+// TestExpiredUpload shows an upload URL stops taking a PUT when it expires, while its slot,
+// whose PUT may still be streaming, can be finished for longer; and that the purge forgets
+// slots once they expire.
 func TestExpiredUpload(t *testing.T) {
 	b := setup(t) // upload URLs last one second in this test
+	dev := b.actor(owner)
 	sum := sha256.Sum256(testZip)
-	slot, err := b.builds.CreateUpload(context.Background(), b.actor(owner), b.pending.ID, int64(len(testZip)), hex.EncodeToString(sum[:]))
+	late, err := b.builds.CreateUpload(context.Background(), dev, b.pending.ID, int64(len(testZip)), hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
-	if code := b.put(slot, testZip); code != http.StatusForbidden {
+	inTime := b.send(dev, b.pending.ID, testZip)
+	time.Sleep(2100 * time.Millisecond) // signed expiry times are whole seconds
+	if code := b.put(late, testZip); code != http.StatusForbidden {
 		t.Errorf("PUT to an expired URL: %d, want 403", code)
 	}
-	got := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": slot.Upload.ID}))
-	if got.code != "failed_precondition" || !strings.Contains(got.message, "expired") {
-		t.Errorf("FinishUpload of an expired upload: %s %q", got.code, got.message)
+	got := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": late.Upload.ID}))
+	if got.code != "failed_precondition" || !strings.Contains(got.message, "nothing was uploaded") {
+		t.Errorf("FinishUpload of an upload whose URL expired unused: %s %q", got.code, got.message)
 	}
-	if err := b.builds.PurgeExpiredUploads(context.Background(), time.Now()); err != nil {
+	if got := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": inTime.Upload.ID})); got.code != "ok" {
+		t.Errorf("FinishUpload of an upload sent in time, after its URL expired: %s %q", got.code, got.message)
+	}
+	if err := b.builds.PurgeExpiredUploads(context.Background(), time.Now().Add(builds.DefaultFinishWithin+time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": slot.Upload.ID})); got.code != "not_found" {
-		t.Errorf("after the purge: %s %q, want not_found", got.code, got.message)
+	if got := b.call(owner, finishUpload, jsonBody(map[string]any{"uploadId": b.upload.Upload.ID})); got.code != "not_found" {
+		t.Errorf("an open upload after its slot expired and was purged: %s %q, want not_found", got.code, got.message)
 	}
+	if d := b.call(owner, getDownload, jsonBody(map[string]any{"gameId": b.game.ID, "releaseId": b.pending.ID})); d.code != "ok" || d.body["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("the build finished before the purge: %s %q %v", d.code, d.message, d.body)
+	}
+}
+
+// TestCrashBetweenCopyAndCommit stands for a server that died in FinishUpload after copying the
+// upload to its build key, before attaching it: a retry replaces the copy and checks it again,
+// and a slot never finished has its copy deleted with it when it expires.
+func TestCrashBetweenCopyAndCommit(t *testing.T) {
+	b := setup(t)
+	dev := b.actor(owner)
+	buildPath := func(slot builds.UploadSlot) string {
+		return filepath.Join(b.blobDir, "builds", slot.Upload.ReleaseID, slot.Upload.ID+".build.zip")
+	}
+	// A copy left by the crash: other bytes than the upload, as if it were damaged.
+	retried := b.send(dev, b.pending.ID, testZip)
+	if err := os.WriteFile(buildPath(retried), []byte("a damaged copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.finish(retried)
+	d := b.call(owner, getDownload, jsonBody(map[string]any{"gameId": b.game.ID, "releaseId": b.pending.ID}))
+	if d.code != "ok" {
+		t.Fatalf("GetDownload: %s %q", d.code, d.message)
+	}
+	if code, body := b.download(d.body["url"].(string)); code != http.StatusOK || !bytes.Equal(body, testZip) {
+		t.Errorf("download after a retried FinishUpload: %d, %d bytes; want the upload", code, len(body))
+	}
+
+	// The fixture's open upload, never finished, with the copy a crashed FinishUpload left.
+	if err := os.Link(filepath.Join(b.blobDir, filepath.FromSlash(b.upload.Upload.ObjectKey)), buildPath(b.upload)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.builds.PurgeExpiredUploads(context.Background(), time.Now().Add(builds.DefaultFinishWithin+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{buildPath(b.upload), filepath.Join(b.blobDir, filepath.FromSlash(b.upload.Upload.ObjectKey))} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s is still there after its slot expired (%v)", p, err)
+		}
+	}
+	if code, body := b.download(d.body["url"].(string)); code != http.StatusOK || !bytes.Equal(body, testZip) {
+		t.Errorf("download after the purge: %d, %d bytes; want the build", code, len(body))
+	}
+}
+
+// download fetches the URL u, as a launcher would, and returns the status and body.
+func (b *bundle) download(u string) (int, []byte) {
+	b.t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return res.StatusCode, body
 }
 
 // TestBannedGameStopsDownloads shows that a ban stops the developer's downloads too, not the

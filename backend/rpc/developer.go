@@ -182,13 +182,14 @@ var payoutStatuses = map[payouts.Status]developerv1.PayoutStatus{
 }
 
 var ledgerTypes = map[market.LedgerType]developerv1.LedgerEntryType{
-	market.LedgerInvoiceCreated: developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_CREATED,
-	market.LedgerInvoicePaid:    developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_PAID,
-	market.LedgerPlatformFee:    developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PLATFORM_FEE,
-	market.LedgerDeveloperNet:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_DEVELOPER_NET,
-	market.LedgerPayoutSent:     developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_SENT,
-	market.LedgerPayoutFailed:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_FAILED,
-	market.LedgerRefund:         developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_REFUND,
+	market.LedgerInvoiceCreated:   developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_CREATED,
+	market.LedgerInvoicePaid:      developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_INVOICE_PAID,
+	market.LedgerPlatformFee:      developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PLATFORM_FEE,
+	market.LedgerDeveloperNet:     developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_DEVELOPER_NET,
+	market.LedgerPayoutSent:       developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_SENT,
+	market.LedgerPayoutFailed:     developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_FAILED,
+	market.LedgerRefund:           developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_REFUND,
+	market.LedgerPayoutRoutingFee: developerv1.LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE,
 }
 
 func payoutToProto(p payouts.Payout) *developerv1.Payout {

@@ -38,7 +38,7 @@ var purchaseStatuses = map[market.PurchaseStatus]purchasev1.PurchaseStatus{
 }
 
 func (h purchaseHandler) CreatePurchase(ctx context.Context, req *purchasev1.CreatePurchaseRequest) (*purchasev1.CreatePurchaseResponse, error) {
-	p, code, err := h.purchases.Create(ctx, actor(ctx), req.GetGameId(), req.GetRequestId(), client(ctx))
+	p, code, err := h.purchases.Create(ctx, actor(ctx), req.GetGameId(), req.GetRequestId(), req.GetClientSecret(), client(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,10 @@ func (h purchaseHandler) ClaimReceipt(ctx context.Context, req *purchasev1.Claim
 
 var _ purchasev1connect.PurchaseServiceHandler = purchaseHandler{}
 
-// TestMoney settles the dev provider's invoices; nil on servers with a real provider.
+// TestMoney settles the dev provider's invoices; nil on servers with a real provider. Its
+// refusals carry their domain codes (an invoice paid, expired or canceled: FailedPrecondition;
+// what is not an invoice: Invalid; an invoice of another node: NotFound), so a person paying
+// with test money learns what was wrong, never "internal".
 type TestMoney interface {
 	Settle(ctx context.Context, paymentRequestOrHash string) (lightning.Invoice, error)
 }

@@ -56,8 +56,8 @@ func TestBuyPayOwn(t *testing.T) {
 	ctx := context.Background()
 	pc := b.purchaseClient(player)
 	res, err := pc.CreatePurchase(ctx, &purchasepb.CreatePurchaseRequest{GameId: b.draft.ID})
-	if code(err) != connect.CodeFailedPrecondition || !strings.Contains(err.Error(), "not for sale") {
-		t.Errorf("buying a draft: %v", err)
+	if code(err) != connect.CodeNotFound || !strings.Contains(err.Error(), "no game with id") {
+		t.Errorf("buying another's draft: %v, want not_found as for an unknown id", err)
 	}
 	// The fixture's player already has a pending purchase; this one is a fresh request.
 	res, err = pc.CreatePurchase(ctx, &purchasepb.CreatePurchaseRequest{GameId: b.game.ID, RequestId: "req-0001-buy"})
@@ -65,7 +65,7 @@ func TestBuyPayOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := res.GetPurchase()
-	if p.GetStatus() != purchasepb.PurchaseStatus_PURCHASE_STATUS_PENDING || p.GetAmountMsat() != 1000 ||
+	if p.GetStatus() != purchasepb.PurchaseStatus_PURCHASE_STATUS_PENDING || p.GetAmountMsat() != 1_000_000 ||
 		!strings.HasPrefix(p.GetPaymentRequest(), "lnbcrt") || !p.GetTestMoney() || res.GetReceiptCode() != "" {
 		t.Fatalf("purchase = %v", res)
 	}
@@ -112,8 +112,8 @@ func TestBuyPayOwn(t *testing.T) {
 		(SELECT count(*) FROM download_events)`, p.GetId()).Scan(&fee, &net, &downloads); err != nil {
 		t.Fatal(err)
 	}
-	if fee != 100 || net != 900 || downloads != 1 {
-		t.Errorf("fee %d, scheduled payout %d, download events %d; want 100, 900, 1", fee, net, downloads)
+	if fee != 100_000 || net != 900_000 || downloads != 1 {
+		t.Errorf("fee %d, scheduled payout %d, download events %d; want 100000, 900000, 1", fee, net, downloads)
 	}
 }
 
@@ -123,7 +123,7 @@ func TestGuestBuysAndClaims(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	guest := b.purchaseClient(anonymous)
-	res, err := guest.CreatePurchase(ctx, &purchasepb.CreatePurchaseRequest{GameId: b.game.ID, RequestId: "guest-request-1"})
+	res, err := guest.CreatePurchase(ctx, &purchasepb.CreatePurchaseRequest{GameId: b.game.ID, RequestId: "guest-request-1", ClientSecret: guestSecret})
 	if err != nil || res.GetPurchase().GetId() != b.guest.ID || res.GetReceiptCode() != b.receipt || !res.GetPurchase().GetGuest() {
 		t.Fatalf("guest retry = %v, %v; want purchase %s with its code", res, err, b.guest.ID)
 	}
@@ -185,19 +185,19 @@ func TestPurchaseRateLimit(t *testing.T) {
 	ctx := context.Background()
 	limited := b.newPurchases(purchases.Config{CreatePer: time.Hour, CreateBurst: 3})
 	for i := range 3 {
-		if _, _, err := limited.Create(ctx, market.Actor{}, b.game.ID, "", market.Client{IP: "203.0.113.9"}); err != nil {
+		if _, _, err := limited.Create(ctx, market.Actor{}, b.game.ID, "", "", market.Client{IP: "203.0.113.9"}); err != nil {
 			t.Fatalf("purchase %d: %v", i+1, err)
 		}
 	}
-	_, _, err := limited.Create(ctx, market.Actor{}, b.game.ID, "", market.Client{IP: "203.0.113.10"})
+	_, _, err := limited.Create(ctx, market.Actor{}, b.game.ID, "", "", market.Client{IP: "203.0.113.9"})
 	if market.ErrorCode(err) != market.CodeResourceExhausted {
-		t.Errorf("a fourth guest purchase within the hour: %v, want resource_exhausted", err)
+		t.Errorf("a fourth guest purchase from one address within the hour: %v, want resource_exhausted", err)
 	}
-	_, _, err = limited.Create(ctx, b.actor(player), b.game.ID, "", market.Client{IP: "203.0.113.9"})
+	_, _, err = limited.Create(ctx, b.actor(admin), b.game.ID, "", "", market.Client{IP: "203.0.113.9"})
 	if market.ErrorCode(err) != market.CodeResourceExhausted {
 		t.Errorf("a fourth purchase from one address: %v, want resource_exhausted", err)
 	}
-	if _, _, err := limited.Create(ctx, b.actor(other), b.game.ID, "", market.Client{IP: "198.51.100.1"}); err != nil {
+	if _, _, err := limited.Create(ctx, b.actor(other), b.game.ID, "", "", market.Client{IP: "198.51.100.1"}); err != nil {
 		t.Errorf("another player elsewhere: %v", err)
 	}
 }

@@ -70,7 +70,8 @@ type bundle struct {
 	db        *postgres.DB
 	jobs      *river.Client[pgx.Tx]
 	notifier  *postgres.Notifier
-	// stopSettling stops following the provider's settlements, as if the server were down.
+	// stopSettling stops following the provider's settlements, as if the server were down,
+	// and returns once nothing follows them any more.
 	stopSettling func()
 	dev          *dev.Provider
 	bought       market.Purchase // the player's PENDING purchase of game
@@ -117,6 +118,9 @@ func setupS3(t *testing.T) *bundle {
 	})
 }
 
+// guestSecret is the fixture guest's client secret, sent with its request id.
+const guestSecret = "0123456789abcdef0123456789abcdef"
+
 // setupWith is setup with the blob store newStore makes (files serves its URLs, if any).
 func setupWith(t *testing.T, newStore func(public string, secret []byte, dir string) (store blob.Store, files http.Handler)) *bundle {
 	t.Helper()
@@ -159,8 +163,12 @@ func setupWith(t *testing.T, newStore func(public string, secret []byte, dir str
 	go b.notifier.Run(runCtx)
 	b.purchases = b.newPurchases(purchases.Config{CreatePer: time.Millisecond, CreateBurst: 1000})
 	settleCtx, stopSettling := context.WithCancel(runCtx)
-	b.stopSettling = stopSettling
-	go b.purchases.RunSettlements(settleCtx)
+	settling := make(chan struct{})
+	b.stopSettling = func() { stopSettling(); <-settling }
+	go func() {
+		defer close(settling)
+		b.purchases.RunSettlements(settleCtx)
+	}()
 	payoutService := payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log)
 	b.srv.Config.Handler = rpc.NewHandler(rpc.Config{
 		PublicURL:    public,
@@ -180,7 +188,7 @@ func setupWith(t *testing.T, newStore func(public string, secret []byte, dir str
 			t.Fatal(err)
 		}
 	}
-	b.game = b.must(b.games.CreateGame(ctx, dev, market.NewGame{Slug: "fixture-game", Title: "Fixture", PriceMsat: 1000}))
+	b.game = b.must(b.games.CreateGame(ctx, dev, market.NewGame{Slug: "fixture-game", Title: "Fixture", PriceMsat: 1_000_000}))
 	b.published = b.mustR(b.games.CreateRelease(ctx, dev, b.game.ID, "1.0.0", "first"))
 	b.finish(b.send(dev, b.published.ID, testZip))
 	b.published = b.mustR(b.games.PublishRelease(ctx, dev, b.published.ID))
@@ -189,10 +197,10 @@ func setupWith(t *testing.T, newStore func(public string, secret []byte, dir str
 	b.upload = b.send(dev, b.pending.ID, testZip)
 	b.game = b.must(b.games.SetGameStatus(ctx, dev, b.game.ID, market.StatusListed))
 	b.draft = b.must(b.games.CreateGame(ctx, dev, market.NewGame{Slug: "fixture-draft", Title: "Draft"}))
-	if b.bought, _, err = b.purchases.Create(ctx, b.actor(player), b.game.ID, "", market.Client{IP: "127.0.0.1"}); err != nil {
+	if b.bought, _, err = b.purchases.Create(ctx, b.actor(player), b.game.ID, "", "", market.Client{IP: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
-	if b.guest, b.receipt, err = b.purchases.Create(ctx, market.Actor{}, b.game.ID, "guest-request-1", market.Client{IP: "127.0.0.1"}); err != nil {
+	if b.guest, b.receipt, err = b.purchases.Create(ctx, market.Actor{}, b.game.ID, "guest-request-1", guestSecret, market.Client{IP: "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
 	return b

@@ -51,7 +51,7 @@ func TestSettlementInvariant(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 4 {
-				p, _, err := instances[i%2].Create(ctx, market.Actor{}, b.game.ID, "", market.Client{IP: "10.0.0.1"})
+				p, _, err := instances[i%2].Create(ctx, market.Actor{}, b.game.ID, "", "", market.Client{IP: "10.0.0.1"})
 				if err != nil {
 					t.Error(err)
 					return
@@ -124,11 +124,19 @@ func TestSettlementInvariant(t *testing.T) {
 	close(work)
 	wg.Wait()
 
+	// The money of the underpaid and late ones is recorded, listed, and refunded by the operator.
+	due := b.refundDue()
+	if len(due) != wantFailed {
+		t.Errorf("%d refunds due, want one for each of the %d failed purchases that received money", len(due), wantFailed)
+	}
+	for _, id := range due {
+		b.refund(id)
+	}
 	b.checkLedger()
 	var paid, failed, entitlements, payouts int
 	err := b.db.Pool().QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM purchases WHERE status = 'PAID' AND invoice_provider IS NOT NULL AND guest_receipt_code IS NOT NULL),
-		(SELECT count(*) FROM purchases WHERE status = 'FAILED'),
+		(SELECT count(*) FROM purchases WHERE status = 'REFUNDED' AND failure_reason IS NOT NULL),
 		(SELECT count(*) FROM entitlements e JOIN purchases p ON p.id = e.purchase_id WHERE p.guest_receipt_code IS NOT NULL),
 		(SELECT count(*) FROM payouts)`).Scan(&paid, &failed, &entitlements, &payouts)
 	if err != nil {
@@ -145,12 +153,13 @@ func TestSettlementInvariant(t *testing.T) {
 }
 
 // TestExpiryAndLateSettlement shows an unpaid invoice expiring: the purchase is EXPIRED on the
-// stream, the invoice can no longer be paid, and a settlement arriving anyway changes nothing.
+// stream, the invoice can no longer be paid, and a settlement arriving anyway grants nothing:
+// its money is listed for a refund.
 func TestExpiryAndLateSettlement(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	short := b.newPurchases(purchases.Config{InvoiceExpiry: time.Second})
-	p, _, err := short.Create(ctx, b.actor(other), b.game.ID, "", market.Client{})
+	p, _, err := short.Create(ctx, b.actor(other), b.game.ID, "", "", market.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +167,8 @@ func TestExpiryAndLateSettlement(t *testing.T) {
 	if err != nil || !stream.Receive() {
 		t.Fatal(err, stream.Err())
 	}
+	// The purchases service expires on the real clock (it has none to inject): sleep past the
+	// one-second invoice's expiry.
 	time.Sleep(1100 * time.Millisecond)
 	if err := short.ExpireDue(ctx); err != nil {
 		t.Fatal(err)
@@ -174,11 +185,13 @@ func TestExpiryAndLateSettlement(t *testing.T) {
 	if s := b.status(p.ID); s != market.PurchaseExpired {
 		t.Errorf("after a late settlement the purchase is %s, want EXPIRED", s)
 	}
-	b.checkLedger()
+	if due := b.refundDue(); len(due) != 1 || due[0] != p.ID {
+		t.Errorf("refunds due %v, want the late payment %s", due, p.ID)
+	}
 }
 
-// TestUnderpaidAndDuplicate: a settlement below the price fails the purchase with the reason;
-// a settlement delivered twice pays once.
+// TestUnderpaidAndDuplicate: a settlement below the price fails the purchase with the reason
+// and lists its money for a refund; a settlement delivered twice pays once.
 func TestUnderpaidAndDuplicate(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
@@ -189,6 +202,10 @@ func TestUnderpaidAndDuplicate(t *testing.T) {
 	if err != nil || got.Status != market.PurchaseFailed || !strings.Contains(got.FailureReason, "underpaid") {
 		t.Errorf("underpaid purchase = %+v, %v", got, err)
 	}
+	if due := b.refundDue(); len(due) != 1 || due[0] != b.guest.ID {
+		t.Errorf("refunds due %v, want the underpaid %s", due, b.guest.ID)
+	}
+	b.refund(b.guest.ID)
 	for range 3 {
 		if err := b.purchases.Settle(ctx, settled(b.bought, b.bought.AmountMsat, 2)); err != nil {
 			t.Fatal(err)
@@ -218,7 +235,6 @@ func TestReconcileAfterDowntime(t *testing.T) {
 	if _, err := b.dev.Settle(ctx, b.bought.PaymentRequest); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
 	if s := b.status(b.bought.ID); s != market.PurchasePending {
 		t.Fatalf("status %s while no server follows settlements, want PENDING", s)
 	}

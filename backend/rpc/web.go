@@ -83,7 +83,7 @@ func (h webHandler) build(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if releaseID == "" {
-		h.fail(w, r, market.Errorf(market.CodeNotFound, "game %q has no published release %s", slug, version))
+		h.fail(w, r, market.Errorf(market.CodeNotFound, "game %q has no published release %q", slug, market.Clip(version)))
 		return
 	}
 	a := market.Actor{}

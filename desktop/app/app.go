@@ -54,6 +54,9 @@ type Config struct {
 	GameEnv []string
 	// LaunchGrace is passed to core.Config.
 	LaunchGrace time.Duration
+	// BootWait bounds how long index.html waits for the engine and the store's first page
+	// before it is served without them; 0 means DefaultBootWait.
+	BootWait time.Duration
 	// Route is the screen the window opens on ("" for the store; "game/SLUG",
 	// "checkout/SLUG", "library", "developer", "settings", "account").
 	Route string
@@ -100,6 +103,9 @@ func New(cfg Config) *App {
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = io.Discard
+	}
+	if cfg.BootWait == 0 {
+		cfg.BootWait = DefaultBootWait
 	}
 	return &App{cfg: cfg, ids: signer.NewStore(cfg.Dirs.Config, cfg.Keyring), opened: make(chan struct{}),
 		first: firstPage{done: make(chan struct{})}, checkouts: map[string]context.CancelFunc{}, readyShown: map[string]bool{}}

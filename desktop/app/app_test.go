@@ -137,14 +137,18 @@ type launcher struct {
 	marker string
 }
 
-func start(t *testing.T) *launcher {
+func start(t *testing.T, tweak ...func(*Config)) *launcher {
 	t.Helper()
 	root := t.TempDir()
 	l := &launcher{w: &window{signal: make(chan struct{}, 1)},
 		dirs:   settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")},
 		marker: filepath.Join(root, "marker")}
-	l.App = New(Config{Dirs: l.dirs, Server: env.server.URL, LaunchGrace: 300 * time.Millisecond,
-		GameEnv: append(os.Environ(), "SATCHEL_DEMO_MARKER="+l.marker), Emit: l.w.emit})
+	cfg := Config{Dirs: l.dirs, Server: env.server.URL, LaunchGrace: 300 * time.Millisecond,
+		GameEnv: append(os.Environ(), "SATCHEL_DEMO_MARKER="+l.marker), Emit: l.w.emit}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	l.App = New(cfg)
 	l.startup(context.Background())
 	t.Cleanup(func() { l.shutdownWindow(context.Background()) })
 	return l
@@ -308,7 +312,10 @@ func TestDownloadQueue(t *testing.T) {
 	if !g.Paused || g.Job != nil || g.Entry.Installing == "" {
 		t.Fatalf("paused: %+v", g)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// A library refresh runs auto-update over every game before it returns.
+	if _, err := l.RefreshLibrary(); err != nil {
+		t.Fatal(err)
+	}
 	if g := l.game(t, "moss-and-mortar"); g.Job != nil {
 		t.Fatalf("auto-update resumed a paused download: %+v", g)
 	}
@@ -360,11 +367,11 @@ func TestDeveloper(t *testing.T) {
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	slug := "test-" + hex.EncodeToString(rnd[:])
-	g, err := l.CreateGame(core.GameDraft{Slug: slug, Title: "Test Game", Summary: "s", DescriptionMD: "# Test", PriceMsat: 5000})
+	g, err := l.CreateGame(core.GameDraft{Slug: slug, Title: "Test Game", Summary: "s", DescriptionMD: "# Test", PriceMsat: 5_000_000})
 	if err != nil || g.Status != "DRAFT" || g.Slug != slug {
 		t.Fatalf("CreateGame = %+v, %v", g, err)
 	}
-	if g, err = l.UpdateGame(g.ID, core.GameDraft{Title: "Test Game 2", Summary: "s2", DescriptionMD: "# Two", PriceMsat: 7000}); err != nil || g.Title != "Test Game 2" || g.PriceMsat != 7000 {
+	if g, err = l.UpdateGame(g.ID, core.GameDraft{Title: "Test Game 2", Summary: "s2", DescriptionMD: "# Two", PriceMsat: 7_000_000}); err != nil || g.Title != "Test Game 2" || g.PriceMsat != 7_000_000 {
 		t.Fatalf("UpdateGame = %+v, %v", g, err)
 	}
 	dir := t.TempDir()
@@ -467,11 +474,17 @@ func upload(t *testing.T, l *launcher, release, zip string) []string {
 // TestBootData checks the page the window loads: index.html carries the status and the
 // store's first page, and other files pass unchanged.
 func TestBootData(t *testing.T) {
-	l := start(t)
+	// The page waits on the data itself, not on a clock that a loaded machine outruns.
+	l := start(t, func(c *Config) { c.BootWait = time.Minute })
+	// The startup fetches the first page once; a new identity reopening the engine meanwhile
+	// would cancel that fetch.
+	<-l.first.done
+	if l.first.page == nil {
+		t.Fatal("the startup did not fetch the store's first page")
+	}
 	if _, err := l.CreateIdentity(""); err != nil {
 		t.Fatal(err)
 	}
-	l.prefetch()
 	assets := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, "<!doctype html><html><head><title>x</title></head><body>"+r.URL.Path+"</body></html>")

@@ -18,8 +18,9 @@ import (
 // index.html sets window.__satchelBoot (read by frontend/src/preload.ts). It holds nothing
 // secret (public keys, the public catalog). Without it, the window asks as usual.
 
-// bootWait bounds how long the page waits for the engine and the store's first page.
-const bootWait = 400 * time.Millisecond
+// DefaultBootWait is how long index.html waits, at most, for the engine and the store's first
+// page (Config.BootWait).
+const DefaultBootWait = 400 * time.Millisecond
 
 // boot is what the page is handed.
 type boot struct {
@@ -50,10 +51,10 @@ func (a *App) prefetch() {
 	})
 }
 
-// bootData is what the bridge has for the first screen, waiting at most bootWait for it.
+// bootData is what the bridge has for the first screen, waiting at most Config.BootWait for it.
 func (a *App) bootData() boot {
 	var b boot
-	deadline := time.NewTimer(bootWait)
+	deadline := time.NewTimer(a.cfg.BootWait)
 	defer deadline.Stop()
 	select {
 	case <-a.opened:

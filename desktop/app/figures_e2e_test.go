@@ -72,7 +72,9 @@ func coldStart(b *testing.B, d *display, root string, player settings.Dirs, bin 
 	if !measure {
 		return ms, 0
 	}
-	time.Sleep(8 * time.Second) // idle: the first paint's garbage collected, sync connected
+	// A measurement, not a wait for an event: idle memory is what the app holds after some
+	// seconds of idling (the first paint's garbage collected, sync connected).
+	time.Sleep(8 * time.Second)
 	return ms, float64(p.rss(b)) / (1 << 20)
 }
 

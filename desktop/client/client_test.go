@@ -35,7 +35,7 @@ type fake struct {
 	failures int
 	failCode connect.Code
 	signers  map[string]bool
-	slow     time.Duration
+	slow     bool // ListLibrary answers only once the caller has given up
 }
 
 func (f *fake) fail(proc string) error {
@@ -48,8 +48,10 @@ func (f *fake) fail(proc string) error {
 	return nil
 }
 
-func (f *fake) ListLibrary(_ context.Context, _ *libraryv1.ListLibraryRequest) (*libraryv1.ListLibraryResponse, error) {
-	time.Sleep(f.slow)
+func (f *fake) ListLibrary(ctx context.Context, _ *libraryv1.ListLibraryRequest) (*libraryv1.ListLibraryResponse, error) {
+	if f.slow {
+		<-ctx.Done()
+	}
 	return &libraryv1.ListLibraryResponse{ResumeToken: "7"}, f.fail("ListLibrary")
 }
 
@@ -156,7 +158,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	}{
 		{"server down", func(*testing.T) string { return deadURL }, 0, 0, connect.CodeUnavailable,
 			"cannot reach the Satchel server at " + deadURL + ": check your network connection", true},
-		{"server too slow", func(t *testing.T) string { return start(t, &fake{slow: time.Second}) }, 0, 50 * time.Millisecond,
+		{"server too slow", func(t *testing.T) string { return start(t, &fake{slow: true}) }, 0, 50 * time.Millisecond,
 			connect.CodeDeadlineExceeded, "did not answer in time", true},
 		{"refused signature", func(t *testing.T) string { return start(t, &fake{failures: 9, failCode: connect.CodeUnauthenticated}) }, 0, 0,
 			connect.CodeUnauthenticated, "the database is restarting: the server did not accept your identity's signature", false},

@@ -71,9 +71,13 @@ func (c *Core) Buy(ctx context.Context, slug string, guest bool) (Purchase, erro
 	if err != nil {
 		return Purchase{}, err
 	}
-	var rid [16]byte
+	// The request id makes a retry return the same purchase; the secret proves a guest's retry
+	// comes from this client (the server ignores it for a signed-in buyer).
+	var rid, secret [16]byte
 	rand.Read(rid[:])
-	res, err := cl.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(), RequestId: hex.EncodeToString(rid[:])})
+	rand.Read(secret[:])
+	res, err := cl.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(),
+		RequestId: hex.EncodeToString(rid[:]), ClientSecret: hex.EncodeToString(secret[:])})
 	if err != nil {
 		return Purchase{}, err
 	}

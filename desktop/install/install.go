@@ -371,6 +371,22 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		}
 		p = st.Games[g.Slug].Pending
 	}
+	if st.Games[g.Slug].Uses(p.Dir) {
+		// An install recorded by an older launcher, into the folder of an installed version:
+		// give it a folder of its own before anything is extracted.
+		st, err = in.state.Update(func(s *state.State) error {
+			gs := s.Game(g.Slug)
+			if gs.Pending == nil {
+				return fmt.Errorf("the install of %s was cancelled meanwhile", g.Slug)
+			}
+			gs.Pending.Dir = path.Join(g.Slug, dirName(gs, dl))
+			return nil
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		p = st.Games[g.Slug].Pending
+	}
 
 	zipPath := filepath.Join(lib, filepath.FromSlash(p.Zip))
 	if p.Step == state.StepDownload {
@@ -426,13 +442,17 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	return res, nil
 }
 
-// dirName is the folder name for dl in game: its version, unless that folder is taken by
-// another build of the same version (a developer's re-uploaded draft).
+// dirName is the folder name for dl in game: its version, unless the current or the previous
+// version has that folder (another build of the same version, a developer's re-uploaded
+// draft, or this very build kept as the previous version). A new install always gets a
+// folder of its own, so that it never replaces the files of an installed version and the
+// state never has two installs in one folder.
 func dirName(g *state.Game, dl Download) string {
 	name := dl.Version
-	for _, in := range []*state.Install{g.Current, g.Previous} {
-		if in != nil && path.Base(in.Dir) == name && in.SHA256 != dl.SHA256 {
-			return name + "~" + dl.SHA256[:12]
+	for i := 1; g.Uses(path.Join(g.Slug, name)); i++ {
+		name = fmt.Sprintf("%s~%s", dl.Version, dl.SHA256[:12])
+		if i > 1 {
+			name += fmt.Sprintf("-%d", i)
 		}
 	}
 	return name
@@ -472,6 +492,11 @@ func (in *Installer) switchTo(slug string, p *state.Pending) (string, []*state.I
 			// Current never launched: the older Previous is still the one known to work.
 			drop = append(drop, g.Current)
 		}
+		if g.Previous != nil && g.Previous.ReleaseID == next.ReleaseID && g.Previous.SHA256 == next.SHA256 {
+			// The kept previous version reinstalled: the same build is no fallback.
+			drop = append(drop, g.Previous)
+			g.Previous = nil
+		}
 		g.Current, g.Pending = next, nil
 		if g.Failed != nil && g.Failed.ReleaseID == p.ReleaseID {
 			g.Failed = nil
@@ -485,7 +510,8 @@ func (in *Installer) switchTo(slug string, p *state.Pending) (string, []*state.I
 }
 
 // drop removes installs no longer in the state, and their manifests when no install refers
-// to them any more.
+// to them any more. It never removes a folder the state still refers to (the current or the
+// previous version's, or an install's in progress).
 func (in *Installer) drop(lib string, installs []*state.Install) {
 	if len(installs) == 0 {
 		return
@@ -506,6 +532,10 @@ func (in *Installer) drop(lib string, installs []*state.Install) {
 		}
 	}
 	for _, x := range installs {
+		if g := st.Games[path.Dir(x.Dir)]; g != nil && (g.Uses(x.Dir) || g.Pending != nil && g.Pending.Dir == x.Dir) {
+			in.cfg.Logger.Error("not removing an old version: its folder is in use", "dir", x.Dir)
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(lib, filepath.FromSlash(x.Dir))); err != nil {
 			in.cfg.Logger.Warn("removing an old version", "dir", x.Dir, "err", err)
 		}

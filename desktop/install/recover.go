@@ -29,6 +29,9 @@ type Recovery struct {
 //     to, is removed: the install goes back to "downloaded" (its verified zip is kept) and
 //     the next install extracts again;
 //   - temporary folders and version folders the state does not refer to are removed;
+//   - a previous version recorded in the current version's folder (left by older launchers,
+//     which reinstalled the kept previous version into its own folder) is forgotten, so
+//     that the first launch does not remove the folder of the game being played;
 //
 // so the current version stays exactly as it was, and playable. Downloads and manifests no
 // install refers to are removed too. An interrupted library move is left as it is: every game
@@ -70,6 +73,12 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 	var acts []string
 	st, err := in.state.Update(func(s *state.State) error {
 		g := s.Games[slug]
+		if g != nil && g.Current != nil && g.Previous != nil && g.Current.Dir == g.Previous.Dir {
+			// Left by a launcher that reinstalled the kept previous version in its own folder:
+			// that folder is the current version's, and only that.
+			g.Previous = nil
+			acts = append(acts, fmt.Sprintf("%s: the previous version shared the folder of the current one (%s); kept it as the current version only", slug, g.Current.Dir))
+		}
 		if g == nil || g.Pending == nil {
 			return nil
 		}
@@ -87,7 +96,7 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 			if p.Temp != "" {
 				os.RemoveAll(filepath.Join(lib, filepath.FromSlash(p.Temp)))
 			}
-			if !usedDir(g, p.Dir) {
+			if !g.Uses(p.Dir) {
 				os.RemoveAll(filepath.Join(lib, filepath.FromSlash(p.Dir)))
 			}
 			p.Temp, p.Step = "", state.StepDownloaded
@@ -112,7 +121,7 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 	}
 	for _, e := range ents {
 		rel := path.Join(slug, e.Name())
-		if usedDir(g, rel) || (g.Pending != nil && g.Pending.Temp == rel) {
+		if g.Uses(rel) || (g.Pending != nil && g.Pending.Temp == rel) {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(lib, slug, e.Name())); err != nil {
@@ -125,16 +134,6 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 		acts = append(acts, fmt.Sprintf("%s: removed %s (%s)", slug, what, e.Name()))
 	}
 	return acts, nil
-}
-
-// usedDir reports whether rel is the folder of the game's current or previous version.
-func usedDir(g *state.Game, rel string) bool {
-	for _, x := range []*state.Install{g.Current, g.Previous} {
-		if x != nil && x.Dir == rel {
-			return true
-		}
-	}
-	return false
 }
 
 // sweepShared removes downloads and manifests that no install refers to and that are older

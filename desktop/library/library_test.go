@@ -128,7 +128,9 @@ func TestSyncCatchesUpAfterReconnect(t *testing.T) {
 	if _, err := pusher.Push(ctx, publish.PushOptions{Slug: "moss-and-mortar", Version: "1.3.0", Zip: zip, Publish: true}, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // a few refused reconnects
+	// Two reconnects begun after the publish: the first of them has been tried and refused.
+	tried := s.Status().Reconnects + 2
+	waitFor(t, "reconnects through the cut", func() bool { return s.Status().Reconnects >= tried })
 	if latest("1.3.0")() {
 		t.Fatal("the release arrived through a cut connection")
 	}

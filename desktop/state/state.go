@@ -142,6 +142,18 @@ func (s *State) Game(slug string) *Game {
 	return g
 }
 
+// Uses reports whether dir (relative to the library, like Install.Dir) is the folder of the
+// game's current or previous version. Those folders are the installed versions: nothing may
+// remove or replace one while the state refers to it, and no two installs share one.
+func (g *Game) Uses(dir string) bool {
+	for _, x := range []*Install{g.Current, g.Previous} {
+		if x != nil && x.Dir == dir {
+			return true
+		}
+	}
+	return false
+}
+
 // Slugs returns the slugs of the known games, sorted.
 func (s *State) Slugs() []string {
 	out := make([]string, 0, len(s.Games))

@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,6 +143,50 @@ func local(t testing.TB, z []byte, name string) int   { return find(t, z, 0x0403
 func central(t testing.TB, z []byte, name string) int { return find(t, z, 0x02014b50, name) }
 
 func put32(z []byte, off int, v uint32) { binary.LittleEndian.PutUint32(z[off:], v) }
+
+// fixture reads a zip from testdata.
+func fixture(name string) func(testing.TB) []byte {
+	return func(t testing.TB) []byte {
+		t.Helper()
+		z, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+}
+
+// pythonFiles are the files of the zips in testdata that Python's zipfile wrote, with zip64
+// extra fields forced on every entry; python-zip64-end.zip also has a zip64 end record whose
+// values the plain end record repeats, as Python writes any zip of 2 to 4 GiB. Python 3.11
+// wrote them with:
+//
+//	import zipfile
+//	def write(path):
+//	    with zipfile.ZipFile(path, "w", allowZip64=True) as zf:
+//	        for name, body, mode in [("satchel.toml", b"[launch]\n", 0o644), ("bin/game", b"play " * 40, 0o755), ("data/level1.txt", b"#####", 0o644)]:
+//	            zi = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+//	            zi.compress_type, zi.external_attr = zipfile.ZIP_DEFLATED, (0o100000 | mode) << 16
+//	            with zf.open(zi, "w", force_zip64=True) as f:
+//	                f.write(body)
+//	write("python-force-zip64.zip")
+//	zipfile.ZIP64_LIMIT = 64  # as if the zip were over 2 GiB: a zip64 end record, real values in the end record
+//	write("python-zip64-end.zip")
+var pythonFiles = []zfile{
+	{name: "satchel.toml", body: []byte("[launch]\n")},
+	{name: "bin/game", body: bytes.Repeat([]byte("play "), 40), mode: 0o755},
+	{name: "data/level1.txt", body: []byte("#####")},
+}
+
+// zip64End returns the offset of the zip64 end of central directory record of z.
+func zip64End(t testing.TB, z []byte) int {
+	t.Helper()
+	loc := len(z) - 22 - 20
+	if loc < 0 || binary.LittleEndian.Uint32(z[loc:]) != 0x07064b50 {
+		t.Fatal("no zip64 locator before the end record")
+	}
+	return int(binary.LittleEndian.Uint64(z[loc+8:]))
+}
 
 // zip64Of hand-writes a zip64 archive of files (Store), with every size and
 // offset in zip64 extra fields and a zip64 end of central directory record:
@@ -401,6 +447,19 @@ func hostileCorpus() []hostile {
 		hostile{name: "format encrypted", zip: func(t testing.TB) []byte {
 			return rawZip(t, zip.FileHeader{Name: "secret", Method: zip.Store, Flags: 1, UncompressedSize64: 12}, noise(8, 12))
 		}, rule: zipsafe.RuleFormat, entry: "secret"},
+		// The end record and the zip64 end record must not give two readings: archive/zip reads
+		// the plain one when none of its values is saturated.
+		hostile{name: "format zip64 end record disagrees on entries", zip: func(t testing.TB) []byte {
+			z := fixture("python-zip64-end.zip")(t)
+			binary.LittleEndian.PutUint64(z[zip64End(t, z)+32:], 2)
+			return z
+		}, rule: zipsafe.RuleFormat},
+		hostile{name: "format zip64 end record disagrees on offset", zip: func(t testing.TB) []byte {
+			z := fixture("python-zip64-end.zip")(t)
+			p := zip64End(t, z) + 48
+			binary.LittleEndian.PutUint64(z[p:], binary.LittleEndian.Uint64(z[p:])+1)
+			return z
+		}, rule: zipsafe.RuleFormat},
 		hostile{name: "format local name differs", zip: func(t testing.TB) []byte {
 			z := good(t)
 			copy(z[local(t, z, "a.txt")+30:], "x.txt")
@@ -490,6 +549,8 @@ func goodCorpus() []good {
 		goodOf("compressible under the floor", zfile{name: "zeros", body: make([]byte, 1<<20)}),
 		goodOf("nested zips within the ratio", nested...),
 		{name: "zip64 records", zip: func(testing.TB) []byte { return zip64Of(z64...) }, files: z64},
+		{name: "python forced zip64", zip: fixture("python-force-zip64.zip"), files: pythonFiles},
+		{name: "python zip64 end record", zip: fixture("python-zip64-end.zip"), files: pythonFiles},
 		{name: "windows tool", zip: func(t testing.TB) []byte {
 			return writeZip(t, func(w *zip.Writer) {
 				add(t, w, &zip.FileHeader{Name: "Game/", CreatorVersion: 0, ExternalAttrs: 0x10}, nil)

@@ -49,10 +49,11 @@ type centralDir struct {
 // readCentralDir reads the central directory of the zip in r (size bytes)
 // on its own, without archive/zip, so that zipsafe knows each entry's local
 // header offset and never holds more than maxEntries records in memory. It
-// finds the directory the way archive/zip does, then refuses what
-// archive/zip would guess its way around: data before the archive, a
-// directory whose size or record count disagrees with the end record,
-// several disks. Errors are *Error (rules "format", "empty" or "entries")
+// finds the directory the way archive/zip does, except that it reads the
+// zip64 end record whenever a zip64 locator names one, then refuses what
+// archive/zip would guess its way around: data before the archive, an end
+// record that disagrees with the zip64 end record, a directory whose size
+// or record count disagrees with the end record, several disks. Errors are *Error (rules "format", "empty" or "entries")
 // or I/O errors of r.
 func readCentralDir(r io.ReaderAt, size int64, maxEntries int) (*centralDir, error) {
 	endOff, buf, err := findEnd(r, size)
@@ -67,28 +68,39 @@ func readCentralDir(r io.ReaderAt, size int64, maxEntries int) (*centralDir, err
 	dirSize := uint64(binary.LittleEndian.Uint32(b[8:]))
 	dirOff := uint64(binary.LittleEndian.Uint32(b[12:]))
 
-	// The same test as archive/zip for "these values may be in a zip64 end record".
-	if records == 0xffff || dirSize == 0xffff || dirOff == 0xffffffff {
-		p, err := findEnd64(r, endOff)
-		if err != nil {
+	// A zip64 locator just before the end record names a zip64 end record, which holds the true
+	// values. Writers differ in what they leave in the end record then: archive/zip saturates
+	// every field (0xffff, 0xffffffff), Python keeps each value that fits (a 2-4 GiB archive has a
+	// zip64 end record and its real offset in the end record). archive/zip reads the zip64 record
+	// only when a field is saturated, so a field that is not must agree with the zip64 record's,
+	// or the two readers would see different directories.
+	p, err := findEnd64(r, endOff)
+	if err != nil {
+		return nil, err
+	}
+	if p >= 0 {
+		var e [end64Len]byte
+		if err := readAt(r, e[:], p, "the zip64 end of central directory record"); err != nil {
 			return nil, err
 		}
-		if p >= 0 {
-			var e [end64Len]byte
-			if err := readAt(r, e[:], p, "the zip64 end of central directory record"); err != nil {
-				return nil, err
-			}
-			if binary.LittleEndian.Uint32(e[0:]) != sigEnd64 {
-				return nil, fail("", RuleFormat, "the zip64 end of central directory record is missing or damaged")
-			}
-			endOff = p
-			disk = binary.LittleEndian.Uint32(e[16:])
-			dirDisk = binary.LittleEndian.Uint32(e[20:])
-			recordsHere = binary.LittleEndian.Uint64(e[24:])
-			records = binary.LittleEndian.Uint64(e[32:])
-			dirSize = binary.LittleEndian.Uint64(e[40:])
-			dirOff = binary.LittleEndian.Uint64(e[48:])
+		if binary.LittleEndian.Uint32(e[0:]) != sigEnd64 {
+			return nil, fail("", RuleFormat, "the zip64 end of central directory record is missing or damaged")
 		}
+		z64 := [...]uint64{
+			uint64(binary.LittleEndian.Uint32(e[16:])), uint64(binary.LittleEndian.Uint32(e[20:])),
+			binary.LittleEndian.Uint64(e[24:]), binary.LittleEndian.Uint64(e[32:]),
+			binary.LittleEndian.Uint64(e[40:]), binary.LittleEndian.Uint64(e[48:]),
+		}
+		plain := [...]uint64{uint64(disk), uint64(dirDisk), recordsHere, records, dirSize, dirOff}
+		saturated := [...]uint64{0xffff, 0xffff, 0xffff, 0xffff, math.MaxUint32, math.MaxUint32}
+		for i := range plain {
+			if plain[i] != saturated[i] && plain[i] != z64[i] {
+				return nil, fail("", RuleFormat, "the end record and the zip64 end record disagree (%d and %d); the zip is damaged", plain[i], z64[i])
+			}
+		}
+		endOff = p
+		disk, dirDisk = uint32(z64[0]), uint32(z64[1])
+		recordsHere, records, dirSize, dirOff = z64[2], z64[3], z64[4], z64[5]
 	}
 	if disk != 0 || dirDisk != 0 || recordsHere != records {
 		return nil, fail("", RuleFormat, "the zip spans several disks (a split archive); upload it as one zip file")

@@ -3,6 +3,8 @@ package zipsafe_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -102,4 +104,43 @@ func TestZip64BigFile(t *testing.T) {
 	wantRule(t, err, zipsafe.RuleSize, "big.pak")
 	_, err = zipsafe.Scan(s, s.size(), zipsafe.Limits{MaxTotalBytes: n})
 	wantRule(t, err, zipsafe.RuleTotal, "")
+}
+
+// TestZip64EndRecords reads the zip64 end record as two writers leave it. Python's zipfile
+// writes one once the central directory starts past 2 GiB and keeps the values that fit in the
+// plain end record (python-zip64-end.zip, see pythonFiles); archive/zip writes one from 65535
+// entries (or 4 GiB) on and saturates the plain end record. archive/zip writes zip64 records
+// for nothing smaller, so its archive is made here rather than kept in testdata.
+func TestZip64EndRecords(t *testing.T) {
+	python := fixture("python-zip64-end.zip")(t)
+	end := len(python) - 22
+	if p := zip64End(t, python); binary.LittleEndian.Uint32(python[p:]) != 0x06064b50 ||
+		binary.LittleEndian.Uint16(python[end+10:]) != uint16(len(pythonFiles)) ||
+		binary.LittleEndian.Uint32(python[end+16:]) == 0xffffffff {
+		t.Fatal("python-zip64-end.zip lacks a zip64 end record with the real values repeated in the end record")
+	}
+	m, err := scan(python, zipsafe.DefaultLimits())
+	if err != nil {
+		t.Fatalf("Scan of Python's zip64 archive: %v", err)
+	}
+	diffManifest(t, "manifest", m, manifest(pythonFiles))
+
+	const n = 0xffff
+	goZip := writeZip(t, func(w *zip.Writer) {
+		for i := range n {
+			add(t, w, &zip.FileHeader{Name: fmt.Sprintf("%04x", i), Method: zip.Store}, nil)
+		}
+	})
+	end = len(goZip) - 22
+	if p := zip64End(t, goZip); binary.LittleEndian.Uint32(goZip[p:]) != 0x06064b50 ||
+		binary.LittleEndian.Uint32(goZip[end+16:]) != 0xffffffff {
+		t.Fatal("archive/zip wrote no zip64 end record, or did not saturate the end record")
+	}
+	m, err = scan(goZip, zipsafe.Limits{MaxEntries: n})
+	if err != nil {
+		t.Fatalf("Scan of archive/zip's zip64 archive: %v", err)
+	}
+	if len(m) != n || m[0].Path != "0000" || m[n-1].Path != "fffe" {
+		t.Errorf("manifest has %d entries, from %v to %v", len(m), m[0], m[len(m)-1])
+	}
 }

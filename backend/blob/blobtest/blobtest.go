@@ -30,6 +30,8 @@ type Behaviour struct {
 	// ShortBodyStatus and LongBodyStatus are the statuses of a PUT whose body (and
 	// Content-Length) is one byte shorter or longer than the size its URL was made for.
 	ShortBodyStatus, LongBodyStatus int
+	// ExistsStatus is the status of a PUT to a key that holds an object.
+	ExistsStatus int
 	// MultipleRanges is true if a GET of several ranges answers 206 multipart/byteranges, false
 	// if it answers 200 with the whole object (which HTTP allows, and S3 does).
 	MultipleRanges bool
@@ -48,7 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store, want Behaviour) {
 		run  func(t *testing.T, s blob.Store, want Behaviour)
 	}{
 		{"UploadThenOpen", testUploadThenOpen},
-		{"UploadReplaces", testUploadReplaces},
+		{"UploadOnlyCreates", testUploadOnlyCreates},
+		{"Copy", testCopy},
 		{"WrongSizeRefused", testWrongSizeRefused},
 		{"ExpiredRefused", testExpiredRefused},
 		{"TamperedRefused", testTamperedRefused},
@@ -107,28 +110,91 @@ func testUploadThenOpen(t *testing.T, s blob.Store, _ Behaviour) {
 	}
 }
 
-// A PUT replaces the object. An Object opened before never shows a mix of the two: it reads
-// the version it opened (local: the file stays open) or fails (S3: reads are pinned to an ETag).
-func testUploadReplaces(t *testing.T, s blob.Store, _ Behaviour) {
+// An upload URL only creates: once a body is stored at its key, every PUT to the key is refused,
+// through that URL or another, and the object stays as it was. The URL works again once the key
+// is free: whoever must keep a URL from storing twice keeps its object in place until it expires.
+func testUploadOnlyCreates(t *testing.T, s blob.Store, want Behaviour) {
 	const key = "builds/release/upload.zip"
 	first := Bytes(1, 300)
-	Upload(t, s, key, bytes.NewReader(first), 300)
-	old := open(t, s, key)
-	defer old.Close()
-
+	u, h := uploadURL(t, s, key, 300, time.Minute)
+	if status, msg := Put(t, u, h, bytes.NewReader(first), 300); status != http.StatusOK {
+		t.Fatalf("first PUT: status %d (%s), want 200", status, msg)
+	}
 	second := Bytes(2, 300)
-	Upload(t, s, key, bytes.NewReader(second), 300)
-	if got := ReadAll(t, s, key); !bytes.Equal(got, second) {
-		t.Fatalf("after a second upload the object has %d bytes, not the %d of the second", len(got), len(second))
+	other, otherHeader := uploadURL(t, s, key, 300, time.Minute)
+	for name, put := range map[string]func() (int, string){
+		"through the same URL": func() (int, string) { return Put(t, u, h, bytes.NewReader(second), 300) },
+		"through a new URL":    func() (int, string) { return Put(t, other, otherHeader, bytes.NewReader(second), 300) },
+	} {
+		if status, msg := put(); status != want.ExistsStatus {
+			t.Errorf("second PUT %s: status %d (%s), want %d", name, status, msg, want.ExistsStatus)
+		}
+	}
+	if got := ReadAll(t, s, key); !bytes.Equal(got, first) {
+		t.Fatalf("after refused PUTs the object has %d bytes that are not the first body's", len(got))
 	}
 
-	buf := make([]byte, 100)
-	if n, err := old.ReadAt(buf, 200); err == nil && !bytes.Equal(buf[:n], first[200:200+n]) {
-		t.Errorf("ReadAt on an Object opened before a replacement read the new version")
+	if err := s.Delete(t.Context(), key); err != nil {
+		t.Fatal(err)
 	}
-	if got, err := io.ReadAll(old); err == nil && !bytes.Equal(got, first) {
-		t.Errorf("Read on an Object opened before a replacement read other bytes than the version opened")
+	if status, msg := Put(t, u, h, bytes.NewReader(second), 300); status != http.StatusOK {
+		t.Errorf("PUT once the key is free again: status %d (%s), want 200", status, msg)
 	}
+	if got := ReadAll(t, s, key); !bytes.Equal(got, second) {
+		t.Errorf("after Delete and a PUT the object has %d bytes that are not the new body's", len(got))
+	}
+}
+
+// Copy makes a second object that no upload URL reaches: not the URL of the source, which still
+// refuses (its object is there), nor, once the source is deleted, the one that could store there
+// again. Copy replaces the destination; an Object opened before reads the version it opened or
+// fails (S3 pins reads to an ETag), never a mix.
+func testCopy(t *testing.T, s blob.Store, want Behaviour) {
+	ctx := t.Context()
+	const src, dst = "builds/release/upload.zip", "builds/release/final.zip"
+	data := Bytes(16, 1000)
+	u, h := uploadURL(t, s, src, 1000, time.Minute)
+	if status, msg := Put(t, u, h, bytes.NewReader(data), 1000); status != http.StatusOK {
+		t.Fatalf("PUT: status %d (%s), want 200", status, msg)
+	}
+	if err := s.Copy(ctx, src, dst); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	if got := ReadAll(t, s, dst); !bytes.Equal(got, data) {
+		t.Fatalf("the copy has %d bytes that differ from the %d uploaded", len(got), len(data))
+	}
+	if status, msg := Put(t, u, h, bytes.NewReader(Bytes(17, 1000)), 1000); status != want.ExistsStatus {
+		t.Errorf("PUT to the source after Copy: status %d (%s), want %d", status, msg, want.ExistsStatus)
+	}
+	if status, msg := Put(t, withKey(t, u, src, dst), h, bytes.NewReader(Bytes(17, 1000)), 1000); status != http.StatusForbidden {
+		t.Errorf("PUT to the copy through the source's URL: status %d (%s), want 403", status, msg)
+	}
+	if err := s.Delete(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if status, msg := Put(t, u, h, bytes.NewReader(Bytes(18, 1000)), 1000); status != http.StatusOK {
+		t.Errorf("PUT to the deleted source: status %d (%s), want 200", status, msg)
+	}
+	old := open(t, s, dst)
+	defer old.Close()
+	if got := ReadAll(t, s, dst); !bytes.Equal(got, data) {
+		t.Fatalf("deleting and storing the source again changed the copy")
+	}
+
+	if err := s.Copy(ctx, src, dst); err != nil {
+		t.Fatalf("Copy over an object: %v", err)
+	}
+	if got := ReadAll(t, s, dst); !bytes.Equal(got, Bytes(18, 1000)) {
+		t.Errorf("Copy over an object: the copy does not hold the new source")
+	}
+	if got, err := io.ReadAll(old); err == nil && !bytes.Equal(got, data) {
+		t.Errorf("an Object opened before Copy replaced it read other bytes than the version opened")
+	}
+
+	if err := s.Copy(ctx, "builds/release/missing.zip", "builds/release/x.zip"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Copy of a missing key: %v, want blob.ErrNotFound", err)
+	}
+	assertNotFound(t, s, "builds/release/x.zip")
 }
 
 func testWrongSizeRefused(t *testing.T, s blob.Store, want Behaviour) {
@@ -391,6 +457,8 @@ func testInvalidKeys(t *testing.T, s blob.Store, _ Behaviour) {
 		}
 		assertInvalid(t, "Open", key, err)
 		assertInvalid(t, "Delete", key, s.Delete(ctx, key))
+		assertInvalid(t, "Copy from", key, s.Copy(ctx, key, "builds/x.zip"))
+		assertInvalid(t, "Copy to", key, s.Copy(ctx, "builds/x.zip", key))
 	}
 }
 
@@ -402,7 +470,7 @@ func assertInvalid(t *testing.T, op, key string, err error) {
 }
 
 // testLarge streams LargeSize bytes from a generator (never held in memory) through the
-// upload URL and back through Open.
+// upload URL, copies them, and reads the copy back through Open.
 func testLarge(t *testing.T, s blob.Store, _ Behaviour) {
 	const key, size = "builds/release/large.zip", LargeSize
 	u, h := uploadURL(t, s, key, size, 5*time.Minute)
@@ -414,7 +482,13 @@ func testLarge(t *testing.T, s blob.Store, _ Behaviour) {
 	uploaded := time.Since(start)
 
 	start = time.Now()
-	obj := open(t, s, key)
+	if err := s.Copy(t.Context(), key, "builds/release/large-copy.zip"); err != nil {
+		t.Fatalf("Copy of %d MiB: %v", size>>20, err)
+	}
+	copied := time.Since(start)
+
+	start = time.Now()
+	obj := open(t, s, "builds/release/large-copy.zip")
 	defer obj.Close()
 	if obj.Size() != size {
 		t.Fatalf("Size() = %d, want %d", obj.Size(), size)
@@ -426,7 +500,8 @@ func testLarge(t *testing.T, s blob.Store, _ Behaviour) {
 	if !bytes.Equal(read.Sum(nil), sent.Sum(nil)) {
 		t.Fatalf("the %d MiB read back differ from those uploaded", size>>20)
 	}
-	t.Logf("%d MiB: upload %v, read back %v", size>>20, uploaded.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d MiB: upload %v, copy %v, read back %v", size>>20, uploaded.Round(time.Millisecond),
+		copied.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
 // Reader returns n pseudo-random bytes determined by seed, generated as they are read.

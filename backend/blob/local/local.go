@@ -30,8 +30,9 @@ const (
 	// PathPrefix is where the server mounts Handler: mux.Handle(local.PathPrefix, s.Handler()).
 	PathPrefix = "/blob/"
 
-	// Temporary upload files live at the top of the directory under this prefix. No key can
-	// name them: blob.CheckKey refuses segments that start with a dot.
+	// Temporary files (uploads being written, Copy's links being placed) live at the top of
+	// the directory under this prefix. No key can name them: blob.CheckKey refuses segments
+	// that start with a dot.
 	tempPrefix = ".upload-"
 	// New removes temporary files older than this, left by a crash; younger ones may belong to
 	// an upload still running in another process on the same directory.
@@ -44,7 +45,9 @@ const (
 
 // Store is a blob.Store in one directory. Objects are files at the key's path below the
 // directory (mode 0600, directories 0700); nothing outside the directory can be reached, even
-// through a symbolic link. Store is safe for concurrent use.
+// through a symbolic link. A stored file is never written again: a PUT links a new file at a
+// free key, Copy links a stored one at a second key. Store is safe for concurrent use, also by
+// several processes on one directory.
 type Store struct {
 	root    *os.Root
 	secret  []byte
@@ -117,8 +120,8 @@ func (s *Store) removeStaleTemps(before time.Time) error {
 }
 
 // UploadURL returns baseURL+PathPrefix+key?size=..&exp=..&sig=.., signed for PUT of exactly
-// size bytes until expiry (like a presigned S3 URL, it may be used more than once; each PUT
-// replaces the object). No extra header is needed.
+// size bytes until expiry. It only creates: a PUT while key holds an object answers 409 (see
+// Handler). No extra header is needed.
 func (s *Store) UploadURL(_ context.Context, key string, size int64, expiry time.Duration) (string, http.Header, error) {
 	if err := blob.CheckKey(key); err != nil {
 		return "", nil, err
@@ -251,8 +254,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Every request is checked (key, signature, expiry) before the directory is touched: a
 // malformed key answers 400, a missing, tampered or expired signature 403, each with a short
 // plain-text reason. A PUT answers 200 once the object is stored and synced to disk; 413 if the
-// body is longer than the signed size, 400 if shorter. A GET serves the object as
-// application/zip with Range support and the signed filename in Content-Disposition.
+// body is longer than the signed size, 400 if shorter; 409 if key holds an object, found before
+// the body is read or stored by another PUT meanwhile (an object is never replaced). A GET
+// serves the object as application/zip with Range support and the signed filename in
+// Content-Disposition.
 func (s *Store) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -337,9 +342,15 @@ func (s *Store) servePut(w http.ResponseWriter, r *http.Request, key string) {
 		http.Error(w, fmt.Sprintf("blob: body is %d bytes, shorter than the %d signed", r.ContentLength, size), http.StatusBadRequest)
 		return
 	}
+	if _, err := s.root.Lstat(key); err == nil {
+		http.Error(w, errExists.Error(), http.StatusConflict)
+		return
+	}
 	switch err := s.put(key, size, r.Body); {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
+	case errors.Is(err, errExists):
+		http.Error(w, errExists.Error(), http.StatusConflict)
 	case errors.Is(err, errTooLong):
 		http.Error(w, fmt.Sprintf("blob: body is longer than the %d bytes signed", size), http.StatusRequestEntityTooLarge)
 	case errors.Is(err, errTooShort):
@@ -353,25 +364,25 @@ func (s *Store) servePut(w http.ResponseWriter, r *http.Request, key string) {
 }
 
 var (
+	errExists   = errors.New("blob: key holds an object already; an upload URL never replaces one")
 	errTooLong  = errors.New("body longer than the signed size")
 	errTooShort = errors.New("body shorter than the signed size")
 	errBodyRead = errors.New("reading the body")
 )
 
-// put streams exactly size bytes from body into a temporary file, syncs it and renames it onto
-// key. On any error the temporary file is removed and key is left as it was.
+// put streams exactly size bytes from body into a temporary file, syncs it and links it at key,
+// unless key holds an object (errExists). The temporary file is removed either way; on error key
+// is left as it was.
 func (s *Store) put(key string, size int64, body io.Reader) (err error) {
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	tmp := tempPrefix + hex.EncodeToString(rnd[:])
+	tmp := tempName()
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
+	defer s.root.Remove(tmp)
 	defer func() {
 		if err != nil {
 			f.Close()
-			s.root.Remove(tmp)
 		}
 	}()
 
@@ -406,7 +417,20 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
+	return s.place(tmp, key, false)
+}
 
+// tempName returns a fresh name for a temporary file at the top of the directory.
+func tempName() string {
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	return tempPrefix + hex.EncodeToString(rnd[:])
+}
+
+// place gives the file tmp the name key, making key's directories: it renames tmp onto key when
+// replace is set, else it links tmp at key, failing with errExists if key is taken, and leaves
+// tmp to the caller. Then it syncs key's directory, so the new name survives a crash.
+func (s *Store) place(tmp, key string, replace bool) error {
 	dir := path.Dir(key)
 	for attempt := 0; ; attempt++ {
 		if dir != "." {
@@ -414,19 +438,60 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 				return err
 			}
 		}
-		err := s.root.Rename(tmp, key)
+		var err error
+		if replace {
+			err = s.root.Rename(tmp, key)
+		} else {
+			err = s.root.Link(tmp, key)
+		}
 		if err == nil {
 			break
+		}
+		if errors.Is(err, fs.ErrExist) && !replace {
+			return errExists
 		}
 		// A Delete of the last object in dir may have removed dir between the two calls.
 		if !errors.Is(err, fs.ErrNotExist) || attempt == 2 {
 			return err
 		}
 	}
-	// Make the rename durable too.
 	if d, err := s.root.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// Copy links src's file at dst, replacing any object there: both keys name one file, which is
+// never written again (a PUT only ever links a new file), so no later PUT or Delete of src
+// changes what dst holds.
+func (s *Store) Copy(ctx context.Context, src, dst string) error {
+	if err := blob.CheckKey(src); err != nil {
+		return err
+	}
+	if err := blob.CheckKey(dst); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	info, err := s.root.Lstat(src)
+	if err != nil && !notFound(err) {
+		return fmt.Errorf("local blob store: %w", err)
+	}
+	if err != nil || !info.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s", blob.ErrNotFound, src)
+	}
+	tmp := tempName()
+	if err := s.root.Link(src, tmp); err != nil {
+		if notFound(err) {
+			return fmt.Errorf("%w: %s", blob.ErrNotFound, src)
+		}
+		return fmt.Errorf("local blob store: %w", err)
+	}
+	if err := s.place(tmp, dst, true); err != nil {
+		s.root.Remove(tmp)
+		return fmt.Errorf("local blob store: %w", err)
 	}
 	return nil
 }

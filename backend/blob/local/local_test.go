@@ -52,6 +52,7 @@ func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store { return setup(t).store }, blobtest.Behaviour{
 		ShortBodyStatus: http.StatusBadRequest,
 		LongBodyStatus:  http.StatusRequestEntityTooLarge,
+		ExistsStatus:    http.StatusConflict,
 		MultipleRanges:  true,
 		SignatureParam:  "sig",
 	})
@@ -209,7 +210,9 @@ func TestRefusalsTouchNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // past the nanosecond's whole second
+	// Links expire in whole seconds of the real clock (no clock to inject): sleep past the
+	// nanosecond link's whole second.
+	time.Sleep(1100 * time.Millisecond)
 	for _, tc := range []struct {
 		name, url  string
 		wantStatus int
@@ -401,5 +404,66 @@ func TestUploadURLRefuses(t *testing.T) {
 	// Local takes objects larger than one S3 PUT.
 	if _, _, err := b.store.UploadURL(t.Context(), "builds/x.zip", blob.MaxSingleUploadSize+1, time.Minute); err != nil {
 		t.Errorf("UploadURL of more than 5 GiB: %v", err)
+	}
+}
+
+// PUTs racing to one key store exactly one body: the others answer 409, whichever finishes
+// first, and leave no temporary file behind.
+func TestConcurrentPutsStoreOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// Bodies under 256 KiB: the server reads them whole even when it answers before reading.
+	const key, n, size = "builds/r/u.zip", 8, 64 << 10
+	u, _, err := b.store.UploadURL(t.Context(), key, size, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := make(chan struct{})
+	type result struct {
+		status int
+		err    error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			<-start
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, u, bytes.NewReader(blobtest.Bytes(uint64(i), size)))
+			if err != nil {
+				results <- result{err: err}
+				return
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- result{err: err}
+				return
+			}
+			resp.Body.Close()
+			results <- result{status: resp.StatusCode}
+		}()
+	}
+	close(start)
+	count := map[int]int{}
+	for range n {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("PUT: %v", r.err)
+		}
+		count[r.status]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusConflict] != n-1 {
+		t.Errorf("%d racing PUTs answered %v, want one 200 and %d 409", n, count, n-1)
+	}
+	got := blobtest.ReadAll(t, b.store, key)
+	stored := -1
+	for i := range n {
+		if bytes.Equal(got, blobtest.Bytes(uint64(i), size)) {
+			stored = i
+		}
+	}
+	if stored < 0 {
+		t.Errorf("the stored object is none of the bodies sent")
+	}
+	if got := listDir(t, b.dir); !slices.Equal(got, []string{". drwx------", "builds drwx------", "builds/r drwx------", "builds/r/u.zip -rw-------"}) {
+		t.Errorf("after racing PUTs the directory holds %q", got)
 	}
 }

@@ -1,6 +1,7 @@
 // Package s3 is the blob.Store kept in a bucket of an S3-compatible object store (AWS S3,
 // MinIO, versitygw...). Clients upload and download through presigned URLs, straight to the
-// store.
+// store. The store must honour conditional writes (If-None-Match: * on PUT), as AWS S3, MinIO
+// and versitygw do: that is what keeps an upload URL from replacing an object.
 package s3
 
 import (
@@ -99,10 +100,13 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{client: client, bucket: cfg.Bucket}, nil
 }
 
-// UploadURL presigns a PUT of key, with Content-Length among the signed headers so that the
-// store refuses (403) a body of any other declared size. The store does not necessarily check
-// that the body is as long as declared (versitygw v1.8.0 stores a body cut short by the client's
-// half-close): whoever accepts an upload checks Open(key).Size(). Above blob.MaxSingleUploadSize it returns
+// UploadURL presigns a PUT of key, with Content-Length among the signed headers so that the store
+// refuses (403) a body of any other declared size, and If-None-Match: * (returned in the header
+// for the client to send) so that it refuses (412) a PUT while key holds an object. A presigned
+// URL cannot be revoked: it works until it expires, so keep the object it stored at key until then
+// (see blob.Store). The store does not necessarily check that the body is as long as declared
+// (versitygw v1.8.0 stores a body cut short by the client's half-close): whoever accepts an upload
+// checks Open(key).Size(). Above blob.MaxSingleUploadSize it returns
 // blob.ErrTooLargeForSingleUpload: such objects need a multipart upload, which this adapter does
 // not offer yet. expiry must be between 1 second and 7 days (S3's limits).
 func (s *Store) UploadURL(ctx context.Context, key string, size int64, expiry time.Duration) (string, http.Header, error) {
@@ -115,12 +119,12 @@ func (s *Store) UploadURL(ctx context.Context, key string, size int64, expiry ti
 	if size > blob.MaxSingleUploadSize {
 		return "", nil, fmt.Errorf("%w: %d bytes, S3 takes at most %d bytes in one PUT", blob.ErrTooLargeForSingleUpload, size, blob.MaxSingleUploadSize)
 	}
-	signed := http.Header{"Content-Length": {strconv.FormatInt(size, 10)}}
+	signed := http.Header{"Content-Length": {strconv.FormatInt(size, 10)}, "If-None-Match": {"*"}}
 	u, err := s.client.PresignHeader(ctx, http.MethodPut, s.bucket, key, expiry, nil, signed)
 	if err != nil {
 		return "", nil, fmt.Errorf("s3 blob store: presigning upload of %s: %w", key, err)
 	}
-	return u.String(), http.Header{}, nil
+	return u.String(), http.Header{"If-None-Match": {"*"}}, nil
 }
 
 // DownloadURL presigns a GET (HEAD needs its own signature in S3) of key that answers with
@@ -139,6 +143,26 @@ func (s *Store) DownloadURL(ctx context.Context, key string, expiry time.Duratio
 		return "", fmt.Errorf("s3 blob store: presigning download of %s: %w", key, err)
 	}
 	return u.String(), nil
+}
+
+// Copy copies src to dst inside the bucket (CopyObject: the store copies, up to
+// blob.MaxSingleUploadSize, the most any upload URL takes).
+func (s *Store) Copy(ctx context.Context, src, dst string) error {
+	if err := blob.CheckKey(src); err != nil {
+		return err
+	}
+	if err := blob.CheckKey(dst); err != nil {
+		return err
+	}
+	_, err := s.client.CopyObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: dst},
+		minio.CopySrcOptions{Bucket: s.bucket, Object: src})
+	if isNotFound(err) {
+		return fmt.Errorf("%w: %s", blob.ErrNotFound, src)
+	}
+	if err != nil {
+		return fmt.Errorf("s3 blob store: copying %s to %s: %w", src, dst, err)
+	}
+	return nil
 }
 
 // Open stats key and returns it pinned to the version stat saw (by ETag): if key is replaced

@@ -38,6 +38,7 @@ func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store { return newStore(t) }, blobtest.Behaviour{
 		ShortBodyStatus: http.StatusForbidden,
 		LongBodyStatus:  http.StatusForbidden,
+		ExistsStatus:    http.StatusPreconditionFailed,
 		MultipleRanges:  false,
 		SignatureParam:  "X-Amz-Signature",
 	})
@@ -76,7 +77,7 @@ func TestChunkedBodyRefused(t *testing.T) {
 func TestVersitygwStoresTruncatedBody(t *testing.T) {
 	s := newStore(t)
 	const key, size = "builds/r/u.zip", 1 << 20
-	u, _, err := s.UploadURL(t.Context(), key, size, time.Minute)
+	u, h, err := s.UploadURL(t.Context(), key, size, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,9 @@ func TestVersitygwStoresTruncatedBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", pu.RequestURI(), pu.Host, size)
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", pu.RequestURI(), pu.Host, size)
+	h.Write(conn)
+	fmt.Fprintf(conn, "\r\n")
 	conn.Write(blobtest.Bytes(1, size/2))
 	conn.(*net.TCPConn).CloseWrite()
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -178,5 +181,27 @@ func TestObjectReadAtThenRead(t *testing.T) {
 	rest, err := io.ReadAll(obj)
 	if err != nil || !bytes.Equal(rest, data[1000:]) {
 		t.Fatalf("Read after ReadAt went on elsewhere than where it left off (%d bytes, %v)", len(rest), err)
+	}
+}
+
+// The upload URL signs If-None-Match: *, so a client cannot drop the condition to replace an
+// object: without the header the signature fails.
+func TestUploadURLSignsIfNoneMatch(t *testing.T) {
+	s := newStore(t)
+	const key = "builds/r/u.zip"
+	data := blobtest.Bytes(3, 100)
+	blobtest.Upload(t, s, key, bytes.NewReader(data), 100)
+	u, h, err := s.UploadURL(t.Context(), key, 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Get("If-None-Match"); got != "*" {
+		t.Fatalf("UploadURL's header If-None-Match = %q, want *", got)
+	}
+	if status, msg := blobtest.Put(t, u, http.Header{}, bytes.NewReader(blobtest.Bytes(4, 100)), 100); status != http.StatusForbidden {
+		t.Errorf("PUT without If-None-Match: status %d (%s), want 403", status, msg)
+	}
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, data) {
+		t.Errorf("a PUT without If-None-Match replaced the object")
 	}
 }

@@ -16,8 +16,10 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"satchel.dev/backend/payouts"
 	adminv1 "satchel.dev/shared/api/satchel/admin/v1"
 	"satchel.dev/shared/api/satchel/admin/v1/adminv1connect"
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
@@ -52,6 +54,10 @@ Payouts
                                         list payouts in a status (FAILED by default)
   retry-payout PAYOUT [--reason TEXT]   give a FAILED payout a fresh round of attempts
   cancel-payout PAYOUT --reason TEXT    make sure a payout is never paid
+  stuck-payouts [--older-than 1h] [--page-size N]
+                                        payouts whose payment has been in flight, or in a
+                                        state the Lightning node does not tell, for longer
+                                        than --older-than (what satchel_payouts_stuck counts)
 Looking
   announcements [--game GAME] [--limit N]   announcements on Nostr, each relay's delivery and attempts
   audit [--target ID] [--limit N]           the audit log, newest first
@@ -243,8 +249,8 @@ func (c *adminCLI) run(cmd string, args []string) error {
 		}
 		p := res.GetPurchase()
 		return c.print(res, func() {
-			fmt.Fprintf(c.out, "purchase %s of %q is %s: %d msat recorded as refunded, its entitlement revoked\n",
-				p.GetId(), p.GetGameTitle(), strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_"), p.GetAmountMsat())
+			fmt.Fprintf(c.out, "purchase %s of %q is %s: the money received for it recorded as refunded, any entitlement revoked\n",
+				p.GetId(), p.GetGameTitle(), strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_"))
 		})
 	case "payouts":
 		status := fs.String("status", "FAILED", "SCHEDULED, RETRYING, SENT, FAILED or CANCELED")
@@ -296,6 +302,28 @@ func (c *adminCLI) run(cmd string, args []string) error {
 		}
 		return c.print(p, func() {
 			fmt.Fprintf(c.out, "payout %s is %s\n", p.GetId(), strings.TrimPrefix(p.GetStatus().String(), "PAYOUT_STATUS_"))
+		})
+	case "stuck-payouts":
+		olderThan := fs.Duration("older-than", payouts.DefaultStuckAfter, "how long a payment has been in flight or unknown")
+		size := fs.Int("page-size", 0, "at most this many (default 20, at most 100)")
+		if _, err := parse(fs, args, 0, "stuck-payouts [--older-than 1h] [--page-size N]"); err != nil {
+			return err
+		}
+		res, err := c.admin.ListStuckPayouts(c.ctx, &adminv1.ListStuckPayoutsRequest{OlderThan: durationpb.New(*olderThan),
+			PageSize: int32(*size)})
+		if err != nil {
+			return err
+		}
+		return c.print(res, func() {
+			if len(res.GetPayouts()) == 0 {
+				fmt.Fprintf(c.out, "no payout has had a payment in flight or unknown for more than %v\n", *olderThan)
+			}
+			for _, sp := range res.GetPayouts() {
+				p := sp.GetPayout()
+				fmt.Fprintf(c.out, "payout %s  %s since %s  %d msat to %s  %q  purchase %s  payment %s  last error: %s\n", p.GetId(),
+					strings.TrimPrefix(sp.GetPaymentState().String(), "PAYMENT_STATE_"), when(sp.GetPaymentStateSince()),
+					p.GetAmountMsat(), p.GetLnAddress(), p.GetGameTitle(), p.GetPurchaseId(), p.GetPaymentHash(), or(p.GetLastError(), "none"))
+			}
 		})
 	case "announcements":
 		game := fs.String("game", "", "one game's announcements (slug or id)")

@@ -240,6 +240,10 @@ func TestOperators(t *testing.T) {
 	if out := admin("payouts"); !strings.Contains(out, "no FAILED payouts") {
 		t.Errorf("failed payouts: %q", out)
 	}
+	if out := admin("stuck-payouts"); !strings.Contains(out, "no payout has had a payment in flight or unknown for more than 1h0m0s") {
+		t.Errorf("stuck payouts: %q", out)
+	}
+	refused("older_than -1m0s is negative", "stuck-payouts", "--older-than", "-1m")
 	refused("only a FAILED payout can be retried", "retry-payout", m[1], "--reason", "try again")
 	refused("was SENT: it cannot be canceled", "cancel-payout", m[1], "--reason", "stop it")
 	if out := admin("announcements", "--game", "lantern-drift"); !strings.Contains(out, "RELEASE_PUBLISHED  lantern-drift 9.9.9") ||

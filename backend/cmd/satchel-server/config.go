@@ -14,6 +14,7 @@ import (
 
 	"satchel.dev/backend/announce"
 	"satchel.dev/backend/blob/s3"
+	"satchel.dev/backend/market"
 	"satchel.dev/backend/lightning/lnd"
 	"satchel.dev/shared/nostr"
 	"satchel.dev/shared/zipsafe"
@@ -49,6 +50,9 @@ type Config struct {
 	LND             lnd.Config    // the LND node, with InvoiceProvider "lnd"
 	FeeBps          int           // the platform's fee in basis points (1000 = 10%; flags default to 1000)
 	InvoiceExpiry   time.Duration // how long a purchase's invoice can be paid
+	// MinPriceSats is the lowest price of a paid game, in sats (market.DefaultMinPriceMsat
+	// by default): the developer's net must be an amount a Lightning Address can receive.
+	MinPriceSats int64
 	// PurchaseRate is how many purchases one identity, or one client address, may open per
 	// minute (with bursts of twice as many).
 	PurchaseRate int
@@ -90,6 +94,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PurchaseRate == 0 {
 		c.PurchaseRate = 10
+	}
+	if c.MinPriceSats == 0 {
+		c.MinPriceSats = market.DefaultMinPriceMsat / 1000
 	}
 	lim := zipsafe.DefaultLimits()
 	if c.MaxBuildBytes == 0 {
@@ -163,6 +170,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FeeBps < 0 || c.FeeBps > 10000 {
 		return fmt.Errorf("fee-bps %d: use 0 to 10000 basis points (1000 = 10%%)", c.FeeBps)
+	}
+	if c.MinPriceSats < 1 || c.MinPriceSats*1000 > market.MaxPriceMsat {
+		return fmt.Errorf("min-price-sats %d: use 1 to %d sats", c.MinPriceSats, market.MaxPriceMsat/1000)
 	}
 	if c.PurchaseRate < 1 {
 		return fmt.Errorf("purchase-rate %d: use at least 1 purchase per minute", c.PurchaseRate)
@@ -272,6 +282,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	maxZip := fs.Int64("max-zip-bytes", 0, "largest uncompressed total of a build zip (default 16 GiB) ($SATCHEL_MAX_ZIP_BYTES)")
 	feeBps := fs.Int("fee-bps", 1000, "platform fee in basis points, 1000 = 10% ($SATCHEL_FEE_BPS)")
 	purchaseRate := fs.Int("purchase-rate", 0, "purchases one identity or address may open per minute (default 10) ($SATCHEL_PURCHASE_RATE)")
+	minPrice := fs.Int64("min-price-sats", 0, "lowest price of a paid game, in sats, so the developer's share can be paid out (default 1000) ($SATCHEL_MIN_PRICE_SATS)")
 	expiry := fs.Duration("invoice-expiry", 0, "how long an invoice can be paid (default 15m) ($SATCHEL_INVOICE_EXPIRY)")
 	maxRatio := fs.Float64("max-zip-ratio", 0, "largest compression ratio in a build zip (default 200) ($SATCHEL_MAX_ZIP_RATIO)")
 	if err := fs.Parse(args); err != nil {
@@ -307,6 +318,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	numEnv("max-zip-bytes", "SATCHEL_MAX_ZIP_BYTES", func(v string) (e error) { *maxZip, e = strconv.ParseInt(v, 10, 64); return })
 	numEnv("fee-bps", "SATCHEL_FEE_BPS", func(v string) (e error) { *feeBps, e = strconv.Atoi(v); return })
 	numEnv("purchase-rate", "SATCHEL_PURCHASE_RATE", func(v string) (e error) { *purchaseRate, e = strconv.Atoi(v); return })
+	numEnv("min-price-sats", "SATCHEL_MIN_PRICE_SATS", func(v string) (e error) { *minPrice, e = strconv.ParseInt(v, 10, 64); return })
 	numEnv("invoice-expiry", "SATCHEL_INVOICE_EXPIRY", func(v string) (e error) { *expiry, e = time.ParseDuration(v); return })
 	numEnv("max-zip-ratio", "SATCHEL_MAX_ZIP_RATIO", func(v string) (e error) { *maxRatio, e = strconv.ParseFloat(v, 64); return })
 	if err != nil {
@@ -314,7 +326,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.BehindTLSProxy, c.Demo, c.MaxBodyBytes, c.S3.UseTLS = *proxy, *demo, *maxBody, *s3TLS
 	c.MaxBuildBytes, c.MaxZipEntries, c.MaxZipBytes, c.MaxZipRatio = *maxBuild, *maxEntries, *maxZip, *maxRatio
-	c.FeeBps, c.InvoiceExpiry, c.PurchaseRate = *feeBps, *expiry, *purchaseRate
+	c.FeeBps, c.InvoiceExpiry, c.PurchaseRate, c.MinPriceSats = *feeBps, *expiry, *purchaseRate, *minPrice
 	for _, a := range strings.Split(*admins, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			c.Admins = append(c.Admins, a)

@@ -163,7 +163,7 @@ func serve(ctx context.Context, cfg Config, key *nostr.SecretKey, dsn string, lo
 		return err
 	}
 	defer db.Close()
-	users, games := postgres.NewUserService(db), postgres.NewGameService(db)
+	users, games := postgres.NewUserService(db), postgres.NewGameService(db).WithMinPrice(cfg.MinPriceSats*1000)
 	var m *metrics.Metrics
 	if cfg.MetricsListen != "" {
 		m = metrics.New(db.Stats, log)
@@ -270,8 +270,9 @@ func serve(ctx context.Context, cfg Config, key *nostr.SecretKey, dsn string, lo
 	go notifier.Run(ctx)
 	buying, err := purchases.New(postgres.NewPurchaseRepo(db, jobs), postgres.NewLibraryRepo(db), notifier, provider,
 		purchases.Config{FeeBps: cfg.FeeBps, InvoiceExpiry: cfg.InvoiceExpiry, ReceiptSecret: secret,
-			CreatePer: time.Minute / time.Duration(cfg.PurchaseRate), CreateBurst: 2 * cfg.PurchaseRate,
-			OnSettled: m.ObserveSettlement}, log)
+			MinPriceMsat: cfg.MinPriceSats * 1000,
+			CreatePer:    time.Minute / time.Duration(cfg.PurchaseRate), CreateBurst: 2 * cfg.PurchaseRate,
+			OnSettled: m.ObserveSettlement, OnUnaccounted: m.UnaccountedPayment, OnReconcileError: m.ReconcileFailed}, log)
 	if err != nil {
 		return err
 	}

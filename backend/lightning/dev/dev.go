@@ -29,6 +29,7 @@ import (
 
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/lightning/bolt11"
+	"satchel.dev/backend/market"
 )
 
 // NotifyChannel is the PostgreSQL notification channel a settlement is announced on; the
@@ -45,7 +46,49 @@ var (
 	ErrAlreadyPaid = errors.New("dev invoice is already paid")
 	ErrExpired     = errors.New("dev invoice has expired")
 	ErrCanceled    = errors.New("dev invoice was canceled")
+	// ErrNotInvoice: what Settle was given is neither a payment hash nor a BOLT 11 invoice.
+	ErrNotInvoice = errors.New("neither a payment hash nor a BOLT 11 invoice")
 )
+
+// refusal is one of Settle's refusals: its message and chain are err's (errors.Is still finds
+// the sentinel), and it carries the domain code a person paying with test money is answered
+// with (market.ErrorCode, and so the RPC's code).
+type refusal struct {
+	code market.Code
+	err  error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// As gives errors.As the refusal as a *market.Error of its code and message.
+func (r *refusal) As(target any) bool {
+	t, ok := target.(**market.Error)
+	if ok {
+		*t = &market.Error{Code: r.code, Message: r.err.Error()}
+	}
+	return ok
+}
+
+// coded gives Settle's refusals their domain code: a request that is not an invoice is
+// invalid, an invoice of another node or none is not found, and one that is paid, expired or
+// canceled cannot be paid now. Anything else (the database failed) is left as it is: internal.
+func coded(err error) error {
+	var code market.Code
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotInvoice):
+		code = market.CodeInvalid
+	case errors.Is(err, ErrAlreadyPaid), errors.Is(err, ErrExpired), errors.Is(err, ErrCanceled):
+		code = market.CodeFailedPrecondition
+	case errors.Is(err, lightning.ErrNotFound):
+		code = market.CodeNotFound
+	default:
+		return err
+	}
+	return &refusal{code: code, err: err}
+}
 
 // Config configures a Provider.
 type Config struct {
@@ -262,12 +305,13 @@ func (p *Provider) CancelInvoice(ctx context.Context, id string) error {
 // what `satchel-server dev pay` and the launcher's "Pay with test money" button call.
 //
 // It fails with ErrAlreadyPaid for a settled invoice, ErrExpired for an expired one,
-// ErrCanceled for a canceled one, and lightning.ErrNotFound for an invoice of another node or
-// none at all.
+// ErrCanceled for a canceled one (all three market.CodeFailedPrecondition), ErrNotInvoice for
+// what is neither an invoice nor a payment hash (market.CodeInvalid), and lightning.ErrNotFound
+// for an invoice of another node or none at all (market.CodeNotFound).
 func (p *Provider) Settle(ctx context.Context, paymentRequestOrHash string) (lightning.Invoice, error) {
 	hash, err := p.ownHash(paymentRequestOrHash)
 	if err != nil {
-		return lightning.Invoice{}, err
+		return lightning.Invoice{}, coded(err)
 	}
 	var inv lightning.Invoice
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
@@ -275,7 +319,7 @@ func (p *Provider) Settle(ctx context.Context, paymentRequestOrHash string) (lig
 		inv, _, err = p.settle(ctx, tx, hash)
 		return err
 	})
-	return inv, err
+	return inv, coded(err)
 }
 
 // ownHash turns a payment request of this node, or a payment hash, into the payment hash.
@@ -285,7 +329,8 @@ func (p *Provider) ownHash(s string) (string, error) {
 	}
 	inv, err := bolt11.Decode(s)
 	if err != nil {
-		return "", fmt.Errorf("dev provider: neither a payment hash nor an invoice: %w", err)
+		return "", fmt.Errorf("dev provider: %q is %w (%v): paste the whole invoice (lnbcrt...) or its payment hash",
+			market.Clip(s), ErrNotInvoice, err)
 	}
 	if inv.Payee != p.NodeID() {
 		return "", fmt.Errorf("dev provider: invoice is payable to node %x, not to this dev node %x: %w",

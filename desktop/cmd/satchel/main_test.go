@@ -340,19 +340,27 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 
 	p := newPlayer(t)
 	p.ok(nil, "identity", "new")
-	sync := exec.Command(filepath.Join(env.bin, "satchel"), "sync", "--json")
-	sync.Env = p.env
-	var syncOut lockedBuffer
-	sync.Stdout, sync.Stderr = &syncOut, &syncOut
-	if err := sync.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		sync.Process.Signal(syscall.SIGTERM)
-		if err := sync.Wait(); err != nil {
-			t.Errorf("satchel sync did not stop cleanly: %v\n%s", err, syncOut.String())
+	// startSync starts the engine; the function it returns stops it.
+	startSync := func(out *lockedBuffer) func() {
+		sync := exec.Command(filepath.Join(env.bin, "satchel"), "sync", "--json")
+		sync.Env = p.env
+		sync.Stdout, sync.Stderr = out, out
+		if err := sync.Start(); err != nil {
+			t.Fatal(err)
 		}
-	}()
+		return func() {
+			sync.Process.Signal(syscall.SIGTERM)
+			if err := sync.Wait(); err != nil {
+				t.Errorf("satchel sync did not stop cleanly: %v\n%s", err, out.String())
+			}
+		}
+	}
+	var syncOut lockedBuffer
+	stopSync := startSync(&syncOut)
+	defer func() { stopSync() }()
+	// The engine's events, in the order it published them.
+	libraryEvent := `"kind":"library","slug":"` + slug + `"`
+	progressEvent := `"kind":"progress","slug":"` + slug + `"`
 
 	var bought map[string]any
 	p.ok(&bought, "buy", slug)
@@ -387,16 +395,26 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 
 	// Auto-update off: the broken 1.2.0 only shows as an update.
 	p.ok(nil, "config", "set", "auto-update", "off")
+	mark := len(syncOut.String())
 	d.push(slug, "1.2.0", brokenBuild(d))
 	p.waitFor("the library knows 1.2.0", func(g *state.Game) bool { return g.Latest != nil && g.Latest.Version == "1.2.0" }, slug)
-	time.Sleep(1500 * time.Millisecond)
+	// The engine announces the change, then decides in the same call whether to install it:
+	// a queued install would be the very next event, well before the command below ends.
+	waitUntil(t, "the engine reports the change", func() bool { return strings.Contains(syncOut.String()[mark:], libraryEvent) })
 	var lib struct{ Games []map[string]any }
 	p.ok(&lib, "library", "--offline")
 	if g := lib.Games[0]; g["installed"] != "1.1.0" || g["status"] != "update available" {
 		t.Fatalf("with auto-update off: %v", g)
 	}
+	if out := syncOut.String()[mark:]; strings.Contains(out, progressEvent) {
+		t.Fatalf("with auto-update off, the engine queued an install:\n%s", out)
+	}
 
-	// On again: it installs by itself, fails to launch, and 1.1.0 runs instead.
+	// On again: it installs by itself, fails to launch, and 1.1.0 runs instead. The engine
+	// reads settings another process changed once a second (a clock, no event): it must have
+	// read "off" before "on" is written, or it sees no change and waits for its next
+	// minute's round.
+	time.Sleep(1100 * time.Millisecond)
 	p.ok(nil, "config", "set", "auto-update", "on")
 	p.waitFor("1.2.0 is installed", installed("1.2.0"), slug)
 	r := p.ok(nil, "launch", slug)
@@ -406,7 +424,15 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 	if got := p.markers(); strings.Join(got, ",") != "Auto 1.1.0,Auto 1.1.0" {
 		t.Errorf("markers = %q, want 1.1.0 to have run twice", got)
 	}
-	time.Sleep(time.Second) // the engine must not install the failed release again
+	// An engine that starts anew goes over every game before it follows the stream: once it is
+	// connected, it has decided, and must not install the failed release again.
+	stopSync()
+	var restartOut lockedBuffer
+	stopSync = startSync(&restartOut)
+	waitUntil(t, "the restarted engine is connected", func() bool { return strings.Contains(restartOut.String(), `"connected":true`) })
+	if out := restartOut.String(); !strings.Contains(out, libraryEvent) || strings.Contains(out, progressEvent) {
+		t.Errorf("the restarted engine went over %s and queued an install of the failed release (or did not go over it):\n%s", slug, out)
+	}
 	g := p.state().Games[slug]
 	if g.Current.Version != "1.1.0" || g.Failed == nil || g.Failed.Version != "1.2.0" || g.Pending != nil {
 		t.Errorf("after the rollback: current %+v failed %+v pending %+v", g.Current, g.Failed, g.Pending)
@@ -417,6 +443,16 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 	}
 	if !strings.Contains(syncOut.String(), `"kind":"installed"`) {
 		t.Errorf("satchel sync printed no installed event:\n%s", syncOut.String())
+	}
+}
+
+// waitUntil polls cond until it holds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
 	}
 }
 

@@ -43,6 +43,8 @@ const (
 	RedirectOffHost      Mode = "redirect-off-host"      // redirects to another host name
 	StatusError          Mode = "status-error"           // {"status":"ERROR"} to the pay request
 	CallbackError        Mode = "callback-error"         // {"status":"ERROR"} to the callback
+	MinAbove             Mode = "min-above"              // minSendable of 1 BTC: above any payout
+	MaxBelow             Mode = "max-below"              // maxSendable of 1 sat: below any payout
 )
 
 // Issued is an invoice the server handed out.
@@ -180,9 +182,16 @@ func (s *Server) payRequest(w http.ResponseWriter, r *http.Request) {
 	if s.currentMode() == BadMetadata {
 		metadata = "not a JSON array"
 	}
+	lo, hi := 1000, 100_000_000_000
+	switch s.currentMode() {
+	case MinAbove:
+		lo = hi
+	case MaxBelow:
+		hi = lo
+	}
 	writeJSON(w, map[string]any{
 		"tag": "payRequest", "callback": s.scheme() + "://" + r.Host + "/cb/" + name,
-		"minSendable": 1000, "maxSendable": 100_000_000_000, "metadata": metadata,
+		"minSendable": lo, "maxSendable": hi, "metadata": metadata,
 	})
 }
 

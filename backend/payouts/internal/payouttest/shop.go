@@ -17,10 +17,10 @@ import (
 	"satchel.dev/backend/postgres"
 )
 
-// FeeBps is the platform fee of the sales: 10%.
+// FeeBps is the platform fee of a Shop's sales unless it says otherwise: 10%.
 const FeeBps = 1000
 
-// Shop is a developer selling one game.
+// Shop is a developer selling one game; Buyer is a user who buys nothing (the tests' admin).
 type Shop struct {
 	DB        *postgres.DB
 	Users     *postgres.UserService
@@ -29,6 +29,7 @@ type Shop struct {
 	Developer market.Actor
 	Buyer     market.Actor
 	Game      market.Game
+	FeeBps    int // the platform's fee of the sales settled from now on (FeeBps from Open)
 }
 
 func randomHex(n int) string {
@@ -39,10 +40,11 @@ func randomHex(n int) string {
 
 // Open creates a developer whose payout address is address (stored as given: test addresses
 // such as dev@127.0.0.1:port are not what NormalizeLNAddress accepts), a game at priceMsat
-// and a buyer. jobs enqueues the payout jobs of sales.
+// (any price: the shop has no minimum) and a buyer. jobs enqueues the payout jobs of sales.
 func Open(ctx context.Context, db *postgres.DB, jobs *river.Client[pgx.Tx], address string, priceMsat int64) (*Shop, error) {
-	s := &Shop{DB: db, Users: postgres.NewUserService(db), Games: postgres.NewGameService(db),
-		Purchases: postgres.NewPurchaseRepo(db, jobs)}
+	// Payouts of any size are tested here: the shop's operator allows any price.
+	s := &Shop{DB: db, Users: postgres.NewUserService(db), Games: postgres.NewGameService(db).WithMinPrice(1),
+		Purchases: postgres.NewPurchaseRepo(db, jobs), FeeBps: FeeBps}
 	for _, a := range []*market.Actor{&s.Developer, &s.Buyer} {
 		a.Pubkey = randomHex(32)
 		id, err := s.Users.EnsureUser(ctx, a.Pubkey)
@@ -72,19 +74,24 @@ func (s *Shop) SetAddress(ctx context.Context, address string) error {
 // (postgres.PurchaseRepo.Settle): PAID, ledger, entitlement, payout SCHEDULED and its job.
 func (s *Shop) Sell(ctx context.Context) (market.Purchase, error) { return s.SellGame(ctx, s.Game) }
 
-// SellGame is Sell for another game of the developer.
+// SellGame is Sell for another game of the developer. Each sale has a buyer of its own (a
+// player owns a game once).
 func (s *Shop) SellGame(ctx context.Context, g market.Game) (market.Purchase, error) {
+	buyer, err := s.Users.EnsureUser(ctx, randomHex(32))
+	if err != nil {
+		return market.Purchase{}, err
+	}
 	invoiceID := randomHex(32)
 	exp := time.Now().Add(time.Hour)
 	p, err := s.Purchases.CreatePending(ctx, market.Purchase{
-		GameID: g.ID, BuyerUserID: s.Buyer.UserID, Provider: "test", InvoiceID: invoiceID,
+		GameID: g.ID, BuyerUserID: buyer, Provider: "test", InvoiceID: invoiceID,
 		PaymentRequest: "lnbcrt-test-" + invoiceID, Status: market.PurchasePending, AmountMsat: g.PriceMsat, ExpiresAt: &exp,
 	}, "")
 	if err != nil {
 		return market.Purchase{}, err
 	}
 	p, outcome, err := s.Purchases.Settle(ctx, "test", lightning.Invoice{ID: invoiceID, AmountMsat: p.AmountMsat,
-		AmountPaidMsat: p.AmountMsat, State: lightning.InvoiceSettled, SettledAt: time.Now()}, FeeBps)
+		AmountPaidMsat: p.AmountMsat, State: lightning.InvoiceSettled, SettledAt: time.Now()}, s.FeeBps)
 	if err != nil {
 		return market.Purchase{}, err
 	}

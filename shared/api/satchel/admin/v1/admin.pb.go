@@ -9,6 +9,7 @@ package adminv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	v1 "satchel.dev/shared/api/satchel/catalog/v1"
@@ -24,6 +25,58 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// PaymentState is what is known of a payout's payment while it has not ended.
+type PaymentState int32
+
+const (
+	PaymentState_PAYMENT_STATE_UNSPECIFIED PaymentState = 0
+	// The platform's node is still trying to pay (the payment is held somewhere on its route).
+	PaymentState_PAYMENT_STATE_IN_FLIGHT PaymentState = 1
+	// The platform's node did not say how the payment went; it is asked again and again.
+	PaymentState_PAYMENT_STATE_UNKNOWN PaymentState = 2
+)
+
+// Enum value maps for PaymentState.
+var (
+	PaymentState_name = map[int32]string{
+		0: "PAYMENT_STATE_UNSPECIFIED",
+		1: "PAYMENT_STATE_IN_FLIGHT",
+		2: "PAYMENT_STATE_UNKNOWN",
+	}
+	PaymentState_value = map[string]int32{
+		"PAYMENT_STATE_UNSPECIFIED": 0,
+		"PAYMENT_STATE_IN_FLIGHT":   1,
+		"PAYMENT_STATE_UNKNOWN":     2,
+	}
+)
+
+func (x PaymentState) Enum() *PaymentState {
+	p := new(PaymentState)
+	*p = x
+	return p
+}
+
+func (x PaymentState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PaymentState) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_admin_v1_admin_proto_enumTypes[0].Descriptor()
+}
+
+func (PaymentState) Type() protoreflect.EnumType {
+	return &file_satchel_admin_v1_admin_proto_enumTypes[0]
+}
+
+func (x PaymentState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PaymentState.Descriptor instead.
+func (PaymentState) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
 
 // AnnouncementKind is why a game was announced.
 type AnnouncementKind int32
@@ -65,11 +118,11 @@ func (x AnnouncementKind) String() string {
 }
 
 func (AnnouncementKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_satchel_admin_v1_admin_proto_enumTypes[0].Descriptor()
+	return file_satchel_admin_v1_admin_proto_enumTypes[1].Descriptor()
 }
 
 func (AnnouncementKind) Type() protoreflect.EnumType {
-	return &file_satchel_admin_v1_admin_proto_enumTypes[0]
+	return &file_satchel_admin_v1_admin_proto_enumTypes[1]
 }
 
 func (x AnnouncementKind) Number() protoreflect.EnumNumber {
@@ -78,7 +131,7 @@ func (x AnnouncementKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AnnouncementKind.Descriptor instead.
 func (AnnouncementKind) EnumDescriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{1}
 }
 
 // DeliveryStatus is where an announcement's delivery to one relay is.
@@ -125,11 +178,11 @@ func (x DeliveryStatus) String() string {
 }
 
 func (DeliveryStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_satchel_admin_v1_admin_proto_enumTypes[1].Descriptor()
+	return file_satchel_admin_v1_admin_proto_enumTypes[2].Descriptor()
 }
 
 func (DeliveryStatus) Type() protoreflect.EnumType {
-	return &file_satchel_admin_v1_admin_proto_enumTypes[1]
+	return &file_satchel_admin_v1_admin_proto_enumTypes[2]
 }
 
 func (x DeliveryStatus) Number() protoreflect.EnumNumber {
@@ -138,7 +191,7 @@ func (x DeliveryStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DeliveryStatus.Descriptor instead.
 func (DeliveryStatus) EnumDescriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 type SetGameStatusRequest struct {
@@ -954,6 +1007,167 @@ func (x *CancelPayoutResponse) GetPayout() *v12.Payout {
 	return nil
 }
 
+// StuckPayout is a payout whose payment has not ended for longer than the bound asked.
+type StuckPayout struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Payout       *v12.Payout            `protobuf:"bytes,1,opt,name=payout,proto3" json:"payout,omitempty"`
+	PaymentState PaymentState           `protobuf:"varint,2,opt,name=payment_state,json=paymentState,proto3,enum=satchel.admin.v1.PaymentState" json:"payment_state,omitempty"`
+	// Since when: the first time an attempt saw the payment so.
+	PaymentStateSince *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=payment_state_since,json=paymentStateSince,proto3" json:"payment_state_since,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *StuckPayout) Reset() {
+	*x = StuckPayout{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StuckPayout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StuckPayout) ProtoMessage() {}
+
+func (x *StuckPayout) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StuckPayout.ProtoReflect.Descriptor instead.
+func (*StuckPayout) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *StuckPayout) GetPayout() *v12.Payout {
+	if x != nil {
+		return x.Payout
+	}
+	return nil
+}
+
+func (x *StuckPayout) GetPaymentState() PaymentState {
+	if x != nil {
+		return x.PaymentState
+	}
+	return PaymentState_PAYMENT_STATE_UNSPECIFIED
+}
+
+func (x *StuckPayout) GetPaymentStateSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PaymentStateSince
+	}
+	return nil
+}
+
+type ListStuckPayoutsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How long a payment must have been in flight or unknown; unset or 0 means one hour.
+	OlderThan *durationpb.Duration `protobuf:"bytes,1,opt,name=older_than,json=olderThan,proto3" json:"older_than,omitempty"`
+	// 1 to 100; 0 means 20.
+	PageSize      int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStuckPayoutsRequest) Reset() {
+	*x = ListStuckPayoutsRequest{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStuckPayoutsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStuckPayoutsRequest) ProtoMessage() {}
+
+func (x *ListStuckPayoutsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStuckPayoutsRequest.ProtoReflect.Descriptor instead.
+func (*ListStuckPayoutsRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListStuckPayoutsRequest) GetOlderThan() *durationpb.Duration {
+	if x != nil {
+		return x.OlderThan
+	}
+	return nil
+}
+
+func (x *ListStuckPayoutsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListStuckPayoutsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	Payouts       []*StuckPayout `protobuf:"bytes,1,rep,name=payouts,proto3" json:"payouts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStuckPayoutsResponse) Reset() {
+	*x = ListStuckPayoutsResponse{}
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStuckPayoutsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStuckPayoutsResponse) ProtoMessage() {}
+
+func (x *ListStuckPayoutsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStuckPayoutsResponse.ProtoReflect.Descriptor instead.
+func (*ListStuckPayoutsResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListStuckPayoutsResponse) GetPayouts() []*StuckPayout {
+	if x != nil {
+		return x.Payouts
+	}
+	return nil
+}
+
 // Announcement is a note and a NIP-94 file event about a game, signed with the platform's key.
 type Announcement struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -978,7 +1192,7 @@ type Announcement struct {
 
 func (x *Announcement) Reset() {
 	*x = Announcement{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1204,7 @@ func (x *Announcement) String() string {
 func (*Announcement) ProtoMessage() {}
 
 func (x *Announcement) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1217,7 @@ func (x *Announcement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Announcement.ProtoReflect.Descriptor instead.
 func (*Announcement) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Announcement) GetId() string {
@@ -1101,7 +1315,7 @@ type AnnouncementDelivery struct {
 
 func (x *AnnouncementDelivery) Reset() {
 	*x = AnnouncementDelivery{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1327,7 @@ func (x *AnnouncementDelivery) String() string {
 func (*AnnouncementDelivery) ProtoMessage() {}
 
 func (x *AnnouncementDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1340,7 @@ func (x *AnnouncementDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnouncementDelivery.ProtoReflect.Descriptor instead.
 func (*AnnouncementDelivery) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AnnouncementDelivery) GetRelay() string {
@@ -1193,7 +1407,7 @@ type DeliveryAttempt struct {
 
 func (x *DeliveryAttempt) Reset() {
 	*x = DeliveryAttempt{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1419,7 @@ func (x *DeliveryAttempt) String() string {
 func (*DeliveryAttempt) ProtoMessage() {}
 
 func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1432,7 @@ func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
 func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeliveryAttempt) GetAttempt() int32 {
@@ -1268,7 +1482,7 @@ type ListAnnouncementsRequest struct {
 
 func (x *ListAnnouncementsRequest) Reset() {
 	*x = ListAnnouncementsRequest{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1494,7 @@ func (x *ListAnnouncementsRequest) String() string {
 func (*ListAnnouncementsRequest) ProtoMessage() {}
 
 func (x *ListAnnouncementsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1507,7 @@ func (x *ListAnnouncementsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnnouncementsRequest.ProtoReflect.Descriptor instead.
 func (*ListAnnouncementsRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListAnnouncementsRequest) GetGameId() string {
@@ -1320,7 +1534,7 @@ type ListAnnouncementsResponse struct {
 
 func (x *ListAnnouncementsResponse) Reset() {
 	*x = ListAnnouncementsResponse{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1546,7 @@ func (x *ListAnnouncementsResponse) String() string {
 func (*ListAnnouncementsResponse) ProtoMessage() {}
 
 func (x *ListAnnouncementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1559,7 @@ func (x *ListAnnouncementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAnnouncementsResponse.ProtoReflect.Descriptor instead.
 func (*ListAnnouncementsResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListAnnouncementsResponse) GetAnnouncements() []*Announcement {
@@ -1379,7 +1593,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1605,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1618,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AuditRecord) GetId() string {
@@ -1475,7 +1689,7 @@ type ListAuditRecordsRequest struct {
 
 func (x *ListAuditRecordsRequest) Reset() {
 	*x = ListAuditRecordsRequest{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1701,7 @@ func (x *ListAuditRecordsRequest) String() string {
 func (*ListAuditRecordsRequest) ProtoMessage() {}
 
 func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1500,7 +1714,7 @@ func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListAuditRecordsRequest) GetTargetId() string {
@@ -1527,7 +1741,7 @@ type ListAuditRecordsResponse struct {
 
 func (x *ListAuditRecordsResponse) Reset() {
 	*x = ListAuditRecordsResponse{}
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1753,7 @@ func (x *ListAuditRecordsResponse) String() string {
 func (*ListAuditRecordsResponse) ProtoMessage() {}
 
 func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_satchel_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1766,7 @@ func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_satchel_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListAuditRecordsResponse) GetRecords() []*AuditRecord {
@@ -1566,7 +1780,7 @@ var File_satchel_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_satchel_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1csatchel/admin/v1/admin.proto\x12\x10satchel.admin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a satchel/catalog/v1/catalog.proto\x1a$satchel/developer/v1/developer.proto\x1a\"satchel/purchase/v1/purchase.proto\"\x7f\n" +
+	"\x1csatchel/admin/v1/admin.proto\x12\x10satchel.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a satchel/catalog/v1/catalog.proto\x1a$satchel/developer/v1/developer.proto\x1a\"satchel/purchase/v1/purchase.proto\"\x7f\n" +
 	"\x14SetGameStatusRequest\x12\x17\n" +
 	"\agame_id\x18\x01 \x01(\tR\x06gameId\x126\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.satchel.catalog.v1.GameStatusR\x06status\x12\x16\n" +
@@ -1619,7 +1833,17 @@ const file_satchel_admin_v1_admin_proto_rawDesc = "" +
 	"\tpayout_id\x18\x01 \x01(\tR\bpayoutId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"L\n" +
 	"\x14CancelPayoutResponse\x124\n" +
-	"\x06payout\x18\x01 \x01(\v2\x1c.satchel.developer.v1.PayoutR\x06payout\"\xb8\x03\n" +
+	"\x06payout\x18\x01 \x01(\v2\x1c.satchel.developer.v1.PayoutR\x06payout\"\xd4\x01\n" +
+	"\vStuckPayout\x124\n" +
+	"\x06payout\x18\x01 \x01(\v2\x1c.satchel.developer.v1.PayoutR\x06payout\x12C\n" +
+	"\rpayment_state\x18\x02 \x01(\x0e2\x1e.satchel.admin.v1.PaymentStateR\fpaymentState\x12J\n" +
+	"\x13payment_state_since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x11paymentStateSince\"p\n" +
+	"\x17ListStuckPayoutsRequest\x128\n" +
+	"\n" +
+	"older_than\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\tolderThan\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"S\n" +
+	"\x18ListStuckPayoutsResponse\x127\n" +
+	"\apayouts\x18\x01 \x03(\v2\x1d.satchel.admin.v1.StuckPayoutR\apayouts\"\xb8\x03\n" +
 	"\fAnnouncement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x126\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\".satchel.admin.v1.AnnouncementKindR\x04kind\x12\x17\n" +
@@ -1674,7 +1898,11 @@ const file_satchel_admin_v1_admin_proto_rawDesc = "" +
 	"\ttarget_id\x18\x01 \x01(\tR\btargetId\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"S\n" +
 	"\x18ListAuditRecordsResponse\x127\n" +
-	"\arecords\x18\x01 \x03(\v2\x1d.satchel.admin.v1.AuditRecordR\arecords*\xa6\x01\n" +
+	"\arecords\x18\x01 \x03(\v2\x1d.satchel.admin.v1.AuditRecordR\arecords*e\n" +
+	"\fPaymentState\x12\x1d\n" +
+	"\x19PAYMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17PAYMENT_STATE_IN_FLIGHT\x10\x01\x12\x19\n" +
+	"\x15PAYMENT_STATE_UNKNOWN\x10\x02*\xa6\x01\n" +
 	"\x10AnnouncementKind\x12!\n" +
 	"\x1dANNOUNCEMENT_KIND_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dANNOUNCEMENT_KIND_GAME_LISTED\x10\x01\x12#\n" +
@@ -1685,7 +1913,7 @@ const file_satchel_admin_v1_admin_proto_rawDesc = "" +
 	"\x17DELIVERY_STATUS_PENDING\x10\x01\x12\x18\n" +
 	"\x14DELIVERY_STATUS_SENT\x10\x02\x12\x1a\n" +
 	"\x16DELIVERY_STATUS_FAILED\x10\x03\x12\x1b\n" +
-	"\x17DELIVERY_STATUS_SKIPPED\x10\x042\xaa\a\n" +
+	"\x17DELIVERY_STATUS_SKIPPED\x10\x042\x9a\b\n" +
 	"\fAdminService\x12e\n" +
 	"\rSetGameStatus\x12&.satchel.admin.v1.SetGameStatusRequest\x1a'.satchel.admin.v1.SetGameStatusResponse\"\x03\x90\x02\x02\x12V\n" +
 	"\tUnbanGame\x12\".satchel.admin.v1.UnbanGameRequest\x1a#.satchel.admin.v1.UnbanGameResponse\"\x00\x12n\n" +
@@ -1693,7 +1921,8 @@ const file_satchel_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eRefundPurchase\x12'.satchel.admin.v1.RefundPurchaseRequest\x1a(.satchel.admin.v1.RefundPurchaseResponse\"\x00\x12_\n" +
 	"\vListPayouts\x12$.satchel.admin.v1.ListPayoutsRequest\x1a%.satchel.admin.v1.ListPayoutsResponse\"\x03\x90\x02\x01\x12\\\n" +
 	"\vRetryPayout\x12$.satchel.admin.v1.RetryPayoutRequest\x1a%.satchel.admin.v1.RetryPayoutResponse\"\x00\x12b\n" +
-	"\fCancelPayout\x12%.satchel.admin.v1.CancelPayoutRequest\x1a&.satchel.admin.v1.CancelPayoutResponse\"\x03\x90\x02\x02\x12q\n" +
+	"\fCancelPayout\x12%.satchel.admin.v1.CancelPayoutRequest\x1a&.satchel.admin.v1.CancelPayoutResponse\"\x03\x90\x02\x02\x12n\n" +
+	"\x10ListStuckPayouts\x12).satchel.admin.v1.ListStuckPayoutsRequest\x1a*.satchel.admin.v1.ListStuckPayoutsResponse\"\x03\x90\x02\x01\x12q\n" +
 	"\x11ListAnnouncements\x12*.satchel.admin.v1.ListAnnouncementsRequest\x1a+.satchel.admin.v1.ListAnnouncementsResponse\"\x03\x90\x02\x01\x12n\n" +
 	"\x10ListAuditRecords\x12).satchel.admin.v1.ListAuditRecordsRequest\x1a*.satchel.admin.v1.ListAuditRecordsResponse\"\x03\x90\x02\x01B\xb5\x01\n" +
 	"\x14com.satchel.admin.v1B\n" +
@@ -1711,89 +1940,101 @@ func file_satchel_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_satchel_admin_v1_admin_proto_rawDescData
 }
 
-var file_satchel_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_satchel_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_satchel_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_satchel_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_satchel_admin_v1_admin_proto_goTypes = []any{
-	(AnnouncementKind)(0),             // 0: satchel.admin.v1.AnnouncementKind
-	(DeliveryStatus)(0),               // 1: satchel.admin.v1.DeliveryStatus
-	(*SetGameStatusRequest)(nil),      // 2: satchel.admin.v1.SetGameStatusRequest
-	(*SetGameStatusResponse)(nil),     // 3: satchel.admin.v1.SetGameStatusResponse
-	(*UnbanGameRequest)(nil),          // 4: satchel.admin.v1.UnbanGameRequest
-	(*UnbanGameResponse)(nil),         // 5: satchel.admin.v1.UnbanGameResponse
-	(*Entitlement)(nil),               // 6: satchel.admin.v1.Entitlement
-	(*RevokeEntitlementRequest)(nil),  // 7: satchel.admin.v1.RevokeEntitlementRequest
-	(*RevokeEntitlementResponse)(nil), // 8: satchel.admin.v1.RevokeEntitlementResponse
-	(*RefundPurchaseRequest)(nil),     // 9: satchel.admin.v1.RefundPurchaseRequest
-	(*RefundPurchaseResponse)(nil),    // 10: satchel.admin.v1.RefundPurchaseResponse
-	(*ListPayoutsRequest)(nil),        // 11: satchel.admin.v1.ListPayoutsRequest
-	(*ListPayoutsResponse)(nil),       // 12: satchel.admin.v1.ListPayoutsResponse
-	(*RetryPayoutRequest)(nil),        // 13: satchel.admin.v1.RetryPayoutRequest
-	(*RetryPayoutResponse)(nil),       // 14: satchel.admin.v1.RetryPayoutResponse
-	(*CancelPayoutRequest)(nil),       // 15: satchel.admin.v1.CancelPayoutRequest
-	(*CancelPayoutResponse)(nil),      // 16: satchel.admin.v1.CancelPayoutResponse
-	(*Announcement)(nil),              // 17: satchel.admin.v1.Announcement
-	(*AnnouncementDelivery)(nil),      // 18: satchel.admin.v1.AnnouncementDelivery
-	(*DeliveryAttempt)(nil),           // 19: satchel.admin.v1.DeliveryAttempt
-	(*ListAnnouncementsRequest)(nil),  // 20: satchel.admin.v1.ListAnnouncementsRequest
-	(*ListAnnouncementsResponse)(nil), // 21: satchel.admin.v1.ListAnnouncementsResponse
-	(*AuditRecord)(nil),               // 22: satchel.admin.v1.AuditRecord
-	(*ListAuditRecordsRequest)(nil),   // 23: satchel.admin.v1.ListAuditRecordsRequest
-	(*ListAuditRecordsResponse)(nil),  // 24: satchel.admin.v1.ListAuditRecordsResponse
-	(v1.GameStatus)(0),                // 25: satchel.catalog.v1.GameStatus
-	(*v1.Game)(nil),                   // 26: satchel.catalog.v1.Game
-	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
-	(*v11.Purchase)(nil),              // 28: satchel.purchase.v1.Purchase
-	(v12.PayoutStatus)(0),             // 29: satchel.developer.v1.PayoutStatus
-	(*v12.Payout)(nil),                // 30: satchel.developer.v1.Payout
+	(PaymentState)(0),                 // 0: satchel.admin.v1.PaymentState
+	(AnnouncementKind)(0),             // 1: satchel.admin.v1.AnnouncementKind
+	(DeliveryStatus)(0),               // 2: satchel.admin.v1.DeliveryStatus
+	(*SetGameStatusRequest)(nil),      // 3: satchel.admin.v1.SetGameStatusRequest
+	(*SetGameStatusResponse)(nil),     // 4: satchel.admin.v1.SetGameStatusResponse
+	(*UnbanGameRequest)(nil),          // 5: satchel.admin.v1.UnbanGameRequest
+	(*UnbanGameResponse)(nil),         // 6: satchel.admin.v1.UnbanGameResponse
+	(*Entitlement)(nil),               // 7: satchel.admin.v1.Entitlement
+	(*RevokeEntitlementRequest)(nil),  // 8: satchel.admin.v1.RevokeEntitlementRequest
+	(*RevokeEntitlementResponse)(nil), // 9: satchel.admin.v1.RevokeEntitlementResponse
+	(*RefundPurchaseRequest)(nil),     // 10: satchel.admin.v1.RefundPurchaseRequest
+	(*RefundPurchaseResponse)(nil),    // 11: satchel.admin.v1.RefundPurchaseResponse
+	(*ListPayoutsRequest)(nil),        // 12: satchel.admin.v1.ListPayoutsRequest
+	(*ListPayoutsResponse)(nil),       // 13: satchel.admin.v1.ListPayoutsResponse
+	(*RetryPayoutRequest)(nil),        // 14: satchel.admin.v1.RetryPayoutRequest
+	(*RetryPayoutResponse)(nil),       // 15: satchel.admin.v1.RetryPayoutResponse
+	(*CancelPayoutRequest)(nil),       // 16: satchel.admin.v1.CancelPayoutRequest
+	(*CancelPayoutResponse)(nil),      // 17: satchel.admin.v1.CancelPayoutResponse
+	(*StuckPayout)(nil),               // 18: satchel.admin.v1.StuckPayout
+	(*ListStuckPayoutsRequest)(nil),   // 19: satchel.admin.v1.ListStuckPayoutsRequest
+	(*ListStuckPayoutsResponse)(nil),  // 20: satchel.admin.v1.ListStuckPayoutsResponse
+	(*Announcement)(nil),              // 21: satchel.admin.v1.Announcement
+	(*AnnouncementDelivery)(nil),      // 22: satchel.admin.v1.AnnouncementDelivery
+	(*DeliveryAttempt)(nil),           // 23: satchel.admin.v1.DeliveryAttempt
+	(*ListAnnouncementsRequest)(nil),  // 24: satchel.admin.v1.ListAnnouncementsRequest
+	(*ListAnnouncementsResponse)(nil), // 25: satchel.admin.v1.ListAnnouncementsResponse
+	(*AuditRecord)(nil),               // 26: satchel.admin.v1.AuditRecord
+	(*ListAuditRecordsRequest)(nil),   // 27: satchel.admin.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil),  // 28: satchel.admin.v1.ListAuditRecordsResponse
+	(v1.GameStatus)(0),                // 29: satchel.catalog.v1.GameStatus
+	(*v1.Game)(nil),                   // 30: satchel.catalog.v1.Game
+	(*timestamppb.Timestamp)(nil),     // 31: google.protobuf.Timestamp
+	(*v11.Purchase)(nil),              // 32: satchel.purchase.v1.Purchase
+	(v12.PayoutStatus)(0),             // 33: satchel.developer.v1.PayoutStatus
+	(*v12.Payout)(nil),                // 34: satchel.developer.v1.Payout
+	(*durationpb.Duration)(nil),       // 35: google.protobuf.Duration
 }
 var file_satchel_admin_v1_admin_proto_depIdxs = []int32{
-	25, // 0: satchel.admin.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
-	26, // 1: satchel.admin.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
-	26, // 2: satchel.admin.v1.UnbanGameResponse.game:type_name -> satchel.catalog.v1.Game
-	27, // 3: satchel.admin.v1.Entitlement.granted_at:type_name -> google.protobuf.Timestamp
-	27, // 4: satchel.admin.v1.Entitlement.revoked_at:type_name -> google.protobuf.Timestamp
-	6,  // 5: satchel.admin.v1.RevokeEntitlementResponse.entitlement:type_name -> satchel.admin.v1.Entitlement
-	28, // 6: satchel.admin.v1.RefundPurchaseResponse.purchase:type_name -> satchel.purchase.v1.Purchase
-	29, // 7: satchel.admin.v1.ListPayoutsRequest.status:type_name -> satchel.developer.v1.PayoutStatus
-	30, // 8: satchel.admin.v1.ListPayoutsResponse.payouts:type_name -> satchel.developer.v1.Payout
-	30, // 9: satchel.admin.v1.RetryPayoutResponse.payout:type_name -> satchel.developer.v1.Payout
-	30, // 10: satchel.admin.v1.CancelPayoutResponse.payout:type_name -> satchel.developer.v1.Payout
-	0,  // 11: satchel.admin.v1.Announcement.kind:type_name -> satchel.admin.v1.AnnouncementKind
-	27, // 12: satchel.admin.v1.Announcement.created_at:type_name -> google.protobuf.Timestamp
-	27, // 13: satchel.admin.v1.Announcement.signed_at:type_name -> google.protobuf.Timestamp
-	18, // 14: satchel.admin.v1.Announcement.deliveries:type_name -> satchel.admin.v1.AnnouncementDelivery
-	1,  // 15: satchel.admin.v1.AnnouncementDelivery.status:type_name -> satchel.admin.v1.DeliveryStatus
-	27, // 16: satchel.admin.v1.AnnouncementDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	27, // 17: satchel.admin.v1.AnnouncementDelivery.sent_at:type_name -> google.protobuf.Timestamp
-	19, // 18: satchel.admin.v1.AnnouncementDelivery.attempts:type_name -> satchel.admin.v1.DeliveryAttempt
-	27, // 19: satchel.admin.v1.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
-	27, // 20: satchel.admin.v1.DeliveryAttempt.finished_at:type_name -> google.protobuf.Timestamp
-	17, // 21: satchel.admin.v1.ListAnnouncementsResponse.announcements:type_name -> satchel.admin.v1.Announcement
-	27, // 22: satchel.admin.v1.AuditRecord.created_at:type_name -> google.protobuf.Timestamp
-	22, // 23: satchel.admin.v1.ListAuditRecordsResponse.records:type_name -> satchel.admin.v1.AuditRecord
-	2,  // 24: satchel.admin.v1.AdminService.SetGameStatus:input_type -> satchel.admin.v1.SetGameStatusRequest
-	4,  // 25: satchel.admin.v1.AdminService.UnbanGame:input_type -> satchel.admin.v1.UnbanGameRequest
-	7,  // 26: satchel.admin.v1.AdminService.RevokeEntitlement:input_type -> satchel.admin.v1.RevokeEntitlementRequest
-	9,  // 27: satchel.admin.v1.AdminService.RefundPurchase:input_type -> satchel.admin.v1.RefundPurchaseRequest
-	11, // 28: satchel.admin.v1.AdminService.ListPayouts:input_type -> satchel.admin.v1.ListPayoutsRequest
-	13, // 29: satchel.admin.v1.AdminService.RetryPayout:input_type -> satchel.admin.v1.RetryPayoutRequest
-	15, // 30: satchel.admin.v1.AdminService.CancelPayout:input_type -> satchel.admin.v1.CancelPayoutRequest
-	20, // 31: satchel.admin.v1.AdminService.ListAnnouncements:input_type -> satchel.admin.v1.ListAnnouncementsRequest
-	23, // 32: satchel.admin.v1.AdminService.ListAuditRecords:input_type -> satchel.admin.v1.ListAuditRecordsRequest
-	3,  // 33: satchel.admin.v1.AdminService.SetGameStatus:output_type -> satchel.admin.v1.SetGameStatusResponse
-	5,  // 34: satchel.admin.v1.AdminService.UnbanGame:output_type -> satchel.admin.v1.UnbanGameResponse
-	8,  // 35: satchel.admin.v1.AdminService.RevokeEntitlement:output_type -> satchel.admin.v1.RevokeEntitlementResponse
-	10, // 36: satchel.admin.v1.AdminService.RefundPurchase:output_type -> satchel.admin.v1.RefundPurchaseResponse
-	12, // 37: satchel.admin.v1.AdminService.ListPayouts:output_type -> satchel.admin.v1.ListPayoutsResponse
-	14, // 38: satchel.admin.v1.AdminService.RetryPayout:output_type -> satchel.admin.v1.RetryPayoutResponse
-	16, // 39: satchel.admin.v1.AdminService.CancelPayout:output_type -> satchel.admin.v1.CancelPayoutResponse
-	21, // 40: satchel.admin.v1.AdminService.ListAnnouncements:output_type -> satchel.admin.v1.ListAnnouncementsResponse
-	24, // 41: satchel.admin.v1.AdminService.ListAuditRecords:output_type -> satchel.admin.v1.ListAuditRecordsResponse
-	33, // [33:42] is the sub-list for method output_type
-	24, // [24:33] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	29, // 0: satchel.admin.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
+	30, // 1: satchel.admin.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
+	30, // 2: satchel.admin.v1.UnbanGameResponse.game:type_name -> satchel.catalog.v1.Game
+	31, // 3: satchel.admin.v1.Entitlement.granted_at:type_name -> google.protobuf.Timestamp
+	31, // 4: satchel.admin.v1.Entitlement.revoked_at:type_name -> google.protobuf.Timestamp
+	7,  // 5: satchel.admin.v1.RevokeEntitlementResponse.entitlement:type_name -> satchel.admin.v1.Entitlement
+	32, // 6: satchel.admin.v1.RefundPurchaseResponse.purchase:type_name -> satchel.purchase.v1.Purchase
+	33, // 7: satchel.admin.v1.ListPayoutsRequest.status:type_name -> satchel.developer.v1.PayoutStatus
+	34, // 8: satchel.admin.v1.ListPayoutsResponse.payouts:type_name -> satchel.developer.v1.Payout
+	34, // 9: satchel.admin.v1.RetryPayoutResponse.payout:type_name -> satchel.developer.v1.Payout
+	34, // 10: satchel.admin.v1.CancelPayoutResponse.payout:type_name -> satchel.developer.v1.Payout
+	34, // 11: satchel.admin.v1.StuckPayout.payout:type_name -> satchel.developer.v1.Payout
+	0,  // 12: satchel.admin.v1.StuckPayout.payment_state:type_name -> satchel.admin.v1.PaymentState
+	31, // 13: satchel.admin.v1.StuckPayout.payment_state_since:type_name -> google.protobuf.Timestamp
+	35, // 14: satchel.admin.v1.ListStuckPayoutsRequest.older_than:type_name -> google.protobuf.Duration
+	18, // 15: satchel.admin.v1.ListStuckPayoutsResponse.payouts:type_name -> satchel.admin.v1.StuckPayout
+	1,  // 16: satchel.admin.v1.Announcement.kind:type_name -> satchel.admin.v1.AnnouncementKind
+	31, // 17: satchel.admin.v1.Announcement.created_at:type_name -> google.protobuf.Timestamp
+	31, // 18: satchel.admin.v1.Announcement.signed_at:type_name -> google.protobuf.Timestamp
+	22, // 19: satchel.admin.v1.Announcement.deliveries:type_name -> satchel.admin.v1.AnnouncementDelivery
+	2,  // 20: satchel.admin.v1.AnnouncementDelivery.status:type_name -> satchel.admin.v1.DeliveryStatus
+	31, // 21: satchel.admin.v1.AnnouncementDelivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	31, // 22: satchel.admin.v1.AnnouncementDelivery.sent_at:type_name -> google.protobuf.Timestamp
+	23, // 23: satchel.admin.v1.AnnouncementDelivery.attempts:type_name -> satchel.admin.v1.DeliveryAttempt
+	31, // 24: satchel.admin.v1.DeliveryAttempt.started_at:type_name -> google.protobuf.Timestamp
+	31, // 25: satchel.admin.v1.DeliveryAttempt.finished_at:type_name -> google.protobuf.Timestamp
+	21, // 26: satchel.admin.v1.ListAnnouncementsResponse.announcements:type_name -> satchel.admin.v1.Announcement
+	31, // 27: satchel.admin.v1.AuditRecord.created_at:type_name -> google.protobuf.Timestamp
+	26, // 28: satchel.admin.v1.ListAuditRecordsResponse.records:type_name -> satchel.admin.v1.AuditRecord
+	3,  // 29: satchel.admin.v1.AdminService.SetGameStatus:input_type -> satchel.admin.v1.SetGameStatusRequest
+	5,  // 30: satchel.admin.v1.AdminService.UnbanGame:input_type -> satchel.admin.v1.UnbanGameRequest
+	8,  // 31: satchel.admin.v1.AdminService.RevokeEntitlement:input_type -> satchel.admin.v1.RevokeEntitlementRequest
+	10, // 32: satchel.admin.v1.AdminService.RefundPurchase:input_type -> satchel.admin.v1.RefundPurchaseRequest
+	12, // 33: satchel.admin.v1.AdminService.ListPayouts:input_type -> satchel.admin.v1.ListPayoutsRequest
+	14, // 34: satchel.admin.v1.AdminService.RetryPayout:input_type -> satchel.admin.v1.RetryPayoutRequest
+	16, // 35: satchel.admin.v1.AdminService.CancelPayout:input_type -> satchel.admin.v1.CancelPayoutRequest
+	19, // 36: satchel.admin.v1.AdminService.ListStuckPayouts:input_type -> satchel.admin.v1.ListStuckPayoutsRequest
+	24, // 37: satchel.admin.v1.AdminService.ListAnnouncements:input_type -> satchel.admin.v1.ListAnnouncementsRequest
+	27, // 38: satchel.admin.v1.AdminService.ListAuditRecords:input_type -> satchel.admin.v1.ListAuditRecordsRequest
+	4,  // 39: satchel.admin.v1.AdminService.SetGameStatus:output_type -> satchel.admin.v1.SetGameStatusResponse
+	6,  // 40: satchel.admin.v1.AdminService.UnbanGame:output_type -> satchel.admin.v1.UnbanGameResponse
+	9,  // 41: satchel.admin.v1.AdminService.RevokeEntitlement:output_type -> satchel.admin.v1.RevokeEntitlementResponse
+	11, // 42: satchel.admin.v1.AdminService.RefundPurchase:output_type -> satchel.admin.v1.RefundPurchaseResponse
+	13, // 43: satchel.admin.v1.AdminService.ListPayouts:output_type -> satchel.admin.v1.ListPayoutsResponse
+	15, // 44: satchel.admin.v1.AdminService.RetryPayout:output_type -> satchel.admin.v1.RetryPayoutResponse
+	17, // 45: satchel.admin.v1.AdminService.CancelPayout:output_type -> satchel.admin.v1.CancelPayoutResponse
+	20, // 46: satchel.admin.v1.AdminService.ListStuckPayouts:output_type -> satchel.admin.v1.ListStuckPayoutsResponse
+	25, // 47: satchel.admin.v1.AdminService.ListAnnouncements:output_type -> satchel.admin.v1.ListAnnouncementsResponse
+	28, // 48: satchel.admin.v1.AdminService.ListAuditRecords:output_type -> satchel.admin.v1.ListAuditRecordsResponse
+	39, // [39:49] is the sub-list for method output_type
+	29, // [29:39] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_satchel_admin_v1_admin_proto_init() }
@@ -1806,8 +2047,8 @@ func file_satchel_admin_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_satchel_admin_v1_admin_proto_rawDesc), len(file_satchel_admin_v1_admin_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   23,
+			NumEnums:      3,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

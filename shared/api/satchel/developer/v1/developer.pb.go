@@ -106,6 +106,9 @@ const (
 	// The sale was refunded outside the system: one entry reverses the PLATFORM_FEE, another the
 	// DEVELOPER_NET (meta_json.reverses names which, and says why and who).
 	LedgerEntryType_LEDGER_ENTRY_TYPE_REFUND LedgerEntryType = 7
+	// The routing fee the platform paid, on top of the developer's share, to send its payout
+	// (never more than the sale's PLATFORM_FEE; meta_json names the payout and payment).
+	LedgerEntryType_LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE LedgerEntryType = 8
 )
 
 // Enum value maps for LedgerEntryType.
@@ -119,16 +122,18 @@ var (
 		5: "LEDGER_ENTRY_TYPE_PAYOUT_SENT",
 		6: "LEDGER_ENTRY_TYPE_PAYOUT_FAILED",
 		7: "LEDGER_ENTRY_TYPE_REFUND",
+		8: "LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE",
 	}
 	LedgerEntryType_value = map[string]int32{
-		"LEDGER_ENTRY_TYPE_UNSPECIFIED":     0,
-		"LEDGER_ENTRY_TYPE_INVOICE_CREATED": 1,
-		"LEDGER_ENTRY_TYPE_INVOICE_PAID":    2,
-		"LEDGER_ENTRY_TYPE_PLATFORM_FEE":    3,
-		"LEDGER_ENTRY_TYPE_DEVELOPER_NET":   4,
-		"LEDGER_ENTRY_TYPE_PAYOUT_SENT":     5,
-		"LEDGER_ENTRY_TYPE_PAYOUT_FAILED":   6,
-		"LEDGER_ENTRY_TYPE_REFUND":          7,
+		"LEDGER_ENTRY_TYPE_UNSPECIFIED":        0,
+		"LEDGER_ENTRY_TYPE_INVOICE_CREATED":    1,
+		"LEDGER_ENTRY_TYPE_INVOICE_PAID":       2,
+		"LEDGER_ENTRY_TYPE_PLATFORM_FEE":       3,
+		"LEDGER_ENTRY_TYPE_DEVELOPER_NET":      4,
+		"LEDGER_ENTRY_TYPE_PAYOUT_SENT":        5,
+		"LEDGER_ENTRY_TYPE_PAYOUT_FAILED":      6,
+		"LEDGER_ENTRY_TYPE_REFUND":             7,
+		"LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE": 8,
 	}
 )
 
@@ -2241,7 +2246,7 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\x16PAYOUT_STATUS_RETRYING\x10\x02\x12\x16\n" +
 	"\x12PAYOUT_STATUS_SENT\x10\x03\x12\x18\n" +
 	"\x14PAYOUT_STATUS_FAILED\x10\x04\x12\x1a\n" +
-	"\x16PAYOUT_STATUS_CANCELED\x10\x05*\xae\x02\n" +
+	"\x16PAYOUT_STATUS_CANCELED\x10\x05*\xd8\x02\n" +
 	"\x0fLedgerEntryType\x12!\n" +
 	"\x1dLEDGER_ENTRY_TYPE_UNSPECIFIED\x10\x00\x12%\n" +
 	"!LEDGER_ENTRY_TYPE_INVOICE_CREATED\x10\x01\x12\"\n" +
@@ -2250,7 +2255,8 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\x1fLEDGER_ENTRY_TYPE_DEVELOPER_NET\x10\x04\x12!\n" +
 	"\x1dLEDGER_ENTRY_TYPE_PAYOUT_SENT\x10\x05\x12#\n" +
 	"\x1fLEDGER_ENTRY_TYPE_PAYOUT_FAILED\x10\x06\x12\x1c\n" +
-	"\x18LEDGER_ENTRY_TYPE_REFUND\x10\a2\xea\n" +
+	"\x18LEDGER_ENTRY_TYPE_REFUND\x10\a\x12(\n" +
+	"$LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE\x10\b2\xea\n" +
 	"\n" +
 	"\x10DeveloperService\x12v\n" +
 	"\x10SetPayoutAddress\x12-.satchel.developer.v1.SetPayoutAddressRequest\x1a..satchel.developer.v1.SetPayoutAddressResponse\"\x03\x90\x02\x02\x12_\n" +

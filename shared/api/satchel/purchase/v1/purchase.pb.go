@@ -228,7 +228,13 @@ type CreatePurchaseRequest struct {
 	GameId string                 `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
 	// A client-chosen id (8 to 64 letters, digits, dashes); retrying with the same id returns the
 	// same purchase (and for a guest, the same receipt code). Use a new random one per purchase.
-	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// It is scoped to the caller and the game: nobody else's id ever returns this purchase.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// For a guest sending a request_id: a random secret of the client's (32 to 128 letters,
+	// digits, '-' or '_', at least 128 random bits, such as 32 random hex digits), sent again on
+	// every retry of this purchase. It proves the retry comes from the same client; the server
+	// keeps only its hash. Signed-in buyers need none.
+	ClientSecret  string `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,6 +279,13 @@ func (x *CreatePurchaseRequest) GetGameId() string {
 func (x *CreatePurchaseRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreatePurchaseRequest) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
 	}
 	return ""
 }
@@ -636,11 +649,12 @@ const file_satchel_purchase_v1_purchase_proto_rawDesc = "" +
 	" \x01(\tR\rfailureReason\x12\x1d\n" +
 	"\n" +
 	"test_money\x18\v \x01(\bR\ttestMoney\x12\x14\n" +
-	"\x05guest\x18\f \x01(\bR\x05guest\"O\n" +
+	"\x05guest\x18\f \x01(\bR\x05guest\"t\n" +
 	"\x15CreatePurchaseRequest\x12\x17\n" +
 	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"v\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12#\n" +
+	"\rclient_secret\x18\x03 \x01(\tR\fclientSecret\"v\n" +
 	"\x16CreatePurchaseResponse\x129\n" +
 	"\bpurchase\x18\x01 \x01(\v2\x1d.satchel.purchase.v1.PurchaseR\bpurchase\x12!\n" +
 	"\freceipt_code\x18\x02 \x01(\tR\vreceiptCode\"X\n" +

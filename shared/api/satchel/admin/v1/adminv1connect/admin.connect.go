@@ -53,6 +53,9 @@ const (
 	// AdminServiceCancelPayoutProcedure is the fully-qualified name of the AdminService's CancelPayout
 	// RPC.
 	AdminServiceCancelPayoutProcedure = "/satchel.admin.v1.AdminService/CancelPayout"
+	// AdminServiceListStuckPayoutsProcedure is the fully-qualified name of the AdminService's
+	// ListStuckPayouts RPC.
+	AdminServiceListStuckPayoutsProcedure = "/satchel.admin.v1.AdminService/ListStuckPayouts"
 	// AdminServiceListAnnouncementsProcedure is the fully-qualified name of the AdminService's
 	// ListAnnouncements RPC.
 	AdminServiceListAnnouncementsProcedure = "/satchel.admin.v1.AdminService/ListAnnouncements"
@@ -91,6 +94,11 @@ type AdminServiceClient interface {
 	// CancelPayout makes sure a payout is never paid. A reason is required. Refused for a SENT
 	// payout and while a payment of it is in flight; canceling twice is a no-op.
 	CancelPayout(context.Context, *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error)
+	// ListStuckPayouts lists the payouts whose payment has been in flight, or in a state the
+	// platform's Lightning node did not tell, for longer than a bound (one hour by default, as
+	// the metric satchel_payouts_stuck counts them), oldest first: money waiting on a node the
+	// platform does not control, which an operator should look into.
+	ListStuckPayouts(context.Context, *v1.ListStuckPayoutsRequest) (*v1.ListStuckPayoutsResponse, error)
 	// ListAnnouncements lists the newest announcements on Nostr with each relay's delivery and
 	// every attempt and its result.
 	ListAnnouncements(context.Context, *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error)
@@ -154,6 +162,13 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		listStuckPayouts: connect.NewClient[v1.ListStuckPayoutsRequest, v1.ListStuckPayoutsResponse](
+			httpClient,
+			baseURL+AdminServiceListStuckPayoutsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListStuckPayouts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		listAnnouncements: connect.NewClient[v1.ListAnnouncementsRequest, v1.ListAnnouncementsResponse](
 			httpClient,
 			baseURL+AdminServiceListAnnouncementsProcedure,
@@ -180,6 +195,7 @@ type adminServiceClient struct {
 	listPayouts       *connect.Client[v1.ListPayoutsRequest, v1.ListPayoutsResponse]
 	retryPayout       *connect.Client[v1.RetryPayoutRequest, v1.RetryPayoutResponse]
 	cancelPayout      *connect.Client[v1.CancelPayoutRequest, v1.CancelPayoutResponse]
+	listStuckPayouts  *connect.Client[v1.ListStuckPayoutsRequest, v1.ListStuckPayoutsResponse]
 	listAnnouncements *connect.Client[v1.ListAnnouncementsRequest, v1.ListAnnouncementsResponse]
 	listAuditRecords  *connect.Client[v1.ListAuditRecordsRequest, v1.ListAuditRecordsResponse]
 }
@@ -247,6 +263,15 @@ func (c *adminServiceClient) CancelPayout(ctx context.Context, req *v1.CancelPay
 	return nil, err
 }
 
+// ListStuckPayouts calls satchel.admin.v1.AdminService.ListStuckPayouts.
+func (c *adminServiceClient) ListStuckPayouts(ctx context.Context, req *v1.ListStuckPayoutsRequest) (*v1.ListStuckPayoutsResponse, error) {
+	response, err := c.listStuckPayouts.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ListAnnouncements calls satchel.admin.v1.AdminService.ListAnnouncements.
 func (c *adminServiceClient) ListAnnouncements(ctx context.Context, req *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error) {
 	response, err := c.listAnnouncements.CallUnary(ctx, connect.NewRequest(req))
@@ -295,6 +320,11 @@ type AdminServiceHandler interface {
 	// CancelPayout makes sure a payout is never paid. A reason is required. Refused for a SENT
 	// payout and while a payment of it is in flight; canceling twice is a no-op.
 	CancelPayout(context.Context, *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error)
+	// ListStuckPayouts lists the payouts whose payment has been in flight, or in a state the
+	// platform's Lightning node did not tell, for longer than a bound (one hour by default, as
+	// the metric satchel_payouts_stuck counts them), oldest first: money waiting on a node the
+	// platform does not control, which an operator should look into.
+	ListStuckPayouts(context.Context, *v1.ListStuckPayoutsRequest) (*v1.ListStuckPayoutsResponse, error)
 	// ListAnnouncements lists the newest announcements on Nostr with each relay's delivery and
 	// every attempt and its result.
 	ListAnnouncements(context.Context, *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error)
@@ -354,6 +384,13 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceListStuckPayoutsHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListStuckPayoutsProcedure,
+		svc.ListStuckPayouts,
+		connect.WithSchema(adminServiceMethods.ByName("ListStuckPayouts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	adminServiceListAnnouncementsHandler := connect.NewUnaryHandlerSimple(
 		AdminServiceListAnnouncementsProcedure,
 		svc.ListAnnouncements,
@@ -384,6 +421,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceRetryPayoutHandler.ServeHTTP(w, r)
 		case AdminServiceCancelPayoutProcedure:
 			adminServiceCancelPayoutHandler.ServeHTTP(w, r)
+		case AdminServiceListStuckPayoutsProcedure:
+			adminServiceListStuckPayoutsHandler.ServeHTTP(w, r)
 		case AdminServiceListAnnouncementsProcedure:
 			adminServiceListAnnouncementsHandler.ServeHTTP(w, r)
 		case AdminServiceListAuditRecordsProcedure:
@@ -423,6 +462,10 @@ func (UnimplementedAdminServiceHandler) RetryPayout(context.Context, *v1.RetryPa
 
 func (UnimplementedAdminServiceHandler) CancelPayout(context.Context, *v1.CancelPayoutRequest) (*v1.CancelPayoutResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.CancelPayout is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListStuckPayouts(context.Context, *v1.ListStuckPayoutsRequest) (*v1.ListStuckPayoutsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.admin.v1.AdminService.ListStuckPayouts is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) ListAnnouncements(context.Context, *v1.ListAnnouncementsRequest) (*v1.ListAnnouncementsResponse, error) {
