@@ -219,10 +219,12 @@ var (
 	jobsDesc      = prometheus.NewDesc("satchel_jobs", "Jobs in the queue by queue, kind and state: the depth is "+
 		"available+scheduled+retryable+running; discarded ones failed for good.", []string{"queue", "kind", "state"}, nil)
 	deliveriesDesc = prometheus.NewDesc("satchel_announcement_deliveries", "Announcement deliveries to relays by status.", []string{"status"}, nil)
-	stuckDesc      = prometheus.NewDesc("satchel_payouts_stuck", "Payouts whose payment has been IN_FLIGHT or UNKNOWN for longer than "+
-		payouts.DefaultStuckAfter.String()+", by that state: list them with `satchel-server admin stuck-payouts`.", []string{"state"}, nil)
 	statsUpDesc    = prometheus.NewDesc("satchel_database_stats_up", "1 when the database answered this scrape's counts, else 0.", nil, nil)
 )
+
+// stuckDesc counts the payouts stuck with a payment in flight or unknown past the bound.
+var stuckDesc = prometheus.NewDesc("satchel_payouts_stuck", "Payouts whose payment has been IN_FLIGHT or UNKNOWN for longer than "+
+	payouts.DefaultStuckAfter.String()+", by that state: list them with `satchel-server admin stuck-payouts`.", []string{"state"}, nil)
 
 // Purchase and payout statuses, reported even at zero so that rates and alerts see them.
 var (

@@ -317,8 +317,11 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 	asked := false
 	provider.script(func(context.Context, string, int64) (lightning.Payment, error) {
 		return lightning.Payment{}, errors.New("no route (test)")
-	}, func(ctx context.Context, hash string) (lightning.Payment, error) {
+	}, func(checkCtx context.Context, hash string) (lightning.Payment, error) {
 		asked = true
+		// Bounded: with a row lock held by Cancel, the lease and Retry below would wait for it.
+		ctx, cancel := context.WithTimeout(checkCtx, 5*time.Second)
+		defer cancel()
 		err := pgx.BeginFunc(ctx, d.db.Pool(), func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `SELECT 1 FROM payouts WHERE id = $1 FOR UPDATE NOWAIT`, failed.ID)
 			return err
@@ -335,7 +338,7 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 		if _, err := svc.Retry(ctx, admin, failed.ID); market.ErrorCode(err) != market.CodeFailedPrecondition {
 			t.Errorf("Retry while Cancel asks the node: %v, want failed precondition", err)
 		}
-		return d.dev.TrackPayment(ctx, hash)
+		return d.dev.TrackPayment(checkCtx, hash)
 	})
 	got, err := svc.AdminCancel(d.ctx, admin, failed.ID, "paid by hand")
 	if err != nil || got.Status != payouts.StatusCanceled || !asked {

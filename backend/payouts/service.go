@@ -36,8 +36,9 @@ func (s *Service) Retry(ctx context.Context, a market.Actor, payoutID string) (P
 }
 
 // AdminRetry gives a FAILED payout a fresh round of attempts, to the developer's current
-// Lightning Address, audited with the reason given. Admins only. FailedPrecondition for a
-// payout in any other status.
+// Lightning Address, audited with the reason given: an invoice it stored before (never paid)
+// is paid first, and the payout records the address that invoice came from. Admins only.
+// FailedPrecondition for a payout in any other status.
 func (s *Service) AdminRetry(ctx context.Context, a market.Actor, payoutID, reason string) (Payout, error) {
 	audit, err := market.NewAudit(a, market.ActionRetryPayout, market.TargetPayout, payoutID, reason, false)
 	if err != nil {

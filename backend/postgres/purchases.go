@@ -247,7 +247,7 @@ func (o SettleOutcome) Unaccounted() bool {
 
 // Settle applies a provider's settlement in one transaction: the purchase PAID with paid_at;
 // ledger INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET; the entitlement; the payout SCHEDULED
-// and its job; the library change; and the provider's cursor. Whatever arrives twice, late or
+// and its job, when the developer's share is above 0 (payouts.Owed); the library change; and the provider's cursor. Whatever arrives twice, late or
 // out of order, money is recorded once and granted once: a settlement of an unknown invoice
 // or one handled before changes nothing but the cursor; money below the price (FAILED), for a
 // purchase no longer PENDING, or for a game the buyer owns already (FAILED) is an INVOICE_PAID
@@ -328,6 +328,9 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 			if err := ledger(ctx, tx, id, e.t, e.a, meta); err != nil {
 				return err
 			}
+		}
+		if !payouts.Owed(net) {
+			return nil // the whole price is the platform's fee: no payout of nothing
 		}
 		var payoutID, address string
 		if err := tx.QueryRow(ctx, `

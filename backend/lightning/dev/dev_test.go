@@ -19,6 +19,7 @@ import (
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/lightning/bolt11"
 	"satchel.dev/backend/lightning/dev"
+	"satchel.dev/backend/market"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/postgres/pgtest"
 )
@@ -246,8 +247,9 @@ func TestSettleRefusals(t *testing.T) {
 	paid := b.create(t, 5000, "paid", time.Hour)
 	b.settle(t, paid.ID)
 	_, err := b.provider.Settle(ctx, paid.PaymentRequest)
-	if !errors.Is(err, dev.ErrAlreadyPaid) || !strings.Contains(err.Error(), "already paid") {
-		t.Errorf("settling twice: %v, want ErrAlreadyPaid", err)
+	if !errors.Is(err, dev.ErrAlreadyPaid) || !strings.Contains(err.Error(), "already paid") ||
+		market.ErrorCode(err) != market.CodeFailedPrecondition {
+		t.Errorf("settling twice: %v (%s), want ErrAlreadyPaid, a failed precondition", err, market.ErrorCode(err))
 	}
 
 	expiring := b.create(t, 5000, "expiring", time.Minute)
@@ -268,8 +270,8 @@ func TestSettleRefusals(t *testing.T) {
 		t.Errorf("settling a canceled invoice: %v, want ErrCanceled", err)
 	}
 
-	if _, err := b.provider.Settle(ctx, strings.Repeat("ab", 32)); !errors.Is(err, lightning.ErrNotFound) {
-		t.Errorf("settling an unknown hash: %v, want ErrNotFound", err)
+	if _, err := b.provider.Settle(ctx, strings.Repeat("ab", 32)); !errors.Is(err, lightning.ErrNotFound) || market.ErrorCode(err) != market.CodeNotFound {
+		t.Errorf("settling an unknown hash: %v, want ErrNotFound, not found", err)
 	}
 
 	// Another node's invoice, even for a hash of ours, is not ours to settle.
@@ -286,8 +288,8 @@ func TestSettleRefusals(t *testing.T) {
 	if _, err := b.provider.Settle(ctx, forged); !errors.Is(err, lightning.ErrNotFound) || !strings.Contains(err.Error(), "not to this dev node") {
 		t.Errorf("settling another node's invoice: %v, want ErrNotFound", err)
 	}
-	if _, err := b.provider.Settle(ctx, "lnbcrt1garbage"); err == nil || errors.Is(err, lightning.ErrNotFound) {
-		t.Errorf("settling garbage: %v, want an invalid-invoice error", err)
+	if _, err := b.provider.Settle(ctx, "lnbcrt1garbage"); !errors.Is(err, dev.ErrNotInvoice) || market.ErrorCode(err) != market.CodeInvalid {
+		t.Errorf("settling garbage: %v, want ErrNotInvoice, invalid", err)
 	}
 
 	// None of the refusals took a settle index.

@@ -89,7 +89,9 @@ type AdminServiceClient interface {
 	// first.
 	ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error)
 	// RetryPayout gives a FAILED payout a fresh round of attempts, to the developer's current
-	// Lightning Address. FailedPrecondition for a payout in any other status.
+	// Lightning Address (an invoice it stored before, never paid, is paid first, and the payout
+	// records the address that invoice came from). FailedPrecondition for a payout in any other
+	// status.
 	RetryPayout(context.Context, *v1.RetryPayoutRequest) (*v1.RetryPayoutResponse, error)
 	// CancelPayout makes sure a payout is never paid. A reason is required. Refused for a SENT
 	// payout and while a payment of it is in flight; canceling twice is a no-op.
@@ -315,7 +317,9 @@ type AdminServiceHandler interface {
 	// first.
 	ListPayouts(context.Context, *v1.ListPayoutsRequest) (*v1.ListPayoutsResponse, error)
 	// RetryPayout gives a FAILED payout a fresh round of attempts, to the developer's current
-	// Lightning Address. FailedPrecondition for a payout in any other status.
+	// Lightning Address (an invoice it stored before, never paid, is paid first, and the payout
+	// records the address that invoice came from). FailedPrecondition for a payout in any other
+	// status.
 	RetryPayout(context.Context, *v1.RetryPayoutRequest) (*v1.RetryPayoutResponse, error)
 	// CancelPayout makes sure a payout is never paid. A reason is required. Refused for a SENT
 	// payout and while a payment of it is in flight; canceling twice is a no-op.
