@@ -14,8 +14,8 @@ import (
 
 	"satchel.dev/backend/announce"
 	"satchel.dev/backend/blob/s3"
-	"satchel.dev/backend/market"
 	"satchel.dev/backend/lightning/lnd"
+	"satchel.dev/backend/market"
 	"satchel.dev/shared/nostr"
 	"satchel.dev/shared/zipsafe"
 )
