@@ -734,9 +734,11 @@ func TestSpeedLimitChangesWhileDownloading(t *testing.T) {
 		t.Fatal("the download reported no progress")
 	}
 	rest := time.Since(lifted)
-	// A loaded machine only downloads slower: the limit bounds the bytes from above (plus the
-	// limiter's burst and a read buffer).
-	if max := int64(limit*ranFor.Seconds()) + 256<<10; before > max {
+	// A loaded machine only downloads slower: the limit bounds the bytes from above, plus a
+	// slack for what passes before the limit bites (the limiter's bucket, the HTTP and read
+	// buffers, and progress reported in steps): 374,784 bytes were seen in 343 ms once. Without
+	// the limit the whole 3 MiB would be through in that time.
+	if max := int64(limit*ranFor.Seconds()) + 512<<10; before > max {
 		t.Errorf("downloaded %d bytes in %s under a %d B/s limit, want at most %d", before, ranFor, limit, max)
 	}
 	// The rest, unlimited, takes far less than the half of what it would at the limit.
