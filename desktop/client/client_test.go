@@ -35,7 +35,9 @@ type fake struct {
 	failures int
 	failCode connect.Code
 	signers  map[string]bool
-	slow     bool // ListLibrary answers only once the caller has given up
+	// hold, when set, keeps ListLibrary from answering until it is closed (at the end of the
+	// test): a server that never answers in time, whatever deadline the request carries.
+	hold chan struct{}
 }
 
 func (f *fake) fail(proc string) error {
@@ -48,9 +50,9 @@ func (f *fake) fail(proc string) error {
 	return nil
 }
 
-func (f *fake) ListLibrary(ctx context.Context, _ *libraryv1.ListLibraryRequest) (*libraryv1.ListLibraryResponse, error) {
-	if f.slow {
-		<-ctx.Done()
+func (f *fake) ListLibrary(_ context.Context, _ *libraryv1.ListLibraryRequest) (*libraryv1.ListLibraryResponse, error) {
+	if f.hold != nil {
+		<-f.hold
 	}
 	return &libraryv1.ListLibraryResponse{ResumeToken: "7"}, f.fail("ListLibrary")
 }
@@ -158,7 +160,12 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	}{
 		{"server down", func(*testing.T) string { return deadURL }, 0, 0, connect.CodeUnavailable,
 			"cannot reach the Satchel server at " + deadURL + ": check your network connection", true},
-		{"server too slow", func(t *testing.T) string { return start(t, &fake{slow: true}) }, 0, 50 * time.Millisecond,
+		{"server too slow", func(t *testing.T) string {
+			f := &fake{hold: make(chan struct{})}
+			url := start(t, f)
+			t.Cleanup(func() { close(f.hold) }) // before the server's own cleanup waits for its handlers
+			return url
+		}, 0, 50 * time.Millisecond,
 			connect.CodeDeadlineExceeded, "did not answer in time", true},
 		{"refused signature", func(t *testing.T) string { return start(t, &fake{failures: 9, failCode: connect.CodeUnauthenticated}) }, 0, 0,
 			connect.CodeUnauthenticated, "the database is restarting: the server did not accept your identity's signature", false},
