@@ -248,27 +248,40 @@ func (c *Core) Run(ctx context.Context) error {
 	return c.syncer.Run(ctx)
 }
 
-// watchSettings applies the download settings when the settings file changes.
+// watchSettings applies the settings when another process (the satchel CLI) rewrites the
+// file. Any rewrite counts, even one that ends where it started: auto-update turned off and on
+// again between two looks still runs auto-update.
 func (c *Core) watchSettings(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	seen, _ := os.Stat(c.settings.Path())
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		fi, err := os.Stat(c.settings.Path())
+		if err != nil {
+			continue
+		}
+		rewritten := seen == nil || !os.SameFile(seen, fi) || !fi.ModTime().Equal(seen.ModTime())
+		seen = fi
+		if !rewritten {
+			continue
+		}
 		set, err := c.settings.Load()
 		if err != nil {
 			continue
 		}
-		c.applySettings(set)
+		c.applySettings(set, true)
 	}
 }
 
 // applySettings applies changed download settings at once, and runs auto-update when its
-// settings changed (turned on for a game that waits for an update).
-func (c *Core) applySettings(set settings.Settings) {
+// settings changed (turned on for a game that waits for an update), or when rewritten says
+// they may have changed and back since they were last applied.
+func (c *Core) applySettings(set settings.Settings, rewritten bool) {
 	c.mu.Lock()
 	if set.SpeedLimit != c.applied.SpeedLimit {
 		c.inst.SetSpeedLimit(set.SpeedLimit)
@@ -276,7 +289,7 @@ func (c *Core) applySettings(set settings.Settings) {
 	if set.MaxDownloads != c.applied.MaxDownloads {
 		c.inst.SetMaxDownloads(set.MaxDownloads)
 	}
-	autoChanged := *set.AutoUpdate != *c.applied.AutoUpdate || !maps.Equal(set.GameAutoUpdate, c.applied.GameAutoUpdate)
+	autoChanged := rewritten || *set.AutoUpdate != *c.applied.AutoUpdate || !maps.Equal(set.GameAutoUpdate, c.applied.GameAutoUpdate)
 	c.applied = set
 	c.mu.Unlock()
 	if autoChanged {
@@ -290,7 +303,7 @@ func (c *Core) UpdateSettings(fn func(*settings.Settings) error) (settings.Setti
 	if err != nil {
 		return set, err
 	}
-	c.applySettings(set)
+	c.applySettings(set, false)
 	return set, nil
 }
 
