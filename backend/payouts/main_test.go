@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -241,20 +242,9 @@ func (b *bundle) payout(purchaseID string) payouts.Payout {
 // waitStatus waits until the purchase's payout has one of the statuses, and returns it.
 func (b *bundle) waitStatus(purchaseID string, within time.Duration, statuses ...payouts.Status) payouts.Payout {
 	b.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		p := b.payout(purchaseID)
-		for _, s := range statuses {
-			if p.Status == s {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("payout of %s: still %s after %v (attempts %d, last error %q), want %v", purchaseID, p.Status, within,
-				p.AttemptCount, p.LastError, statuses)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return b.waitPayout(purchaseID, within, fmt.Sprint("one of ", statuses), func(p payouts.Payout) bool {
+		return slices.Contains(statuses, p.Status)
+	})
 }
 
 // ledgerCount counts the purchase's ledger entries of a type.
