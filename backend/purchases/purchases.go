@@ -77,6 +77,7 @@ type Service struct {
 	byUser   *ratelimit.Limiter
 	byIP     *ratelimit.Limiter
 	codes    *ratelimit.Limiter
+	sealer   cipher.AEAD // seals guests' receipt codes (see receipt)
 	now      func() time.Time
 }
 
@@ -89,9 +90,13 @@ func New(repo *postgres.PurchaseRepo, library *postgres.LibraryRepo, notifier *p
 	if len(cfg.ReceiptSecret) < 16 {
 		return nil, errors.New("purchases: the receipt secret must have at least 16 bytes")
 	}
+	sealer, err := newSealer(cfg.ReceiptSecret)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{repo: repo, library: library, notifier: notifier, provider: provider, cfg: cfg, log: log,
 		byUser: ratelimit.New(cfg.CreatePer, cfg.CreateBurst), byIP: ratelimit.New(cfg.CreatePer, cfg.CreateBurst),
-		codes: ratelimit.New(cfg.CodePer, cfg.CodeBurst), now: time.Now}, nil
+		codes: ratelimit.New(cfg.CodePer, cfg.CodeBurst), sealer: sealer, now: time.Now}, nil
 }
 
 // TestMoney reports whether the provider pays with test money (the dev provider).
@@ -225,10 +230,7 @@ func (s *Service) receipt() (code, hash string, sealed []byte, err error) {
 	if hash, err = market.ReceiptHash(code); err != nil {
 		return "", "", nil, err
 	}
-	aead, err := s.sealer()
-	if err != nil {
-		return "", "", nil, err
-	}
+	aead := s.sealer
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(code)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", "", nil, err
@@ -239,8 +241,8 @@ func (s *Service) receipt() (code, hash string, sealed []byte, err error) {
 // unseal returns the receipt code sealed in a guest purchase, "" when there is none (not a
 // guest's, claimed, or sealed under another secret).
 func (s *Service) unseal(p market.Purchase) string {
-	aead, err := s.sealer()
-	if err != nil || len(p.SealedReceipt) < aead.NonceSize() {
+	aead := s.sealer
+	if len(p.SealedReceipt) < aead.NonceSize() {
 		return ""
 	}
 	n := aead.NonceSize()
@@ -252,9 +254,9 @@ func (s *Service) unseal(p market.Purchase) string {
 	return string(code)
 }
 
-// sealer is the AEAD that seals receipt codes, keyed by the receipt secret.
-func (s *Service) sealer() (cipher.AEAD, error) {
-	m := hmac.New(sha256.New, s.cfg.ReceiptSecret)
+// newSealer returns the AEAD that seals receipt codes, keyed by the receipt secret.
+func newSealer(secret []byte) (cipher.AEAD, error) {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("satchel receipt seal"))
 	block, err := aes.NewCipher(m.Sum(nil))
 	if err != nil {
