@@ -1,5 +1,7 @@
-# Satchel: the two commands are `make run` and `make test`. Both set up whatever is missing
-# first (Debian packages, pinned Go tools); a second run installs nothing.
+# Satchel: the two commands are `make run` and `make test`. Each sets up what it needs and is
+# missing first: `make run` only the Debian packages, the server and the launcher; the tools only
+# tests use (buf, versitygw, btcd, lnd) are built by the targets that use them. A second run
+# installs and rebuilds nothing.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,13 +26,16 @@ WAILS         := $(TOOLS_DIR)/wails-$(WAILS_VERSION)/wails
 # Tests find the tools here.
 export SATCHEL_TOOLS_DIR := $(TOOLS_DIR)
 
-# Debian 12 packages: PostgreSQL 15 (the private cluster, pgbench), wrk and curl (make bench),
-# a Secret Service for the launcher's keyring (D-Bus, gnome-keyring); for the launcher window:
-# the C toolchain, GTK 3 and WebKitGTK 4.1 it is built with, and for its tests an X server
-# (Xvfb), ImageMagick's `import` (screenshots), chromium (Playwright) and an emoji font.
-APT_PACKAGES := postgresql-15 postgresql-client-15 wrk curl jq unzip \
-	dbus dbus-user-session dbus-x11 gnome-keyring libsecret-tools \
-	build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
+# Debian 12 packages running needs: PostgreSQL 15 (the private cluster, pgbench), curl and jq
+# (the README's examples), a Secret Service for the launcher's keyring (D-Bus, gnome-keyring),
+# and the C toolchain, GTK 3 and WebKitGTK 4.1 the launcher window is built with.
+APT_PACKAGES := postgresql-15 postgresql-client-15 curl jq \
+	dbus dbus-user-session dbus-x11 gnome-keyring \
+	build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
+# Only tests and benchmarks need these: wrk and unzip (make bench), secret-tool, and for the
+# window's tests an X server (Xvfb), ImageMagick's `import` (screenshots), chromium
+# (Playwright) and an emoji font.
+APT_TEST_PACKAGES := wrk unzip libsecret-tools \
 	xvfb xauth x11-apps imagemagick chromium fonts-noto-color-emoji
 
 GO_PACKAGES := ./backend/... ./shared/... ./desktop/...
@@ -39,6 +44,10 @@ SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # The launcher window (desktop/, a Wails project) and its frontend (desktop/frontend).
 FRONTEND := desktop/frontend
+# The stamp of the frontend's npm install is named after the content of package.json and the
+# lockfile, not their times: every npm install (wails build runs one too) rewrites the lockfile.
+NPM_INSTALLED := $(FRONTEND)/node_modules/.installed-$(shell cat $(FRONTEND)/package.json \
+	$(FRONTEND)/package-lock.json | sha256sum | cut -c1-16)
 LAUNCHER := desktop/build/bin/satchel-launcher
 # The launcher `make run` and `make launcher` open: on the local backend, with its files under
 # .data/launcher so the player's own launcher data is never touched.
@@ -46,8 +55,9 @@ LAUNCHER_ENV := SATCHEL_SERVER=http://127.0.0.1:8080 SATCHEL_DATA_DIR=$(CURDIR)/
 	SATCHEL_CONFIG_DIR=$(CURDIR)/.data/launcher/config
 HAS_DISPLAY := [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]
 
-.PHONY: help setup setup-apt setup-tools generate check-generated lint test run regtest bench build \
-	setup-launcher launcher-build launcher test-launcher bench-launcher
+.PHONY: help setup setup-apt setup-apt-test setup-tools generate check-generated check-modules lint \
+	test test-bolt11-diff run regtest bench build server-build \
+	setup-launcher launcher-build launcher test-launcher bench-launcher cross-vet setup-dist dist
 
 help:
 	@echo "make run        set up, start satchel-server with the demo catalog on http://127.0.0.1:8080"
@@ -58,33 +68,44 @@ help:
 	@echo "make bench      load-test GetGame and ListGames beside pgbench; the launcher window's start and memory"
 	@echo "make launcher   build the launcher window and open it on the local backend (make run starts both)"
 	@echo "make test-launcher  the window's component, end-to-end and screenshot tests (part of make test)"
+	@echo "make dist       the release artifacts into dist/: server and its image, the CLI for every platform, the window's packages"
 
-setup: setup-apt setup-tools
+# Everything every target needs.
+setup: setup-apt setup-apt-test setup-tools
 
-# Installs only the packages that are missing, so a second run does nothing.
-setup-apt:
-	@missing=$$(for p in $(APT_PACKAGES); do \
+# apt-install installs the packages of $(1) that are missing, so a second run does nothing.
+define apt-install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
 
+setup-apt:
+	$(call apt-install,$(APT_PACKAGES))
+
+setup-apt-test:
+	$(call apt-install,$(APT_TEST_PACKAGES))
+
+# The tools only tests use.
 setup-tools: $(BUF) $(VERSITYGW) $(BTCD) $(LND)
 
-setup-launcher: setup-apt $(WAILS) $(FRONTEND)/node_modules/.installed
+setup-launcher: setup-apt $(WAILS) $(NPM_INSTALLED)
 
 $(WAILS):
 	@echo "building the Wails CLI $(WAILS_VERSION) into $(dir $@) (once per machine)"
 	@mkdir -p $(dir $@)
 	cd /tmp && GOBIN=$(dir $@) GOFLAGS=-mod=mod go install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
 
-# The frontend's npm packages, installed again only when package.json or the lockfile change.
-# (npm install, not npm ci: npm 11's lockfiles make npm ci fail on rollup's optional packages.)
-$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+# The frontend's npm packages, installed again only when the content of package.json or the
+# lockfile changes. (npm install, not npm ci: npm 11's lockfiles make npm ci fail on rollup's
+# optional packages.)
+$(NPM_INSTALLED):
 	cd $(FRONTEND) && npm install --no-audit --no-fund
-	@touch $@
+	@rm -f $(FRONTEND)/node_modules/.installed*; touch $@
 
 $(BUF):
 	@echo "building buf $(BUF_VERSION) into $(dir $@) (once per machine, about 2 minutes)"
@@ -111,11 +132,27 @@ $(LND):
 		-tags="signrpc walletrpc chainrpc invoicesrpc routerrpc peersrpc" -o $(dir $@) ./cmd/lnd ./cmd/lncli; \
 	rm -rf "$$work"
 
-build: setup
+# Go's build cache makes a second build with nothing changed a no-op (no compile, no link).
+build:
 	go build -o $(BIN)/ ./backend/cmd/...
 
-# The launcher window, built as players get it: Go bindings, frontend, then the binary.
-launcher-build: setup-launcher
+# What make run starts: the server and the demo game its demo builds carry.
+server-build:
+	go build -o $(BIN)/ ./backend/cmd/satchel-server ./backend/cmd/satchel-demo-game
+
+# What the launcher binary is built from: its Go code and the shared module's, the frontend's
+# sources and the committed bindings (so a hand edit of them is regenerated and caught).
+LAUNCHER_SOURCES := go.work desktop/wails.json \
+	$(shell find desktop shared \( -path desktop/build -o -path $(FRONTEND) -o -name testdata \) -prune -o \
+		-type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name '*_test.go' -print) \
+	$(shell find $(FRONTEND)/src $(FRONTEND)/wailsjs -type f ! -name '*.test.*') \
+	$(wildcard $(addprefix $(FRONTEND)/,index.html tsconfig.json vite.config.ts))
+
+# The launcher window, built as players get it: Go bindings, frontend, then the binary; again
+# only when one of its sources changed.
+launcher-build: $(LAUNCHER)
+
+$(LAUNCHER): $(LAUNCHER_SOURCES) $(NPM_INSTALLED) | setup-launcher
 	cd desktop && $(WAILS) build -m -nosyncgomod -trimpath -nocolour
 
 # Opens the launcher window on the local backend (start it with `make run`).
@@ -123,7 +160,7 @@ launcher: launcher-build
 	@$(HAS_DISPLAY) || { echo "no display: \$$DISPLAY and \$$WAYLAND_DISPLAY are unset; run make launcher in a desktop session"; exit 1; }
 	$(LAUNCHER_ENV) $(LAUNCHER)
 
-generate: setup-tools
+generate: $(BUF)
 	$(BUF) generate --template proto/buf.gen.yaml
 
 # The committed generated code must be what the protos generate.
@@ -133,7 +170,7 @@ check-generated: generate
 		echo "shared/api is not what proto/ generates: run make generate and commit the result"; exit 1; \
 	fi
 
-lint: setup-tools
+lint: $(BUF)
 	@bad=$$(gofmt -l backend shared desktop); if [ -n "$$bad" ]; then echo "gofmt would change:" $$bad; exit 1; fi
 	go vet $(GO_PACKAGES)
 	$(BUF) lint
@@ -146,16 +183,59 @@ lint: setup-tools
 RACE_PACKAGES := ./backend/purchases ./backend/payouts ./backend/postgres ./backend/rpc \
 	./desktop/install ./desktop/state ./desktop/library
 
-test: setup check-generated lint
+# Every module builds alone (GOWORK=off) with the versions the workspace builds it with: go work
+# sync has nothing to raise in any go.mod.
+check-modules:
+	go work sync
+	@if [ -n "$$(git status --porcelain -- go.work '*/go.mod')" ]; then \
+		git status --short -- go.work '*/go.mod'; \
+		echo "a go.mod names older versions than the workspace builds with: run go work sync, then GOWORK=off go mod tidy in that module, and commit"; exit 1; \
+	fi
+
+# bolt11 against lnd's zpay32 (a module of its own, kept out of go.work so lnd's dependencies
+# stay out of the backend's): the seed corpus, then a bounded time of fuzzing each way.
+BOLT11_DIFF := backend/lightning/bolt11/difftest
+test-bolt11-diff:
+	cd $(BOLT11_DIFF) && GOWORK=off go test -count=1 . && \
+		GOWORK=off go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s . && \
+		GOWORK=off go test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime 5s .
+
+# Every platform the launcher and the CLI ship for is built and vetted here; only Linux runs
+# their tests (Windows test binaries do not start under Debian's wine). CGO_ENABLED=0: the core,
+# the CLI and the server need no C. For Windows the window's own code is vetted too (Wails
+# builds it in pure Go); on Linux `make test-launcher` builds it, and macOS's needs a Mac.
+CROSS_TARGETS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
+cross-vet:
+	@for t in $(CROSS_TARGETS); do \
+		tags=; case $$t in windows/*) tags="-tags desktop,production";; esac; \
+		echo "go vet $$tags ./shared/... ./desktop/... for $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 go vet $$tags ./shared/... ./desktop/...; \
+	done
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go vet ./backend/...
+	cd tools/satchel-image && GOWORK=off go vet ./... && GOWORK=off go test -count=1 ./...
+
+# What only make dist needs: NSIS's makensis (the Windows installer), dpkg-deb and ImageMagick (the
+# Linux package), the CA certificates (the server image). Not part of setup: make run and make
+# test never need them.
+setup-dist: setup-launcher
+	$(call apt-install,nsis dpkg imagemagick ca-certificates)
+
+# The release artifacts, reproducibly, into dist/ (git-ignored) with SHA256SUMS: tools/dist.sh
+# says what, the README's "Download and install" who for.
+dist: setup-dist
+	WAILS=$(WAILS) tools/dist.sh
+
+test: setup check-generated check-modules lint cross-vet
 	go test -count=1 $$(go list $(GO_PACKAGES) | grep -vxF "$$(go list $(RACE_PACKAGES))")
 	go test -race -count=1 $(RACE_PACKAGES)
+	@$(MAKE) --no-print-directory test-bolt11-diff
 	@$(MAKE) --no-print-directory test-launcher
 
 # The launcher window: TypeScript (strict) and the component tests (vitest, bindings mocked),
 # the committed bindings checked against the Go code, then the end-to-end test (`wails dev`
 # driven by Playwright in Debian's chromium, on the real server and keyring) and the
 # screenshots of the built app (docs/screenshots/), both on Xvfb.
-test-launcher: setup-launcher
+test-launcher: setup-launcher setup-apt-test
 	cd $(FRONTEND) && npm run typecheck && npm test
 	$(MAKE) --no-print-directory launcher-build
 	@if git ls-files --error-unmatch $(FRONTEND)/wailsjs >/dev/null 2>&1 && \
@@ -168,7 +248,7 @@ test-launcher: setup-launcher
 
 # The server, then (with a display) the launcher window on it; without a display, the server
 # alone. Ctrl-C stops both.
-run: build
+run: setup-apt server-build
 	@if $(HAS_DISPLAY); then $(MAKE) --no-print-directory launcher-build; fi
 	@rm -f .data/server.out; launcher=; \
 	$(BIN)/satchel-server serve --demo > >(tee .data/server.out) & server=$$!; \
@@ -186,10 +266,10 @@ run: build
 	[ -z "$$launcher" ] || kill $$launcher 2>/dev/null || true; \
 	exit $$code
 
-regtest: build
+regtest: setup-apt build $(BTCD) $(LND)
 	$(BIN)/satchel-regtest
 
-bench: build
+bench: setup-apt setup-apt-test build $(BTCD) $(LND)
 	$(BIN)/satchel-bench
 	@echo; echo "payouts: settlement to payout SENT beside a direct payment on the regtest network"
 	go run ./backend/payouts/internal/payoutbench -n 300
@@ -199,5 +279,5 @@ bench: build
 
 # The launcher window's cold start to an interactive store and its idle memory, beside the bare
 # Wails react-ts template built the same way in the same run (desktop/app/figures_e2e_test.go).
-bench-launcher: launcher-build
+bench-launcher: launcher-build setup-apt-test
 	SATCHEL_LAUNCHER_BIN=$(CURDIR)/$(LAUNCHER) go test -tags e2e -count=1 -run '^$$' -bench BenchmarkWindow -benchtime 1x ./desktop/app/

@@ -2,8 +2,9 @@
 // entitlements; mark purchases refunded after a refund made outside the system; retry, cancel
 // and list payouts, and list those stuck with a payment in flight; and look at announcements and the audit log. Only the configured admins may
 // call it, and every change writes an audit record (who, what, when, why) in the transaction
-// that makes it. It composes the postgres stores, the payouts service and the announcements'
-// store.
+// that makes it. It declares the store it needs (Store; package postgres implements it) and
+// composes it with the payouts service and the announcements' store. When a refund may be
+// recorded is its rule (CheckRefund), which the store applies in the refund's transaction.
 package admin
 
 import (
@@ -15,19 +16,95 @@ import (
 	"satchel.dev/backend/announce"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
-	"satchel.dev/backend/postgres"
 )
+
+// Store keeps what operators change, each change with its audit record in the same
+// transaction. Package postgres implements it.
+type Store interface {
+	// SetGameStatus moves any game to any status under market.CheckAdminStatus, for the reason
+	// given (required to ban: market.StatusReasonRequired), audited, announcing the move if it
+	// announces (market.StatusAnnouncement).
+	SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, reason string) (market.Game, error)
+	// UnbanGame lifts a game's ban (market.CheckUnban): it returns to the status it had when it
+	// was banned (from the audit of that ban), or UNLISTED when that is unknown or no longer
+	// allowed. Audited; announces nothing.
+	UnbanGame(ctx context.Context, a market.Actor, gameID, reason string) (market.Game, error)
+	// RevokeEntitlement revokes an entitlement, named by its id or by its purchase's (one of
+	// the two), under market.CheckRevoke, for the reason given, audited, with the library
+	// change its owner's launcher hears of. The purchase is left as it is.
+	RevokeEntitlement(ctx context.Context, a market.Actor, entitlementID, purchaseID, reason string) (market.Entitlement, error)
+	// Refund marks a purchase REFUNDED once check allows it, in one transaction: check is given
+	// the purchase's RefundState, read with the purchase and its payout locked. A PAID purchase
+	// gets two REFUND ledger entries that reverse its PLATFORM_FEE and DEVELOPER_NET (meta_json
+	// says why, who, what each reverses, the reference, and with a SENT payout the amount to
+	// recover from the developer), and its entitlement revoked; an EXPIRED or FAILED one gets
+	// one REFUND entry reversing its INVOICE_PAID. The audit record (audit, with the details
+	// added) is written in the same transaction.
+	Refund(ctx context.Context, purchaseID, reference string, audit market.AuditRecord, check func(RefundState) error) (market.Purchase, error)
+	// PurchasePayout returns the id and status of a purchase's payout, or market NotFound.
+	PurchasePayout(ctx context.Context, purchaseID string) (string, payouts.Status, error)
+	// Purchase returns a purchase in any status (market NotFound if none).
+	Purchase(ctx context.Context, id string) (market.Purchase, error)
+	// ListAudit returns the newest audit records, at most limit, of one target when targetID
+	// is set.
+	ListAudit(ctx context.Context, targetID string, limit int) ([]market.AuditRecord, error)
+}
+
+// RefundState is what the rule of a refund (CheckRefund) looks at.
+type RefundState struct {
+	Purchase market.Purchase
+	// PaidMsat, FeeMsat and NetMsat are the sums of the purchase's INVOICE_PAID, PLATFORM_FEE
+	// and DEVELOPER_NET ledger entries; Split is whether the sale's split (PLATFORM_FEE,
+	// DEVELOPER_NET) was recorded at all.
+	PaidMsat, FeeMsat, NetMsat int64
+	Split                      bool
+	// PayoutID and PayoutStatus are the purchase's payout's ("" when it has none);
+	// PayoutLeased is whether an attempt to pay it holds its lease.
+	PayoutID     string
+	PayoutStatus payouts.Status
+	PayoutLeased bool
+}
+
+// CheckRefund is when a refund may be recorded: market.CheckRefund allows the purchase (money
+// received with no split recorded is refunded whole); and for a PAID purchase, no attempt to
+// pay its payout is running, the payout is CANCELED (the developer was not paid) or SENT (the
+// amount is recovered from the developer), never one that may still be paid, and its ledger
+// balances.
+func CheckRefund(st RefundState) error {
+	unaccounted := int64(0)
+	if !st.Split {
+		unaccounted = st.PaidMsat
+	}
+	p := st.Purchase
+	if err := market.CheckRefund(p, unaccounted); err != nil || p.Status != market.PurchasePaid {
+		return err
+	}
+	switch {
+	case st.PayoutLeased:
+		return market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", st.PayoutID)
+	case st.PayoutID != "" && st.PayoutStatus != payouts.StatusCanceled && st.PayoutStatus != payouts.StatusSent:
+		return market.Errorf(market.CodeFailedPrecondition, "payout %s of purchase %s is %s: cancel it first, so the developer is not paid for a refunded sale",
+			st.PayoutID, p.ID, st.PayoutStatus)
+	case st.FeeMsat+st.NetMsat != st.PaidMsat:
+		return fmt.Errorf("refund: purchase %s's ledger does not balance (fee %d + net %d <> paid %d): run check-ledger",
+			p.ID, st.FeeMsat, st.NetMsat, st.PaidMsat)
+	}
+	return nil
+}
+
+// maxReference is the longest reference of a refund made outside the system.
+const maxReference = 200
 
 // Service runs the operators' actions.
 type Service struct {
-	repo     *postgres.AdminRepo
+	repo     Store
 	payouts  *payouts.Service
 	announce announce.Store
 	log      *slog.Logger
 }
 
 // New returns the operators' service.
-func New(repo *postgres.AdminRepo, pay *payouts.Service, announcements announce.Store, log *slog.Logger) *Service {
+func New(repo Store, pay *payouts.Service, announcements announce.Store, log *slog.Logger) *Service {
 	return &Service{repo: repo, payouts: pay, announce: announcements, log: log}
 }
 
@@ -83,13 +160,17 @@ func (s *Service) RevokeEntitlement(ctx context.Context, a market.Actor, entitle
 // flight), then the purchase becomes REFUNDED with REFUND ledger entries that reverse the
 // sale's split, and its entitlement is revoked. Money received for an EXPIRED or FAILED
 // purchase (listed by check-ledger as a refund due) is refunded the same way, whole. See
-// postgres.AdminRepo.Refund.
+// Store.Refund and CheckRefund.
 func (s *Service) RefundPurchase(ctx context.Context, a market.Actor, purchaseID, reason, reference string) (market.Purchase, error) {
-	if _, err := market.NewAudit(a, market.ActionRefundPurchase, market.TargetPurchase, purchaseID, reason, true); err != nil {
+	audit, err := market.NewAudit(a, market.ActionRefundPurchase, market.TargetPurchase, purchaseID, reason, true)
+	if err != nil {
 		return market.Purchase{}, err
 	}
 	if err := market.ValidateID("purchase_id", purchaseID); err != nil {
 		return market.Purchase{}, err
+	}
+	if len(reference) > maxReference {
+		return market.Purchase{}, market.Errorf(market.CodeInvalid, "reference is %d characters; the limit is %d", len(reference), maxReference)
 	}
 	p, err := s.repo.Purchase(ctx, purchaseID)
 	if err != nil {
@@ -111,7 +192,7 @@ func (s *Service) RefundPurchase(ctx context.Context, a market.Actor, purchaseID
 			}
 		}
 	}
-	p, err = s.repo.Refund(ctx, a, purchaseID, reason, reference)
+	p, err = s.repo.Refund(ctx, purchaseID, reference, audit, CheckRefund)
 	if err == nil {
 		s.log.InfoContext(ctx, "purchase refunded by an operator", "purchase", p.ID, "amount_msat", p.AmountMsat, "by", a.Pubkey,
 			"reason", reason, "reference", reference)

@@ -18,7 +18,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/market"
@@ -134,8 +133,8 @@ type Store interface {
 	// Skip records why an announcement is not sent.
 	Skip(ctx context.Context, id, reason string) error
 	// AddDeliveries adds a delivery per relay the announcement has none for yet, each with
-	// its job enqueued through jobs in the same transaction.
-	AddDeliveries(ctx context.Context, id string, relays []string, jobs *river.Client[pgx.Tx]) error
+	// its job (DeliverArgs) enqueued in the same transaction.
+	AddDeliveries(ctx context.Context, id string, relays []string) error
 	// Delivery returns a delivery with its announcement's events and its game's status now.
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// RecordAttempt records an attempt on a PENDING delivery: SENT when it succeeded, else

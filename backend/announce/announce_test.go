@@ -84,7 +84,8 @@ func setup(t *testing.T, relays ...string) *bundle {
 		defer cancel()
 		_ = jobs.Stop(stopCtx)
 	})
-	b.games = postgres.NewGameService(db).WithAnnouncements(jobs)
+	db.SetQueue(jobs)
+	b.games = postgres.NewGameService(db).WithAnnouncements()
 	users := postgres.NewUserService(db)
 	b.dev, b.admin = b.actor(users, false), b.actor(users, true)
 	if _, err := users.SetPayoutAddress(ctx, b.dev, "dev@example.com"); err != nil {

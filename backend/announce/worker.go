@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/market"
@@ -144,11 +143,7 @@ func (w *SignWorker) Work(ctx context.Context, job *river.Job[Args]) error {
 		w.log.InfoContext(ctx, "announcement signed", "announcement", id, "kind", a.Kind, "game", a.Game.Slug,
 			"version", a.Release.Version, "note", events[0].ID, "file", events[1].ID)
 	}
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return err
-	}
-	return w.store.AddDeliveries(ctx, id, w.cfg.Relays, client)
+	return w.store.AddDeliveries(ctx, id, w.cfg.Relays)
 }
 
 // DeliverWorker works DeliverArgs: one attempt at one relay per run.

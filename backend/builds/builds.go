@@ -61,6 +61,8 @@ type Repo interface {
 }
 
 const (
+	// DefaultMaxBuildBytes is the largest build zip accepted by default: 8 GiB.
+	DefaultMaxBuildBytes = 8 << 30
 	// DefaultUploadExpiry is how long an upload URL accepts the start of a PUT.
 	DefaultUploadExpiry = 15 * time.Minute
 	// DefaultFinishWithin is how long after CreateUpload an upload can be finished: a PUT
@@ -82,7 +84,7 @@ type Config struct {
 // WithDefaults returns c with unset fields given their defaults.
 func (c Config) WithDefaults() Config {
 	if c.MaxBuildBytes == 0 {
-		c.MaxBuildBytes = 8 << 30
+		c.MaxBuildBytes = DefaultMaxBuildBytes
 	}
 	if c.Zip == (zipsafe.Limits{}) {
 		c.Zip = zipsafe.DefaultLimits()

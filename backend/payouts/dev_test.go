@@ -42,6 +42,7 @@ func setupDev(t *testing.T) *devBundle {
 	if b.jobs, err = river.NewClient(riverpgxv5.New(b.db.Pool()), &river.Config{Logger: b.log}); err != nil {
 		t.Fatal(err)
 	}
+	b.db.SetQueue(b.jobs)
 	d := &devBundle{bundle: b}
 	if d.dev, err = dev.New(ctx, b.db.Pool(), dev.Config{}); err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func setupDev(t *testing.T) *devBundle {
 	d.srv = httptest.NewServer(h)
 	t.Cleanup(d.srv.Close)
 	d.addr = "demo@" + strings.TrimPrefix(d.srv.URL, "http://")
-	if b.shop, err = payouttest.Open(ctx, b.db, b.jobs, d.addr, priceMsat); err != nil {
+	if b.shop, err = payouttest.Open(ctx, b.db, d.addr, priceMsat); err != nil {
 		t.Fatal(err)
 	}
 	return d

@@ -272,7 +272,7 @@ func TestRetryRecordsTheAddressPaid(t *testing.T) {
 	d := setupDev(t)
 	provider, allow := failFirstPayment(d)
 	d.startClient(d.worker(provider, devConfig()), clientOpts{})
-	svc := payouts.NewService(d.repo, d.jobs, d.dev, d.log)
+	svc := payouts.NewService(d.repo, d.dev, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 
 	failed := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusFailed)
@@ -310,7 +310,7 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 	d := setupDev(t)
 	provider, _ := failFirstPayment(d)
 	d.startClient(d.worker(provider, devConfig()), clientOpts{})
-	svc := payouts.NewService(d.repo, d.jobs, provider, d.log)
+	svc := payouts.NewService(d.repo, provider, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 	failed := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusFailed)
 
@@ -386,7 +386,7 @@ func TestStuckPayoutsReported(t *testing.T) {
 		return lightning.Payment{PaymentHash: h, Status: lightning.PaymentSucceeded}, nil
 	})
 	d.startClient(d.worker(provider, devConfig()), clientOpts{})
-	svc := payouts.NewService(d.repo, d.jobs, provider, d.log)
+	svc := payouts.NewService(d.repo, provider, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 
 	inFlight := d.waitPayout(d.sell().ID, 10*time.Second, "IN_FLIGHT", func(p payouts.Payout) bool {

@@ -136,9 +136,10 @@ func setup(t *testing.T, mode lnurltest.Mode) *bundle {
 	if b.jobs, err = river.NewClient(riverpgxv5.New(b.db.Pool()), &river.Config{Logger: b.log}); err != nil {
 		t.Fatal(err)
 	}
+	b.db.SetQueue(b.jobs)
 	b.lnurl = lnurltest.Start(devNode, mode, false)
 	t.Cleanup(b.lnurl.Close)
-	if b.shop, err = payouttest.Open(ctx, b.db, b.jobs, b.lnurl.Address("dev"), priceMsat); err != nil {
+	if b.shop, err = payouttest.Open(ctx, b.db, b.lnurl.Address("dev"), priceMsat); err != nil {
 		t.Fatal(err)
 	}
 	if b.platform, err = lnd.New(network.Platform.Config()); err != nil {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/lightning"
@@ -160,10 +159,10 @@ type Store interface {
 
 	// Retry moves a FAILED payout to RETRYING with a fresh count of attempts, towards the
 	// developer's current address (unless an invoice is stored: it is paid first, and its
-	// address stays the destination), and enqueues its job (through jobs) and writes the
-	// admin's audit record in the same transaction. FailedPrecondition while an attempt holds
-	// the payout's lease.
-	Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx], audit market.AuditRecord) (Payout, error)
+	// address stays the destination), and enqueues its job (Args) and writes the admin's audit
+	// record in the same transaction. FailedPrecondition while an attempt holds the payout's
+	// lease.
+	Retry(ctx context.Context, id string, audit market.AuditRecord) (Payout, error)
 	// Cancel moves a payout that is not SENT to CANCELED once check allows it, and writes the
 	// admin's audit record in the same transaction. Cancel holds the payout's lease from
 	// before check until the change commits, so no attempt runs meanwhile; check (which may

@@ -8,9 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
 )
@@ -19,15 +16,14 @@ import (
 // payouts.
 type Service struct {
 	store    Store
-	jobs     *river.Client[pgx.Tx]
 	provider lightning.Provider
 	log      *slog.Logger
 }
 
-// NewService returns the payouts service. jobs enqueues the job of a retried payout; provider
-// is asked about a payout's payment before it is canceled.
-func NewService(store Store, jobs *river.Client[pgx.Tx], provider lightning.Provider, log *slog.Logger) *Service {
-	return &Service{store: store, jobs: jobs, provider: provider, log: log}
+// NewService returns the payouts service. provider is asked about a payout's payment before
+// it is canceled.
+func NewService(store Store, provider lightning.Provider, log *slog.Logger) *Service {
+	return &Service{store: store, provider: provider, log: log}
 }
 
 // Retry is AdminRetry with no reason.
@@ -47,7 +43,7 @@ func (s *Service) AdminRetry(ctx context.Context, a market.Actor, payoutID, reas
 	if err := market.ValidateID("payout_id", payoutID); err != nil {
 		return Payout{}, err
 	}
-	p, err := s.store.Retry(ctx, payoutID, s.jobs, audit)
+	p, err := s.store.Retry(ctx, payoutID, audit)
 	if err == nil {
 		s.log.InfoContext(ctx, "payout retried by an operator", "payout", payoutID, "by", a.Pubkey, "reason", audit.Reason)
 	}

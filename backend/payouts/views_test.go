@@ -18,7 +18,7 @@ func TestDeveloperViews(t *testing.T) {
 	d := setupDev(t)
 	cfg := payouts.Config{MaxAttempts: 1, LNURL: payouts.LNURLConfig{AllowHTTP: true, AllowPrivate: true, RequestTimeout: time.Second}}
 	d.startClient(d.worker(d.dev, cfg), clientOpts{})
-	svc := payouts.NewService(d.repo, d.jobs, d.dev, d.log)
+	svc := payouts.NewService(d.repo, d.dev, d.log)
 	dev := d.shop.Developer
 
 	// One sale whose payout fails (nobody answers at the address), then five that are paid:

@@ -200,7 +200,7 @@ func TestDuplicateJobsPayOnce(t *testing.T) {
 func TestOperatorRetryAndCancel(t *testing.T) {
 	t.Parallel()
 	b := setup(t, lnurltest.StatusError)
-	svc := payouts.NewService(b.repo, b.jobs, b.platform, b.log)
+	svc := payouts.NewService(b.repo, b.platform, b.log)
 	cfg := testConfig()
 	cfg.BackoffBase, cfg.BackoffMax = time.Second, time.Second // a RETRYING payout stays so for a second
 	b.startClient(b.worker(b.platform, cfg), clientOpts{})

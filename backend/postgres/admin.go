@@ -4,17 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"satchel.dev/backend/admin"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
 )
 
-// AdminRepo does what operators do to games, entitlements and purchases. Every change writes
-// its audit record (admin_actions) in the same transaction.
+// AdminRepo implements admin.Store: what operators do to games, entitlements and purchases.
+// Every change writes its audit record (admin_actions) in the same transaction.
 type AdminRepo struct {
 	db    *DB
 	games *GameService
@@ -23,6 +23,8 @@ type AdminRepo struct {
 // NewAdminRepo returns the operators' store on db; games announces the status changes that
 // announce.
 func NewAdminRepo(db *DB, games *GameService) *AdminRepo { return &AdminRepo{db: db, games: games} }
+
+var _ admin.Store = (*AdminRepo)(nil)
 
 // writeAudit records an admin action in tx.
 func writeAudit(ctx context.Context, tx pgx.Tx, r market.AuditRecord) error {
@@ -160,73 +162,25 @@ func (r *AdminRepo) RevokeEntitlement(ctx context.Context, a market.Actor, entit
 	return out, err
 }
 
-// Refund marks a PAID purchase REFUNDED after its money was sent back outside the system, for
-// the reason given (and the refund's reference outside the system, if any), in one
-// transaction: two REFUND ledger entries that reverse the sale's PLATFORM_FEE and
-// DEVELOPER_NET (so the REFUND entries sum to INVOICE_PAID; meta_json says why, who, and what
-// each reverses), the entitlement revoked (with its library change), and the audit record.
-// The payout must be CANCELED (the developer was not paid) or SENT (the developer was paid:
-// the DEVELOPER_NET reversal's meta_json records the amount to recover from them); otherwise
-// it is FailedPrecondition: cancel the payout first. An EXPIRED or FAILED purchase for which
-// money arrived anyway (see PurchaseRepo.Settle) is refunded whole: see refundUnaccounted.
-func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reason, reference string) (market.Purchase, error) {
-	if err := market.ValidateID("purchase_id", purchaseID); err != nil {
-		return market.Purchase{}, err
-	}
-	audit, err := market.NewAudit(a, market.ActionRefundPurchase, market.TargetPurchase, purchaseID, reason, true)
-	if err != nil {
-		return market.Purchase{}, err
-	}
-	if len(reference) > 200 {
-		return market.Purchase{}, market.Errorf(market.CodeInvalid, "reference is %d characters; the limit is 200", len(reference))
-	}
-	err = r.db.tx(ctx, func(tx pgx.Tx) error {
-		p, err := scanPurchase(tx.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1 FOR UPDATE OF p`, purchaseID))
+// Refund implements admin.Store.
+func (r *AdminRepo) Refund(ctx context.Context, purchaseID, reference string, audit market.AuditRecord, check func(admin.RefundState) error) (market.Purchase, error) {
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
+		st, err := lockRefund(ctx, tx, purchaseID)
 		if err != nil {
-			return notFound(err, "no purchase %s", purchaseID)
-		}
-		var paid, fee, net int64
-		var split int
-		if err := tx.QueryRow(ctx, `
-			SELECT coalesce(sum(amount_msat) FILTER (WHERE type = 'INVOICE_PAID'), 0),
-			       coalesce(sum(amount_msat) FILTER (WHERE type = 'PLATFORM_FEE'), 0),
-			       coalesce(sum(amount_msat) FILTER (WHERE type = 'DEVELOPER_NET'), 0),
-			       count(*) FILTER (WHERE type IN ('PLATFORM_FEE', 'DEVELOPER_NET'))
-			FROM ledger_entries WHERE purchase_id = $1`, p.ID).Scan(&paid, &fee, &net, &split); err != nil {
 			return err
 		}
-		unaccounted := int64(0)
-		if split == 0 {
-			unaccounted = paid
-		}
-		if err := market.CheckRefund(p, unaccounted); err != nil {
+		if err := check(st); err != nil {
 			return err
 		}
+		p := st.Purchase
 		if p.Status != market.PurchasePaid {
-			return refundUnaccounted(ctx, tx, a, p, paid, reference, audit)
-		}
-		var payoutID, payoutStatus string
-		var leased bool
-		err = tx.QueryRow(ctx, `
-			SELECT id, status, coalesce(lease_until > now(), false) FROM payouts WHERE purchase_id = $1 FOR UPDATE`,
-			p.ID).Scan(&payoutID, &payoutStatus, &leased)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		switch st := payouts.Status(payoutStatus); {
-		case leased:
-			return market.Errorf(market.CodeFailedPrecondition, "an attempt to pay payout %s is running: try again in a minute", payoutID)
-		case payoutID != "" && st != payouts.StatusCanceled && st != payouts.StatusSent:
-			return market.Errorf(market.CodeFailedPrecondition, "payout %s of purchase %s is %s: cancel it first, so the developer is not paid for a refunded sale", payoutID, p.ID, st)
-		}
-		if fee+net != paid {
-			return fmt.Errorf("refund: purchase %s's ledger does not balance (fee %d + net %d <> paid %d): run check-ledger", p.ID, fee, net, paid)
+			return refundUnaccounted(ctx, tx, p, st.PaidMsat, reference, audit)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE purchases SET status = 'REFUNDED', updated_at = now() WHERE id = $1 AND status = 'PAID'`, p.ID); err != nil {
 			return err
 		}
 		base := func(reverses market.LedgerType) map[string]any {
-			m := map[string]any{"reverses": reverses, "reason": audit.Reason, "by": a.Pubkey, "refunded_msat": paid,
+			m := map[string]any{"reverses": reverses, "reason": audit.Reason, "by": audit.AdminPubkey, "refunded_msat": st.PaidMsat,
 				"note": "refunded outside the system; this entry reverses the sale's " + string(reverses)}
 			if reference != "" {
 				m["reference"] = reference
@@ -234,14 +188,14 @@ func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reas
 			return m
 		}
 		netMeta := base(market.LedgerDeveloperNet)
-		netMeta["payout_id"], netMeta["payout_status"] = payoutID, payoutStatus
-		if payouts.Status(payoutStatus) == payouts.StatusSent {
-			netMeta["recover_from_developer_msat"] = net
+		netMeta["payout_id"], netMeta["payout_status"] = st.PayoutID, string(st.PayoutStatus)
+		if st.PayoutStatus == payouts.StatusSent {
+			netMeta["recover_from_developer_msat"] = st.NetMsat
 		}
-		if err := ledger(ctx, tx, p.ID, market.LedgerRefund, fee, base(market.LedgerPlatformFee)); err != nil {
+		if err := ledger(ctx, tx, p.ID, market.LedgerRefund, st.FeeMsat, base(market.LedgerPlatformFee)); err != nil {
 			return err
 		}
-		if err := ledger(ctx, tx, p.ID, market.LedgerRefund, net, netMeta); err != nil {
+		if err := ledger(ctx, tx, p.ID, market.LedgerRefund, st.NetMsat, netMeta); err != nil {
 			return err
 		}
 		e, code, err := lockEntitlement(ctx, tx, "", p.ID)
@@ -253,8 +207,8 @@ func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reas
 				return err
 			}
 		}
-		audit.Details["refunded_msat"], audit.Details["platform_fee_msat"], audit.Details["developer_net_msat"] = paid, fee, net
-		audit.Details["payout_id"], audit.Details["payout_status"], audit.Details["entitlement_id"] = payoutID, payoutStatus, e.ID
+		audit.Details["refunded_msat"], audit.Details["platform_fee_msat"], audit.Details["developer_net_msat"] = st.PaidMsat, st.FeeMsat, st.NetMsat
+		audit.Details["payout_id"], audit.Details["payout_status"], audit.Details["entitlement_id"] = st.PayoutID, string(st.PayoutStatus), e.ID
 		if reference != "" {
 			audit.Details["reference"] = reference
 		}
@@ -270,11 +224,37 @@ func (r *AdminRepo) Refund(ctx context.Context, a market.Actor, purchaseID, reas
 	return scanPurchase(r.db.pool.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1`, purchaseID))
 }
 
+// lockRefund reads what a refund of the purchase depends on, locking the purchase and its
+// payout until tx ends.
+func lockRefund(ctx context.Context, tx pgx.Tx, purchaseID string) (admin.RefundState, error) {
+	var st admin.RefundState
+	var err error
+	st.Purchase, err = scanPurchase(tx.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1 FOR UPDATE OF p`, purchaseID))
+	if err != nil {
+		return st, notFound(err, "no purchase %s", purchaseID)
+	}
+	if err := tx.QueryRow(ctx, `
+		SELECT coalesce(sum(amount_msat) FILTER (WHERE type = 'INVOICE_PAID'), 0),
+		       coalesce(sum(amount_msat) FILTER (WHERE type = 'PLATFORM_FEE'), 0),
+		       coalesce(sum(amount_msat) FILTER (WHERE type = 'DEVELOPER_NET'), 0),
+		       count(*) FILTER (WHERE type IN ('PLATFORM_FEE', 'DEVELOPER_NET')) > 0
+		FROM ledger_entries WHERE purchase_id = $1`, purchaseID).Scan(&st.PaidMsat, &st.FeeMsat, &st.NetMsat, &st.Split); err != nil {
+		return st, err
+	}
+	err = tx.QueryRow(ctx, `
+		SELECT id, status, coalesce(lease_until > now(), false) FROM payouts WHERE purchase_id = $1 FOR UPDATE`,
+		purchaseID).Scan(&st.PayoutID, &st.PayoutStatus, &st.PayoutLeased)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = nil
+	}
+	return st, err
+}
+
 // refundUnaccounted marks REFUNDED an EXPIRED or FAILED purchase whose money (paid msat) no
 // sale accounted for and which the operator sent back: one REFUND entry reversing its
 // INVOICE_PAID, and the audit record. There is no entitlement to revoke and no payout.
-func refundUnaccounted(ctx context.Context, tx pgx.Tx, a market.Actor, p market.Purchase, paid int64, reference string, audit market.AuditRecord) error {
-	meta := map[string]any{"reverses": market.LedgerInvoicePaid, "reason": audit.Reason, "by": a.Pubkey, "refunded_msat": paid,
+func refundUnaccounted(ctx context.Context, tx pgx.Tx, p market.Purchase, paid int64, reference string, audit market.AuditRecord) error {
+	meta := map[string]any{"reverses": market.LedgerInvoicePaid, "reason": audit.Reason, "by": audit.AdminPubkey, "refunded_msat": paid,
 		"note": "refunded outside the system; this entry reverses money received for a purchase that was " + string(p.Status)}
 	if reference != "" {
 		meta["reference"], audit.Details["reference"] = reference, reference

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/announce"
 	"satchel.dev/backend/market"
@@ -25,10 +24,10 @@ func NewAnnounceRepo(db *DB) *AnnounceRepo { return &AnnounceRepo{db: db} }
 var _ announce.Store = (*AnnounceRepo)(nil)
 
 // announceTx records an announcement of the game's latest published release (or of releaseID
-// when set) and enqueues its sign job in tx, unless jobs is nil (announcing is off) or the game
-// was announced that way already (a game is announced as listed once, a release once).
-func announceTx(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], kind market.AnnouncementKind, gameID, releaseID string) error {
-	if jobs == nil {
+// when set) and enqueues its sign job in tx, unless announcing is off or the game was announced
+// that way already (a game is announced as listed once, a release once).
+func (s *GameService) announceTx(ctx context.Context, tx pgx.Tx, kind market.AnnouncementKind, gameID, releaseID string) error {
+	if !s.announce {
 		return nil
 	}
 	var id string
@@ -46,8 +45,7 @@ func announceTx(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], kind
 	if err != nil {
 		return err
 	}
-	_, err = jobs.InsertTx(ctx, tx, announce.Args{AnnouncementID: id}, nil)
-	return err
+	return s.db.enqueue(ctx, tx, announce.Args{AnnouncementID: id}, nil)
 }
 
 // Announcement implements announce.Store.
@@ -98,7 +96,7 @@ func (r *AnnounceRepo) Skip(ctx context.Context, id, reason string) error {
 }
 
 // AddDeliveries implements announce.Store.
-func (r *AnnounceRepo) AddDeliveries(ctx context.Context, id string, relays []string, jobs *river.Client[pgx.Tx]) error {
+func (r *AnnounceRepo) AddDeliveries(ctx context.Context, id string, relays []string) error {
 	return r.db.tx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			INSERT INTO announcement_deliveries (announcement_id, relay) SELECT $1, unnest($2::text[])
@@ -111,7 +109,7 @@ func (r *AnnounceRepo) AddDeliveries(ctx context.Context, id string, relays []st
 			return err
 		}
 		for _, d := range ids {
-			if _, err := jobs.InsertTx(ctx, tx, announce.DeliverArgs{DeliveryID: d}, nil); err != nil {
+			if err := r.db.enqueue(ctx, tx, announce.DeliverArgs{DeliveryID: d}, nil); err != nil {
 				return err
 			}
 		}

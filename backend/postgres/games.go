@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/market"
 )
@@ -17,8 +16,9 @@ import (
 // GameService implements market.GameService.
 type GameService struct {
 	db *DB
-	// jobs enqueues announcement jobs; nil when announcing on Nostr is off.
-	jobs *river.Client[pgx.Tx]
+	// announce is whether changes that announce record their announcement (see
+	// WithAnnouncements); off when announcing on Nostr is.
+	announce bool
 	// minPriceMsat is the lowest price of a paid game.
 	minPriceMsat int64
 }
@@ -38,10 +38,11 @@ func (s *GameService) WithMinPrice(msat int64) *GameService {
 
 // WithAnnouncements returns a game service that, in the transaction of each change that
 // announces (market.StatusAnnouncement, market.PublishAnnounced), records the announcement and
-// enqueues its job through jobs (package announce works it).
-func (s *GameService) WithAnnouncements(jobs *river.Client[pgx.Tx]) *GameService {
+// enqueues its job on db's queue (package announce works it: the queue must work
+// announce.Args).
+func (s *GameService) WithAnnouncements() *GameService {
 	c := *s
-	c.jobs = jobs
+	c.announce = true
 	return &c
 }
 
@@ -275,7 +276,7 @@ func (s *GameService) setStatus(ctx context.Context, a market.Actor, gameID stri
 			return err
 		}
 		if kind, ok := market.StatusAnnouncement(g.Status, to); ok {
-			if err := announceTx(ctx, tx, s.jobs, kind, g.ID, ""); err != nil {
+			if err := s.announceTx(ctx, tx, kind, g.ID, ""); err != nil {
 				return err
 			}
 		}

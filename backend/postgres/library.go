@@ -6,15 +6,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"satchel.dev/backend/market"
+	"satchel.dev/backend/purchases"
 )
 
-// LibraryRepo reads players' libraries.
+// LibraryRepo implements purchases.LibraryStore: it reads players' libraries.
 type LibraryRepo struct {
 	db *DB
 }
 
 // NewLibraryRepo returns the library repository on db.
 func NewLibraryRepo(db *DB) *LibraryRepo { return &LibraryRepo{db: db} }
+
+var _ purchases.LibraryStore = (*LibraryRepo)(nil)
 
 // librarySelect reads owned games: one row per unrevoked entitlement, with the game's latest
 // published release that has a build. $1 is the user id.

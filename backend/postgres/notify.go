@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"satchel.dev/backend/purchases"
 )
 
-// Notifier listens to PostgreSQL notifications (PurchaseChannel, LibraryChannel) on one
-// connection and hands each payload to every subscriber of its channel, so a change committed
-// by any server instance reaches the streams of every instance.
+// Notifier implements purchases.Notifier: it listens to PostgreSQL notifications
+// (PurchaseChannel, LibraryChannel) on one connection and hands each payload to every
+// subscriber of its channel, so a change committed by any server instance reaches the streams
+// of every instance.
 type Notifier struct {
 	db   *DB
 	log  *slog.Logger
@@ -19,19 +22,23 @@ type Notifier struct {
 	subs map[string]map[chan string]struct{}
 }
 
-// Resync is sent to every subscriber after the listening connection was lost and restored:
-// notifications may have been missed, so subscribers re-read what they watch.
-const Resync = ""
-
 // NewNotifier returns a notifier on db; Run makes it listen.
 func NewNotifier(db *DB, log *slog.Logger) *Notifier {
 	return &Notifier{db: db, log: log, subs: map[string]map[chan string]struct{}{}}
 }
 
-// Subscribe returns a channel of the payloads notified on channel from now on (and Resync after
-// a reconnect), and a function that ends the subscription. A subscriber that falls 64 payloads
-// behind misses the newest ones; subscribers re-read state rather than trust payloads alone.
-func (n *Notifier) Subscribe(channel string) (<-chan string, func()) {
+var _ purchases.Notifier = (*Notifier)(nil)
+
+// PurchaseChanges implements purchases.Notifier: the payloads of PurchaseChannel.
+func (n *Notifier) PurchaseChanges() (<-chan string, func()) { return n.subscribe(PurchaseChannel) }
+
+// LibraryChanges implements purchases.Notifier: the payloads of LibraryChannel.
+func (n *Notifier) LibraryChanges() (<-chan string, func()) { return n.subscribe(LibraryChannel) }
+
+// subscribe returns a channel of the payloads notified on channel from now on (and
+// purchases.Resync after a reconnect, when some may have been missed), and a function that ends
+// the subscription. A subscriber that falls 64 payloads behind misses the newest ones.
+func (n *Notifier) subscribe(channel string) (<-chan string, func()) {
 	ch := make(chan string, 64)
 	n.mu.Lock()
 	if n.subs[channel] == nil {
@@ -90,7 +97,7 @@ func (n *Notifier) listen(ctx context.Context, first bool) error {
 	}
 	if !first {
 		for _, ch := range []string{PurchaseChannel, LibraryChannel} {
-			n.publish(ch, Resync)
+			n.publish(ch, purchases.Resync)
 		}
 	}
 	for {

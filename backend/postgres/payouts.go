@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
@@ -223,7 +222,7 @@ func (r *PayoutRepo) ListStuckPayouts(ctx context.Context, olderThan time.Durati
 }
 
 // Retry implements payouts.Store.
-func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pgx.Tx], audit market.AuditRecord) (payouts.Payout, error) {
+func (r *PayoutRepo) Retry(ctx context.Context, id string, audit market.AuditRecord) (payouts.Payout, error) {
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockUnleased(ctx, tx, id); err != nil {
 			return err
@@ -248,8 +247,7 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, jobs *river.Client[pg
 		if err := writeAudit(ctx, tx, audit); err != nil {
 			return err
 		}
-		_, err = jobs.InsertTx(ctx, tx, payouts.Args{PurchaseID: p.PurchaseID}, nil)
-		return err
+		return r.db.enqueue(ctx, tx, payouts.Args{PurchaseID: p.PurchaseID}, nil)
 	})
 	if err != nil {
 		return payouts.Payout{}, err

@@ -13,18 +13,19 @@ import (
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
+	"satchel.dev/backend/purchases"
 )
 
-// PurchaseRepo implements purchases.Repo.
+// PurchaseRepo implements purchases.Store.
 type PurchaseRepo struct {
-	db   *DB
-	jobs *river.Client[pgx.Tx]
+	db *DB
 }
 
-// NewPurchaseRepo returns the purchase repository on db; jobs enqueues payout jobs.
-func NewPurchaseRepo(db *DB, jobs *river.Client[pgx.Tx]) *PurchaseRepo {
-	return &PurchaseRepo{db: db, jobs: jobs}
-}
+// NewPurchaseRepo returns the purchase repository on db; settlements enqueue payout jobs on
+// db's queue (DB.SetQueue).
+func NewPurchaseRepo(db *DB) *PurchaseRepo { return &PurchaseRepo{db: db} }
+
+var _ purchases.Store = (*PurchaseRepo)(nil)
 
 // Channels on which committed changes are announced (NOTIFY); the payload is the purchase id,
 // or the library change id.
@@ -105,12 +106,8 @@ func (s *PurchaseRepo) EntitlementByReceipt(ctx context.Context, codeHash, gameI
 	return id, notFound(err, "that receipt code does not own game %s", gameID)
 }
 
-// ErrOpenPurchase says that the buyer has a PENDING purchase of the game already (see
-// OpenPurchase).
-var ErrOpenPurchase = market.Errorf(market.CodeAlreadyExists, "you have an open purchase of this game: pay its invoice, or wait until it expires")
-
 // insertPurchase inserts p (without committing) and returns its id; a taken request key is
-// AlreadyExists, and a second open purchase of a game by one buyer is ErrOpenPurchase.
+// AlreadyExists, and a second open purchase of a game by one buyer is purchases.ErrOpenPurchase.
 func insertPurchase(ctx context.Context, tx pgx.Tx, p market.Purchase, requestKey string) (string, error) {
 	var id string
 	err := tx.QueryRow(ctx, `
@@ -125,7 +122,7 @@ func insertPurchase(ctx context.Context, tx pgx.Tx, p market.Purchase, requestKe
 	case uniqueViolation(err, "purchases_request_key_key"):
 		return "", market.Errorf(market.CodeAlreadyExists, "a purchase with that request id exists")
 	case uniqueViolation(err, "purchases_one_pending_idx"):
-		return "", ErrOpenPurchase
+		return "", purchases.ErrOpenPurchase
 	}
 	return id, err
 }
@@ -217,46 +214,10 @@ func ledger(ctx context.Context, tx pgx.Tx, purchaseID string, typ market.Ledger
 	return err
 }
 
-// SettleOutcome says what a settlement did.
-type SettleOutcome string
-
-const (
-	SettledPaid    SettleOutcome = "paid"      // the purchase is now PAID
-	SettledIgnored SettleOutcome = "ignored"   // unknown invoice, or a settlement handled before
-	SettledFailed  SettleOutcome = "underpaid" // less than the price arrived: FAILED, the money listed for a refund
-	// SettledLate: the money arrived for a purchase already EXPIRED or FAILED; it is recorded
-	// and listed for a refund.
-	SettledLate SettleOutcome = "late"
-	// SettledDuplicate: the money arrived for a game its buyer owns already (a second payment):
-	// the purchase is FAILED, the money recorded and listed for a refund; nothing is granted.
-	SettledDuplicate SettleOutcome = "duplicate"
-	// SettledPaidPayoutFailed: the purchase is PAID, but its developer has no payout profile,
-	// so its payout is FAILED at once (NoPayoutProfile) for the operator to retry once they
-	// have one.
-	SettledPaidPayoutFailed SettleOutcome = "paid, payout failed"
-)
-
-// NoPayoutProfile is the last error of a payout whose developer had no payout profile.
-const NoPayoutProfile = "the developer has no payout profile (no Lightning Address): ask them to set one, then retry this payout"
-
-// Unaccounted reports whether the outcome is money received that no sale accounts for: it is
-// an INVOICE_PAID entry on a purchase that is not PAID, listed by CheckLedger until refunded.
-func (o SettleOutcome) Unaccounted() bool {
-	return o == SettledFailed || o == SettledLate || o == SettledDuplicate
-}
-
-// Settle applies a provider's settlement in one transaction: the purchase PAID with paid_at;
-// ledger INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET; the entitlement; the payout SCHEDULED
-// and its job, when the developer's share is above 0 (payouts.Owed); the library change; and the provider's cursor. Whatever arrives twice, late or
-// out of order, money is recorded once and granted once: a settlement of an unknown invoice
-// or one handled before changes nothing but the cursor; money below the price (FAILED), for a
-// purchase no longer PENDING, or for a game the buyer owns already (FAILED) is an INVOICE_PAID
-// entry on its purchase and nothing else, for the operator to refund. A sale whose developer
-// has no payout profile is PAID with its payout FAILED at once (never a sale without a
-// payout). It returns the purchase (zero when unknown) and what happened.
-func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightning.Invoice, feeBps int) (market.Purchase, SettleOutcome, error) {
+// Settle implements purchases.Store.
+func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightning.Invoice, feeBps int) (market.Purchase, purchases.SettleOutcome, error) {
 	var id string
-	outcome := SettledIgnored
+	outcome := purchases.SettledIgnored
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
 		if inv.SettleIndex > 0 {
 			if _, err := tx.Exec(ctx, `
@@ -281,10 +242,10 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 		meta := map[string]any{"invoice_id": inv.ID, "settle_index": inv.SettleIndex}
 		switch {
 		case status == market.PurchaseExpired || status == market.PurchaseFailed:
-			received, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, SettledLate,
+			received, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, purchases.SettledLate,
 				fmt.Sprintf("the payment arrived after the purchase was %s", status))
 			if received {
-				outcome = SettledLate
+				outcome = purchases.SettledLate
 			} else {
 				id = ""
 			}
@@ -293,12 +254,12 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 			id = "" // PAID or REFUNDED: this settlement was applied before
 			return nil
 		case inv.AmountPaidMsat < amount:
-			outcome = SettledFailed
+			outcome = purchases.SettledFailed
 			reason := fmt.Sprintf("underpaid: %d msat arrived for a price of %d msat; the store refunds it", inv.AmountPaidMsat, amount)
 			if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
 				return err
 			}
-			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, SettledFailed, reason)
+			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, purchases.SettledFailed, reason)
 			return err
 		}
 		granted, err := grantEntitlement(ctx, tx, id)
@@ -306,19 +267,19 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 			return err
 		}
 		if !granted {
-			outcome = SettledDuplicate
+			outcome = purchases.SettledDuplicate
 			reason := "a second payment for a game you own already: nothing was granted, and the store refunds it"
 			if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
 				return err
 			}
-			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, SettledDuplicate, reason)
+			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, purchases.SettledDuplicate, reason)
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE purchases SET status = 'PAID', paid_at = $2, updated_at = now() WHERE id = $1`,
 			id, inv.SettledAt); err != nil {
 			return err
 		}
-		outcome = SettledPaid
+		outcome = purchases.SettledPaid
 		paid := inv.AmountPaidMsat
 		fee, net := market.Split(paid, feeBps)
 		for _, e := range []struct {
@@ -340,15 +301,14 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 			       CASE WHEN d.user_id IS NULL THEN $3 END
 			FROM purchases p JOIN games g ON g.id = p.game_id LEFT JOIN developer_profiles d ON d.user_id = g.developer_user_id
 			WHERE p.id = $1
-			RETURNING id, destination_ln_address`, id, net, NoPayoutProfile).Scan(&payoutID, &address); err != nil {
+			RETURNING id, destination_ln_address`, id, net, purchases.NoPayoutProfile).Scan(&payoutID, &address); err != nil {
 			return err
 		}
 		if address == "" {
-			outcome = SettledPaidPayoutFailed
-			return ledger(ctx, tx, id, market.LedgerPayoutFailed, net, map[string]any{"payout_id": payoutID, "error": NoPayoutProfile})
+			outcome = purchases.SettledPaidPayoutFailed
+			return ledger(ctx, tx, id, market.LedgerPayoutFailed, net, map[string]any{"payout_id": payoutID, "error": purchases.NoPayoutProfile})
 		}
-		_, err = s.jobs.InsertTx(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		return err
+		return s.db.enqueue(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	})
 	if err != nil || id == "" {
 		return market.Purchase{}, outcome, err
@@ -360,7 +320,7 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 // receivedUnaccounted records money received for a purchase that cannot take it as its
 // INVOICE_PAID entry (meta_json.unaccounted says why), once: it reports false when the
 // purchase has its INVOICE_PAID already.
-func receivedUnaccounted(ctx context.Context, tx pgx.Tx, purchaseID string, amount int64, meta map[string]any, why SettleOutcome, reason string) (bool, error) {
+func receivedUnaccounted(ctx context.Context, tx pgx.Tx, purchaseID string, amount int64, meta map[string]any, why purchases.SettleOutcome, reason string) (bool, error) {
 	meta["unaccounted"], meta["reason"] = why, reason
 	raw, err := json.Marshal(meta)
 	if err != nil {

@@ -186,7 +186,7 @@ func (s *GameService) PublishRelease(ctx context.Context, a market.Actor, releas
 			return err
 		}
 		if market.PublishAnnounced(g) {
-			if err := announceTx(ctx, tx, s.jobs, market.AnnouncePublished, g.ID, r.ID); err != nil {
+			if err := s.announceTx(ctx, tx, market.AnnouncePublished, g.ID, r.ID); err != nil {
 				return err
 			}
 		}

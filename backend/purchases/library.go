@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"satchel.dev/backend/market"
-	"satchel.dev/backend/postgres"
 )
 
 // Library returns the caller's owned games and the token that resumes a watch after them.
@@ -23,7 +22,7 @@ func (s *Service) WatchLibrary(ctx context.Context, a market.Actor, token string
 	if err := market.RequireUser(a); err != nil {
 		return err
 	}
-	notes, stop := s.notifier.Subscribe(postgres.LibraryChannel)
+	notes, stop := s.notifier.LibraryChanges()
 	defer stop()
 	var after int64
 	if token == "" {

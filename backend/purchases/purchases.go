@@ -1,7 +1,8 @@
 // Package purchases sells games over Lightning: it opens purchases with an invoice from the
 // provider, applies the provider's settlements exactly once, expires unpaid invoices, and
-// moves guest purchases to the players who claim them. It composes the postgres repositories,
-// a lightning.Provider and the notifier that pushes changes to streams.
+// moves guest purchases to the players who claim them. It declares what it needs (Store,
+// LibraryStore, Notifier; package postgres implements them) and composes them with a
+// lightning.Provider.
 package purchases
 
 import (
@@ -18,14 +19,37 @@ import (
 
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
-	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/ratelimit"
 )
 
+// Defaults of Config, for the server's flags.
+const (
+	DefaultFeeBps        = 1000             // the platform's fee: 10%
+	DefaultInvoiceExpiry = 15 * time.Minute // how long an invoice can be paid
+	MinInvoiceExpiry     = time.Minute      // the shortest invoice expiry CheckInvoiceExpiry allows
+)
+
+// CheckFeeBps refuses a platform fee outside 0 to 10000 basis points (0 to 100%).
+func CheckFeeBps(bps int) error {
+	if bps < 0 || bps > 10000 {
+		return fmt.Errorf("fee of %d basis points: use 0 to 10000 basis points (1000 = 10%%)", bps)
+	}
+	return nil
+}
+
+// CheckInvoiceExpiry refuses an invoice expiry shorter than MinInvoiceExpiry: a buyer needs
+// time to pay.
+func CheckInvoiceExpiry(d time.Duration) error {
+	if d < MinInvoiceExpiry {
+		return fmt.Errorf("invoice expiry %v: use at least %v", d, MinInvoiceExpiry)
+	}
+	return nil
+}
+
 // Config sets the rules of buying.
 type Config struct {
-	FeeBps        int           // the platform's fee in basis points (1000 = 10%)
-	InvoiceExpiry time.Duration // how long an invoice can be paid
+	FeeBps        int           // the platform's fee in basis points (1000 = 10%; see CheckFeeBps)
+	InvoiceExpiry time.Duration // how long an invoice can be paid (DefaultInvoiceExpiry when 0)
 	// ReceiptSecret keys the seal of guests' receipt codes, so a retried guest purchase returns
 	// the same code although only its hash is stored in the clear.
 	ReceiptSecret []byte
@@ -42,7 +66,7 @@ type Config struct {
 	// the purchase recorded PAID) of each purchase paid (for metrics).
 	OnSettled func(lag time.Duration)
 	// OnUnaccounted, if set, is called with the kind of each payment received that no sale
-	// accounts for ("underpaid", "late", "duplicate"; see postgres.SettleOutcome), for metrics.
+	// accounts for ("underpaid", "late", "duplicate"; see SettleOutcome), for metrics.
 	OnUnaccounted func(kind string)
 	// OnReconcileError, if set, is called for each purchase that could not be reconciled with
 	// its invoice, for metrics.
@@ -52,7 +76,7 @@ type Config struct {
 // WithDefaults returns c with unset fields given their defaults.
 func (c Config) WithDefaults() Config {
 	if c.InvoiceExpiry == 0 {
-		c.InvoiceExpiry = 15 * time.Minute
+		c.InvoiceExpiry = DefaultInvoiceExpiry
 	}
 	if c.MinPriceMsat == 0 {
 		c.MinPriceMsat = market.DefaultMinPriceMsat
@@ -68,9 +92,9 @@ func (c Config) WithDefaults() Config {
 
 // Service runs buying.
 type Service struct {
-	repo     *postgres.PurchaseRepo
-	library  *postgres.LibraryRepo
-	notifier *postgres.Notifier
+	repo     Store
+	library  LibraryStore
+	notifier Notifier
 	provider lightning.Provider
 	cfg      Config
 	log      *slog.Logger
@@ -82,10 +106,10 @@ type Service struct {
 }
 
 // New returns the buying service.
-func New(repo *postgres.PurchaseRepo, library *postgres.LibraryRepo, notifier *postgres.Notifier, provider lightning.Provider, cfg Config, log *slog.Logger) (*Service, error) {
+func New(repo Store, library LibraryStore, notifier Notifier, provider lightning.Provider, cfg Config, log *slog.Logger) (*Service, error) {
 	cfg = cfg.WithDefaults()
-	if cfg.FeeBps < 0 || cfg.FeeBps > 10000 {
-		return nil, fmt.Errorf("purchases: fee of %d basis points is outside 0..10000", cfg.FeeBps)
+	if err := CheckFeeBps(cfg.FeeBps); err != nil {
+		return nil, fmt.Errorf("purchases: %w", err)
 	}
 	if len(cfg.ReceiptSecret) < 16 {
 		return nil, errors.New("purchases: the receipt secret must have at least 16 bytes")
@@ -202,7 +226,7 @@ func (s *Service) open(ctx context.Context, userID, gameID string) (market.Purch
 // (for a signed-in buyer) a second purchase of the game opened at the same moment.
 func (s *Service) retried(ctx context.Context, a market.Actor, gameID string, p market.Purchase, code, key string, err error) (market.Purchase, string, error) {
 	switch {
-	case errors.Is(err, postgres.ErrOpenPurchase):
+	case errors.Is(err, ErrOpenPurchase):
 		var ok bool
 		if p, ok, err = s.open(ctx, a.UserID, gameID); err == nil && !ok {
 			err = market.Errorf(market.CodeUnavailable, "another purchase of this game was just closed: try again")
@@ -312,7 +336,7 @@ func (s *Service) Get(ctx context.Context, a market.Actor, id, code string, c ma
 // Watch calls send with the purchase now and after each change of its status, until the
 // status is final or ctx ends. Changes come from any server instance through the notifier.
 func (s *Service) Watch(ctx context.Context, a market.Actor, id, code string, c market.Client, send func(market.Purchase) error) error {
-	notes, stop := s.notifier.Subscribe(postgres.PurchaseChannel)
+	notes, stop := s.notifier.PurchaseChanges()
 	defer stop()
 	p, err := s.Get(ctx, a, id, code, c)
 	if err != nil {
@@ -328,7 +352,7 @@ func (s *Service) Watch(ctx context.Context, a market.Actor, id, code string, c 
 		case <-ctx.Done():
 			return ctx.Err()
 		case payload := <-notes:
-			if payload != id && payload != postgres.Resync {
+			if payload != id && payload != Resync {
 				continue
 			}
 		case <-check.C:

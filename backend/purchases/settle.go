@@ -7,26 +7,25 @@ import (
 
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
-	"satchel.dev/backend/postgres"
 )
 
 // Settle applies one settlement from the provider, exactly once whatever arrives twice, late
-// or out of order (see postgres.PurchaseRepo.Settle).
+// or out of order (see Store.Settle).
 func (s *Service) Settle(ctx context.Context, inv lightning.Invoice) error {
 	p, outcome, err := s.repo.Settle(ctx, s.provider.Name(), inv, s.cfg.FeeBps)
 	if err != nil {
 		return err
 	}
 	switch outcome {
-	case postgres.SettledPaid:
+	case SettledPaid:
 		s.log.InfoContext(ctx, "purchase paid", "purchase", p.ID, "amount_msat", inv.AmountPaidMsat, "settle_index", inv.SettleIndex)
 		if s.cfg.OnSettled != nil && !inv.SettledAt.IsZero() {
 			s.cfg.OnSettled(max(s.now().Sub(inv.SettledAt), 0))
 		}
-	case postgres.SettledPaidPayoutFailed:
-		s.log.ErrorContext(ctx, "purchase paid, but its payout FAILED: "+postgres.NoPayoutProfile, "purchase", p.ID,
+	case SettledPaidPayoutFailed:
+		s.log.ErrorContext(ctx, "purchase paid, but its payout FAILED: "+NoPayoutProfile, "purchase", p.ID,
 			"game", p.GameID, "amount_msat", inv.AmountPaidMsat)
-	case postgres.SettledFailed, postgres.SettledLate, postgres.SettledDuplicate:
+	case SettledFailed, SettledLate, SettledDuplicate:
 		s.log.ErrorContext(ctx, "money received that no sale accounts for: recorded in the ledger; refund it (satchel-server admin refund)",
 			"outcome", outcome, "purchase", p.ID, "status", p.Status, "amount_paid_msat", inv.AmountPaidMsat, "invoice", inv.ID)
 		if s.cfg.OnUnaccounted != nil {

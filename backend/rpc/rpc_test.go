@@ -12,27 +12,20 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	adminsvc "satchel.dev/backend/admin"
-	"satchel.dev/backend/blob"
-	"satchel.dev/backend/blob/local"
 	"satchel.dev/backend/blob/s3"
 	"satchel.dev/backend/blob/s3/s3test"
 	"satchel.dev/backend/builds"
 	"satchel.dev/backend/lightning/dev"
 	"satchel.dev/backend/market"
-	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/postgres/pgtest"
 	"satchel.dev/backend/purchases"
-	"satchel.dev/backend/rpc"
+	"satchel.dev/backend/server"
 	"satchel.dev/shared/nip98"
 	"satchel.dev/shared/nostr"
 )
@@ -51,7 +44,7 @@ const (
 
 var roles = []role{anonymous, player, owner, other, admin}
 
-// bundle is a real server on a fresh database, with a key per role and a fixture: the owner's
+// bundle is a real server (server.Main) on a fresh database, with a key per role and a fixture: the owner's
 // LISTED game with a published release 1.0.0 and an unpublished 2.0.0, and the owner's DRAFT game.
 type bundle struct {
 	t         *testing.T
@@ -68,7 +61,6 @@ type bundle struct {
 	upload    builds.UploadSlot // the owner's open upload replacing pending's build, its zip already sent
 	purchases *purchases.Service
 	db        *postgres.DB
-	jobs      *river.Client[pgx.Tx]
 	notifier  *postgres.Notifier
 	// stopSettling stops following the provider's settlements, as if the server were down,
 	// and returns once nothing follows them any more.
@@ -96,42 +88,26 @@ func makeZip(files map[string]string) []byte {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	return setupWith(t, func(public string, secret []byte, dir string) (blob.Store, http.Handler) {
-		store, err := local.New(dir, secret, public)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return store, store.Handler()
-	})
+	return setupWith(t, s3.Config{})
 }
 
 // setupS3 is setup with builds in a real S3-compatible server instead of a local directory.
 func setupS3(t *testing.T) *bundle {
 	t.Helper()
-	cfg := s3test.Start(t)
-	return setupWith(t, func(string, []byte, string) (blob.Store, http.Handler) {
-		store, err := s3.New(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return store, nil
-	})
+	return setupWith(t, s3test.Start(t))
 }
 
 // guestSecret is the fixture guest's client secret, sent with its request id.
 const guestSecret = "0123456789abcdef0123456789abcdef"
 
-// setupWith is setup with the blob store newStore makes (files serves its URLs, if any).
-func setupWith(t *testing.T, newStore func(public string, secret []byte, dir string) (store blob.Store, files http.Handler)) *bundle {
+// setupWith is setup with builds in S3 when store has an endpoint. The server is a
+// server.Main, as satchel-server runs it, but for its background work: no job is worked (no
+// worker pays a payout in these tests), and of the rest only notifications and the
+// settlements run.
+func setupWith(t *testing.T, store s3.Config) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	b := &bundle{t: t, keys: map[role]nostr.SecretKey{}, users: postgres.NewUserService(db), games: postgres.NewGameService(db),
-		blobDir: t.TempDir()}
+	b := &bundle{t: t, keys: map[role]nostr.SecretKey{}}
 	for _, r := range roles[1:] {
 		k, err := nostr.GenerateKey()
 		if err != nil {
@@ -139,29 +115,25 @@ func setupWith(t *testing.T, newStore func(public string, secret []byte, dir str
 		}
 		b.keys[r] = k
 	}
-	b.srv = httptest.NewUnstartedServer(nil)
-	public := "http://" + b.srv.Listener.Addr().String()
-	secret := bytes.Repeat([]byte{7}, 32)
-	store, files := newStore(public, secret, b.blobDir)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b.builds, err = builds.New(postgres.NewBuildRepo(db), store, builds.Config{IPHashSecret: secret, UploadExpiry: uploadExpiry(t)}, log)
+	cfg := server.Config{Listen: "127.0.0.1:0", DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(), S3: store,
+		Admins: []string{b.keys[admin].PublicKey().Hex()}, MaxBodyBytes: 64 << 10, Secret: hex.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		FeeBps: purchases.DefaultFeeBps, PurchaseRate: 60_000, UploadExpiry: uploadExpiry(t)}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := server.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.dev, err = dev.New(ctx, db.Pool(), dev.Config{PollInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.db = db
-	b.jobs, err = river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.notifier = postgres.NewNotifier(db, log)
+	t.Cleanup(m.Close)
+	b.db, b.users, b.games, b.builds, b.purchases, b.notifier = m.DB, m.Users, m.Games, m.Builds, m.Purchases, m.Notifier
+	b.dev, b.blobDir = m.Provider.(*dev.Provider), filepath.Join(cfg.DataDir, "builds")
+	b.srv = &httptest.Server{Listener: m.Listener, Config: &http.Server{Handler: m.Handler}}
+	b.srv.Start()
+	t.Cleanup(b.srv.Close)
 	runCtx, stop := context.WithCancel(ctx)
 	t.Cleanup(stop)
 	go b.notifier.Run(runCtx)
-	b.purchases = b.newPurchases(purchases.Config{CreatePer: time.Millisecond, CreateBurst: 1000})
 	settleCtx, stopSettling := context.WithCancel(runCtx)
 	settling := make(chan struct{})
 	b.stopSettling = func() { stopSettling(); <-settling }
@@ -169,17 +141,6 @@ func setupWith(t *testing.T, newStore func(public string, secret []byte, dir str
 		defer close(settling)
 		b.purchases.RunSettlements(settleCtx)
 	}()
-	payoutService := payouts.NewService(postgres.NewPayoutRepo(db), b.jobs, b.dev, log)
-	b.srv.Config.Handler = rpc.NewHandler(rpc.Config{
-		PublicURL:    public,
-		MaxBodyBytes: 64 << 10,
-		Admins:       []string{b.keys[admin].PublicKey().Hex()},
-		Logger:       log,
-	}, rpc.Services{Users: b.users, Games: b.games, Builds: b.builds, Purchases: b.purchases, TestMoney: b.dev,
-		Payouts: payoutService, Admin: adminsvc.New(postgres.NewAdminRepo(db, b.games), payoutService, postgres.NewAnnounceRepo(db), log),
-		Files: files, Ready: db.Ping})
-	b.srv.Start()
-	t.Cleanup(b.srv.Close)
 
 	dev := b.actor(owner)
 	otherDev := b.actor(other)
@@ -233,7 +194,7 @@ func (b *bundle) newPurchases(cfg purchases.Config) *purchases.Service {
 	if cfg.CodeBurst == 0 {
 		cfg.CodePer, cfg.CodeBurst = time.Millisecond, 1000
 	}
-	s, err := purchases.New(postgres.NewPurchaseRepo(b.db, b.jobs), postgres.NewLibraryRepo(b.db), b.notifier, b.dev, cfg,
+	s, err := purchases.New(postgres.NewPurchaseRepo(b.db), postgres.NewLibraryRepo(b.db), b.notifier, b.dev, cfg,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.t.Fatal(err)

@@ -104,7 +104,7 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	if s.Files != nil {
 		mux.Handle("/blob/", s.Files)
 	}
-	web := webHandler{games: s.Games, builds: s.Builds, purchases: s.Purchases, auth: auth, publicURL: trimURL(cfg.PublicURL)}
+	web := webHandler{games: s.Games, builds: s.Builds, purchases: s.Purchases, auth: auth, publicURL: trimURL(cfg.PublicURL), log: cfg.Logger}
 	mux.HandleFunc("GET /games/{slug}", web.page)
 	mux.HandleFunc("GET /games/{slug}/releases/{version}/build.zip", web.build)
 	if s.DevLNURL != nil {

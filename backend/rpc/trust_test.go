@@ -156,7 +156,7 @@ func TestClaimGrantsNothingWhenTheSaleIsUndone(t *testing.T) {
 	claim(refundedCode, "refunded", connect.CodeFailedPrecondition)
 
 	expired, expiredCode := newGuest(strings.Repeat("b", 32))
-	if _, err := postgres.NewPurchaseRepo(b.db, b.jobs).Close(ctx, expired.ID, market.PurchaseExpired, ""); err != nil {
+	if _, err := postgres.NewPurchaseRepo(b.db).Close(ctx, expired.ID, market.PurchaseExpired, ""); err != nil {
 		t.Fatal(err)
 	}
 	claim(expiredCode, "never paid", connect.CodeFailedPrecondition)
@@ -285,7 +285,7 @@ func TestSecondPaymentIsRecordedNotGranted(t *testing.T) {
 func TestLateSettlementIsMoneyReceived(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	if _, err := postgres.NewPurchaseRepo(b.db, b.jobs).Close(ctx, b.bought.ID, market.PurchaseExpired, ""); err != nil {
+	if _, err := postgres.NewPurchaseRepo(b.db).Close(ctx, b.bought.ID, market.PurchaseExpired, ""); err != nil {
 		t.Fatal(err)
 	}
 	var kinds []string
@@ -331,7 +331,7 @@ func TestReconcileGoesOnPastAFailingInvoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	failures := 0
-	s, err := purchases.New(postgres.NewPurchaseRepo(b.db, b.jobs), postgres.NewLibraryRepo(b.db), b.notifier,
+	s, err := purchases.New(postgres.NewPurchaseRepo(b.db), postgres.NewLibraryRepo(b.db), b.notifier,
 		failingLookup{Provider: b.dev, bad: b.bought.InvoiceID},
 		purchases.Config{FeeBps: 1000, ReceiptSecret: bytes.Repeat([]byte{7}, 32), OnReconcileError: func() { failures++ }},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"html/template"
+	"log/slog"
 	"net/http"
 
 	"satchel.dev/backend/builds"
@@ -25,6 +26,7 @@ type webHandler struct {
 	purchases *purchases.Service
 	auth      *authInterceptor
 	publicURL string
+	log       *slog.Logger
 }
 
 var gamePage = template.Must(template.New("game").Parse(`<!doctype html>
@@ -115,24 +117,9 @@ func (h webHandler) build(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, d.URL, http.StatusFound)
 }
 
-// httpStatus maps each domain error code to an HTTP status, for the plain HTTP endpoints.
-var httpStatus = map[market.Code]int{
-	market.CodeInvalid:            http.StatusBadRequest,
-	market.CodeNotFound:           http.StatusNotFound,
-	market.CodeAlreadyExists:      http.StatusConflict,
-	market.CodePermissionDenied:   http.StatusForbidden,
-	market.CodeUnauthenticated:    http.StatusUnauthorized,
-	market.CodeFailedPrecondition: http.StatusPreconditionFailed,
-	market.CodeResourceExhausted:  http.StatusTooManyRequests,
-	market.CodeUnavailable:        http.StatusServiceUnavailable,
-}
-
+// fail answers err as toHTTP translates it.
 func (h webHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := httpStatus[market.ErrorCode(err)]
-	msg := err.Error()
-	if !ok {
-		status, msg = http.StatusInternalServerError, "internal error on the server; try again, and if it persists report request id "+requestID(r.Context())
-	}
+	status, msg := toHTTP(r.Context(), h.log, r.URL.Path, err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Nostr")
 	}

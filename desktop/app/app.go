@@ -1,8 +1,10 @@
 // Package app is the launcher window's bridge: it binds the engine (package core) and the
 // identities (package signer) to the Wails window, and forwards the engine's events to it.
-// It is the only package of the launcher that imports Wails, and it holds no logic of its
-// own beyond keeping one Core open for the active identity: every bound method returns
-// plain structs (JSON for the window) and errors whose text says what to do.
+// It is the only package of the launcher that imports Wails (desktop/deps_test.go keeps it
+// so). It runs no flow of its own: it keeps one Core open for the active identity, forwards
+// each bound call to it (or to the signer's store), and turns the Core's events and callbacks
+// into window events. Every bound method returns plain structs (JSON for the window) and
+// errors whose text says what to do.
 //
 // Events sent to the window (runtime.EventsOn in the frontend):
 //
@@ -88,7 +90,6 @@ type App struct {
 	keyringErr string
 	openErr    string
 	testMoney  bool
-	checkouts  map[string]context.CancelFunc
 	readyShown map[string]bool
 	moving     bool
 }
@@ -108,7 +109,7 @@ func New(cfg Config) *App {
 		cfg.BootWait = DefaultBootWait
 	}
 	return &App{cfg: cfg, ids: signer.NewStore(cfg.Dirs.Config, cfg.Keyring), opened: make(chan struct{}),
-		first: firstPage{done: make(chan struct{})}, checkouts: map[string]context.CancelFunc{}, readyShown: map[string]bool{}}
+		first: firstPage{done: make(chan struct{})}, readyShown: map[string]bool{}}
 }
 
 // Run opens the launcher window over assets (the built frontend) and returns when it closes.
@@ -383,11 +384,14 @@ func (a *App) Game(slug string) (GameView, error) {
 		return GameView{}, err
 	}
 	v := GameView{Game: g}
-	if e, err := c.Game(slug); err == nil {
+	e, err := c.Game(slug)
+	if err == nil {
 		v.Entry, v.Owned = &e, e.Owned
+	} else {
+		e = library.Entry{Slug: slug}
 	}
-	lg := a.libraryGame(c, v.Entry, slug)
-	v.Job, v.Paused, v.Running = lg.Job, lg.Paused, lg.Running
+	act := c.Activity(e)
+	v.Job, v.Paused, v.Running = act.Job, act.Paused, act.Running
 	return v, nil
 }
 
@@ -407,30 +411,11 @@ type LibraryView struct {
 	Error string `json:"error,omitempty"`
 }
 
-func (a *App) libraryGame(c *core.Core, e *library.Entry, slug string) LibraryGame {
-	lg := LibraryGame{}
-	if e != nil {
-		lg.Entry = *e
-	}
-	for _, p := range c.Jobs() {
-		if p.Slug == slug {
-			lg.Job = &p
-		}
-	}
-	_, lg.Paused = c.Paused()[slug]
-	lg.Paused = lg.Paused && lg.Job == nil && e != nil && e.Installing != ""
-	for _, s := range c.Running() {
-		if s.Slug == slug {
-			lg.Running = true
-		}
-	}
-	return lg
-}
-
-func (a *App) libraryView(c *core.Core, entries []library.Entry) LibraryView {
+func libraryView(c *core.Core, entries []library.Entry) LibraryView {
 	v := LibraryView{Games: []LibraryGame{}, Sync: c.SyncStatus()}
-	for i := range entries {
-		v.Games = append(v.Games, a.libraryGame(c, &entries[i], entries[i].Slug))
+	for _, e := range entries {
+		act := c.Activity(e)
+		v.Games = append(v.Games, LibraryGame{Entry: e, Job: act.Job, Paused: act.Paused, Running: act.Running})
 	}
 	return v
 }
@@ -445,7 +430,7 @@ func (a *App) Library() (LibraryView, error) {
 	if err != nil {
 		return LibraryView{}, err
 	}
-	return a.libraryView(c, entries), nil
+	return libraryView(c, entries), nil
 }
 
 // RefreshLibrary asks the server for the library; when it cannot be reached, the local
@@ -459,83 +444,38 @@ func (a *App) RefreshLibrary() (LibraryView, error) {
 	if entries == nil {
 		return LibraryView{}, rerr
 	}
-	v := a.libraryView(c, entries)
+	v := libraryView(c, entries)
 	if rerr != nil {
 		v.Error = rerr.Error()
 	}
 	return v, nil
 }
 
-// Buy opens a purchase of slug and follows it: each status is sent as a "purchase" event,
-// and once it is PAID the game installs. With guest (or without an identity) it is a guest
-// purchase, whose receipt code comes back in this answer only.
+// Buy opens a purchase of slug and follows it (core.Checkout): each status is sent as a
+// "purchase" event, a failure to follow it as "purchase-error", and once it is PAID the game
+// installs. With guest (or without an identity) it is a guest purchase, whose receipt code
+// comes back in this answer only.
 func (a *App) Buy(slug string, guest bool) (core.Purchase, error) {
 	c, ctx, err := a.current()
 	if err != nil {
 		return core.Purchase{}, err
 	}
-	a.mu.Lock()
-	guest = guest || a.signer == nil
-	a.mu.Unlock()
-	p, err := c.Buy(ctx, slug, guest)
+	p, err := c.Checkout(ctx, slug, guest,
+		func(u core.Purchase) { a.emit("purchase", u) },
+		func(u core.Purchase) { a.emit("purchase-error", u) })
 	if err != nil {
 		return core.Purchase{}, err
 	}
 	a.mu.Lock()
 	a.testMoney = a.testMoney || p.TestMoney
 	a.mu.Unlock()
-	if p.Status == "PAID" {
-		go a.installBought(c, ctx, p)
-		return p, nil
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	a.mu.Lock()
-	a.checkouts[p.ID] = cancel
-	a.mu.Unlock()
-	go func() {
-		defer a.CloseCheckout(p.ID)
-		final, err := c.WaitPurchase(wctx, p, func(u core.Purchase) { a.emit("purchase", u) })
-		if err != nil {
-			if wctx.Err() == nil {
-				final.FailureReason = "following the payment failed: " + err.Error()
-				a.emit("purchase-error", final)
-			}
-			return
-		}
-		if final.Status == "PAID" {
-			a.installBought(c, ctx, final)
-		}
-	}()
 	return p, nil
-}
-
-// installBought installs a game just paid for.
-func (a *App) installBought(c *core.Core, ctx context.Context, p core.Purchase) {
-	if p.Guest {
-		_, err := c.Install(ctx, p.Slug, core.InstallOptions{ReceiptCode: p.ReceiptCode}, nil)
-		if err != nil && ctx.Err() == nil {
-			a.emit("core", core.Event{Kind: core.EventInstallFailed, Slug: p.Slug, Message: err.Error(), Problem: core.Problem(err)})
-		}
-		return
-	}
-	if _, err := c.Enqueue(ctx, p.Slug); err != nil {
-		if _, rerr := c.Refresh(ctx); rerr == nil {
-			_, err = c.Enqueue(ctx, p.Slug)
-		}
-		if err != nil {
-			a.emit("core", core.Event{Kind: core.EventInstallFailed, Slug: p.Slug, Message: err.Error(), Problem: core.Problem(err)})
-		}
-	}
 }
 
 // CloseCheckout stops following a purchase (the invoice stays payable until it expires).
 func (a *App) CloseCheckout(purchaseID string) {
-	a.mu.Lock()
-	cancel := a.checkouts[purchaseID]
-	delete(a.checkouts, purchaseID)
-	a.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if c, _, err := a.current(); err == nil {
+		c.CloseCheckout(purchaseID)
 	}
 }
 
@@ -617,12 +557,7 @@ func (a *App) StopGame(slug string) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range c.Running() {
-		if s.Slug == slug {
-			return s.Stop()
-		}
-	}
-	return fmt.Errorf("%s is not running", slug)
+	return c.StopGame(slug)
 }
 
 // Verify checks a game's files against its build's manifest and, with repair, restores the

@@ -3,13 +3,16 @@
 // idempotent calls (and CreatePurchase, whose request_id makes a retry return the same
 // purchase) are retried with backoff when the server cannot be reached; and every error is
 // turned into an *Error whose message says what the player can do about it.
+//
+// The server's Connect codes are translated here (errors.go): a refusal matches a sentinel
+// error (errors.Is(err, client.ErrNotFound)), a server out of reach is Offline. The engine
+// (package core) tests those, never codes.
 package client
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -131,73 +134,6 @@ func New(cfg Config) (*Client, error) {
 
 // Signer is the identity the client signs with, nil for an unsigned client.
 func (c *Client) Signer() nostr.Signer { return c.signer }
-
-// Error is a failed call, explained for the player.
-type Error struct {
-	// Procedure is the RPC, such as /satchel.library.v1.LibraryService/GetDownload.
-	Procedure string
-	Code      connect.Code
-	// Message is the server's message, or what went wrong on the way.
-	Message string
-	// Hint says what the player can do; it may be empty when Message already does.
-	Hint string
-	err  error
-}
-
-// Error returns Message and Hint.
-func (e *Error) Error() string {
-	if e.Hint == "" {
-		return e.Message
-	}
-	return e.Message + ": " + e.Hint
-}
-
-// Unwrap returns the underlying *connect.Error, so connect.CodeOf works.
-func (e *Error) Unwrap() error { return e.err }
-
-// Offline reports whether err means the server could not be reached at all.
-func Offline(err error) bool {
-	code := connect.CodeOf(err)
-	return code == connect.CodeUnavailable || code == connect.CodeDeadlineExceeded
-}
-
-// explain wraps a call's error in an *Error. Context cancellation and io.EOF pass unchanged.
-func explain(base, procedure string, err error) error {
-	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
-		return err
-	}
-	var already *Error
-	if errors.As(err, &already) {
-		return err
-	}
-	ce := new(connect.Error)
-	if !errors.As(err, &ce) {
-		ce = connect.NewError(connect.CodeUnknown, err)
-	}
-	e := &Error{Procedure: procedure, Code: ce.Code(), Message: ce.Message(), err: err}
-	switch ce.Code() {
-	case connect.CodeUnavailable:
-		e.Message = "cannot reach the Satchel server at " + base
-		e.Hint = "check your network connection and try again (installed games still launch offline)"
-		if ce.Message() != "" && connect.IsWireError(ce) {
-			e.Message = "the Satchel server at " + base + " is unavailable (" + ce.Message() + ")"
-			e.Hint = "try again in a moment"
-		}
-	case connect.CodeDeadlineExceeded:
-		e.Message = "the Satchel server at " + base + " did not answer in time"
-		e.Hint = "check your connection and try again"
-	case connect.CodeUnauthenticated:
-		e.Hint = "the server did not accept your identity's signature; check that your computer's clock is right"
-	case connect.CodeInternal, connect.CodeUnknown, connect.CodeDataLoss, connect.CodeUnimplemented:
-		if !connect.IsWireError(ce) {
-			e.Message = "talking to the Satchel server at " + base + " failed (" + ce.Message() + ")"
-		} else {
-			e.Message = "the Satchel server failed (" + ce.Message() + ")"
-		}
-		e.Hint = "try again later; if it keeps failing, tell the server's operators"
-	}
-	return e
-}
 
 type interceptor struct{ cfg Config }
 

@@ -202,3 +202,34 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("New = %v, %v", c, err)
 	}
 }
+
+// TestRefusalsAreSentinels: each refusal of the server matches its sentinel error, and only
+// that one.
+func TestRefusalsAreSentinels(t *testing.T) {
+	key, _ := nostr.GenerateKey()
+	all := []error{client.ErrInvalid, client.ErrNotFound, client.ErrAlreadyExists, client.ErrPermissionDenied,
+		client.ErrUnauthenticated, client.ErrFailedPrecondition, client.ErrResourceExhausted}
+	for _, tt := range []struct {
+		code connect.Code
+		want error
+	}{
+		{connect.CodeInvalidArgument, client.ErrInvalid},
+		{connect.CodeNotFound, client.ErrNotFound},
+		{connect.CodeAlreadyExists, client.ErrAlreadyExists},
+		{connect.CodePermissionDenied, client.ErrPermissionDenied},
+		{connect.CodeUnauthenticated, client.ErrUnauthenticated},
+		{connect.CodeFailedPrecondition, client.ErrFailedPrecondition},
+		{connect.CodeResourceExhausted, client.ErrResourceExhausted},
+		{connect.CodeInternal, nil},
+	} {
+		t.Run(tt.code.String(), func(t *testing.T) {
+			c := newClient(t, start(t, &fake{failures: 9, failCode: tt.code}), key, 0)
+			_, err := c.Library.ListLibrary(context.Background(), &libraryv1.ListLibraryRequest{})
+			for _, s := range all {
+				if got := errors.Is(err, s); got != (s == tt.want) {
+					t.Errorf("errors.Is(%v, %q) = %v", err, s, got)
+				}
+			}
+		})
+	}
+}

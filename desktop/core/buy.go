@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
-
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
 	purchasev1 "satchel.dev/shared/api/satchel/purchase/v1"
 	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
@@ -18,28 +16,42 @@ import (
 	"satchel.dev/desktop/client"
 )
 
+// PurchaseStatus is where a purchase is in its life: PENDING, then PAID, EXPIRED or FAILED;
+// a PAID purchase may later be REFUNDED. Its text is the API's status name without its
+// PURCHASE_STATUS_ prefix.
+type PurchaseStatus string
+
+// The statuses of a purchase.
+const (
+	PurchasePending  PurchaseStatus = "PENDING"
+	PurchasePaid     PurchaseStatus = "PAID"
+	PurchaseExpired  PurchaseStatus = "EXPIRED"
+	PurchaseFailed   PurchaseStatus = "FAILED"
+	PurchaseRefunded PurchaseStatus = "REFUNDED"
+)
+
 // Purchase is a purchase as the launcher shows it.
 type Purchase struct {
-	ID     string `json:"id"`
-	GameID string `json:"game_id"`
-	Slug   string `json:"slug"`
-	Title  string `json:"title"`
-	// Status is PENDING, PAID, EXPIRED, FAILED or REFUNDED.
-	Status        string    `json:"status"`
-	AmountMsat    int64     `json:"amount_msat"`
-	Invoice       string    `json:"invoice,omitempty"`
-	ExpiresAt     time.Time `json:"expires_at,omitzero"`
-	TestMoney     bool      `json:"test_money"`
-	Guest         bool      `json:"guest,omitempty"`
-	ReceiptCode   string    `json:"receipt_code,omitempty"`
-	FailureReason string    `json:"failure_reason,omitempty"`
+	ID            string         `json:"id"`
+	GameID        string         `json:"game_id"`
+	Slug          string         `json:"slug"`
+	Title         string         `json:"title"`
+	Status        PurchaseStatus `json:"status"`
+	AmountMsat    int64          `json:"amount_msat"`
+	Invoice       string         `json:"invoice,omitempty"`
+	ExpiresAt     time.Time      `json:"expires_at,omitzero"`
+	TestMoney     bool           `json:"test_money"`
+	Guest         bool           `json:"guest,omitempty"`
+	ReceiptCode   string         `json:"receipt_code,omitempty"`
+	FailureReason string         `json:"failure_reason,omitempty"`
 }
 
 // Final reports whether the purchase will not change any more (but for a refund).
-func (p Purchase) Final() bool { return p.Status != "PENDING" }
+func (p Purchase) Final() bool { return p.Status != PurchasePending }
 
+// purchaseFrom is the launcher's view of an API purchase.
 func purchaseFrom(p *purchasev1.Purchase, slug, receipt string) Purchase {
-	status := strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_")
+	status := PurchaseStatus(strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_"))
 	out := Purchase{ID: p.GetId(), GameID: p.GetGameId(), Slug: slug, Title: p.GetGameTitle(), Status: status,
 		AmountMsat: p.GetAmountMsat(), Invoice: p.GetPaymentRequest(), TestMoney: p.GetTestMoney(), Guest: p.GetGuest(),
 		ReceiptCode: receipt, FailureReason: p.GetFailureReason()}
@@ -65,7 +77,7 @@ func (c *Core) Buy(ctx context.Context, slug string, guest bool) (Purchase, erro
 		return Purchase{}, errors.New("no identity to buy with: create one (`satchel identity new`) or buy as a guest (--guest)")
 	}
 	gg, err := cl.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: slug})
-	if connect.CodeOf(err) == connect.CodeNotFound {
+	if errors.Is(err, client.ErrNotFound) {
 		return Purchase{}, fmt.Errorf("%w: there is no game %q in the store", ErrUnknownGame, slug)
 	}
 	if err != nil {
@@ -132,12 +144,80 @@ func (c *Core) WaitPurchase(ctx context.Context, p Purchase, onUpdate func(Purch
 		case <-time.After(time.Second):
 		}
 	}
-	if p.Status == "PAID" && !p.Guest && c.client.Signer() != nil {
+	if p.Status == PurchasePaid && !p.Guest && c.client.Signer() != nil {
 		if _, err := c.syncer.Refresh(ctx); err != nil {
 			c.cfg.Logger.Info("refreshing the library after a purchase", "err", err)
 		}
 	}
 	return p, nil
+}
+
+// Checkout is buying as the window does it: it opens a purchase of slug (see Buy; without an
+// identity it is a guest's) and returns it at once. A purchase still PENDING is then followed in
+// the background (see WaitPurchase) until it is final, ctx ends, or CloseCheckout stops it: update
+// hears each status; failed hears the purchase, its FailureReason saying why, when following it
+// failed (the invoice stays payable); either may be nil. Once the purchase is PAID the game
+// installs, a signed-in player's through the queue (see Enqueue), a guest's with its receipt code;
+// an install that cannot start is published as an EventInstallFailed event.
+func (c *Core) Checkout(ctx context.Context, slug string, guest bool, update, failed func(Purchase)) (Purchase, error) {
+	p, err := c.Buy(ctx, slug, guest || c.client.Signer() == nil)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if p.Status == PurchasePaid {
+		go c.installBought(ctx, p)
+		return p, nil
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	c.mu.Lock()
+	c.checkouts[p.ID] = cancel
+	c.mu.Unlock()
+	go func() {
+		defer c.CloseCheckout(p.ID)
+		final, err := c.WaitPurchase(wctx, p, update)
+		if err != nil {
+			if wctx.Err() == nil && failed != nil {
+				final.FailureReason = "following the payment failed: " + err.Error()
+				failed(final)
+			}
+			return
+		}
+		if final.Status == PurchasePaid {
+			c.installBought(ctx, final)
+		}
+	}()
+	return p, nil
+}
+
+// installBought installs a game just paid for; a failure to start is published as an event.
+func (c *Core) installBought(ctx context.Context, p Purchase) {
+	if p.Guest {
+		_, err := c.Install(ctx, p.Slug, InstallOptions{ReceiptCode: p.ReceiptCode}, nil)
+		if err != nil && ctx.Err() == nil {
+			c.events.publish(Event{Kind: EventInstallFailed, Slug: p.Slug, Message: err.Error(), Problem: Problem(err)})
+		}
+		return
+	}
+	if _, err := c.Enqueue(ctx, p.Slug); err != nil {
+		if _, rerr := c.Refresh(ctx); rerr == nil {
+			_, err = c.Enqueue(ctx, p.Slug)
+		}
+		if err != nil {
+			c.events.publish(Event{Kind: EventInstallFailed, Slug: p.Slug, Message: err.Error(), Problem: Problem(err)})
+		}
+	}
+}
+
+// CloseCheckout stops following a purchase that Checkout follows (the invoice stays payable
+// until it expires). An unknown or finished purchase is no error.
+func (c *Core) CloseCheckout(purchaseID string) {
+	c.mu.Lock()
+	cancel := c.checkouts[purchaseID]
+	delete(c.checkouts, purchaseID)
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
 // ClaimReceipt moves a guest purchase to the Core's identity.

@@ -2,13 +2,14 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"connectrpc.com/connect"
-
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
+
+	"satchel.dev/desktop/client"
 )
 
 // GameCard is a game as the store lists it.
@@ -77,7 +78,7 @@ func (c *Core) Games(ctx context.Context, query, pageToken string) (GamePage, er
 // StorePage returns the store page of slug with its published releases, newest first.
 func (c *Core) StorePage(ctx context.Context, slug string) (StoreGame, error) {
 	res, err := c.client.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: slug})
-	if connect.CodeOf(err) == connect.CodeNotFound {
+	if errors.Is(err, client.ErrNotFound) {
 		return StoreGame{}, fmt.Errorf("%w: there is no game %q in the store", ErrUnknownGame, slug)
 	}
 	if err != nil {

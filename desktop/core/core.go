@@ -4,10 +4,11 @@
 // Wails bridge) is another. It holds no globals: each Core is one launcher over one data
 // folder, and several processes may share that folder.
 //
-// Queries (Library, Game, Jobs, Running, Settings, SyncStatus) read local state and never
-// touch the network, so they answer when the server is down. Long actions (Install, Verify,
-// MoveLibrary) report progress to a callback; everything that happens is also published as
-// an Event to Subscribe's channels, which is what a window listens to.
+// Queries (Library, Game, Activity, Jobs, Running, Settings, SyncStatus) read local state and
+// never touch the network, so they answer when the server is down. Long actions (Install,
+// Verify, MoveLibrary) report progress to a callback; everything that happens is also
+// published as an Event to Subscribe's channels, which is what a window listens to. Flows of
+// several steps live here, not in a face: Checkout buys, follows the payment and installs.
 package core
 
 import (
@@ -86,13 +87,14 @@ type Core struct {
 	recovery install.Recovery
 	events   *broadcaster
 
-	mu       sync.Mutex
-	runCtx   context.Context // set while Run runs: auto-updates happen only then
-	running  map[string]*Session
-	applied  settings.Settings
-	receipts map[string]string // guests' receipt codes by game id, for this process only
-	held     map[string]string // release ids auto-update leaves alone, by slug (see PauseInstall)
-	uploads  *uploads          // this process's build uploads, by release id
+	mu        sync.Mutex
+	runCtx    context.Context // set while Run runs: auto-updates happen only then
+	running   map[string]*Session
+	applied   settings.Settings
+	receipts  map[string]string             // guests' receipt codes by game id, for this process only
+	checkouts map[string]context.CancelFunc // stops following a purchase, by purchase id (see Checkout)
+	held      map[string]string             // release ids auto-update leaves alone, by slug (see PauseInstall)
+	uploads   *uploads                      // this process's build uploads, by release id
 }
 
 // Open opens the launcher over cfg.Dirs: it creates the folders if needed, loads the settings
@@ -109,7 +111,8 @@ func Open(cfg Config) (*Core, error) {
 		}
 	}
 	c := &Core{cfg: cfg, settings: settings.NewStore(cfg.Dirs.Config), events: newBroadcaster(),
-		running: map[string]*Session{}, receipts: map[string]string{}, held: map[string]string{},
+		running: map[string]*Session{}, receipts: map[string]string{}, checkouts: map[string]context.CancelFunc{},
+		held:    map[string]string{},
 		uploads: &uploads{m: map[string]UploadProgress{}}}
 	set, err := c.settings.Load()
 	if err != nil {

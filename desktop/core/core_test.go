@@ -131,3 +131,51 @@ func TestEngine(t *testing.T) {
 	s.Stop()
 	s.Wait()
 }
+
+// TestCheckout buys a paid game as the window does: Checkout follows the payment, reports
+// PAID, and the game installs by itself.
+func TestCheckout(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := t.TempDir()
+	key, _ := nostr.GenerateKey()
+	c, err := core.Open(core.Config{Dirs: settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")},
+		Signer: key, Server: env.server.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := c.Subscribe()
+	defer stop()
+	go c.Run(ctx)
+	updates := make(chan core.Purchase, 8)
+	p, err := c.Checkout(ctx, "lantern-drift", false, func(u core.Purchase) { updates <- u },
+		func(u core.Purchase) { t.Errorf("following the purchase failed: %s", u.FailureReason) })
+	if err != nil || p.Status != core.PurchasePending || p.Guest {
+		t.Fatalf("Checkout = %+v, %v", p, err)
+	}
+	if err := c.PayTestMoney(ctx, p.Invoice); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(30 * time.Second)
+	for paid := false; !paid; {
+		select {
+		case u := <-updates:
+			paid = u.ID == p.ID && u.Status == core.PurchasePaid
+		case <-timeout:
+			t.Fatal("no PAID update")
+		}
+	}
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == core.EventInstallFailed {
+				t.Fatalf("install failed: %s", e.Message)
+			}
+			if e.Kind == core.EventInstalled && e.Slug == "lantern-drift" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no installed event")
+		}
+	}
+}

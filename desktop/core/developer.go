@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	accountv1 "satchel.dev/shared/api/satchel/account/v1"
@@ -528,7 +527,7 @@ func (c *Core) uploadBuild(ctx context.Context, releaseID, zip string, report fu
 // refusal marks the server's refusals of a build (its checks, a published release).
 func refusal(err error) error {
 	var ce *client.Error
-	if errors.As(err, &ce) && (ce.Code == connect.CodeFailedPrecondition || ce.Code == connect.CodeInvalidArgument) {
+	if (errors.Is(err, client.ErrFailedPrecondition) || errors.Is(err, client.ErrInvalid)) && errors.As(err, &ce) {
 		return &refusedError{msg: ce.Message}
 	}
 	return err

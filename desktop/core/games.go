@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"connectrpc.com/connect"
-
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
 	libraryv1 "satchel.dev/shared/api/satchel/library/v1"
 
@@ -101,7 +99,7 @@ func (c *Core) resolve(ctx context.Context, slug string, opts InstallOptions) (i
 		return install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, "", nil
 	}
 	gg, err := c.client.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: slug})
-	if connect.CodeOf(err) == connect.CodeNotFound {
+	if errors.Is(err, client.ErrNotFound) {
 		return install.Game{}, "", fmt.Errorf("%w: there is no game %q", ErrUnknownGame, slug)
 	}
 	if err != nil {

@@ -165,6 +165,18 @@ func (c *Core) recordRun(slug string, r *state.Run) {
 	}
 }
 
+// StopGame asks slug's running game, launched by this Core, to quit; a game that is not
+// running is an error.
+func (c *Core) StopGame(slug string) error {
+	c.mu.Lock()
+	s := c.running[slug]
+	c.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("%s is not running", slug)
+	}
+	return s.Stop()
+}
+
 // Running returns the games this Core launched that are still running.
 func (c *Core) Running() []*Session {
 	c.mu.Lock()

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"syscall"
-
-	"connectrpc.com/connect"
 
 	"satchel.dev/desktop/client"
 	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/library"
 	"satchel.dev/desktop/state"
 )
 
@@ -30,7 +28,6 @@ const (
 
 // Problem classifies an error of an install, update or repair.
 func Problem(err error) string {
-	var ce *client.Error
 	switch {
 	case err == nil:
 		return ""
@@ -46,8 +43,8 @@ func Problem(err error) string {
 		return ProblemBusy
 	case errors.Is(err, install.ErrMoving):
 		return ProblemMoving
-	case errors.As(err, &ce) && slices.Contains([]connect.Code{connect.CodePermissionDenied, connect.CodeNotFound,
-		connect.CodeFailedPrecondition, connect.CodeUnauthenticated}, ce.Code):
+	case errors.Is(err, client.ErrPermissionDenied), errors.Is(err, client.ErrNotFound),
+		errors.Is(err, client.ErrFailedPrecondition), errors.Is(err, client.ErrUnauthenticated):
 		return ProblemRefused
 	}
 	return ProblemOther
@@ -136,16 +133,32 @@ func (c *Core) discardPending(slug string) error {
 	return nil
 }
 
-// Paused returns the games whose install the player paused or cancelled, by slug, with the
-// release auto-update leaves alone.
-func (c *Core) Paused() map[string]string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]string, len(c.held))
-	for k, v := range c.held {
-		out[k] = v
+// Activity is what is happening to a game of the library now.
+type Activity struct {
+	// Job is its install under way, nil if none.
+	Job *install.Progress
+	// Paused is true when its install was paused or cancelled (see PauseInstall) after it
+	// started, and waits for Install or Enqueue.
+	Paused bool
+	// Running is true while a session this Core launched runs.
+	Running bool
+}
+
+// Activity says what is happening to the game of e (an entry of Library, or one with only
+// the Slug set for a game the launcher does not know). It reads no state and no network.
+func (c *Core) Activity(e library.Entry) Activity {
+	var a Activity
+	for _, p := range c.Jobs() {
+		if p.Slug == e.Slug {
+			a.Job = &p
+		}
 	}
-	return out
+	c.mu.Lock()
+	_, held := c.held[e.Slug]
+	a.Running = c.running[e.Slug] != nil
+	c.mu.Unlock()
+	a.Paused = held && a.Job == nil && e.Installing != ""
+	return a
 }
 
 // heldBack reports whether auto-update must leave slug's release alone.

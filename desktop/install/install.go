@@ -33,8 +33,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
-	"syscall"
 	"time"
+	"unicode/utf16"
 
 	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/state"
@@ -147,7 +147,7 @@ type Config struct {
 	// MaxDownloads is how many downloads run at once; 0 means 1.
 	MaxDownloads int
 	// FreeSpace returns the bytes available to the launcher in the file system of dir; nil
-	// means statfs(2).
+	// means fsutil.FreeSpace (statfs(2); GetDiskFreeSpaceEx on Windows).
 	FreeSpace func(dir string) (int64, error)
 	// Attempts is how many times a download is tried when the connection drops or the
 	// server fails; default 6. Backoff is the first wait between attempts; default 500ms.
@@ -173,7 +173,7 @@ func (c Config) WithDefaults() Config {
 		c.MaxDownloads = 1
 	}
 	if c.FreeSpace == nil {
-		c.FreeSpace = freeSpace
+		c.FreeSpace = fsutil.FreeSpace
 	}
 	if c.Attempts == 0 {
 		c.Attempts = 6
@@ -390,6 +390,9 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 
 	zipPath := filepath.Join(lib, filepath.FromSlash(p.Zip))
 	if p.Step == state.StepDownload {
+		if err := checkPathLengths(lib, p, dl.Files, fsutil.MaxPath); err != nil {
+			return res, err
+		}
 		if err := in.checkSpace(lib, zipPath, p); err != nil {
 			return res, err
 		}
@@ -423,7 +426,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	if err := os.RemoveAll(dir); err != nil { // a leftover of a crash between rename and switch
 		return res, err
 	}
-	if err := os.Rename(temp, dir); err != nil {
+	if err := fsutil.Rename(temp, dir); err != nil {
 		return res, fmt.Errorf("moving the extracted files into place: %w", err)
 	}
 	if err := fsutil.SyncDir(filepath.Dir(dir)); err != nil {
@@ -576,12 +579,28 @@ func (in *Installer) checkSpace(lib, zipPath string, p *state.Pending) error {
 	return nil
 }
 
-func freeSpace(dir string) (int64, error) {
-	var sfs syscall.Statfs_t
-	if err := syscall.Statfs(dir, &sfs); err != nil {
-		return 0, err
+// checkPathLengths refuses to install files (p's, into the library lib) whose absolute path
+// would be longer than limit characters (UTF-16 code units, as Windows counts them); a limit
+// of 0 allows any length. The launcher itself reaches such paths, but a game that is not
+// long-path aware cannot open them on Windows, so the player is told to move the library to a
+// shorter folder instead.
+func checkPathLengths(lib string, p *state.Pending, files []state.File, limit int) error {
+	if limit == 0 {
+		return nil
 	}
-	return int64(sfs.Bavail) * int64(sfs.Bsize), nil
+	dir := filepath.Join(lib, filepath.FromSlash(p.Dir))
+	longest, n := "", 0
+	for _, f := range files {
+		full := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if l := len(utf16.Encode([]rune(full))); l > n {
+			longest, n = full, l
+		}
+	}
+	if n <= limit {
+		return nil
+	}
+	return fmt.Errorf("%s %s cannot be installed in %s: its file %s would have a path of %d characters, and Windows games open at most %d: move the library to a folder with a shorter path (`satchel library move C:\\Games`) and install again",
+		path.Dir(p.Dir), p.Version, lib, longest, n, limit)
 }
 
 // Bytes formats a size for people: 1.5 MiB.

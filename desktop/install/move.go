@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 
 	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/state"
@@ -148,12 +147,12 @@ func checkMoveTarget(from, to string) error {
 func (in *Installer) moveEntry(ctx context.Context, src, dst string, progress func(int64)) (int64, error) {
 	size := treeSize(src)
 	if !in.moveByCopy {
-		err := os.Rename(src, dst)
+		err := fsutil.Rename(src, dst)
 		if err == nil {
 			progress(size)
 			return size, fsutil.SyncDir(filepath.Dir(dst))
 		}
-		if !errors.Is(err, syscall.EXDEV) {
+		if !fsutil.CrossDevice(err) {
 			return 0, err
 		}
 	}
@@ -166,7 +165,7 @@ func (in *Installer) moveEntry(ctx context.Context, src, dst string, progress fu
 		os.RemoveAll(tmp)
 		return n, err
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err := fsutil.Rename(tmp, dst); err != nil {
 		return n, err
 	}
 	if err := fsutil.SyncDir(filepath.Dir(dst)); err != nil {

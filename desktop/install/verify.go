@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/state"
 )
 
@@ -176,7 +177,7 @@ func checkFile(root *os.Root, f state.File, buf []byte) string {
 	if _, err := io.CopyBuffer(h, r, buf); err != nil || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
 		return "sha256"
 	}
-	if f.Mode&0o100 != 0 && fi.Mode().Perm()&0o100 == 0 {
+	if fsutil.ExecBits && f.Mode&0o100 != 0 && fi.Mode().Perm()&0o100 == 0 {
 		return "not executable"
 	}
 	return ""

@@ -7,10 +7,15 @@
 //	args = ["-title", "My Game"]  # optional
 //	working_dir = "."             # optional, relative to the install folder
 //
-// Without satchel.toml the target is the only executable file at the top level of the build.
-// Anything else (no section for this OS and architecture, no or several executables, a path
-// that leaves the install folder, also through a symbolic link) is an *Error that says what
-// the developer must fix. The launcher never runs a path outside the install folder.
+// Without satchel.toml the target is the only executable file at the top level of the build:
+// a file with an executable bit on Linux and macOS, an .exe on Windows. Anything else (no
+// section for this OS and architecture, no or several executables, a path that leaves the
+// install folder, also through a symbolic link) is an *Error that says what the developer must
+// fix. The launcher never runs a path outside the install folder. Gaps lists the platforms a
+// build cannot be launched on, before it is uploaded.
+//
+// A running game is a process tree the launcher can stop as a whole: a process group on Unix,
+// a Job Object on Windows (proc_unix.go, proc_windows.go).
 package launch
 
 import (
@@ -95,7 +100,7 @@ func Resolve(dir, goos, goarch string) (Spec, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return resolveOnlyExecutable(dir)
+		return resolveOnlyExecutable(dir, goos)
 	}
 	if err != nil {
 		return Spec{}, err
@@ -104,24 +109,9 @@ func Resolve(dir, goos, goarch string) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	key := goos + "-" + goarch
-	t, ok := m.Launch[key]
-	if !ok {
-		key = goos
-		t, ok = m.Launch[key]
-	}
-	if !ok {
-		var have []string
-		for k := range m.Launch {
-			have = append(have, k)
-		}
-		sort.Strings(have)
-		return Spec{}, failf("%s has no [launch.%s-%s] or [launch.%s] section (it has: %s): this build does not run on %s-%s",
-			ManifestName, goos, goarch, goos, strings.Join(have, ", "), goos, goarch)
-	}
-	where := fmt.Sprintf("%s [launch.%s]", ManifestName, key)
-	if t.Exec == "" {
-		return Spec{}, failf("%s has no exec: name the program to run, relative to the build's root", where)
+	where, t, err := m.target(goos, goarch)
+	if err != nil {
+		return Spec{}, err
 	}
 	path, err := inside(dir, realDir, t.Exec, where+" exec")
 	if err != nil {
@@ -134,7 +124,10 @@ func Resolve(dir, goos, goarch string) (Spec, error) {
 	if !fi.Mode().IsRegular() {
 		return Spec{}, failf("%s exec %q is not a regular file", where, t.Exec)
 	}
-	if err := makeExecutable(path, fi); err != nil {
+	if err := runnable(goos, where, t.Exec); err != nil {
+		return Spec{}, err
+	}
+	if err := makeExecutable(path, fi, goos); err != nil {
 		return Spec{}, err
 	}
 	work := dir
@@ -149,12 +142,52 @@ func Resolve(dir, goos, goarch string) (Spec, error) {
 	return Spec{Dir: dir, Path: path, Args: t.Args, WorkDir: work, Source: where}, nil
 }
 
+// target returns the section of m for goos/goarch ([launch.<os>-<arch>], else [launch.<os>])
+// and where it is, as "satchel.toml [launch.<key>]"; an *Error when there is none or it names
+// no program.
+func (m Manifest) target(goos, goarch string) (string, Target, error) {
+	key := goos + "-" + goarch
+	t, ok := m.Launch[key]
+	if !ok {
+		key = goos
+		t, ok = m.Launch[key]
+	}
+	if !ok {
+		var have []string
+		for k := range m.Launch {
+			have = append(have, k)
+		}
+		sort.Strings(have)
+		return "", Target{}, failf("%s has no [launch.%s-%s] or [launch.%s] section (it has: %s): this build does not run on %s-%s",
+			ManifestName, goos, goarch, goos, strings.Join(have, ", "), goos, goarch)
+	}
+	where := fmt.Sprintf("%s [launch.%s]", ManifestName, key)
+	if t.Exec == "" {
+		return "", Target{}, failf("%s has no exec: name the program to run, relative to the build's root", where)
+	}
+	return where, t, nil
+}
+
+// runnable refuses an exec (named at where) that goos cannot run by its name: Windows runs
+// only .exe files.
+func runnable(goos, where, exec string) error {
+	if goos == "windows" && !executable(goos, exec, 0) {
+		return failf("%s exec %q is not an .exe: Windows runs only .exe files", where, exec)
+	}
+	return nil
+}
+
+// leaves is the *Error of a path (what, rel as written) that is not inside the build.
+func leaves(what, rel string) error {
+	return failf("%s %q leaves the install folder: it must be a relative path inside the build, without ..", what, rel)
+}
+
 // inside returns dir/rel after checking that it stays inside dir, also once every symbolic
 // link on the way is resolved (realDir is dir resolved).
 func inside(dir, realDir, rel, what string) (string, error) {
 	native := filepath.FromSlash(rel)
 	if !filepath.IsLocal(native) {
-		return "", failf("%s %q leaves the install folder: it must be a relative path inside the build, without ..", what, rel)
+		return "", leaves(what, rel)
 	}
 	p := filepath.Join(dir, native)
 	real, err := filepath.EvalSymlinks(p)
@@ -170,34 +203,59 @@ func inside(dir, realDir, rel, what string) (string, error) {
 	return real, nil
 }
 
-func resolveOnlyExecutable(dir string) (Spec, error) {
+func resolveOnlyExecutable(dir, goos string) (Spec, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return Spec{}, err
 	}
+	name, err := onlyExecutable(ents, goos)
+	if err != nil {
+		return Spec{}, err
+	}
+	return Spec{Dir: dir, Path: filepath.Join(dir, name), WorkDir: dir, Source: "the only executable at the top level"}, nil
+}
+
+// onlyExecutable returns the one entry of ents (a build's top level) that is a program on goos,
+// or an *Error saying there is none or several.
+func onlyExecutable(ents []fs.DirEntry, goos string) (string, error) {
 	var exes []string
 	for _, e := range ents {
 		if !e.Type().IsRegular() { // symbolic links and folders never count
 			continue
 		}
 		fi, err := e.Info()
-		if err == nil && fi.Mode().Perm()&0o111 != 0 {
+		if err == nil && executable(goos, e.Name(), fi.Mode()) {
 			exes = append(exes, e.Name())
 		}
 	}
+	kind := "executable file"
+	if goos == "windows" {
+		kind = ".exe file"
+	}
 	switch len(exes) {
 	case 1:
-		return Spec{Dir: dir, Path: filepath.Join(dir, exes[0]), WorkDir: dir, Source: "the only executable at the top level"}, nil
+		return exes[0], nil
 	case 0:
-		return Spec{}, failf("the build has no %s and no executable file at its top level: the developer must add a %s naming the program to run", ManifestName, ManifestName)
+		return "", failf("the build has no %s and no %s at its top level: the developer must add a %s naming the program to run", ManifestName, kind, ManifestName)
 	default:
-		return Spec{}, failf("the build has no %s and several executable files at its top level (%s): the developer must add a %s naming the one to run",
-			ManifestName, strings.Join(exes, ", "), ManifestName)
+		return "", failf("the build has no %s and several %ss at its top level (%s): the developer must add a %s naming the one to run",
+			ManifestName, kind, strings.Join(exes, ", "), ManifestName)
 	}
 }
 
-func makeExecutable(path string, fi fs.FileInfo) error {
-	if fi.Mode().Perm()&0o100 != 0 {
+// executable reports whether a regular file of this name and mode is a program on goos: an
+// .exe on Windows, which has no executable bits; a file with one on every other system.
+func executable(goos, name string, mode fs.FileMode) bool {
+	if goos == "windows" {
+		return strings.EqualFold(filepath.Ext(name), ".exe")
+	}
+	return mode.Perm()&0o111 != 0
+}
+
+// makeExecutable sets the exec bits of the program path (described by fi) if the zip lacked
+// them; on Windows there are none to set.
+func makeExecutable(path string, fi fs.FileInfo, goos string) error {
+	if goos == "windows" || fi.Mode().Perm()&0o100 != 0 {
 		return nil
 	}
 	if err := os.Chmod(path, fi.Mode().Perm()|0o111); err != nil {
@@ -242,14 +300,16 @@ func (e Exit) String() string {
 // Process is a running game.
 type Process struct {
 	cmd     *exec.Cmd
+	tree    *tree
 	spec    Spec
 	started time.Time
 	done    chan struct{}
 	exit    Exit
 }
 
-// Start runs the game described by spec. The process is the caller's to watch (Done, Wait)
-// and to stop (Stop); it keeps running if the launcher exits.
+// Start runs the game described by spec, in a process tree of its own: a Ctrl-C meant for the
+// launcher's terminal does not reach it, and Stop reaches every process it starts. The game is
+// the caller's to watch (Done, Wait) and to stop (Stop); it keeps running if the launcher exits.
 func Start(spec Spec, opts Options) (*Process, error) {
 	if spec.Path == "" || spec.Dir == "" {
 		return nil, errors.New("launch: empty Spec: call Resolve first")
@@ -258,12 +318,11 @@ func Start(spec Spec, opts Options) (*Process, error) {
 	cmd.Dir = spec.WorkDir
 	cmd.Env = opts.Env
 	cmd.Stdout, cmd.Stderr = opts.Stdout, opts.Stderr
-	// Its own process group: a Ctrl-C meant for the launcher's terminal does not kill the game.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	t, err := startTree(cmd)
+	if err != nil {
 		return nil, failf("starting %s: %v", spec.Path, err)
 	}
-	p := &Process{cmd: cmd, spec: spec, started: time.Now(), done: make(chan struct{})}
+	p := &Process{cmd: cmd, tree: t, spec: spec, started: time.Now(), done: make(chan struct{})}
 	go p.wait()
 	return p, nil
 }
@@ -283,6 +342,7 @@ func (p *Process) wait() {
 		e.Code, e.Err = -1, err
 	}
 	p.exit = e
+	p.tree.release()
 	close(p.done)
 }
 
@@ -304,7 +364,8 @@ func (p *Process) Wait() Exit {
 	return p.exit
 }
 
-// Stop asks the game to end (SIGTERM to its process group).
-func (p *Process) Stop() error {
-	return syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-}
+// Stop ends the game's process tree. On Unix it asks (SIGTERM to the process group), so the
+// game may save first. Windows has no such request for a game: there every process of its Job
+// Object ends at once, with exit code 1. Once the game has exited, Stop returns
+// os.ErrProcessDone on Windows.
+func (p *Process) Stop() error { return p.tree.stop() }

@@ -1,11 +1,15 @@
 package launch_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -103,6 +107,125 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestResolveWindows runs Windows' rules on any OS, through the same function: programs are
+// .exe files, whatever their mode, and no exec bit is set.
+func TestResolveWindows(t *testing.T) {
+	tests := []struct {
+		name     string
+		files    map[string]string
+		wantPath string
+		wantErr  string
+	}{
+		{"the only .exe", map[string]string{"Game.EXE": "MZ", "run.sh*": "x", "data.pak": "x"}, "Game.EXE", ""},
+		{"no .exe", map[string]string{"game*": "x"}, "", "no .exe file at its top level"},
+		{"several", map[string]string{"a.exe": "x", "b.exe": "x"}, "", "several .exe files at its top level (a.exe, b.exe)"},
+		{"manifest", map[string]string{"satchel.toml": "[launch.windows-amd64]\nexec = \"bin/game.exe\"\n", "bin/game.exe": "MZ"}, "bin/game.exe", ""},
+		{"manifest names no .exe", map[string]string{"satchel.toml": "[launch.windows]\nexec = \"game\"\n", "game": "x"}, "", `exec "game" is not an .exe`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := install(t, tt.files)
+			spec, err := launch.Resolve(dir, "windows", "amd64")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Resolve = %+v, %v; want %q", spec, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rel(t, dir, spec.Path); got != filepath.FromSlash(tt.wantPath) {
+				t.Errorf("path = %s, want %s", got, tt.wantPath)
+			}
+			if fi, _ := os.Stat(spec.Path); fi.Mode().Perm()&0o111 != 0 {
+				t.Errorf("mode %v: exec bits were set for Windows", fi.Mode())
+			}
+		})
+	}
+}
+
+// TestGaps checks the change preview's warning: which platforms a build cannot be launched
+// on, from its zip, before it is uploaded.
+func TestGaps(t *testing.T) {
+	exe := &fstest.MapFile{Data: []byte("x"), Mode: 0o755}
+	file := &fstest.MapFile{Data: []byte("x"), Mode: 0o644}
+	toml := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s), Mode: 0o644} }
+	tests := []struct {
+		name    string
+		build   fstest.MapFS
+		want    []launch.Gap
+		wantErr string
+	}{
+		{"every platform", fstest.MapFS{
+			"satchel.toml": toml("[launch.linux]\nexec = \"game\"\n[launch.darwin]\nexec = \"Game.app/Contents/MacOS/game\"\n[launch.windows]\nexec = \"game.exe\"\n"),
+			"game":         exe, "Game.app/Contents/MacOS/game": exe, "game.exe": file}, nil, ""},
+		{"linux and windows-amd64 only", fstest.MapFS{
+			"satchel.toml": toml("[launch.linux]\nexec = \"game\"\n[launch.windows-amd64]\nexec = \"game.exe\"\n[launch.darwin-arm64]\nexec = \"gone\"\n"),
+			"game":         exe, "game.exe": file}, []launch.Gap{
+			{"darwin-amd64", "satchel.toml has no [launch.darwin-amd64] or [launch.darwin] section (it has: darwin-arm64, linux, windows-amd64): this build does not run on darwin-amd64"},
+			{"darwin-arm64", `satchel.toml [launch.darwin-arm64] exec "gone" is not in the build`},
+			{"windows-arm64", "satchel.toml has no [launch.windows-arm64] or [launch.windows] section (it has: darwin-arm64, linux, windows-amd64): this build does not run on windows-arm64"},
+		}, ""},
+		{"exec outside, or not an .exe", fstest.MapFS{
+			"satchel.toml": toml("[launch.linux]\nexec = \"../game\"\n[launch.darwin]\nexec = \"bin\"\n[launch.windows]\nexec = \"game\"\n"),
+			"game":         exe, "bin/x": file}, []launch.Gap{
+			{"linux-amd64", `satchel.toml [launch.linux] exec "../game" leaves the install folder: it must be a relative path inside the build, without ..`},
+			{"linux-arm64", `satchel.toml [launch.linux] exec "../game" leaves the install folder: it must be a relative path inside the build, without ..`},
+			{"darwin-amd64", `satchel.toml [launch.darwin] exec "bin" is not a regular file`},
+			{"darwin-arm64", `satchel.toml [launch.darwin] exec "bin" is not a regular file`},
+			{"windows-amd64", `satchel.toml [launch.windows] exec "game" is not an .exe: Windows runs only .exe files`},
+			{"windows-arm64", `satchel.toml [launch.windows] exec "game" is not an .exe: Windows runs only .exe files`},
+		}, ""},
+		{"no manifest, a Unix program", fstest.MapFS{"game": exe, "README": file}, []launch.Gap{
+			{"windows-amd64", "the build has no satchel.toml and no .exe file at its top level: the developer must add a satchel.toml naming the program to run"},
+			{"windows-arm64", "the build has no satchel.toml and no .exe file at its top level: the developer must add a satchel.toml naming the program to run"},
+		}, ""},
+		{"bad manifest", fstest.MapFS{"satchel.toml": toml("[launch\n")}, nil, "not valid TOML"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := launch.Gaps(tt.build)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Gaps = %v, %v; want %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("gaps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestGapsZip reads a real build zip, as the Developer tab's preview does: modes come from the
+// zip's entries.
+func TestGapsZip(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, mode := range map[string]os.FileMode{"game": 0o755, "game.exe": 0o644, "data/level": 0o644} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, ExternalAttrs: uint32(mode) << 16, CreatorVersion: 3 << 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("x"))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := launch.Gaps(zr); err != nil || got != nil {
+		t.Errorf("Gaps = %v, %v; want none: game runs on Unix, game.exe on Windows", got, err)
+	}
+}
+
 func rel(t *testing.T, dir, p string) string {
 	real, _ := filepath.EvalSymlinks(dir)
 	r, err := filepath.Rel(real, p)
@@ -173,3 +296,33 @@ func TestStop(t *testing.T) {
 		t.Errorf("exit = %+v, want ended by a signal", e)
 	}
 }
+
+// TestStopTree stops a game whose process started another: Done closes only once both have
+// ended, as the game's output pipe stays open while either runs.
+func TestStopTree(t *testing.T) {
+	dir := install(t, map[string]string{"game*": "#!/bin/sh\nsleep 30 &\necho started\nwait\n"})
+	spec, err := launch.Resolve(dir, "linux", "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	var once sync.Once
+	p, err := launch.Start(spec, launch.Options{Stdout: writerFunc(func([]byte) { once.Do(func() { close(started) }) })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the game's child did not stop")
+	}
+}
+
+// writerFunc calls itself with what is written to it.
+type writerFunc func([]byte)
+
+func (f writerFunc) Write(b []byte) (int, error) { f(b); return len(b), nil }

@@ -5,6 +5,7 @@
 package settings
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"satchel.dev/desktop/internal/fsutil"
@@ -25,27 +27,53 @@ type Dirs struct {
 	Config string
 }
 
-// DefaultDirs returns $SATCHEL_DATA_DIR or $XDG_DATA_HOME/satchel (else ~/.local/share/satchel)
-// and $SATCHEL_CONFIG_DIR or $XDG_CONFIG_HOME/satchel (else ~/.config/satchel), as absolute
-// paths. It creates nothing.
-func DefaultDirs(getenv func(string) string) (Dirs, error) {
-	home := getenv("HOME")
-	pick := func(own, xdg, fallback string) (string, error) {
+// DefaultDirs returns the folders of the operating system this runs on: DirsFor(runtime.GOOS,
+// getenv).
+func DefaultDirs(getenv func(string) string) (Dirs, error) { return DirsFor(runtime.GOOS, getenv) }
+
+// DirsFor returns the launcher's folders on goos, as absolute paths, reading the environment
+// through getenv. $SATCHEL_DATA_DIR and $SATCHEL_CONFIG_DIR win everywhere. Otherwise:
+//
+//   - windows: Data is %LOCALAPPDATA%\Satchel (this machine's: the library is large), Config
+//     is %APPDATA%\Satchel (roams with the user's profile); both fall back to
+//     %USERPROFILE%\AppData\...;
+//   - darwin: both are ~/Library/Application Support/Satchel (their files never share a name);
+//   - any other: $XDG_DATA_HOME/satchel (else ~/.local/share/satchel) and
+//     $XDG_CONFIG_HOME/satchel (else ~/.config/satchel).
+//
+// It creates nothing, and fails only when the environment names no home at all.
+func DirsFor(goos string, getenv func(string) string) (Dirs, error) {
+	pick := func(own, base, fallbackHome, fallback, name string) (string, error) {
 		switch {
 		case getenv(own) != "":
 			return filepath.Abs(getenv(own))
-		case getenv(xdg) != "":
-			return filepath.Abs(filepath.Join(getenv(xdg), "satchel"))
-		case home != "":
-			return filepath.Join(home, fallback, "satchel"), nil
+		case base != "" && getenv(base) != "":
+			return filepath.Join(getenv(base), name), nil
+		case getenv(fallbackHome) != "":
+			return filepath.Join(getenv(fallbackHome), fallback, name), nil
 		}
-		return "", fmt.Errorf("cannot find a folder for Satchel's files: set $%s or $HOME", xdg)
+		return "", fmt.Errorf("cannot find a folder for Satchel's files: set $%s or $%s", own, cmp.Or(base, fallbackHome))
 	}
-	data, err := pick("SATCHEL_DATA_DIR", "XDG_DATA_HOME", filepath.Join(".local", "share"))
-	if err != nil {
-		return Dirs{}, err
+	var data, config string
+	var err error
+	switch goos {
+	case "windows":
+		if data, err = pick("SATCHEL_DATA_DIR", "LOCALAPPDATA", "USERPROFILE", filepath.Join("AppData", "Local"), "Satchel"); err != nil {
+			return Dirs{}, err
+		}
+		config, err = pick("SATCHEL_CONFIG_DIR", "APPDATA", "USERPROFILE", filepath.Join("AppData", "Roaming"), "Satchel")
+	case "darwin":
+		support := filepath.Join("Library", "Application Support")
+		if data, err = pick("SATCHEL_DATA_DIR", "", "HOME", support, "Satchel"); err != nil {
+			return Dirs{}, err
+		}
+		config, err = pick("SATCHEL_CONFIG_DIR", "", "HOME", support, "Satchel")
+	default:
+		if data, err = pick("SATCHEL_DATA_DIR", "XDG_DATA_HOME", "HOME", filepath.Join(".local", "share"), "satchel"); err != nil {
+			return Dirs{}, err
+		}
+		config, err = pick("SATCHEL_CONFIG_DIR", "XDG_CONFIG_HOME", "HOME", ".config", "satchel")
 	}
-	config, err := pick("SATCHEL_CONFIG_DIR", "XDG_CONFIG_HOME", ".config")
 	if err != nil {
 		return Dirs{}, err
 	}

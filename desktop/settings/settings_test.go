@@ -11,22 +11,37 @@ import (
 	"satchel.dev/desktop/settings"
 )
 
-func TestDefaultDirs(t *testing.T) {
+// TestDirsFor checks every operating system's folders through the same function, on any OS.
+// Paths are joined with filepath.Join, as DirsFor joins them: with "\\" on Windows.
+func TestDirsFor(t *testing.T) {
+	j := filepath.Join
+	local, roaming := `C:\Users\p\AppData\Local`, `C:\Users\p\AppData\Roaming`
 	tests := []struct {
 		name string
+		goos string
 		env  map[string]string
 		want settings.Dirs
 	}{
-		{"XDG", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf"},
+		{"XDG", "linux", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf"},
 			settings.Dirs{Data: "/x/data/satchel", Config: "/x/conf/satchel"}},
-		{"home", map[string]string{"HOME": "/home/p"},
+		{"home", "linux", map[string]string{"HOME": "/home/p"},
 			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel"}},
-		{"own variables win", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c"},
+		{"own variables win", "linux", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c"},
 			settings.Dirs{Data: "/d", Config: "/c"}},
+		{"BSD is XDG too", "freebsd", map[string]string{"HOME": "/home/p"},
+			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel"}},
+		{"macOS", "darwin", map[string]string{"HOME": "/Users/p", "XDG_DATA_HOME": "/ignored"},
+			settings.Dirs{Data: "/Users/p/Library/Application Support/Satchel", Config: "/Users/p/Library/Application Support/Satchel"}},
+		{"macOS, own variables win", "darwin", map[string]string{"HOME": "/Users/p", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c"},
+			settings.Dirs{Data: "/d", Config: "/c"}},
+		{"Windows", "windows", map[string]string{"LOCALAPPDATA": local, "APPDATA": roaming, "USERPROFILE": `C:\elsewhere`, "HOME": "/ignored"},
+			settings.Dirs{Data: j(local, "Satchel"), Config: j(roaming, "Satchel")}},
+		{"Windows, from the profile", "windows", map[string]string{"USERPROFILE": `C:\Users\p`},
+			settings.Dirs{Data: j(`C:\Users\p`, "AppData", "Local", "Satchel"), Config: j(`C:\Users\p`, "AppData", "Roaming", "Satchel")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := settings.DefaultDirs(func(k string) string { return tt.env[k] })
+			got, err := settings.DirsFor(tt.goos, func(k string) string { return tt.env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,8 +50,11 @@ func TestDefaultDirs(t *testing.T) {
 			}
 		})
 	}
-	if _, err := settings.DefaultDirs(func(string) string { return "" }); err == nil {
-		t.Error("no HOME and no XDG: no error")
+	for goos, want := range map[string]string{"linux": "set $SATCHEL_DATA_DIR or $XDG_DATA_HOME", "darwin": "set $SATCHEL_DATA_DIR or $HOME",
+		"windows": "set $SATCHEL_DATA_DIR or $LOCALAPPDATA"} {
+		if _, err := settings.DirsFor(goos, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s with no home: %v, want %q", goos, err, want)
+		}
 	}
 }
 

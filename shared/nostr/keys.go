@@ -11,8 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
-
-	"satchel.dev/shared/bech32"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 )
 
 // Bech32 human-readable parts of NIP-19.
@@ -208,28 +207,46 @@ func (p *PublicKey) UnmarshalText(text []byte) error {
 	return nil
 }
 
+// Why a NIP-19 string does not decode. Their messages quote nothing of the input, so a
+// secret key's error can name them (see redactNIP19Error).
 var (
-	errNIP19Prefix = errors.New("wrong bech32 prefix")
-	errNIP19Length = errors.New("wrong data length")
+	errNIP19Format   = errors.New("bech32: malformed (length, case, separator or characters)")
+	errNIP19Char     = errors.New("bech32: invalid data character")
+	errNIP19Checksum = errors.New("bech32: invalid checksum")
+	errNIP19Padding  = errors.New("bech32: invalid padding")
+	errNIP19Prefix   = errors.New("wrong bech32 prefix")
+	errNIP19Length   = errors.New("wrong data length")
 )
 
 func encodeNIP19(hrp string, key []byte) string {
-	s, err := bech32.EncodeBytes(hrp, key)
+	s, err := bech32.EncodeFromBase256(hrp, key)
 	if err != nil {
 		panic("nostr: bech32 encoding of a 32-byte key failed: " + err.Error()) // unreachable: hrp is constant and valid
 	}
 	return s
 }
 
-// decodeNIP19 decodes a bech32 string that must have the given HRP and hold
-// exactly 32 bytes.
+// decodeNIP19 decodes a Bech32 string (BIP-173, at most 90 characters; a Bech32m checksum is
+// refused) that must have the given HRP and hold exactly 32 bytes. Its errors wrap one of the
+// errNIP19 values.
 func decodeNIP19(s, wantHRP string) ([]byte, error) {
-	hrp, b, err := bech32.DecodeBytes(s, bech32.MaxLength)
-	if err != nil {
-		return nil, err
+	hrp, data5, version, err := bech32.DecodeGeneric(s)
+	switch {
+	case errors.As(err, new(bech32.ErrNonCharsetChar)):
+		return nil, fmt.Errorf("%w: %v", errNIP19Char, err)
+	case errors.As(err, new(bech32.ErrInvalidChecksum)):
+		return nil, fmt.Errorf("%w: %v", errNIP19Checksum, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", errNIP19Format, err)
+	case version != bech32.Version0:
+		return nil, fmt.Errorf("%w: a Bech32m checksum, NIP-19 uses Bech32", errNIP19Checksum)
 	}
 	if hrp != wantHRP {
 		return nil, fmt.Errorf("%w: prefix is %q, want %q", errNIP19Prefix, hrp, wantHRP)
+	}
+	b, err := bech32.ConvertBits(data5, 5, 8, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNIP19Padding, err)
 	}
 	if len(b) != 32 {
 		return nil, fmt.Errorf("%w: holds %d bytes, want 32", errNIP19Length, len(b))
@@ -238,10 +255,10 @@ func decodeNIP19(s, wantHRP string) ([]byte, error) {
 }
 
 // redactNIP19Error describes err from decodeNIP19 without the details
-// (characters, prefixes) that could quote the input.
+// (characters, prefixes, checksums) that could quote the input.
 func redactNIP19Error(err error) string {
-	for _, e := range []error{bech32.ErrLength, bech32.ErrMixedCase, bech32.ErrSeparator, bech32.ErrHRP,
-		bech32.ErrCharacter, bech32.ErrChecksum, bech32.ErrPadding, errNIP19Prefix, errNIP19Length} {
+	for _, e := range []error{errNIP19Format, errNIP19Char, errNIP19Checksum, errNIP19Padding,
+		errNIP19Prefix, errNIP19Length} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"satchel.dev/shared/bech32"
+	"github.com/btcsuite/btcd/btcutil/bech32"
+
 	"satchel.dev/shared/nostr"
 )
 
@@ -81,8 +82,10 @@ func TestParseSecretKeyErrors(t *testing.T) {
 		{"npub given", "npub10elfcs4fr0l0r8af98jlmgdh9c8tcxjvz9qkw038js35mp4dma8qzvjptg", "want nsec1"},
 		{"nsec with bad char", nsec[:10] + "b" + nsec[11:], "invalid data character"},
 		{"nsec with a changed character", "nsec1x" + nsec[6:], "not a valid nsec: bech32: invalid checksum"},
-		{"bech32 with another prefix", mustEncode(t, "nsec1x", skHex), "wrong bech32 prefix"},
-		{"nsec of 31 bytes", mustEncode(t, "nsec", skHex[:62]), "wrong data length"},
+		{"bech32 with another prefix", mustEncode(t, bech32.Encode, "nsec1x", skHex), "wrong bech32 prefix"},
+		{"nsec of 31 bytes", mustEncode(t, bech32.Encode, "nsec", skHex[:62]), "wrong data length"},
+		{"nsec with a Bech32m checksum", mustEncode(t, bech32.EncodeM, "nsec", skHex), "not a valid nsec: bech32: invalid checksum"},
+		{"nsec longer than 90 characters", mustEncode(t, bech32.Encode, "nsec", skHex+skHex), "bech32: malformed"},
 	}
 	for _, tc := range cases {
 		_, err := nostr.ParseSecretKey(tc.in)
@@ -105,12 +108,18 @@ func TestParseSecretKeyErrors(t *testing.T) {
 	}
 }
 
-func mustEncode(t *testing.T, hrp, dataHex string) string {
+// mustEncode returns dataHex's bytes regrouped in 5-bit values and encoded with encode
+// (bech32.Encode or bech32.EncodeM) under the given HRP.
+func mustEncode(t *testing.T, encode func(string, []byte) (string, error), hrp, dataHex string) string {
 	b, err := hex.DecodeString(dataHex)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := bech32.EncodeBytes(hrp, b)
+	data5, err := bech32.ConvertBits(b, 8, 5, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := encode(hrp, data5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +137,7 @@ func TestParsePublicKeyErrors(t *testing.T) {
 		{"nsec given", "nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5"},
 		{"npub bad checksum", "npub10elfcs4fr0l0r8af98jlmgdh9c8tcxjvz9qkw038js35mp4dma8qzvjpth"},
 		{"npub of 20 bytes", mustNpubOf(t, 20)},
+		{"npub with a Bech32m checksum", mustEncode(t, bech32.EncodeM, "npub", "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e")},
 	}
 	for _, tc := range cases {
 		if _, err := nostr.ParsePublicKey(tc.in); !errors.Is(err, nostr.ErrBadPubKey) {
@@ -139,7 +149,7 @@ func TestParsePublicKeyErrors(t *testing.T) {
 // mustNpubOf returns a valid bech32 string with the npub prefix holding n
 // zero bytes.
 func mustNpubOf(t *testing.T, n int) string {
-	s, err := bech32.EncodeBytes("npub", make([]byte, n))
+	s, err := bech32.EncodeFromBase256("npub", make([]byte, n))
 	if err != nil {
 		t.Fatal(err)
 	}

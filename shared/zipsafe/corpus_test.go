@@ -350,6 +350,8 @@ func hostileCorpus() []hostile {
 		{"case in directory", []string{"Data/x", "data/X"}},
 		{"unicode sigma", []string{"ς.txt", "Σ.txt"}},
 		{"unicode kelvin", []string{"kelvin.txt", "\u212Aelvin.txt"}},
+		{"unicode normalization", []string{"caf\u00e9.txt", "cafe\u0301.txt"}},
+		{"normalization and case in directory", []string{"\u00c9t\u00e9/a", "e\u0301te\u0301/A"}},
 		{"file then deeper", []string{"a", "a/b"}},
 		{"deeper then file", []string{"a/b/c", "A/b"}},
 		{"file then directory", []string{"a", "a/"}},

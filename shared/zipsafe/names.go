@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxComponent is the longest path component, in bytes, that every file
@@ -85,6 +87,13 @@ func checkName(name string) string {
 	return ""
 }
 
+// nameKey maps a path to a key equal for two paths exactly when some
+// operating system may take them for one file: equal once both are in
+// Unicode canonical decomposition (macOS does not tell "é" as one code
+// point from "e" and a combining accent) and case is ignored (Windows, and
+// macOS by default), as foldKey.
+func nameKey(s string) string { return foldKey(norm.NFD.String(s)) }
+
 // foldKey maps s to a key equal for two strings exactly when
 // strings.EqualFold holds for them: each rune becomes the smallest rune of
 // its simple case folding orbit.
@@ -115,7 +124,7 @@ func foldKey(s string) string {
 
 // layout checks how items (in central directory order) lay out as a tree
 // of files and directories. It returns a "duplicate" error if two entries
-// would land on the same file or directory: the same name ignoring case, or
+// would land on the same file or directory: the same nameKey, or
 // a file where another entry needs a directory. Of the clashing pairs it
 // finds, it reports the one whose later entry comes first, naming that
 // entry. Otherwise it returns the number of directories the tree has,
@@ -132,7 +141,7 @@ func layout(items []item) (dirs int, _ *Error) {
 	}
 	keys := make([]key, len(items))
 	for i, it := range items {
-		k := strings.ReplaceAll(foldKey(it.path), "/", "\x00")
+		k := strings.ReplaceAll(nameKey(it.path), "/", "\x00")
 		if it.dir {
 			k += "\x00"
 		}
@@ -168,7 +177,7 @@ func layout(items []item) (dirs int, _ *Error) {
 		case a.k == b.k && later.rec.name == earlier.rec.name:
 			why = "the zip lists this name twice"
 		case a.k == b.k:
-			why = fmt.Sprintf("it has the same name as entry %q when case is ignored; Windows and macOS would write both to one file", earlier.rec.name)
+			why = fmt.Sprintf("it has the same name as entry %q when case (or the Unicode form of accents) is ignored; Windows or macOS would write both to one file", earlier.rec.name)
 		case later == file && deeper.dir && b.k == a.k+"\x00":
 			why = fmt.Sprintf("it is a file, but entry %q is a directory of that name", deeper.rec.name)
 		case later == file:

@@ -23,8 +23,11 @@
 //     as CON or COM1, a component over 255 bytes), or is over 1024 bytes.
 //   - "duplicate": two entries name the same file or directory, also when
 //     they differ only in case (Unicode simple case folding, as
-//     strings.EqualFold), or an entry is a file while another entry needs a
-//     directory of that name.
+//     strings.EqualFold: Windows and macOS ignore case) or in Unicode
+//     normalization (an accent as one code point or as a combining mark:
+//     macOS takes both for one name), or an entry is a file while another
+//     entry needs a directory of that name. So a build that installs on one
+//     operating system installs the same files on every other.
 //   - "type": an entry is a symbolic link, device, named pipe, socket or
 //     Windows reparse point, or its attributes contradict its name (a
 //     directory whose name lacks the trailing "/", or the reverse).

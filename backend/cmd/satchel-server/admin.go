@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"satchel.dev/backend/payouts"
+	"satchel.dev/backend/server"
 	adminv1 "satchel.dev/shared/api/satchel/admin/v1"
 	"satchel.dev/shared/api/satchel/admin/v1/adminv1connect"
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
@@ -67,7 +68,7 @@ Looking
 func adminCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("satchel-server admin", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), adminUsage) }
-	server := fs.String("server", or(getenv("SATCHEL_SERVER"), "http://127.0.0.1:8080"),
+	serverURL := fs.String("server", or(getenv("SATCHEL_SERVER"), "http://127.0.0.1:8080"),
 		"the server's public URL, which requests are signed for ($SATCHEL_SERVER)")
 	connectTo := fs.String("connect", "", "reach the server at this host:port instead of the public URL's (behind a proxy)")
 	keyFile := fs.String("key-file", getenv("SATCHEL_ADMIN_KEY_FILE"), "file holding the admin's key, nsec or hex ($SATCHEL_ADMIN_KEY_FILE)")
@@ -83,14 +84,14 @@ func adminCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(*server, "/")
+	base := strings.TrimRight(*serverURL, "/")
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("admin: --server %q: use the server's public URL, as in https://satchel.example.com", *server)
+		return fmt.Errorf("admin: --server %q: use the server's public URL, as in https://satchel.example.com", *serverURL)
 	}
 	var transport http.RoundTripper = http.DefaultTransport
 	if *connectTo != "" {
 		u, _ := url.Parse(base)
-		transport = rewriteHost{public: base, local: u.Scheme + "://" + *connectTo}
+		transport = server.RewriteHost{Public: base, Local: u.Scheme + "://" + *connectTo}
 	}
 	httpClient := &http.Client{Transport: &nip98.Transport{Signer: key, Base: transport}, Timeout: time.Minute}
 	c := &adminCLI{
@@ -180,217 +181,292 @@ var gameStatuses = map[string]catalogv1.GameStatus{
 	"BANNED": catalogv1.GameStatus_GAME_STATUS_BANNED,
 }
 
+// adminCommands are the admin commands by name; each parses its own arguments.
+var adminCommands = map[string]func(c *adminCLI, cmd string, args []string) error{
+	"feature": (*adminCLI).setStatus, "unfeature": (*adminCLI).setStatus, "ban": (*adminCLI).setStatus,
+	"set-status": (*adminCLI).setStatus, "unban": (*adminCLI).unban,
+	"revoke": (*adminCLI).revoke, "refund": (*adminCLI).refund,
+	"payouts": (*adminCLI).payouts, "retry-payout": (*adminCLI).retryPayout, "cancel-payout": (*adminCLI).cancelPayout,
+	"stuck-payouts": (*adminCLI).stuckPayouts, "announcements": (*adminCLI).announcements, "audit": (*adminCLI).audit,
+}
+
+// run runs the admin command cmd with its arguments.
 func (c *adminCLI) run(cmd string, args []string) error {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	reason := fs.String("reason", "", "why (audited)")
-	switch cmd {
-	case "feature", "unfeature", "ban", "unban", "set-status":
-		usage, n := cmd+" GAME --reason TEXT", 1
-		if cmd == "set-status" {
-			usage, n = cmd+" GAME STATUS [--reason TEXT]", 2
-		}
-		rest, err := parse(fs, args, n, usage)
-		if err != nil {
-			return err
-		}
-		id, err := c.gameID(rest[0])
-		if err != nil {
-			return err
-		}
-		var g *catalogv1.Game
-		if cmd == "unban" {
-			res, err := c.admin.UnbanGame(c.ctx, &adminv1.UnbanGameRequest{GameId: id, Reason: *reason})
-			if err != nil {
-				return err
-			}
-			g = res.GetGame()
-		} else {
-			to := map[string]catalogv1.GameStatus{"feature": catalogv1.GameStatus_GAME_STATUS_FEATURED,
-				"unfeature": catalogv1.GameStatus_GAME_STATUS_LISTED, "ban": catalogv1.GameStatus_GAME_STATUS_BANNED}[cmd]
-			if cmd == "set-status" {
-				var ok bool
-				if to, ok = gameStatuses[strings.ToUpper(rest[1])]; !ok {
-					return fmt.Errorf("status %q: use DRAFT, UNLISTED, LISTED, FEATURED or BANNED", rest[1])
-				}
-			}
-			res, err := c.admin.SetGameStatus(c.ctx, &adminv1.SetGameStatusRequest{GameId: id, Status: to, Reason: *reason})
-			if err != nil {
-				return err
-			}
-			g = res.GetGame()
-		}
-		return c.print(g, func() {
-			fmt.Fprintf(c.out, "game %s (%s) is %s\n", g.GetSlug(), g.GetId(), strings.TrimPrefix(g.GetStatus().String(), "GAME_STATUS_"))
-		})
-	case "revoke":
-		purchase := fs.String("purchase", "", "the purchase whose entitlement to revoke")
-		entitlement := fs.String("entitlement", "", "the entitlement to revoke")
-		if _, err := parse(fs, args, 0, "revoke (--purchase ID | --entitlement ID) --reason TEXT"); err != nil {
-			return err
-		}
-		res, err := c.admin.RevokeEntitlement(c.ctx, &adminv1.RevokeEntitlementRequest{
-			EntitlementId: *entitlement, PurchaseId: *purchase, Reason: *reason})
-		if err != nil {
-			return err
-		}
-		e := res.GetEntitlement()
-		return c.print(res, func() {
-			fmt.Fprintf(c.out, "entitlement %s (purchase %s, game %s) revoked at %s\n", e.GetId(), e.GetPurchaseId(), e.GetGameId(), when(e.GetRevokedAt()))
-		})
-	case "refund":
-		reference := fs.String("reference", "", "the refund's reference outside the system (a payment hash, a ticket)")
-		rest, err := parse(fs, args, 1, "refund PURCHASE --reason TEXT [--reference REF]")
-		if err != nil {
-			return err
-		}
-		res, err := c.admin.RefundPurchase(c.ctx, &adminv1.RefundPurchaseRequest{PurchaseId: rest[0], Reason: *reason, Reference: *reference})
-		if err != nil {
-			return err
-		}
-		p := res.GetPurchase()
-		return c.print(res, func() {
-			fmt.Fprintf(c.out, "purchase %s of %q is %s: the money received for it recorded as refunded, any entitlement revoked\n",
-				p.GetId(), p.GetGameTitle(), strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_"))
-		})
-	case "payouts":
-		status := fs.String("status", "FAILED", "SCHEDULED, RETRYING, SENT, FAILED or CANCELED")
-		size := fs.Int("page-size", 0, "payouts per page (default 20, at most 100)")
-		token := fs.String("page-token", "", "the next page's token, from the previous page")
-		if _, err := parse(fs, args, 0, "payouts [--status FAILED] [--page-size N] [--page-token T]"); err != nil {
-			return err
-		}
-		st, ok := developerv1.PayoutStatus_value["PAYOUT_STATUS_"+strings.ToUpper(*status)]
-		if !ok || st == 0 {
-			return fmt.Errorf("status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", *status)
-		}
-		res, err := c.admin.ListPayouts(c.ctx, &adminv1.ListPayoutsRequest{Status: developerv1.PayoutStatus(st),
-			PageSize: int32(*size), PageToken: *token})
-		if err != nil {
-			return err
-		}
-		return c.print(res, func() {
-			if len(res.GetPayouts()) == 0 {
-				fmt.Fprintf(c.out, "no %s payouts\n", strings.ToUpper(*status))
-			}
-			for _, p := range res.GetPayouts() {
-				fmt.Fprintf(c.out, "payout %s  %s  %d msat to %s  %q  purchase %s  %d failed attempts  last error: %s\n", p.GetId(),
-					strings.TrimPrefix(p.GetStatus().String(), "PAYOUT_STATUS_"), p.GetAmountMsat(), p.GetLnAddress(), p.GetGameTitle(),
-					p.GetPurchaseId(), p.GetAttemptCount(), or(p.GetLastError(), "none"))
-			}
-			if t := res.GetNextPageToken(); t != "" {
-				fmt.Fprintf(c.out, "more: --page-token %s\n", t)
-			}
-		})
-	case "retry-payout", "cancel-payout":
-		rest, err := parse(fs, args, 1, cmd+" PAYOUT --reason TEXT")
-		if err != nil {
-			return err
-		}
-		var p *developerv1.Payout
-		if cmd == "retry-payout" {
-			res, err := c.admin.RetryPayout(c.ctx, &adminv1.RetryPayoutRequest{PayoutId: rest[0], Reason: *reason})
-			if err != nil {
-				return err
-			}
-			p = res.GetPayout()
-		} else {
-			res, err := c.admin.CancelPayout(c.ctx, &adminv1.CancelPayoutRequest{PayoutId: rest[0], Reason: *reason})
-			if err != nil {
-				return err
-			}
-			p = res.GetPayout()
-		}
-		return c.print(p, func() {
-			fmt.Fprintf(c.out, "payout %s is %s\n", p.GetId(), strings.TrimPrefix(p.GetStatus().String(), "PAYOUT_STATUS_"))
-		})
-	case "stuck-payouts":
-		olderThan := fs.Duration("older-than", payouts.DefaultStuckAfter, "how long a payment has been in flight or unknown")
-		size := fs.Int("page-size", 0, "at most this many (default 20, at most 100)")
-		if _, err := parse(fs, args, 0, "stuck-payouts [--older-than 1h] [--page-size N]"); err != nil {
-			return err
-		}
-		res, err := c.admin.ListStuckPayouts(c.ctx, &adminv1.ListStuckPayoutsRequest{OlderThan: durationpb.New(*olderThan),
-			PageSize: int32(*size)})
-		if err != nil {
-			return err
-		}
-		return c.print(res, func() {
-			if len(res.GetPayouts()) == 0 {
-				fmt.Fprintf(c.out, "no payout has had a payment in flight or unknown for more than %v\n", *olderThan)
-			}
-			for _, sp := range res.GetPayouts() {
-				p := sp.GetPayout()
-				fmt.Fprintf(c.out, "payout %s  %s since %s  %d msat to %s  %q  purchase %s  payment %s  last error: %s\n", p.GetId(),
-					strings.TrimPrefix(sp.GetPaymentState().String(), "PAYMENT_STATE_"), when(sp.GetPaymentStateSince()),
-					p.GetAmountMsat(), p.GetLnAddress(), p.GetGameTitle(), p.GetPurchaseId(), p.GetPaymentHash(), or(p.GetLastError(), "none"))
-			}
-		})
-	case "announcements":
-		game := fs.String("game", "", "one game's announcements (slug or id)")
-		limit := fs.Int("limit", 0, "at most this many (default 50)")
-		if _, err := parse(fs, args, 0, "announcements [--game GAME] [--limit N]"); err != nil {
-			return err
-		}
-		id := ""
-		if *game != "" {
-			var err error
-			if id, err = c.gameID(*game); err != nil {
-				return err
-			}
-		}
-		res, err := c.admin.ListAnnouncements(c.ctx, &adminv1.ListAnnouncementsRequest{GameId: id, Limit: int32(*limit)})
-		if err != nil {
-			return err
-		}
-		return c.print(res, func() {
-			if len(res.GetAnnouncements()) == 0 {
-				fmt.Fprintln(c.out, "no announcements (is --nostr-relays set on the server?)")
-			}
-			for _, a := range res.GetAnnouncements() {
-				fmt.Fprintf(c.out, "%s  %s  %s %s  created %s", a.GetId(), strings.TrimPrefix(a.GetKind().String(), "ANNOUNCEMENT_KIND_"),
-					a.GetGameSlug(), a.GetVersion(), when(a.GetCreatedAt()))
-				if ids := a.GetEventIds(); len(ids) == 2 {
-					fmt.Fprintf(c.out, "  note %s  file %s", ids[0], ids[1])
-				}
-				if a.GetSkipped() != "" {
-					fmt.Fprintf(c.out, "  skipped: %s", a.GetSkipped())
-				}
-				fmt.Fprintln(c.out)
-				for _, d := range a.GetDeliveries() {
-					fmt.Fprintf(c.out, "  %s  %s after %d attempts", d.GetRelay(), strings.TrimPrefix(d.GetStatus().String(), "DELIVERY_STATUS_"),
-						d.GetAttemptCount())
-					if d.GetNextAttemptAt() != nil {
-						fmt.Fprintf(c.out, ", next at %s", when(d.GetNextAttemptAt()))
-					}
-					fmt.Fprintln(c.out)
-					for _, at := range d.GetAttempts() {
-						result := "ok"
-						if !at.GetOk() {
-							result = "failed"
-						}
-						fmt.Fprintf(c.out, "    #%d %s %s: %s\n", at.GetAttempt(), when(at.GetStartedAt()), result, at.GetResult())
-					}
-				}
-			}
-		})
-	case "audit":
-		target := fs.String("target", "", "the records of one game, entitlement, purchase or payout (an id)")
-		limit := fs.Int("limit", 0, "at most this many (default 50)")
-		if _, err := parse(fs, args, 0, "audit [--target ID] [--limit N]"); err != nil {
-			return err
-		}
-		res, err := c.admin.ListAuditRecords(c.ctx, &adminv1.ListAuditRecordsRequest{TargetId: *target, Limit: int32(*limit)})
-		if err != nil {
-			return err
-		}
-		return c.print(res, func() {
-			for _, r := range res.GetRecords() {
-				fmt.Fprintf(c.out, "%s  %s by %s on %s %s  reason: %q  %s\n", when(r.GetCreatedAt()), r.GetAction(), r.GetAdminPubkey(),
-					r.GetTargetKind(), r.GetTargetId(), r.GetReason(), r.GetDetailsJson())
-			}
-		})
+	command, ok := adminCommands[cmd]
+	if !ok {
+		return fmt.Errorf("admin: unknown command %q\n%s", cmd, adminUsage)
 	}
-	return fmt.Errorf("admin: unknown command %q\n%s", cmd, adminUsage)
+	return command(c, cmd, args)
+}
+
+// flags returns a command's flag set, with the --reason every command takes.
+func flags(cmd string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	return fs, fs.String("reason", "", "why (audited)")
+}
+
+// printGame prints a game's status after a change.
+func (c *adminCLI) printGame(g *catalogv1.Game) error {
+	return c.print(g, func() {
+		fmt.Fprintf(c.out, "game %s (%s) is %s\n", g.GetSlug(), g.GetId(), strings.TrimPrefix(g.GetStatus().String(), "GAME_STATUS_"))
+	})
+}
+
+// setStatus runs feature, unfeature, ban and set-status.
+func (c *adminCLI) setStatus(cmd string, args []string) error {
+	fs, reason := flags(cmd)
+	usage, n := cmd+" GAME --reason TEXT", 1
+	if cmd == "set-status" {
+		usage, n = cmd+" GAME STATUS [--reason TEXT]", 2
+	}
+	rest, err := parse(fs, args, n, usage)
+	if err != nil {
+		return err
+	}
+	id, err := c.gameID(rest[0])
+	if err != nil {
+		return err
+	}
+	to := map[string]catalogv1.GameStatus{"feature": catalogv1.GameStatus_GAME_STATUS_FEATURED,
+		"unfeature": catalogv1.GameStatus_GAME_STATUS_LISTED, "ban": catalogv1.GameStatus_GAME_STATUS_BANNED}[cmd]
+	if cmd == "set-status" {
+		var ok bool
+		if to, ok = gameStatuses[strings.ToUpper(rest[1])]; !ok {
+			return fmt.Errorf("status %q: use DRAFT, UNLISTED, LISTED, FEATURED or BANNED", rest[1])
+		}
+	}
+	res, err := c.admin.SetGameStatus(c.ctx, &adminv1.SetGameStatusRequest{GameId: id, Status: to, Reason: *reason})
+	if err != nil {
+		return err
+	}
+	return c.printGame(res.GetGame())
+}
+
+// unban runs unban.
+func (c *adminCLI) unban(cmd string, args []string) error {
+	fs, reason := flags(cmd)
+	rest, err := parse(fs, args, 1, cmd+" GAME --reason TEXT")
+	if err != nil {
+		return err
+	}
+	id, err := c.gameID(rest[0])
+	if err != nil {
+		return err
+	}
+	res, err := c.admin.UnbanGame(c.ctx, &adminv1.UnbanGameRequest{GameId: id, Reason: *reason})
+	if err != nil {
+		return err
+	}
+	return c.printGame(res.GetGame())
+}
+
+// revoke runs revoke.
+func (c *adminCLI) revoke(cmd string, args []string) error {
+	fs, reason := flags(cmd)
+	purchase := fs.String("purchase", "", "the purchase whose entitlement to revoke")
+	entitlement := fs.String("entitlement", "", "the entitlement to revoke")
+	if _, err := parse(fs, args, 0, "revoke (--purchase ID | --entitlement ID) --reason TEXT"); err != nil {
+		return err
+	}
+	res, err := c.admin.RevokeEntitlement(c.ctx, &adminv1.RevokeEntitlementRequest{
+		EntitlementId: *entitlement, PurchaseId: *purchase, Reason: *reason})
+	if err != nil {
+		return err
+	}
+	e := res.GetEntitlement()
+	return c.print(res, func() {
+		fmt.Fprintf(c.out, "entitlement %s (purchase %s, game %s) revoked at %s\n", e.GetId(), e.GetPurchaseId(), e.GetGameId(), when(e.GetRevokedAt()))
+	})
+}
+
+// refund runs refund.
+func (c *adminCLI) refund(cmd string, args []string) error {
+	fs, reason := flags(cmd)
+	reference := fs.String("reference", "", "the refund's reference outside the system (a payment hash, a ticket)")
+	rest, err := parse(fs, args, 1, "refund PURCHASE --reason TEXT [--reference REF]")
+	if err != nil {
+		return err
+	}
+	res, err := c.admin.RefundPurchase(c.ctx, &adminv1.RefundPurchaseRequest{PurchaseId: rest[0], Reason: *reason, Reference: *reference})
+	if err != nil {
+		return err
+	}
+	p := res.GetPurchase()
+	return c.print(res, func() {
+		fmt.Fprintf(c.out, "purchase %s of %q is %s: the money received for it recorded as refunded, any entitlement revoked\n",
+			p.GetId(), p.GetGameTitle(), strings.TrimPrefix(p.GetStatus().String(), "PURCHASE_STATUS_"))
+	})
+}
+
+// payouts runs payouts.
+func (c *adminCLI) payouts(cmd string, args []string) error {
+	fs, _ := flags(cmd)
+	status := fs.String("status", "FAILED", "SCHEDULED, RETRYING, SENT, FAILED or CANCELED")
+	size := fs.Int("page-size", 0, "payouts per page (default 20, at most 100)")
+	token := fs.String("page-token", "", "the next page's token, from the previous page")
+	if _, err := parse(fs, args, 0, "payouts [--status FAILED] [--page-size N] [--page-token T]"); err != nil {
+		return err
+	}
+	st, ok := developerv1.PayoutStatus_value["PAYOUT_STATUS_"+strings.ToUpper(*status)]
+	if !ok || st == 0 {
+		return fmt.Errorf("status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", *status)
+	}
+	res, err := c.admin.ListPayouts(c.ctx, &adminv1.ListPayoutsRequest{Status: developerv1.PayoutStatus(st),
+		PageSize: int32(*size), PageToken: *token})
+	if err != nil {
+		return err
+	}
+	return c.print(res, func() {
+		if len(res.GetPayouts()) == 0 {
+			fmt.Fprintf(c.out, "no %s payouts\n", strings.ToUpper(*status))
+		}
+		for _, p := range res.GetPayouts() {
+			fmt.Fprintf(c.out, "payout %s  %s  %d msat to %s  %q  purchase %s  %d failed attempts  last error: %s\n", p.GetId(),
+				strings.TrimPrefix(p.GetStatus().String(), "PAYOUT_STATUS_"), p.GetAmountMsat(), p.GetLnAddress(), p.GetGameTitle(),
+				p.GetPurchaseId(), p.GetAttemptCount(), or(p.GetLastError(), "none"))
+		}
+		if t := res.GetNextPageToken(); t != "" {
+			fmt.Fprintf(c.out, "more: --page-token %s\n", t)
+		}
+	})
+}
+
+// retryPayout runs retry-payout.
+func (c *adminCLI) retryPayout(cmd string, args []string) error {
+	fs, reason := flags(cmd)
+	rest, err := parse(fs, args, 1, cmd+" PAYOUT --reason TEXT")
+	if err != nil {
+		return err
+	}
+	res, err := c.admin.RetryPayout(c.ctx, &adminv1.RetryPayoutRequest{PayoutId: rest[0], Reason: *reason})
+	if err != nil {
+		return err
+	}
+	return c.printPayout(res.GetPayout())
+}
+
+// cancelPayout runs cancel-payout.
+func (c *adminCLI) cancelPayout(cmd string, args []string) error {
+	fs, reason := flags(cmd)
+	rest, err := parse(fs, args, 1, cmd+" PAYOUT --reason TEXT")
+	if err != nil {
+		return err
+	}
+	res, err := c.admin.CancelPayout(c.ctx, &adminv1.CancelPayoutRequest{PayoutId: rest[0], Reason: *reason})
+	if err != nil {
+		return err
+	}
+	return c.printPayout(res.GetPayout())
+}
+
+// printPayout prints a payout's status after a change.
+func (c *adminCLI) printPayout(p *developerv1.Payout) error {
+	return c.print(p, func() {
+		fmt.Fprintf(c.out, "payout %s is %s\n", p.GetId(), strings.TrimPrefix(p.GetStatus().String(), "PAYOUT_STATUS_"))
+	})
+}
+
+// stuckPayouts runs stuck-payouts.
+func (c *adminCLI) stuckPayouts(cmd string, args []string) error {
+	fs, _ := flags(cmd)
+	olderThan := fs.Duration("older-than", payouts.DefaultStuckAfter, "how long a payment has been in flight or unknown")
+	size := fs.Int("page-size", 0, "at most this many (default 20, at most 100)")
+	if _, err := parse(fs, args, 0, "stuck-payouts [--older-than 1h] [--page-size N]"); err != nil {
+		return err
+	}
+	res, err := c.admin.ListStuckPayouts(c.ctx, &adminv1.ListStuckPayoutsRequest{OlderThan: durationpb.New(*olderThan),
+		PageSize: int32(*size)})
+	if err != nil {
+		return err
+	}
+	return c.print(res, func() {
+		if len(res.GetPayouts()) == 0 {
+			fmt.Fprintf(c.out, "no payout has had a payment in flight or unknown for more than %v\n", *olderThan)
+		}
+		for _, sp := range res.GetPayouts() {
+			p := sp.GetPayout()
+			fmt.Fprintf(c.out, "payout %s  %s since %s  %d msat to %s  %q  purchase %s  payment %s  last error: %s\n", p.GetId(),
+				strings.TrimPrefix(sp.GetPaymentState().String(), "PAYMENT_STATE_"), when(sp.GetPaymentStateSince()),
+				p.GetAmountMsat(), p.GetLnAddress(), p.GetGameTitle(), p.GetPurchaseId(), p.GetPaymentHash(), or(p.GetLastError(), "none"))
+		}
+	})
+}
+
+// announcements runs announcements.
+func (c *adminCLI) announcements(cmd string, args []string) error {
+	fs, _ := flags(cmd)
+	game := fs.String("game", "", "one game's announcements (slug or id)")
+	limit := fs.Int("limit", 0, "at most this many (default 50)")
+	if _, err := parse(fs, args, 0, "announcements [--game GAME] [--limit N]"); err != nil {
+		return err
+	}
+	id := ""
+	if *game != "" {
+		var err error
+		if id, err = c.gameID(*game); err != nil {
+			return err
+		}
+	}
+	res, err := c.admin.ListAnnouncements(c.ctx, &adminv1.ListAnnouncementsRequest{GameId: id, Limit: int32(*limit)})
+	if err != nil {
+		return err
+	}
+	return c.print(res, func() {
+		if len(res.GetAnnouncements()) == 0 {
+			fmt.Fprintln(c.out, "no announcements (is --nostr-relays set on the server?)")
+		}
+		for _, a := range res.GetAnnouncements() {
+			c.printAnnouncement(a)
+		}
+	})
+}
+
+// printAnnouncement prints an announcement with each relay's delivery and attempts.
+func (c *adminCLI) printAnnouncement(a *adminv1.Announcement) {
+	fmt.Fprintf(c.out, "%s  %s  %s %s  created %s", a.GetId(), strings.TrimPrefix(a.GetKind().String(), "ANNOUNCEMENT_KIND_"),
+		a.GetGameSlug(), a.GetVersion(), when(a.GetCreatedAt()))
+	if ids := a.GetEventIds(); len(ids) == 2 {
+		fmt.Fprintf(c.out, "  note %s  file %s", ids[0], ids[1])
+	}
+	if a.GetSkipped() != "" {
+		fmt.Fprintf(c.out, "  skipped: %s", a.GetSkipped())
+	}
+	fmt.Fprintln(c.out)
+	for _, d := range a.GetDeliveries() {
+		fmt.Fprintf(c.out, "  %s  %s after %d attempts", d.GetRelay(), strings.TrimPrefix(d.GetStatus().String(), "DELIVERY_STATUS_"),
+			d.GetAttemptCount())
+		if d.GetNextAttemptAt() != nil {
+			fmt.Fprintf(c.out, ", next at %s", when(d.GetNextAttemptAt()))
+		}
+		fmt.Fprintln(c.out)
+		for _, at := range d.GetAttempts() {
+			result := "ok"
+			if !at.GetOk() {
+				result = "failed"
+			}
+			fmt.Fprintf(c.out, "    #%d %s %s: %s\n", at.GetAttempt(), when(at.GetStartedAt()), result, at.GetResult())
+		}
+	}
+}
+
+// audit runs audit.
+func (c *adminCLI) audit(cmd string, args []string) error {
+	fs, _ := flags(cmd)
+	target := fs.String("target", "", "the records of one game, entitlement, purchase or payout (an id)")
+	limit := fs.Int("limit", 0, "at most this many (default 50)")
+	if _, err := parse(fs, args, 0, "audit [--target ID] [--limit N]"); err != nil {
+		return err
+	}
+	res, err := c.admin.ListAuditRecords(c.ctx, &adminv1.ListAuditRecordsRequest{TargetId: *target, Limit: int32(*limit)})
+	if err != nil {
+		return err
+	}
+	return c.print(res, func() {
+		for _, r := range res.GetRecords() {
+			fmt.Fprintf(c.out, "%s  %s by %s on %s %s  reason: %q  %s\n", when(r.GetCreatedAt()), r.GetAction(), r.GetAdminPubkey(),
+				r.GetTargetKind(), r.GetTargetId(), r.GetReason(), r.GetDetailsJson())
+		}
+	})
 }
 
 // print writes msg as JSON with --json, else calls text.

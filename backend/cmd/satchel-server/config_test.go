@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"satchel.dev/backend/server"
 	"satchel.dev/shared/nostr"
 )
 
@@ -16,41 +17,41 @@ func TestParseConfig(t *testing.T) {
 		name    string
 		args    []string
 		env     map[string]string
-		want    Config
+		want    server.Config
 		wantErr string
 	}{
-		{name: "embedded defaults", want: Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000}},
+		{name: "embedded defaults", want: server.Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000}},
 		{
 			name: "environment",
 			env: map[string]string{"SATCHEL_LISTEN": "127.0.0.1:9000", "DATABASE_URL": "postgres://db/satchel",
 				"SATCHEL_ADMINS": npub + ", " + hex, "SATCHEL_DEMO": "true", "SATCHEL_MAX_BODY_BYTES": "4096"},
-			want: Config{Listen: "127.0.0.1:9000", DatabaseURL: "postgres://db/satchel", DataDir: ".data", Admins: []string{hex, hex},
+			want: server.Config{Listen: "127.0.0.1:9000", DatabaseURL: "postgres://db/satchel", DataDir: ".data", Admins: []string{hex, hex},
 				Demo: true, MaxBodyBytes: 4096, LogFormat: "text", FeeBps: 1000},
 		},
 		{
 			name: "a flag wins over its variable",
 			args: []string{"--listen", "[::1]:7000", "--demo=false"},
 			env:  map[string]string{"SATCHEL_LISTEN": "127.0.0.1:9000", "SATCHEL_DEMO": "true"},
-			want: Config{Listen: "[::1]:7000", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000},
+			want: server.Config{Listen: "[::1]:7000", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000},
 		},
 		{
 			name: "behind a TLS proxy",
 			args: []string{"--listen", "0.0.0.0:8080", "--behind-tls-proxy", "--public-url", "https://store.example.com/"},
-			want: Config{Listen: "0.0.0.0:8080", PublicURL: "https://store.example.com", BehindTLSProxy: true, DataDir: ".data",
+			want: server.Config{Listen: "0.0.0.0:8080", PublicURL: "https://store.example.com", BehindTLSProxy: true, DataDir: ".data",
 				MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000},
 		},
 		{
 			name: "announcing and metrics",
 			args: []string{"--nostr-relays", "wss://relay.example.com, ws://127.0.0.1:7777", "--nostr-key-file", "/etc/satchel/nostr.key",
 				"--metrics-listen", "127.0.0.1:9090", "--game-link", "https://store.example.com/g/{slug}"},
-			want: Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000,
+			want: server.Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000,
 				NostrRelays: []string{"wss://relay.example.com", "ws://127.0.0.1:7777"}, NostrKeyFile: "/etc/satchel/nostr.key",
 				MetricsListen: "127.0.0.1:9090", GameLink: "https://store.example.com/g/{slug}"},
 		},
 		{
 			name: "the platform's key from the environment",
 			env:  map[string]string{"SATCHEL_NOSTR_RELAYS": "wss://relay.example.com", "SATCHEL_NOSTR_KEY": k.Nsec()},
-			want: Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000,
+			want: server.Config{Listen: "127.0.0.1:8080", DataDir: ".data", MaxBodyBytes: 1 << 20, LogFormat: "text", FeeBps: 1000,
 				NostrRelays: []string{"wss://relay.example.com"}, NostrKey: k.Nsec()},
 		},
 		{name: "relays without a key", args: []string{"--nostr-relays", "wss://relay.example.com"}, wantErr: "needs the platform's key"},

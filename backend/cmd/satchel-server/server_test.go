@@ -56,7 +56,7 @@ func serverBinary(t *testing.T) string {
 	return binPath
 }
 
-type server struct {
+type process struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan error
@@ -68,7 +68,7 @@ var servingLine = regexp.MustCompile(`serving on (\S+) `)
 
 // startServer runs satchel-server with exactly env (nothing inherited but PATH and HOME) and
 // waits until it prints its URL.
-func startServer(t *testing.T, env []string, args ...string) *server {
+func startServer(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(serverBinary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
@@ -76,7 +76,7 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, done: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}
+	s := &process{cmd: cmd, done: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}
 	cmd.Stderr = lockedWriter{s}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 	return nil
 }
 
-type lockedWriter struct{ s *server }
+type lockedWriter struct{ s *process }
 
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.s.mu.Lock()
@@ -116,14 +116,14 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.s.logs.Write(p)
 }
 
-func (s *server) log() string {
+func (s *process) log() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.logs.String()
 }
 
 // stop sends SIGTERM and returns the exit error.
-func (s *server) stop(t *testing.T) error {
+func (s *process) stop(t *testing.T) error {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

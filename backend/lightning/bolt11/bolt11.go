@@ -22,8 +22,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
-
-	"satchel.dev/shared/bech32"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 )
 
 // Networks, as they appear in an invoice's prefix after "ln".
@@ -138,6 +137,9 @@ func (inv *Invoice) DescriptionMatches(desc string) bool {
 // does not match the n field, or no public key can be recovered from it.
 var ErrBadSignature = errors.New("bolt11: invoice signature does not match its payee")
 
+// fieldLetters is the Bech32 alphabet: the letter at index v names the field type v.
+const fieldLetters = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
 // Field types (the 5-bit value of each letter in the Bech32 alphabet).
 const (
 	fieldPaymentHash     = 1  // p
@@ -192,9 +194,12 @@ func Decode(s string) (*Invoice, error) {
 	if len(s) >= len("lightning:") && strings.EqualFold(s[:len("lightning:")], "lightning:") {
 		s = s[len("lightning:"):]
 	}
-	hrp, data, err := bech32.Decode(s, bech32.NoLimit)
+	hrp, data, version, err := bech32.DecodeNoLimitWithVersion(s)
 	if err != nil {
-		return nil, fmt.Errorf("bolt11: not a valid invoice: %w", err)
+		return nil, fmt.Errorf("bolt11: not a valid invoice: bech32: %w", err)
+	}
+	if version != bech32.Version0 {
+		return nil, errors.New("bolt11: not a valid invoice: a Bech32m checksum, invoices use Bech32")
 	}
 	inv := &Invoice{Expiry: DefaultExpiry, MinFinalCLTVExpiry: DefaultMinFinalCLTVExpiry}
 	if inv.Network, inv.AmountMsat, err = parseHRP(hrp); err != nil {
@@ -280,7 +285,7 @@ func (inv *Invoice) parseFields(fields []byte, havePayee *bool) error {
 		}
 		typ, n := fields[0], int(fields[1])<<5|int(fields[2])
 		if len(fields) < 3+n {
-			return fmt.Errorf("bolt11: tagged field %c claims %d characters, only %d left", bech32.Charset[typ], n, len(fields)-3)
+			return fmt.Errorf("bolt11: tagged field %c claims %d characters, only %d left", fieldLetters[typ], n, len(fields)-3)
 		}
 		v := fields[3 : 3+n]
 		fields = fields[3+n:]

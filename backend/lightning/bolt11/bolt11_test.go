@@ -11,9 +11,8 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/google/go-cmp/cmp"
-
-	"satchel.dev/shared/bech32"
 )
 
 // TestSigningMatchesSpecBreakdown checks the signed bytes, their hash and the deterministic
@@ -26,7 +25,7 @@ func TestSigningMatchesSpecBreakdown(t *testing.T) {
 		sigHex     = "8d3ce9e28357337f62da0162d9454df827f83cfe499aeb1c1db349d4d81127425e434ca29929406c23bba1ae8ac6ca32880b38d4bf6ff874024cac34ba9625f1"
 		recoveryID = 1
 	)
-	hrp, data, err := bech32.Decode(invoice, bech32.NoLimit)
+	hrp, data, err := bech32.DecodeNoLimit(invoice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +275,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"n field not a public key", signRaw(t, key, "lnbc", p, s, d, field(fieldPayee, fromBytes(make([]byte, 33)))), "not a valid public key"},
 		{"n field of another key", signRaw(t, key, "lnbc", p, s, d, field(fieldPayee, fromBytes(newKey(t).PubKey().SerializeCompressed()))), "signature does not match its payee"},
 		{"field longer than the invoice", signRaw(t, key, "lnbc", p, s, d, []byte{fieldDescription, 31, 31}), "claims 1023 characters"},
+		{"Bech32m checksum", withBech32mChecksum(t, signRaw(t, key, "lnbc", p, s, d)), "a Bech32m checksum"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -308,10 +308,24 @@ func mustFeatures(t *testing.T, bits ...int) []byte {
 	return v
 }
 
+// withBech32mChecksum returns s with a valid Bech32m checksum in place of its Bech32 one.
+func withBech32mChecksum(t *testing.T, s string) string {
+	t.Helper()
+	hrp, data, err := bech32.DecodeNoLimit(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := bech32.EncodeM(hrp, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // tamper returns s with the data value at i replaced by v, and a valid checksum.
 func tamper(t *testing.T, s string, i int, v byte) string {
 	t.Helper()
-	hrp, data, err := bech32.Decode(s, bech32.NoLimit)
+	hrp, data, err := bech32.DecodeNoLimit(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +378,7 @@ func TestTamperedInvoices(t *testing.T) {
 			if got, err := Decode(c.invoice); err != nil || got.Payee != c.payee {
 				t.Fatalf("untampered: %v", err)
 			}
-			_, data, _ := bech32.Decode(c.invoice, bech32.NoLimit)
+			_, data, _ := bech32.DecodeNoLimit(c.invoice)
 			for i := range data {
 				if c.withN && i == len(data)-1 {
 					continue // the recovery id's lowest bit: see above
@@ -381,7 +395,7 @@ func TestTamperedInvoices(t *testing.T) {
 	}
 
 	// The message the caller sees, for a change the parse cannot notice.
-	_, data, _ := bech32.Decode(withN, bech32.NoLimit)
+	_, data, _ := bech32.DecodeNoLimit(withN)
 	i := timestampLen + 3 + 10 // inside the payment hash
 	_, err = Decode(tamper(t, withN, i, data[i]^1))
 	if !errors.Is(err, ErrBadSignature) || err.Error() != "bolt11: invoice signature does not match its payee" {

@@ -7,10 +7,12 @@
 //
 //	satchel-installbench [-size 1024] [-small 64] [-dir DIR] [-zip build.zip]
 //
-// -size and -small are the zip sizes in MiB. Both runs start after a sync(2), so neither pays
+// -size and -small are the zip sizes in MiB. Both runs start after a sync(2) (not on Windows, where
+// only an administrator can flush a volume), so neither pays
 // for the other's writeback; both end with their files in the page cache, not on disk. The builds are made of 16 MiB files of random
 // data with about 4 bits of entropy per byte (so deflate halves them), as game assets often
-// are. It needs curl, sha256sum and unzip, and about 7 times -size of free disk. It measures,
+// are. It needs sh, curl, sha256sum and unzip (on Windows, from MSYS2 or Git for Windows), and
+// about 7 times -size of free disk. It measures,
 // it does not assert: compare ratios between runs, not raw times.
 package main
 
@@ -32,7 +34,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"satchel.dev/desktop/install"
@@ -143,7 +144,7 @@ func bench(work, name string, mib int, zipPath string) error {
 	// neither pays for the other's writeback.
 	base := filepath.Join(work, "curl")
 	os.MkdirAll(base, 0o755)
-	syscall.Sync()
+	flushWrites()
 	start := time.Now()
 	cmd := exec.Command("sh", "-c", `curl -s -f -o f.zip "$1" && sha256sum f.zip >/dev/null && unzip -q f.zip -d dir`, "sh", url)
 	cmd.Dir = base
@@ -164,7 +165,7 @@ func bench(work, name string, mib int, zipPath string) error {
 	if err != nil {
 		return err
 	}
-	syscall.Sync()
+	flushWrites()
 	out, err := exec.Command(self, "-child", spec).Output()
 	if err != nil {
 		return fmt.Errorf("install: %v: %s", err, out)
@@ -222,9 +223,7 @@ func runChild(spec string) error {
 	if res.Fetched != j.Size {
 		return errors.New("the install did not download the whole build")
 	}
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return json.NewEncoder(os.Stdout).Encode(report{Seconds: took.Seconds(), MaxRSSKiB: ru.Maxrss, Phases: phases})
+	return json.NewEncoder(os.Stdout).Encode(report{Seconds: took.Seconds(), MaxRSSKiB: peakRSSKiB(), Phases: phases})
 }
 
 // makeZip writes a zip of about size bytes: 16 MiB files of 4-bit random data, deflated.

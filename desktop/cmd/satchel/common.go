@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"satchel.dev/desktop/core"
@@ -130,7 +129,9 @@ func crashHook(at string) func(step string, done, total int64) {
 			hit = step == "renamed"
 		}
 		if hit {
-			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			if self, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = self.Kill() // SIGKILL; TerminateProcess on Windows
+			}
 			time.Sleep(time.Minute) // never returns
 		}
 	}

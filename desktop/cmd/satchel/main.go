@@ -1,56 +1,11 @@
 // Command satchel is the Satchel launcher without a window: the same engine (package core)
 // for players at a terminal, for scripts, and for developers' CI pipelines.
 //
-//	satchel [global flags] <command> [flags] [arguments]
+//	satchel [global flags] COMMAND [flags] [arguments]
 //
-// Identity (the secret key lives only in the OS keyring):
-//
-//	identity new [--label L]        create an identity and make it the active one
-//	identity import [--label L]     import a key (nsec1... or 64 hex) read from standard input
-//	identity show [ID]              show the active identity (or ID): npub and hex public key
-//	identity list                   list the identities
-//	identity use ID                 make ID (npub, hex or label) the active identity
-//	identity export [ID]            print the secret key (nsec): only on explicit request
-//	identity remove ID              remove the identity and its key from the keyring
-//
-// Playing:
-//
-//	library                         owned and installed games (local state when offline)
-//	library move DIR                move every installed game to DIR (resumes if interrupted)
-//	buy SLUG [--guest] [--pay-test-money] [--no-wait]
-//	                                buy a game: print the Lightning invoice and wait until paid
-//	claim CODE                      move a guest purchase to your identity
-//	install SLUG [--version V] [--receipt CODE]
-//	                                download, verify and install (or update, or resume)
-//	launch SLUG [--detach]          run the installed game (no network needed)
-//	uninstall SLUG                  remove the game's files
-//	verify SLUG [--repair]          re-hash the installed files; restore damaged ones
-//	sync [--once]                   follow the library and auto-update until stopped
-//	config [set KEY VALUE]          show or change settings: server, auto-update (on/off),
-//	                                speed-limit (bytes/s, K/M/G suffixes, 0 = none), max-downloads
-//	auto-update SLUG on|off|default per-game auto-update
-//
-// Developing:
-//
-//	push SLUG VERSION BUILD.zip [--notes FILE] [--publish]
-//	                                upload a build as release VERSION (created if needed)
-//	status SLUG                     the game and its releases as the server has them
-//
-// Global flags: --server URL ($SATCHEL_SERVER, else the settings, else
-// http://127.0.0.1:8080), --json (one JSON document on standard output; progress as JSON
-// lines on standard error), --identity ID ($SATCHEL_IDENTITY), --data-dir
-// ($SATCHEL_DATA_DIR, else $XDG_DATA_HOME/satchel), --config-dir ($SATCHEL_CONFIG_DIR, else
-// $XDG_CONFIG_HOME/satchel).
-//
-// In CI, where there is no keyring, SATCHEL_NSEC holds the secret key (nsec1... or hex): the
-// CLI then signs with it and never touches the keyring. The desktop launcher itself always
-// uses the keyring.
-//
-// Exit codes: 0 success; 1 other failure; 2 usage; 3 the server cannot be reached; 4 no such
-// game, release or install; 5 refused by the server (signature, permission, state, input);
-// 6 verification failed (a download or an installed file does not match the build);
-// 7 identity or keyring problem; 8 the game failed to launch or exited with another code than
-// 0; 9 another satchel process is working on the game; 10 not enough disk space.
+// `satchel help` lists the commands, the global flags, the environment and the exit codes
+// (help.go); `satchel help COMMAND` and `satchel COMMAND --help` show a command's flags and
+// examples, and exit 0.
 //
 // Test hook: when SATCHEL_TEST_CRASH_AT names an install step (mid-download, after-download,
 // mid-extract, after-extract, after-rename), the process kills itself with SIGKILL at that
@@ -84,7 +39,7 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes.
+// Exit codes, as `satchel help` documents them (usageFooter): exitCode maps errors to them.
 const (
 	exitOK       = 0
 	exitFail     = 1
@@ -123,7 +78,7 @@ func exitCode(err error) int {
 	case errors.As(err, &ge), errors.Is(err, core.ErrLaunch):
 		return exitGame
 	case errors.Is(err, signer.ErrKeyringUnavailable), errors.Is(err, signer.ErrKeyringLocked),
-		errors.Is(err, signer.ErrNoIdentity), errors.Is(err, signer.ErrKeyMissing):
+		errors.Is(err, signer.ErrNoIdentity), errors.Is(err, signer.ErrKeyMissing), errors.Is(err, core.ErrNoSigner):
 		return exitIdentity
 	case errors.Is(err, install.ErrBusy), errors.Is(err, install.ErrMoving):
 		return exitBusy
@@ -192,6 +147,20 @@ func (a *app) main(args []string) error {
 	if err := fs.Parse(globals); err != nil {
 		return usagef("%v", err)
 	}
+	if len(rest) == 0 {
+		return usagef("no command given")
+	}
+	cmd, rest := rest[0], rest[1:]
+	switch {
+	case helpFlags[cmd], cmd == "help" && !wantsHelp(rest):
+		return printHelp(a.stdout, rest)
+	case wantsHelp(rest):
+		return printHelp(a.stdout, append([]string{cmd}, rest...))
+	}
+	r, ok := a.runners()[cmd]
+	if !ok {
+		return usagef("unknown command %q", cmd)
+	}
 	dirs, err := settings.DefaultDirs(a.getenv)
 	if err != nil {
 		return err
@@ -203,45 +172,31 @@ func (a *app) main(args []string) error {
 		dirs.Config = *configDir
 	}
 	a.dirs = dirs
-	if len(rest) == 0 {
-		return usagef("no command given")
+	return r(rest)
+}
+
+// runners are the commands by their first word; each has its help in commands (help.go).
+func (a *app) runners() map[string]func(args []string) error {
+	return map[string]func([]string) error{
+		"identity": a.identityCmd,
+		"library": func(args []string) error {
+			if len(args) > 0 && args[0] == "move" {
+				return a.moveCmd(args[1:])
+			}
+			return a.libraryCmd(args)
+		},
+		"buy":         a.buyCmd,
+		"claim":       a.claimCmd,
+		"install":     a.installCmd,
+		"launch":      a.launchCmd,
+		"uninstall":   a.uninstallCmd,
+		"verify":      a.verifyCmd,
+		"sync":        a.syncCmd,
+		"config":      a.configCmd,
+		"auto-update": a.autoUpdateCmd,
+		"push":        a.pushCmd,
+		"status":      a.statusCmd,
 	}
-	cmd, rest := rest[0], rest[1:]
-	switch cmd {
-	case "help", "-h", "--help":
-		fmt.Fprint(a.stdout, helpText)
-		return nil
-	case "identity":
-		return a.identityCmd(rest)
-	case "library":
-		if len(rest) > 0 && rest[0] == "move" {
-			return a.moveCmd(rest[1:])
-		}
-		return a.libraryCmd(rest)
-	case "buy":
-		return a.buyCmd(rest)
-	case "claim":
-		return a.claimCmd(rest)
-	case "install":
-		return a.installCmd(rest)
-	case "launch":
-		return a.launchCmd(rest)
-	case "uninstall":
-		return a.uninstallCmd(rest)
-	case "verify":
-		return a.verifyCmd(rest)
-	case "sync":
-		return a.syncCmd(rest)
-	case "config":
-		return a.configCmd(rest)
-	case "auto-update":
-		return a.autoUpdateCmd(rest)
-	case "push":
-		return a.pushCmd(rest)
-	case "status":
-		return a.statusCmd(rest)
-	}
-	return usagef("unknown command %q", cmd)
 }
 
 // splitGlobals takes the global flags out of args, wherever they are (up to a "--").
@@ -268,23 +223,3 @@ func splitGlobals(fs *flag.FlagSet, args []string) (globals, rest []string, err 
 	}
 	return globals, rest, nil
 }
-
-const helpText = `satchel: the Satchel launcher from the command line
-
-identity new|import|show|list|use|export|remove    your identity (kept in the OS keyring)
-library [move DIR]                                 your games; move the library folder
-buy SLUG [--guest] [--pay-test-money]              buy a game with a Lightning invoice
-claim CODE                                         claim a guest purchase
-install SLUG [--version V]                         install or update a game
-launch SLUG [--detach]                             play an installed game (works offline)
-uninstall SLUG                                     remove a game's files
-verify SLUG [--repair]                             check (and repair) an installed game
-sync [--once]                                      follow your library, auto-update
-config [set KEY VALUE]                             settings (server, auto-update, speed-limit, max-downloads)
-auto-update SLUG on|off|default                    per-game auto-update
-push SLUG VERSION BUILD.zip [--notes F] [--publish] upload a build (developers, CI)
-status SLUG                                        a game's releases on the server
-
-global flags: --server URL --json --identity ID --data-dir DIR --config-dir DIR
-CI: SATCHEL_NSEC=<nsec> signs without a keyring
-`

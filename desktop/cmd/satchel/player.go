@@ -151,11 +151,11 @@ func (a *app) buyCmd(args []string) error {
 		case "PENDING":
 			fmt.Fprintln(w, "not paid yet")
 		default:
-			fmt.Fprintf(w, "the purchase is %s %s\n", strings.ToLower(p.Status), p.FailureReason)
+			fmt.Fprintf(w, "the purchase is %s %s\n", strings.ToLower(string(p.Status)), p.FailureReason)
 		}
 	})
 	if p.Final() && p.Status != "PAID" {
-		return fmt.Errorf("the purchase of %s is %s", p.Slug, strings.ToLower(p.Status))
+		return fmt.Errorf("the purchase of %s is %s", p.Slug, strings.ToLower(string(p.Status)))
 	}
 	return nil
 }

@@ -1,5 +1,8 @@
 // Package fsutil holds the few file system operations the launcher's core needs to be crash
-// safe: atomic file replacement, directory syncs and advisory locks between processes.
+// safe, and every one that differs between operating systems: atomic file replacement,
+// directory syncs, advisory locks between processes, free disk space, executable bits and
+// path lengths. fsutil_unix.go and fsutil_windows.go hold the per-OS halves, one small
+// function each; everything else is shared.
 package fsutil
 
 import (
@@ -10,13 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // WriteFile replaces path with data as one atomic step: it writes a temporary file in the same
-// directory, syncs it, renames it over path and syncs the directory. After a crash at any
-// point, path holds either the old or the new content, never a mix; a leftover temporary file
-// (named .<base>.tmp-*) is harmless and replaced by the next write.
+// directory, syncs it, renames it over path (Rename) and syncs the directory. After a crash at
+// any point, path holds either the old or the new content, never a mix; a leftover temporary
+// file (named .<base>.tmp-*) is harmless and replaced by the next write.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -45,24 +47,11 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	return SyncDir(dir)
-}
-
-// SyncDir makes the entries of dir (files created, renamed or removed in it) durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
 }
 
 // ErrLocked is returned (wrapped) by TryLock when another process holds the lock.
@@ -76,15 +65,15 @@ type Lock struct{ f *os.File }
 // process holds it, it returns an error wrapping ErrLocked that names that process when known.
 // Two calls in one process on the same path also exclude each other.
 func TryLock(path string) (*Lock, error) {
-	return lock(path, syscall.LOCK_EX|syscall.LOCK_NB)
+	return lock(path, false)
 }
 
 // WaitLock takes the exclusive lock on path, waiting for the holder to release it.
 func WaitLock(path string) (*Lock, error) {
-	return lock(path, syscall.LOCK_EX)
+	return lock(path, true)
 }
 
-func lock(path string, how int) (*Lock, error) {
+func lock(path string, wait bool) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -92,13 +81,8 @@ func lock(path string, how int) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if errors.Is(err, syscall.EWOULDBLOCK) {
+	err = lockFile(f, wait)
+	if errors.Is(err, errHeld) {
 		holder := ""
 		if b, rerr := os.ReadFile(path); rerr == nil {
 			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
@@ -124,7 +108,7 @@ func (l *Lock) Unlock() {
 	if l == nil || l.f == nil {
 		return
 	}
-	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	_ = unlockFile(l.f)
 	l.f.Close()
 	l.f = nil
 }

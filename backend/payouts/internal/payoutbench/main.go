@@ -124,7 +124,8 @@ func run(ctx context.Context, n, concurrency int, priceMsat int64, verbose bool)
 		return err
 	}
 	defer jobs.Stop(context.Background())
-	shop, err := payouttest.Open(ctx, db, jobs, lnurl.Address("dev"), priceMsat)
+	db.SetQueue(jobs)
+	shop, err := payouttest.Open(ctx, db, lnurl.Address("dev"), priceMsat)
 	if err != nil {
 		return err
 	}

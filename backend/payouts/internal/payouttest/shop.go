@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/postgres"
+	"satchel.dev/backend/purchases"
 )
 
 // FeeBps is the platform fee of a Shop's sales unless it says otherwise: 10%.
@@ -40,11 +38,12 @@ func randomHex(n int) string {
 
 // Open creates a developer whose payout address is address (stored as given: test addresses
 // such as dev@127.0.0.1:port are not what NormalizeLNAddress accepts), a game at priceMsat
-// (any price: the shop has no minimum) and a buyer. jobs enqueues the payout jobs of sales.
-func Open(ctx context.Context, db *postgres.DB, jobs *river.Client[pgx.Tx], address string, priceMsat int64) (*Shop, error) {
+// (any price: the shop has no minimum) and a buyer. The payout jobs of sales go to db's queue
+// (postgres.DB.SetQueue).
+func Open(ctx context.Context, db *postgres.DB, address string, priceMsat int64) (*Shop, error) {
 	// Payouts of any size are tested here: the shop's operator allows any price.
 	s := &Shop{DB: db, Users: postgres.NewUserService(db), Games: postgres.NewGameService(db).WithMinPrice(1),
-		Purchases: postgres.NewPurchaseRepo(db, jobs), FeeBps: FeeBps}
+		Purchases: postgres.NewPurchaseRepo(db), FeeBps: FeeBps}
 	for _, a := range []*market.Actor{&s.Developer, &s.Buyer} {
 		a.Pubkey = randomHex(32)
 		id, err := s.Users.EnsureUser(ctx, a.Pubkey)
@@ -71,7 +70,7 @@ func (s *Shop) SetAddress(ctx context.Context, address string) error {
 }
 
 // Sell opens a purchase of the game by the buyer and settles it as the settlement loop does
-// (postgres.PurchaseRepo.Settle): PAID, ledger, entitlement, payout SCHEDULED and its job.
+// (purchases.Store.Settle, on postgres): PAID, ledger, entitlement, payout SCHEDULED and its job.
 func (s *Shop) Sell(ctx context.Context) (market.Purchase, error) { return s.SellGame(ctx, s.Game) }
 
 // SellGame is Sell for another game of the developer. Each sale has a buyer of its own (a
@@ -95,7 +94,7 @@ func (s *Shop) SellGame(ctx context.Context, g market.Game) (market.Purchase, er
 	if err != nil {
 		return market.Purchase{}, err
 	}
-	if outcome != postgres.SettledPaid {
+	if outcome != purchases.SettledPaid {
 		return market.Purchase{}, fmt.Errorf("payouttest: settlement of %s: %s, want paid", p.ID, outcome)
 	}
 	return p, nil
