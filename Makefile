@@ -60,8 +60,9 @@ HAS_DISPLAY := [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]
 	setup-launcher launcher-build launcher test-launcher bench-launcher cross-vet setup-dist dist
 
 help:
-	@echo "make run        set up, start satchel-server with the demo catalog on http://127.0.0.1:8080"
+	@echo "make run        set up what running needs, serve the demo catalog on http://127.0.0.1:8080 and open the launcher"
 	@echo "make test       set up, then run every check and test (what CI runs)"
+	@echo "make setup      install and build everything every target needs, once"
 	@echo "make generate   regenerate the API code under shared/api from proto/"
 	@echo "make lint       gofmt, go vet, buf lint, buf breaking against main"
 	@echo "make regtest    run the server against a local regtest Lightning network (real LND, fake coins)"

@@ -3,8 +3,8 @@
 # after setting up what it needs. What each artifact is and who downloads it: the README's
 # "Download and install".
 #
-# Reproducible: Go builds use -trimpath and an empty build id, the version is `git describe`
-# (stamped into shared/buildinfo), and every timestamp written (image layers, the .deb) is the
+# Reproducible: Go builds use -trimpath and an empty build id, the version (`git describe`) and
+# the commit are stamped into shared/buildinfo, and every timestamp written (image layers, the .deb) is the
 # commit's time (SOURCE_DATE_EPOCH). The Windows installer (NSIS) still records build times.
 #
 # Needs: WAILS (the Wails CLI), the frontend's npm packages, makensis (Debian's nsis),
@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 
 out=dist
 version=$(git describe --tags --always --dirty)
-commit=$(git rev-parse HEAD)
+commit=$(git rev-parse HEAD)$(git diff --quiet HEAD -- || echo -dirty)
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
-ldflags="-s -w -buildid= -X satchel.dev/shared/buildinfo.version=$version"
+ldflags="-s -w -buildid= -X satchel.dev/shared/buildinfo.version=$version -X satchel.dev/shared/buildinfo.commit=$commit"
 gobuild() { CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" "$@"; }
 
 rm -rf "$out"

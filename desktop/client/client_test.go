@@ -233,3 +233,51 @@ func TestRefusalsAreSentinels(t *testing.T) {
 		})
 	}
 }
+
+// cut is a purchase server whose stream sends the purchase once and then stays open, so a
+// test can break its connection.
+type cut struct {
+	purchasev1connect.UnimplementedPurchaseServiceHandler
+	sent chan struct{}
+}
+
+func (c *cut) WatchPurchase(ctx context.Context, _ *purchasev1.WatchPurchaseRequest, s *connect.ServerStream[purchasev1.WatchPurchaseResponse]) error {
+	if err := s.Send(&purchasev1.WatchPurchaseResponse{Purchase: &purchasev1.Purchase{Id: "p1"}}); err != nil {
+		return err
+	}
+	close(c.sent)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestBrokenStreamIsOffline: a stream cut short by a server that went away (connect's
+// "incomplete envelope") is Offline, so a caller reconnects instead of giving up (a failure
+// the server sent is not: TestErrorsSayWhatToDo's "server bug").
+func TestBrokenStreamIsOffline(t *testing.T) {
+	h := &cut{sent: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.Handle(purchasev1connect.NewPurchaseServiceHandler(h))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := client.New(client.Config{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.Purchase.WatchPurchase(context.Background(), &purchasev1.WatchPurchaseRequest{PurchaseId: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	if !stream.Receive() {
+		t.Fatalf("no first message: %v", stream.Err())
+	}
+	<-h.sent
+	srv.CloseClientConnections()
+	if stream.Receive() {
+		t.Fatal("a message after the connection broke")
+	}
+	err = stream.Err()
+	if !client.Offline(err) || !strings.Contains(err.Error(), "broke") {
+		t.Errorf("err = %v (offline %v), want a broken connection that is Offline", err, client.Offline(err))
+	}
+}

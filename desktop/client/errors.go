@@ -38,7 +38,8 @@ var sentinels = map[connect.Code]error{
 type Error struct {
 	// Procedure is the RPC, such as /satchel.library.v1.LibraryService/GetDownload.
 	Procedure string
-	Code      connect.Code
+	// Code is the server's code; a connection that broke under the call is CodeUnavailable.
+	Code connect.Code
 	// Message is the server's message, or what went wrong on the way.
 	Message string
 	// Hint says what the player can do; it may be empty when Message already does.
@@ -63,10 +64,26 @@ func (e *Error) Is(target error) bool {
 	return ok && s == target
 }
 
-// Offline reports whether err means the server could not be reached at all.
+// Offline reports whether err means the server could not be reached: it did not answer, or
+// the connection to it broke in the middle of a call (a stream cut short when the server
+// stopped or the network dropped). Calling again later may work; nothing was refused.
 func Offline(err error) bool {
-	code := connect.CodeOf(err)
-	return code == connect.CodeUnavailable || code == connect.CodeDeadlineExceeded
+	var e *Error
+	ce := new(connect.Error)
+	switch {
+	case errors.As(err, &e):
+		return e.Code == connect.CodeUnavailable || e.Code == connect.CodeDeadlineExceeded
+	case errors.As(err, &ce):
+		return ce.Code() == connect.CodeUnavailable || ce.Code() == connect.CodeDeadlineExceeded || broken(ce)
+	}
+	return false
+}
+
+// broken reports whether ce is a connection that broke under a call: an Internal or Unknown
+// error the server never sent (a reply cut short, such as connect's "protocol error:
+// incomplete envelope"), as opposed to one it sent, which is a server failure.
+func broken(ce *connect.Error) bool {
+	return (ce.Code() == connect.CodeInternal || ce.Code() == connect.CodeUnknown) && !connect.IsWireError(ce)
 }
 
 // explain wraps a call's error in an *Error. Context cancellation and io.EOF pass unchanged.
@@ -83,6 +100,12 @@ func explain(base, procedure string, err error) error {
 		ce = connect.NewError(connect.CodeUnknown, err)
 	}
 	e := &Error{Procedure: procedure, Code: ce.Code(), Message: ce.Message(), err: err}
+	if broken(ce) {
+		e.Code = connect.CodeUnavailable
+		e.Message = "the connection to the Satchel server at " + base + " broke (" + ce.Message() + ")"
+		e.Hint = "Satchel reconnects by itself; check your network connection if it keeps failing"
+		return e
+	}
 	switch ce.Code() {
 	case connect.CodeUnavailable:
 		e.Message = "cannot reach the Satchel server at " + base
@@ -97,11 +120,7 @@ func explain(base, procedure string, err error) error {
 	case connect.CodeUnauthenticated:
 		e.Hint = "the server did not accept your identity's signature; check that your computer's clock is right"
 	case connect.CodeInternal, connect.CodeUnknown, connect.CodeDataLoss, connect.CodeUnimplemented:
-		if !connect.IsWireError(ce) {
-			e.Message = "talking to the Satchel server at " + base + " failed (" + ce.Message() + ")"
-		} else {
-			e.Message = "the Satchel server failed (" + ce.Message() + ")"
-		}
+		e.Message = "the Satchel server failed (" + ce.Message() + ")"
 		e.Hint = "try again later; if it keeps failing, tell the server's operators"
 	}
 	return e

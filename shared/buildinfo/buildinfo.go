@@ -8,10 +8,11 @@ import (
 	"runtime/debug"
 )
 
-// version is stamped by the linker: `make dist` passes
-// -ldflags "-X satchel.dev/shared/buildinfo.version=$(git describe --tags --always --dirty)".
-// It is the only variable the linker sets; nothing else writes it.
-var version string
+// version and commit are stamped by the linker: `make dist` passes -ldflags
+// "-X satchel.dev/shared/buildinfo.version=$(git describe --tags --always --dirty)
+// -X satchel.dev/shared/buildinfo.commit=<commit>[-dirty]" (the go command records no commit
+// for a build in workspace mode). Nothing else writes them.
+var version, commit string
 
 // Info is a build's identity.
 type Info struct {
@@ -19,8 +20,9 @@ type Info struct {
 	// made any other way (go build, go run, make run).
 	Version string `json:"version"`
 	// Commit is the git commit the binary was built from, with "-dirty" when the work tree
-	// had changes; "unknown" when the go command recorded none (a build outside a checkout,
-	// or with -buildvcs=false).
+	// had changes: the one `make dist` stamped, else the one the go command recorded (it
+	// records none in workspace mode, outside a checkout or with -buildvcs=false), else
+	// "unknown".
 	Commit string `json:"commit"`
 	// GoVersion is the Go toolchain that built it: go1.26.8.
 	GoVersion string `json:"go_version"`
@@ -28,7 +30,7 @@ type Info struct {
 
 // Read returns this binary's Info. It never fails: what it cannot know, it says so.
 func Read() Info {
-	return fromBuild(version, runtime.Version(), readBuild())
+	return fromBuild(version, commit, runtime.Version(), readBuild())
 }
 
 func readBuild() []debug.BuildSetting {
@@ -38,13 +40,17 @@ func readBuild() []debug.BuildSetting {
 	return nil
 }
 
-// fromBuild is Read's rule on its inputs: the stamped version, the Go version and the build
-// settings the go command recorded.
-func fromBuild(stamped, goVersion string, settings []debug.BuildSetting) Info {
-	i := Info{Version: stamped, Commit: "unknown", GoVersion: goVersion}
+// fromBuild is Read's rule on its inputs: the stamped version and commit, the Go version and
+// the build settings the go command recorded.
+func fromBuild(stampedVersion, stampedCommit, goVersion string, settings []debug.BuildSetting) Info {
+	i := Info{Version: stampedVersion, Commit: stampedCommit, GoVersion: goVersion}
 	if i.Version == "" {
 		i.Version = "devel"
 	}
+	if i.Commit != "" {
+		return i
+	}
+	i.Commit = "unknown"
 	dirty := false
 	for _, s := range settings {
 		switch s.Key {
