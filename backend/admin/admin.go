@@ -3,8 +3,11 @@
 // and list payouts, and list those stuck with a payment in flight; and look at announcements and the audit log. Only the configured admins may
 // call it, and every change writes an audit record (who, what, when, why) in the transaction
 // that makes it. It declares the store it needs (Store; package postgres implements it) and
-// composes it with the payouts service and the announcements' store. When a refund may be
-// recorded is its rule (CheckRefund), which the store applies in the refund's transaction.
+// composes it with the payouts service and the announcements' store. The rules are decided
+// here and in market: who may act and the audit record (market.NewAudit), when a refund may be
+// recorded (CheckRefund), which status moves, unbans and revocations are allowed
+// (market.CheckAdminStatus, CheckUnban, CheckRevoke). The store only reads the state under
+// lock, applies the check it is given, and stores, in one transaction.
 package admin
 
 import (
@@ -21,18 +24,25 @@ import (
 // Store keeps what operators change, each change with its audit record in the same
 // transaction. Package postgres implements it.
 type Store interface {
-	// SetGameStatus moves any game to any status under market.CheckAdminStatus, for the reason
-	// given (required to ban: market.StatusReasonRequired), audited, announcing the move if it
-	// announces (market.StatusAnnouncement).
-	SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, reason string) (market.Game, error)
-	// UnbanGame lifts a game's ban (market.CheckUnban): it returns to the status it had when it
-	// was banned (from the audit of that ban), or UNLISTED when that is unknown or no longer
-	// allowed. Audited; announces nothing.
-	UnbanGame(ctx context.Context, a market.Actor, gameID, reason string) (market.Game, error)
-	// RevokeEntitlement revokes an entitlement, named by its id or by its purchase's (one of
-	// the two), under market.CheckRevoke, for the reason given, audited, with the library
-	// change its owner's launcher hears of. The purchase is left as it is.
-	RevokeEntitlement(ctx context.Context, a market.Actor, entitlementID, purchaseID, reason string) (market.Entitlement, error)
+	// SetGameStatus moves any game to status to once check allows it (check is given a, the
+	// game read with its row locked, to, and whether the game has a published release),
+	// announces the move if it announces (market.StatusAnnouncement), and writes audit, with
+	// the move's details, in the same transaction.
+	SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, audit market.AuditRecord,
+		check func(market.Actor, market.Game, market.GameStatus, bool) error) (market.Game, error)
+	// UnbanGame moves a game to the status decide returns, and writes audit, with the move's
+	// details, in the same transaction. decide is given the game, read with its row locked, and
+	// the status it had when it was last banned (from the audit of that ban; "" when unknown).
+	// Announces nothing.
+	UnbanGame(ctx context.Context, gameID string, audit market.AuditRecord,
+		decide func(g market.Game, before market.GameStatus) (market.GameStatus, error)) (market.Game, error)
+	// RevokeEntitlement revokes an entitlement, named by its id or, when entitlementID is
+	// empty, by its purchase's, once check allows it (check is given the entitlement, read with
+	// its row locked), with the library change its owner's launcher hears of, and writes audit,
+	// its target the entitlement, with the revocation's details, in the same transaction. The
+	// purchase is left as it is.
+	RevokeEntitlement(ctx context.Context, entitlementID, purchaseID string, audit market.AuditRecord,
+		check func(market.Entitlement) error) (market.Entitlement, error)
 	// Refund marks a purchase REFUNDED once check allows it, in one transaction: check is given
 	// the purchase's RefundState, read with the purchase and its payout locked. A PAID purchase
 	// gets two REFUND ledger entries that reverse its PLATFORM_FEE and DEVELOPER_NET (meta_json
@@ -126,28 +136,59 @@ func limit(n int) (int, error) {
 
 // SetGameStatus moves a game to any status: FEATURED to feature it, LISTED to unfeature it,
 // BANNED to ban it (reason required: a banned game leaves the store, is not for sale and its
-// downloads stop). LISTED and FEATURED need a published release.
+// downloads stop). LISTED and FEATURED need a published release (market.CheckAdminStatus).
+// Admins only.
 func (s *Service) SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, reason string) (market.Game, error) {
-	g, err := s.repo.SetGameStatus(ctx, a, gameID, to, reason)
+	audit, err := market.NewAudit(a, market.ActionSetGameStatus, market.TargetGame, gameID, reason, market.StatusReasonRequired(to))
+	if err != nil {
+		return market.Game{}, err
+	}
+	g, err := s.repo.SetGameStatus(ctx, a, gameID, to, audit, market.CheckAdminStatus)
 	if err == nil {
 		s.log.InfoContext(ctx, "game status set by an operator", "game", g.Slug, "status", to, "by", a.Pubkey, "reason", reason)
 	}
 	return g, err
 }
 
-// UnbanGame lifts a game's ban (reason required): it returns to the status it had before.
+// UnbanGame lifts a game's ban (reason required; market.CheckUnban): it returns to the status
+// it had when it was banned, or UNLISTED when that is unknown or no longer allowed. Admins
+// only; announces nothing.
 func (s *Service) UnbanGame(ctx context.Context, a market.Actor, gameID, reason string) (market.Game, error) {
-	g, err := s.repo.UnbanGame(ctx, a, gameID, reason)
+	audit, err := market.NewAudit(a, market.ActionUnbanGame, market.TargetGame, gameID, reason, true)
+	if err != nil {
+		return market.Game{}, err
+	}
+	g, err := s.repo.UnbanGame(ctx, gameID, audit, func(g market.Game, before market.GameStatus) (market.GameStatus, error) {
+		return market.CheckUnban(a, g, before, g.LatestRelease != nil)
+	})
 	if err == nil {
 		s.log.InfoContext(ctx, "game unbanned by an operator", "game", g.Slug, "status", g.Status, "by", a.Pubkey, "reason", reason)
 	}
 	return g, err
 }
 
-// RevokeEntitlement revokes an entitlement named by its id or its purchase's (reason
-// required): downloads stop and the owner's launcher hears it on its library stream.
+// RevokeEntitlement revokes an entitlement named by its id or its purchase's (one of the two;
+// reason required) that is not revoked already (market.CheckRevoke): downloads stop and the
+// owner's launcher hears it on its library stream (ENTITLEMENT_REVOKED). The purchase is left
+// as it is. Admins only.
 func (s *Service) RevokeEntitlement(ctx context.Context, a market.Actor, entitlementID, purchaseID, reason string) (market.Entitlement, error) {
-	e, err := s.repo.RevokeEntitlement(ctx, a, entitlementID, purchaseID, reason)
+	switch {
+	case (entitlementID == "") == (purchaseID == ""):
+		return market.Entitlement{}, market.Errorf(market.CodeInvalid, "give either entitlement_id or purchase_id")
+	case entitlementID != "":
+		if err := market.ValidateID("entitlement_id", entitlementID); err != nil {
+			return market.Entitlement{}, err
+		}
+	default:
+		if err := market.ValidateID("purchase_id", purchaseID); err != nil {
+			return market.Entitlement{}, err
+		}
+	}
+	audit, err := market.NewAudit(a, market.ActionRevokeEntitlement, market.TargetEntitlement, entitlementID, reason, true)
+	if err != nil {
+		return market.Entitlement{}, err
+	}
+	e, err := s.repo.RevokeEntitlement(ctx, entitlementID, purchaseID, audit, market.CheckRevoke)
 	if err == nil {
 		s.log.InfoContext(ctx, "entitlement revoked by an operator", "entitlement", e.ID, "purchase", e.PurchaseID, "by", a.Pubkey, "reason", reason)
 	}

@@ -58,6 +58,13 @@ type Repo interface {
 	RecordDownload(ctx context.Context, entitlementID, releaseID, ipHash, userAgent string) error
 	// ExpiredUploads returns the upload slots, open, finished or closed, that expired before t.
 	ExpiredUploads(ctx context.Context, t time.Time) ([]market.Upload, error)
+	// BuildsWithoutEntries returns the builds (without Files) whose manifest does not say
+	// where its files lie in the zip: those finished before the server recorded it.
+	BuildsWithoutEntries(ctx context.Context) ([]market.Build, error)
+	// SetBuildEntries records, in one transaction, where each file of build buildID lies in
+	// its zip. files must be exactly the build's manifest (path, size and sha256 of every
+	// file); otherwise it changes nothing and returns a FailedPrecondition error.
+	SetBuildEntries(ctx context.Context, buildID string, files []market.File) error
 }
 
 const (
@@ -249,10 +256,16 @@ func (s *Service) verify(ctx context.Context, u market.Upload, key string) (mark
 	b := market.Build{ReleaseID: u.ReleaseID, ObjectKey: key, SHA256: u.SHA256, SizeBytes: u.SizeBytes,
 		ContentType: market.BuildContentType, FileCount: int64(len(entries))}
 	for _, e := range entries {
-		b.Files = append(b.Files, market.File{Path: e.Path, SizeBytes: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256})
+		b.Files = append(b.Files, fileOf(e))
 		b.InstalledBytes += e.Size
 	}
 	return b, nil
+}
+
+// fileOf is the manifest's record of a zip entry, with where it lies in the zip.
+func fileOf(e zipsafe.Entry) market.File {
+	return market.File{Path: e.Path, SizeBytes: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256,
+		HeaderOffset: e.HeaderOffset, DataOffset: e.DataOffset, CompressedBytes: e.CompressedSize, Method: e.Method, CRC32: e.CRC32}
 }
 
 // refuse closes upload u's slot after a failed check and deletes the copy made for its build,
@@ -306,6 +319,60 @@ func (s *Service) PurgeExpiredUploads(ctx context.Context, t time.Time) error {
 		}
 	}
 	return nil
+}
+
+// BackfillEntries records where the files of every build finished before the server kept it
+// lie in its zip: it reads each such build's zip from the store (streamed, as FinishUpload
+// does), checks it again with the zip rules and against the build's sha256, and records the
+// locations only if the zip's files are exactly the build's manifest. A build that fails is
+// reported to report (with its error) and left as it was; the others go on. report also hears
+// each build done (with a nil error). It returns how many builds it backfilled. Running it
+// again does only what is left, so it can be stopped at any time.
+func (s *Service) BackfillEntries(ctx context.Context, report func(b market.Build, err error)) (int, error) {
+	todo, err := s.repo.BuildsWithoutEntries(ctx)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, b := range todo {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		err := s.backfill(ctx, b)
+		report(b, err)
+		if err == nil {
+			done++
+		}
+	}
+	return done, nil
+}
+
+// backfill records the locations of build b's files from its zip.
+func (s *Service) backfill(ctx context.Context, b market.Build) error {
+	obj, err := s.store.Open(ctx, b.ObjectKey)
+	if err != nil {
+		return fmt.Errorf("opening the zip %s: %w", b.ObjectKey, err)
+	}
+	defer obj.Close()
+	if obj.Size() != b.SizeBytes {
+		return fmt.Errorf("the zip %s has %d bytes, the build %d", b.ObjectKey, obj.Size(), b.SizeBytes)
+	}
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(obj, 0, obj.Size()), make([]byte, 1<<20)); err != nil {
+		return fmt.Errorf("reading the zip %s: %w", b.ObjectKey, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != b.SHA256 {
+		return fmt.Errorf("the zip %s hashes to %s, the build says %s", b.ObjectKey, got, b.SHA256)
+	}
+	entries, err := zipsafe.Scan(obj, obj.Size(), s.cfg.Zip)
+	if err != nil {
+		return fmt.Errorf("the zip %s: %w", b.ObjectKey, err)
+	}
+	files := make([]market.File, len(entries))
+	for i, e := range entries {
+		files[i] = fileOf(e)
+	}
+	return s.repo.SetBuildEntries(ctx, b.ID, files)
 }
 
 // Download is what a launcher needs to fetch and verify a build.

@@ -27,7 +27,21 @@ type File struct {
 	SizeBytes int64
 	Mode      uint32 // 0644 or 0755
 	SHA256    string // lowercase hex of the uncompressed bytes
+
+	// Where the file lies in the zip, for launchers that extract while the zip streams in or
+	// fetch single files by HTTP Range: its local header's offset, its compressed data's
+	// offset and length, its method (0 Store, 8 Deflate) and CRC-32. All zero for a build
+	// recorded before the server kept them, until backfilled (see Located).
+	HeaderOffset    int64
+	DataOffset      int64
+	CompressedBytes int64
+	Method          uint16
+	CRC32           uint32
 }
+
+// Located reports whether f says where it lies in the zip (no local header ends before
+// offset 30, so a located file's data never starts at 0).
+func (f File) Located() bool { return f.DataOffset > 0 }
 
 // Upload is a slot a developer opened to upload a release's build: the zip must arrive at
 // ObjectKey with exactly SizeBytes bytes hashing to SHA256 before ExpiresAt.

@@ -248,6 +248,25 @@ func (b *bundle) waitStatus(purchaseID string, within time.Duration, statuses ..
 	})
 }
 
+// waitJobDone waits for the completion of the purchase's payout job among events (from the
+// River client's Subscribe(river.EventKindJobCompleted)): by then its last attempt has let go
+// of the payout's lease.
+func (b *bundle) waitJobDone(events <-chan *river.Event, purchaseID string, within time.Duration) {
+	b.t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case ev := <-events:
+			var args payouts.Args
+			if json.Unmarshal(ev.Job.EncodedArgs, &args) == nil && args.PurchaseID == purchaseID {
+				return
+			}
+		case <-timeout:
+			b.t.Fatalf("the payout job of purchase %s did not complete within %v", purchaseID, within)
+		}
+	}
+}
+
 // ledgerCount counts the purchase's ledger entries of a type.
 func (b *bundle) ledgerCount(purchaseID string, typ market.LedgerType) int {
 	b.t.Helper()

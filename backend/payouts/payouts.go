@@ -8,7 +8,8 @@
 // payment hash tracks that payment instead of paying anything; a stored invoice is replaced
 // only once its payment is known to have failed, or it expired unpaid; a payment hash is never
 // used by two payouts; every attempt on a payout holds that payout's lease, and operators
-// cannot cancel or retry it meanwhile.
+// cannot cancel or retry it meanwhile. When operators may retry or cancel a payout is this
+// package's rule (CheckRetry, CheckCancel), which the store applies under the payout's lock.
 //
 // Postgres keeps the state (package postgres implements Store); River runs the job.
 package payouts
@@ -55,6 +56,26 @@ const (
 // Final reports whether no job works on a payout in this status (an operator may still retry
 // a FAILED one).
 func (s Status) Final() bool { return s == StatusSent || s == StatusFailed || s == StatusCanceled }
+
+// CheckRetry is when an operator may retry a payout: only a FAILED one (every attempt failed)
+// gets a fresh round of attempts. FailedPrecondition for any other status. Store.Retry applies
+// it with the payout's row locked.
+func CheckRetry(p Payout) error {
+	if p.Status != StatusFailed {
+		return market.Errorf(market.CodeFailedPrecondition, "payout %s is %s: only a FAILED payout can be retried", p.ID, p.Status)
+	}
+	return nil
+}
+
+// CheckCancel is when a payout's status lets an operator cancel it: any status but SENT (the
+// developer was paid; that cannot be undone). FailedPrecondition for a SENT payout. The
+// service also asks the Lightning node about a stored invoice's payment before it cancels.
+func CheckCancel(p Payout) error {
+	if p.Status == StatusSent {
+		return market.Errorf(market.CodeFailedPrecondition, "payout %s was SENT: it cannot be canceled", p.ID)
+	}
+	return nil
+}
 
 // Owed reports whether a sale whose developer's share is netMsat gets a payout. A payout of
 // nothing is never created: a platform fee of 100% leaves the developer nothing, and no
@@ -157,19 +178,21 @@ type Store interface {
 	// longer than olderThan, oldest first, at most limit.
 	ListStuckPayouts(ctx context.Context, olderThan time.Duration, limit int) ([]Payout, error)
 
-	// Retry moves a FAILED payout to RETRYING with a fresh count of attempts, towards the
-	// developer's current address (unless an invoice is stored: it is paid first, and its
-	// address stays the destination), and enqueues its job (Args) and writes the admin's audit
-	// record in the same transaction. FailedPrecondition while an attempt holds the payout's
-	// lease.
-	Retry(ctx context.Context, id string, audit market.AuditRecord) (Payout, error)
-	// Cancel moves a payout that is not SENT to CANCELED once check allows it, and writes the
-	// admin's audit record in the same transaction. Cancel holds the payout's lease from
-	// before check until the change commits, so no attempt runs meanwhile; check (which may
-	// ask the Lightning node) is called with no row locked and no transaction open, with a
-	// context that ends before the lease does. FailedPrecondition while an attempt holds the
-	// lease, or if the payout changed or the lease ran out meanwhile.
-	Cancel(ctx context.Context, id string, check func(context.Context, Payout) error, audit market.AuditRecord) (Payout, error)
+	// Retry moves a payout to RETRYING once check allows it (check is given the payout, read
+	// with its row locked), with a fresh count of attempts, towards the developer's current
+	// address (unless an invoice is stored: it is paid first, and its address stays the
+	// destination), and enqueues its job (Args) and writes audit, with the change's details, in
+	// the same transaction. FailedPrecondition while an attempt holds the payout's lease.
+	Retry(ctx context.Context, id string, audit market.AuditRecord, check func(Payout) error) (Payout, error)
+	// Cancel moves a payout to CANCELED once check allows it, and writes audit, with the
+	// change's details, in the same transaction; a payout CANCELED already is returned as it
+	// is, and check is not called. Cancel holds the payout's lease from before check until the
+	// change commits, so no attempt runs meanwhile; check (which may ask the Lightning node) is
+	// given the payout read under the lease, and is called with no row locked and no
+	// transaction open, with a context that ends before the lease does. FailedPrecondition
+	// while an attempt holds the lease, or if the payout changed or the lease ran out
+	// meanwhile.
+	Cancel(ctx context.Context, id string, audit market.AuditRecord, check func(context.Context, Payout) error) (Payout, error)
 	// ListPayoutsByStatus lists every developer's payouts in a status, newest first, a page
 	// after the cursor (for operators).
 	ListPayoutsByStatus(ctx context.Context, status Status, q Query) ([]Payout, error)

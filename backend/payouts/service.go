@@ -43,7 +43,7 @@ func (s *Service) AdminRetry(ctx context.Context, a market.Actor, payoutID, reas
 	if err := market.ValidateID("payout_id", payoutID); err != nil {
 		return Payout{}, err
 	}
-	p, err := s.store.Retry(ctx, payoutID, audit)
+	p, err := s.store.Retry(ctx, payoutID, audit, CheckRetry)
 	if err == nil {
 		s.log.InfoContext(ctx, "payout retried by an operator", "payout", payoutID, "by", a.Pubkey, "reason", audit.Reason)
 	}
@@ -71,27 +71,33 @@ func (s *Service) cancel(ctx context.Context, a market.Actor, payoutID, reason s
 	if err := market.ValidateID("payout_id", payoutID); err != nil {
 		return Payout{}, err
 	}
-	p, err := s.store.Cancel(ctx, payoutID, func(ctx context.Context, p Payout) error {
-		if p.PaymentHash == "" {
-			return nil
-		}
-		pay, err := s.provider.TrackPayment(ctx, p.PaymentHash)
-		switch {
-		case errors.Is(err, lightning.ErrNotFound):
-			return nil
-		case err != nil:
-			return market.Errorf(market.CodeUnavailable, "the Lightning node did not say whether payout %s's payment %s went out: try again (%v)", p.ID, p.PaymentHash, err)
-		case pay.Status == lightning.PaymentFailed:
-			return nil
-		case pay.Status == lightning.PaymentSucceeded:
-			return market.Errorf(market.CodeFailedPrecondition, "payout %s was paid (payment %s succeeded): retry it to record it as SENT", p.ID, p.PaymentHash)
-		}
-		return market.Errorf(market.CodeFailedPrecondition, "payout %s has a payment in flight (%s): try again once it has ended", p.ID, p.PaymentHash)
-	}, audit)
+	p, err := s.store.Cancel(ctx, payoutID, audit, s.checkCancel)
 	if err == nil {
 		s.log.InfoContext(ctx, "payout canceled by an operator", "payout", payoutID, "by", a.Pubkey, "reason", audit.Reason)
 	}
 	return p, err
+}
+
+// checkCancel is when an operator may cancel payout p (Store.Cancel asks it under the payout's
+// lease): CheckCancel allows its status, and the payment of its stored invoice, if it has one,
+// is known to have failed or never to have started. Unavailable when the Lightning node does
+// not say.
+func (s *Service) checkCancel(ctx context.Context, p Payout) error {
+	if err := CheckCancel(p); err != nil || p.PaymentHash == "" {
+		return err
+	}
+	pay, err := s.provider.TrackPayment(ctx, p.PaymentHash)
+	switch {
+	case errors.Is(err, lightning.ErrNotFound):
+		return nil
+	case err != nil:
+		return market.Errorf(market.CodeUnavailable, "the Lightning node did not say whether payout %s's payment %s went out: try again (%v)", p.ID, p.PaymentHash, err)
+	case pay.Status == lightning.PaymentFailed:
+		return nil
+	case pay.Status == lightning.PaymentSucceeded:
+		return market.Errorf(market.CodeFailedPrecondition, "payout %s was paid (payment %s succeeded): retry it to record it as SENT", p.ID, p.PaymentHash)
+	}
+	return market.Errorf(market.CodeFailedPrecondition, "payout %s has a payment in flight (%s): try again once it has ended", p.ID, p.PaymentHash)
 }
 
 // ListByStatus lists every developer's payouts in a status (FAILED ones, waiting for an

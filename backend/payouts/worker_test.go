@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/payouts/internal/lnurltest"
@@ -203,10 +205,12 @@ func TestOperatorRetryAndCancel(t *testing.T) {
 	svc := payouts.NewService(b.repo, b.platform, b.log)
 	cfg := testConfig()
 	cfg.BackoffBase, cfg.BackoffMax = time.Second, time.Second // a RETRYING payout stays so for a second
-	b.startClient(b.worker(b.platform, cfg), clientOpts{})
+	completed, stop := b.startClient(b.worker(b.platform, cfg), clientOpts{}).Subscribe(river.EventKindJobCompleted)
+	defer stop()
 	admin := market.Actor{UserID: b.shop.Buyer.UserID, Pubkey: b.shop.Buyer.Pubkey, Admin: true}
 
 	failed := b.waitStatus(b.sell().ID, 30*time.Second, payouts.StatusFailed)
+	b.waitJobDone(completed, failed.PurchaseID, 30*time.Second) // the attempt that failed it holds its lease until then
 	if _, err := svc.Retry(b.ctx, b.shop.Developer, failed.ID); market.ErrorCode(err) != market.CodePermissionDenied {
 		t.Errorf("Retry by the developer: %v, want permission denied", err)
 	}

@@ -41,25 +41,17 @@ func writeAudit(ctx context.Context, tx pgx.Tx, r market.AuditRecord) error {
 	return err
 }
 
-// SetGameStatus moves any game to any status under market.CheckAdminStatus, for the reason
-// given (required to ban), audited.
-func (r *AdminRepo) SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, reason string) (market.Game, error) {
-	audit, err := market.NewAudit(a, market.ActionSetGameStatus, market.TargetGame, gameID, reason, market.StatusReasonRequired(to))
-	if err != nil {
-		return market.Game{}, err
-	}
-	return r.games.setStatus(ctx, a, gameID, to, market.CheckAdminStatus, &audit)
+// SetGameStatus implements admin.Store.
+func (r *AdminRepo) SetGameStatus(ctx context.Context, a market.Actor, gameID string, to market.GameStatus, audit market.AuditRecord,
+	check func(market.Actor, market.Game, market.GameStatus, bool) error) (market.Game, error) {
+	return r.games.setStatus(ctx, a, gameID, to, check, &audit)
 }
 
-// UnbanGame lifts a game's ban: it returns to the status it had when it was banned (from the
-// audit of that ban), or UNLISTED when that is unknown or no longer allowed. Announces nothing.
-func (r *AdminRepo) UnbanGame(ctx context.Context, a market.Actor, gameID, reason string) (market.Game, error) {
-	audit, err := market.NewAudit(a, market.ActionUnbanGame, market.TargetGame, gameID, reason, true)
-	if err != nil {
-		return market.Game{}, err
-	}
+// UnbanGame implements admin.Store.
+func (r *AdminRepo) UnbanGame(ctx context.Context, gameID string, audit market.AuditRecord,
+	decide func(market.Game, market.GameStatus) (market.GameStatus, error)) (market.Game, error) {
 	var out market.Game
-	err = r.db.tx(ctx, func(tx pgx.Tx) error {
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		g, err := lockGame(ctx, tx, gameID)
 		if err != nil {
 			return err
@@ -72,7 +64,7 @@ func (r *AdminRepo) UnbanGame(ctx context.Context, a market.Actor, gameID, reaso
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		to, err := market.CheckUnban(a, g, before, g.LatestRelease != nil)
+		to, err := decide(g, before)
 		if err != nil {
 			return err
 		}
@@ -123,33 +115,16 @@ func revokeTx(ctx context.Context, tx pgx.Tx, e market.Entitlement, code *string
 	return e, libraryChange(ctx, tx, string(market.ChangeRevoked), e.GameID, user, code, &e.ID, nil)
 }
 
-// RevokeEntitlement revokes an entitlement, named by its id or by its purchase's (one of the
-// two), for the reason given: its owner's downloads stop and their launcher hears of it on its
-// library stream (ENTITLEMENT_REVOKED). The purchase is left as it is.
-func (r *AdminRepo) RevokeEntitlement(ctx context.Context, a market.Actor, entitlementID, purchaseID, reason string) (market.Entitlement, error) {
-	switch {
-	case (entitlementID == "") == (purchaseID == ""):
-		return market.Entitlement{}, market.Errorf(market.CodeInvalid, "give either entitlement_id or purchase_id")
-	case entitlementID != "":
-		if err := market.ValidateID("entitlement_id", entitlementID); err != nil {
-			return market.Entitlement{}, err
-		}
-	default:
-		if err := market.ValidateID("purchase_id", purchaseID); err != nil {
-			return market.Entitlement{}, err
-		}
-	}
-	audit, err := market.NewAudit(a, market.ActionRevokeEntitlement, market.TargetEntitlement, entitlementID, reason, true)
-	if err != nil {
-		return market.Entitlement{}, err
-	}
+// RevokeEntitlement implements admin.Store.
+func (r *AdminRepo) RevokeEntitlement(ctx context.Context, entitlementID, purchaseID string, audit market.AuditRecord,
+	check func(market.Entitlement) error) (market.Entitlement, error) {
 	var out market.Entitlement
-	err = r.db.tx(ctx, func(tx pgx.Tx) error {
+	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		e, code, err := lockEntitlement(ctx, tx, entitlementID, purchaseID)
 		if err != nil {
 			return err
 		}
-		if err := market.CheckRevoke(e); err != nil {
+		if err := check(e); err != nil {
 			return err
 		}
 		if out, err = revokeTx(ctx, tx, e, code); err != nil {

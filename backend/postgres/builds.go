@@ -115,10 +115,15 @@ func (s *BuildRepo) AttachBuild(ctx context.Context, uploadID string, b market.B
 		if err != nil {
 			return err
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"build_files"}, []string{"build_asset_id", "path", "size_bytes", "mode", "sha256"},
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"build_files"}, []string{"build_asset_id", "path", "size_bytes", "mode", "sha256",
+			"header_offset", "data_offset", "compressed_bytes", "method", "crc32"},
 			pgx.CopyFromSlice(len(b.Files), func(i int) ([]any, error) {
 				f := b.Files[i]
-				return []any{id, f.Path, f.SizeBytes, int32(f.Mode), f.SHA256}, nil
+				row := []any{id, f.Path, f.SizeBytes, int32(f.Mode), f.SHA256, nil, nil, nil, nil, nil}
+				if f.Located() {
+					row[5], row[6], row[7], row[8], row[9] = f.HeaderOffset, f.DataOffset, f.CompressedBytes, int16(f.Method), int64(f.CRC32)
+				}
+				return row, nil
 			}))
 		return err
 	})
@@ -137,18 +142,74 @@ func (s *BuildRepo) DownloadableRelease(ctx context.Context, gameID, releaseID s
 		}
 		return market.Release{}, notFound(err, "release %s of game %s has no build to download", releaseID, gameID)
 	}
-	rows, err := s.db.pool.Query(ctx, `SELECT path, size_bytes, mode, sha256 FROM build_files WHERE build_asset_id = $1 ORDER BY path`, r.Build.ID)
+	rows, err := s.db.pool.Query(ctx, `
+		SELECT path, size_bytes, mode, sha256, header_offset, data_offset, compressed_bytes, method, crc32
+		FROM build_files WHERE build_asset_id = $1 ORDER BY path`, r.Build.ID)
 	if err != nil {
 		return market.Release{}, err
 	}
 	r.Build.Files, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (market.File, error) {
 		var f market.File
 		var mode int32
-		err := row.Scan(&f.Path, &f.SizeBytes, &mode, &f.SHA256)
+		var header, data, compressed, crc *int64
+		var method *int16
+		err := row.Scan(&f.Path, &f.SizeBytes, &mode, &f.SHA256, &header, &data, &compressed, &method, &crc)
 		f.Mode = uint32(mode)
+		if data != nil { // the constraint sets all five or none
+			f.HeaderOffset, f.DataOffset, f.CompressedBytes, f.Method, f.CRC32 = *header, *data, *compressed, uint16(*method), uint32(*crc)
+		}
 		return f, err
 	})
 	return r, err
+}
+
+// BuildsWithoutEntries implements builds.Repo.
+func (s *BuildRepo) BuildsWithoutEntries(ctx context.Context) ([]market.Build, error) {
+	rows, err := s.db.pool.Query(ctx, `
+		SELECT id, release_id, object_key, sha256, size_bytes FROM build_assets b
+		WHERE EXISTS (SELECT 1 FROM build_files f WHERE f.build_asset_id = b.id AND f.data_offset IS NULL)
+		ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (market.Build, error) {
+		var b market.Build
+		err := row.Scan(&b.ID, &b.ReleaseID, &b.ObjectKey, &b.SHA256, &b.SizeBytes)
+		return b, err
+	})
+}
+
+// SetBuildEntries implements builds.Repo.
+func (s *BuildRepo) SetBuildEntries(ctx context.Context, buildID string, files []market.File) error {
+	n := len(files)
+	paths, shas := make([]string, n), make([]string, n)
+	sizes, headers, datas, compressed, crcs := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	methods := make([]int16, n)
+	for i, f := range files {
+		paths[i], shas[i], sizes[i] = f.Path, f.SHA256, f.SizeBytes
+		headers[i], datas[i], compressed[i], methods[i], crcs[i] = f.HeaderOffset, f.DataOffset, f.CompressedBytes, int16(f.Method), int64(f.CRC32)
+	}
+	return s.db.tx(ctx, func(tx pgx.Tx) error {
+		var count int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM build_files WHERE build_asset_id = $1`, buildID).Scan(&count); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE build_files f SET header_offset = u.header, data_offset = u.data, compressed_bytes = u.compressed,
+			       method = u.method, crc32 = u.crc
+			FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::smallint[], $9::bigint[])
+			     AS u(path, size, sha, header, data, compressed, method, crc)
+			WHERE f.build_asset_id = $1 AND f.path = u.path AND f.size_bytes = u.size AND f.sha256 = u.sha`,
+			buildID, paths, sizes, shas, headers, datas, compressed, methods, crcs)
+		if err != nil {
+			return err
+		}
+		if int(tag.RowsAffected()) != n || count != n {
+			return market.Errorf(market.CodeFailedPrecondition,
+				"build %s: its zip holds %d files, its manifest %d, and %d match by path, size and sha256: nothing was recorded", buildID, n, count, tag.RowsAffected())
+		}
+		return nil
+	})
 }
 
 // Entitlement implements builds.Repo.

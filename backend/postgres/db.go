@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,9 +26,21 @@ type DB struct {
 	jobs *river.Client[pgx.Tx] // see SetQueue
 }
 
+// DefaultMaxConns is the size of the connection pool when dsn does not set pool_max_conns.
+// pgx's own default (the number of CPUs, at least 4) leaves requests, settlements and jobs
+// waiting for a connection while PostgreSQL idles: most of a transaction's time is round trips.
+const DefaultMaxConns = 32
+
 // Open connects to the database at dsn and checks that it answers. It does not migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

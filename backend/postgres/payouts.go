@@ -222,7 +222,7 @@ func (r *PayoutRepo) ListStuckPayouts(ctx context.Context, olderThan time.Durati
 }
 
 // Retry implements payouts.Store.
-func (r *PayoutRepo) Retry(ctx context.Context, id string, audit market.AuditRecord) (payouts.Payout, error) {
+func (r *PayoutRepo) Retry(ctx context.Context, id string, audit market.AuditRecord, check func(payouts.Payout) error) (payouts.Payout, error) {
 	err := r.db.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockUnleased(ctx, tx, id); err != nil {
 			return err
@@ -231,8 +231,8 @@ func (r *PayoutRepo) Retry(ctx context.Context, id string, audit market.AuditRec
 		if err != nil {
 			return err
 		}
-		if p.Status != payouts.StatusFailed {
-			return market.Errorf(market.CodeFailedPrecondition, "payout %s is %s: only a FAILED payout can be retried", id, p.Status)
+		if err := check(p); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE payouts po SET status = 'RETRYING', attempt_count = 0, next_attempt_at = now(), updated_at = now(),
@@ -265,7 +265,7 @@ const (
 // Cancel implements payouts.Store with the payout's lease, as an attempt holds it: the check
 // runs with no row lock and no transaction, and the change commits only if the lease is still
 // Cancel's and the payout is as checked.
-func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(context.Context, payouts.Payout) error, audit market.AuditRecord) (payouts.Payout, error) {
+func (r *PayoutRepo) Cancel(ctx context.Context, id string, audit market.AuditRecord, check func(context.Context, payouts.Payout) error) (payouts.Payout, error) {
 	p, err := r.Payout(ctx, id)
 	if err != nil || p.Status == payouts.StatusCanceled {
 		return p, err
@@ -290,11 +290,8 @@ func (r *PayoutRepo) Cancel(ctx context.Context, id string, check func(context.C
 	if p, err = r.Payout(ctx, id); err != nil {
 		return payouts.Payout{}, err
 	}
-	switch p.Status {
-	case payouts.StatusCanceled:
+	if p.Status == payouts.StatusCanceled {
 		return p, nil
-	case payouts.StatusSent:
-		return payouts.Payout{}, market.Errorf(market.CodeFailedPrecondition, "payout %s was SENT: it cannot be canceled", id)
 	}
 	checkCtx, cancel := context.WithTimeout(ctx, cancelCheckTimeout)
 	err = check(checkCtx, p)

@@ -81,7 +81,7 @@ func TestSchemaMapsTheSeed(t *testing.T) {
 		"payout_invoices":   with("payment_hash", "payout_id", "payment_request", "ln_address", "amount_msat", "expires_at", "created_at"),
 		"nip98_events":      with("event_id", "pubkey", "signed_at"),
 		"uploads":           with("id", "release_id", "developer_user_id", "object_key", "sha256", "size_bytes", "expires_at", "created_at", "status"),
-		"build_files":       with("build_asset_id", "path", "size_bytes", "mode", "sha256"),
+		"build_files":       with("build_asset_id", "path", "size_bytes", "mode", "sha256", "header_offset", "data_offset", "compressed_bytes", "method", "crc32"),
 		"lightning_cursors": with("provider", "settle_index"),
 		"library_changes":   with("id", "kind", "game_id", "user_id", "guest_receipt_code", "entitlement_id", "release_id", "created_at"),
 		"dev_node":          with("id", "private_key", "created_at"),

@@ -34,14 +34,19 @@ const (
 	LibraryChannel  = "satchel_library"
 )
 
-// libraryLock serializes the writers of library_changes so ids are taken in commit order.
+// libraryLock is the transaction-level advisory lock every writer of library_changes takes
+// just before it takes an id, and holds until it commits: ids then become visible in id order,
+// so a stream that has read change n has seen every change below n (see libraryChange).
 const libraryLock = 0x5a7c4e2
 
-const purchaseSelect = `
+// purchaseColumns are the columns scanPurchase reads, of a purchase p joined with its game g.
+const purchaseColumns = `
 	SELECT p.id, p.game_id, g.title, coalesce(p.buyer_user_id::text, ''), coalesce(p.guest_receipt_code, ''),
 	       coalesce(p.invoice_provider, ''), coalesce(p.invoice_id, ''), coalesce(p.payment_request, ''),
 	       p.status, p.amount_msat, p.expires_at, p.paid_at, coalesce(p.failure_reason, ''), p.created_at,
-	       p.guest_receipt_sealed
+	       p.guest_receipt_sealed`
+
+const purchaseSelect = purchaseColumns + `
 	FROM purchases p JOIN games g ON g.id = p.game_id`
 
 func scanPurchase(row pgx.Row) (market.Purchase, error) {
@@ -106,42 +111,52 @@ func (s *PurchaseRepo) EntitlementByReceipt(ctx context.Context, codeHash, gameI
 	return id, notFound(err, "that receipt code does not own game %s", gameID)
 }
 
-// insertPurchase inserts p (without committing) and returns its id; a taken request key is
-// AlreadyExists, and a second open purchase of a game by one buyer is purchases.ErrOpenPurchase.
-func insertPurchase(ctx context.Context, tx pgx.Tx, p market.Purchase, requestKey string) (string, error) {
-	var id string
-	err := tx.QueryRow(ctx, `
-		INSERT INTO purchases (buyer_user_id, guest_receipt_code, game_id, invoice_provider, invoice_id, payment_request,
-		                       status, amount_msat, expires_at, paid_at, request_key, guest_receipt_sealed)
-		VALUES (nullif($1, '')::uuid, nullif($2, ''), $3, nullif($4, ''), nullif($5, ''), nullif($6, ''), $7, $8, $9, $10,
-		        nullif($11, ''), $12)
-		RETURNING id`,
-		p.BuyerUserID, p.GuestCodeHash, p.GameID, p.Provider, p.InvoiceID, p.PaymentRequest, p.Status, p.AmountMsat,
-		p.ExpiresAt, p.PaidAt, requestKey, p.SealedReceipt).Scan(&id)
-	switch {
-	case uniqueViolation(err, "purchases_request_key_key"):
-		return "", market.Errorf(market.CodeAlreadyExists, "a purchase with that request id exists")
-	case uniqueViolation(err, "purchases_one_pending_idx"):
-		return "", purchases.ErrOpenPurchase
-	}
-	return id, err
+// insertPurchaseSQL inserts a purchase; its parameters are purchaseArgs'.
+const insertPurchaseSQL = `
+	INSERT INTO purchases (buyer_user_id, guest_receipt_code, game_id, invoice_provider, invoice_id, payment_request,
+	                       status, amount_msat, expires_at, paid_at, request_key, guest_receipt_sealed)
+	VALUES (nullif($1, '')::uuid, nullif($2, ''), $3, nullif($4, ''), nullif($5, ''), nullif($6, ''), $7, $8, $9, $10,
+	        nullif($11, ''), $12)`
+
+func purchaseArgs(p market.Purchase, requestKey string) []any {
+	return []any{p.BuyerUserID, p.GuestCodeHash, p.GameID, p.Provider, p.InvoiceID, p.PaymentRequest, p.Status, p.AmountMsat,
+		p.ExpiresAt, p.PaidAt, requestKey, p.SealedReceipt}
 }
 
-// CreatePending stores a PENDING purchase with its invoice and the INVOICE_CREATED ledger entry.
-// A taken request key is AlreadyExists (the caller returns the existing purchase).
-func (s *PurchaseRepo) CreatePending(ctx context.Context, p market.Purchase, requestKey string) (market.Purchase, error) {
+// insertError turns the unique violations of inserting a purchase into their errors: a taken
+// request key is AlreadyExists, and a second open purchase of a game by one buyer is
+// purchases.ErrOpenPurchase.
+func insertError(err error) error {
+	switch {
+	case uniqueViolation(err, "purchases_request_key_key"):
+		return market.Errorf(market.CodeAlreadyExists, "a purchase with that request id exists")
+	case uniqueViolation(err, "purchases_one_pending_idx"):
+		return purchases.ErrOpenPurchase
+	}
+	return err
+}
+
+// insertPurchase inserts p (without committing) and returns its id, with insertError's errors.
+func insertPurchase(ctx context.Context, tx pgx.Tx, p market.Purchase, requestKey string) (string, error) {
 	var id string
-	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if id, err = insertPurchase(ctx, tx, p, requestKey); err != nil {
-			return err
-		}
-		return ledger(ctx, tx, id, market.LedgerInvoiceCreated, p.AmountMsat, map[string]any{"invoice_id": p.InvoiceID})
-	})
+	err := tx.QueryRow(ctx, insertPurchaseSQL+` RETURNING id`, purchaseArgs(p, requestKey)...).Scan(&id)
+	return id, insertError(err)
+}
+
+// CreatePending stores a PENDING purchase with its invoice and the INVOICE_CREATED ledger entry,
+// in one statement, and returns it as stored. A taken request key is AlreadyExists (the caller
+// returns the existing purchase).
+func (s *PurchaseRepo) CreatePending(ctx context.Context, p market.Purchase, requestKey string) (market.Purchase, error) {
+	meta, err := json.Marshal(map[string]any{"invoice_id": p.InvoiceID})
 	if err != nil {
 		return market.Purchase{}, err
 	}
-	return s.Purchase(ctx, id)
+	out, err := scanPurchase(s.db.pool.QueryRow(ctx, `
+		WITH p AS (`+insertPurchaseSQL+` RETURNING *),
+		l AS (INSERT INTO ledger_entries (purchase_id, type, amount_msat, meta_json) SELECT id, $13, amount_msat, $14 FROM p)
+		`+purchaseColumns+` FROM p JOIN games g ON g.id = p.game_id`,
+		append(purchaseArgs(p, requestKey), market.LedgerInvoiceCreated, meta)...))
+	return out, insertError(err)
 }
 
 // GrantFree stores a free purchase as PAID with its entitlement, and no ledger money.
@@ -164,44 +179,68 @@ func (s *PurchaseRepo) GrantFree(ctx context.Context, p market.Purchase, request
 	return s.Purchase(ctx, id)
 }
 
-// grantEntitlement gives the purchase's buyer (or guest code) the game, records the library
-// change and announces both. It grants nothing (granted false) when the buyer holds a live
-// entitlement to the game already: a buyer owns a game once.
-func grantEntitlement(ctx context.Context, tx pgx.Tx, purchaseID string) (granted bool, err error) {
-	var entID, gameID string
-	var buyer, code *string
-	err = tx.QueryRow(ctx, `
-		INSERT INTO entitlements (purchase_id, buyer_user_id, guest_receipt_code, game_id)
-		SELECT id, buyer_user_id, guest_receipt_code, game_id FROM purchases WHERE id = $1
-		ON CONFLICT (buyer_user_id, game_id) WHERE revoked_at IS NULL AND buyer_user_id IS NOT NULL DO NOTHING
-		RETURNING id, game_id, buyer_user_id, guest_receipt_code`, purchaseID).Scan(&entID, &gameID, &buyer, &code)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := libraryChange(ctx, tx, "ENTITLEMENT_GRANTED", gameID, buyer, code, &entID, nil); err != nil {
-		return false, err
-	}
-	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PurchaseChannel, purchaseID)
-	return err == nil, err
+// grantSQL gives the purchase $1's buyer (or guest code) the game, unless the buyer holds a
+// live entitlement to it already (a buyer owns a game once): then it returns no row.
+const grantSQL = `
+	INSERT INTO entitlements (purchase_id, buyer_user_id, guest_receipt_code, game_id)
+	SELECT id, buyer_user_id, guest_receipt_code, game_id FROM purchases WHERE id = $1
+	ON CONFLICT (buyer_user_id, game_id) WHERE revoked_at IS NULL AND buyer_user_id IS NOT NULL DO NOTHING
+	RETURNING id, game_id, buyer_user_id, guest_receipt_code`
+
+// grant is an entitlement grantSQL made.
+type grant struct {
+	id, gameID  string
+	buyer, code *string
 }
 
-// libraryChange records a change to libraries and announces it on commit.
+// scanGrant reads grantSQL's row; granted is false when it made none.
+func scanGrant(row pgx.Row) (g grant, granted bool, err error) {
+	err = row.Scan(&g.id, &g.gameID, &g.buyer, &g.code)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return grant{}, false, nil
+	}
+	return g, err == nil, err
+}
+
+// queueGranted queues the library change of a grant and the announcement of its purchase. It
+// takes the library lock (queueLibraryChange): queue it last before commit.
+func queueGranted(b *pgx.Batch, purchaseID string, g grant) {
+	queueLibraryChange(b, "ENTITLEMENT_GRANTED", g.gameID, g.buyer, g.code, &g.id, nil)
+	b.Queue(`SELECT pg_notify($1, $2)`, PurchaseChannel, purchaseID)
+}
+
+// grantEntitlement gives the purchase's buyer (or guest code) the game, records the library
+// change and announces both. It grants nothing (granted false) when the buyer holds a live
+// entitlement to the game already. It takes the library lock: call it last before commit.
+func grantEntitlement(ctx context.Context, tx pgx.Tx, purchaseID string) (granted bool, err error) {
+	g, granted, err := scanGrant(tx.QueryRow(ctx, grantSQL, purchaseID))
+	if !granted || err != nil {
+		return false, err
+	}
+	b := &pgx.Batch{}
+	queueGranted(b, purchaseID, g)
+	return true, tx.SendBatch(ctx, b).Close()
+}
+
+// libraryChange records a change to libraries and announces it on commit. It takes the library
+// lock, held until tx ends, so that change ids become visible in id order: every other writer
+// of library changes waits meanwhile, so call it as the last write before commit.
 func libraryChange(ctx context.Context, tx pgx.Tx, kind, gameID string, userID, code, entitlementID, releaseID *string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, libraryLock); err != nil {
-		return err
-	}
-	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO library_changes (kind, game_id, user_id, guest_receipt_code, entitlement_id, release_id)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, kind, gameID, userID, code, entitlementID, releaseID).Scan(&id)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, LibraryChannel, fmt.Sprint(id))
-	return err
+	b := &pgx.Batch{}
+	queueLibraryChange(b, kind, gameID, userID, code, entitlementID, releaseID)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueLibraryChange queues libraryChange's one statement: the lock, the change's id taken
+// after it, and the announcement.
+func queueLibraryChange(b *pgx.Batch, kind, gameID string, userID, code, entitlementID, releaseID *string) {
+	b.Queue(`
+		WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)),
+		c AS (
+			INSERT INTO library_changes (kind, game_id, user_id, guest_receipt_code, entitlement_id, release_id)
+			SELECT $3, $4, $5, $6, $7, $8 FROM locked RETURNING id)
+		SELECT pg_notify($2, id::text) FROM c`,
+		libraryLock, LibraryChannel, kind, gameID, userID, code, entitlementID, releaseID)
 }
 
 func ledger(ctx context.Context, tx pgx.Tx, purchaseID string, typ market.LedgerType, amount int64, meta map[string]any) error {
@@ -214,26 +253,22 @@ func ledger(ctx context.Context, tx pgx.Tx, purchaseID string, typ market.Ledger
 	return err
 }
 
-// Settle implements purchases.Store.
+// Settle implements purchases.Store. A sale takes five round trips in one transaction: the
+// purchase locked; one batch that grants the entitlement and, only when it granted one, marks
+// the purchase PAID, writes the ledger and schedules the payout; the payout's job; and a last
+// batch with the library change (which holds the library lock until commit) and the purchase
+// read back. It leaves the provider's cursor to SaveCursor.
 func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightning.Invoice, feeBps int) (market.Purchase, purchases.SettleOutcome, error) {
-	var id string
+	var p market.Purchase
 	outcome := purchases.SettledIgnored
 	err := s.db.tx(ctx, func(tx pgx.Tx) error {
-		if inv.SettleIndex > 0 {
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO lightning_cursors (provider, settle_index) VALUES ($1, $2)
-				ON CONFLICT (provider) DO UPDATE SET settle_index = greatest(lightning_cursors.settle_index, EXCLUDED.settle_index)`,
-				provider, int64(inv.SettleIndex)); err != nil {
-				return err
-			}
-		}
+		var id string
 		var status market.PurchaseStatus
 		var amount int64
 		err := tx.QueryRow(ctx, `
 			SELECT id, status, amount_msat FROM purchases WHERE invoice_provider = $1 AND invoice_id = $2 FOR UPDATE`,
 			provider, inv.ID).Scan(&id, &status, &amount)
 		if errors.Is(err, pgx.ErrNoRows) {
-			id = ""
 			return nil
 		}
 		if err != nil {
@@ -244,77 +279,126 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 		case status == market.PurchaseExpired || status == market.PurchaseFailed:
 			received, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, purchases.SettledLate,
 				fmt.Sprintf("the payment arrived after the purchase was %s", status))
-			if received {
-				outcome = purchases.SettledLate
-			} else {
-				id = ""
+			if err != nil || !received {
+				return err
 			}
+			outcome = purchases.SettledLate
+			p, err = scanPurchase(tx.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1`, id))
 			return err
 		case status != market.PurchasePending:
-			id = "" // PAID or REFUNDED: this settlement was applied before
-			return nil
+			return nil // PAID or REFUNDED: this settlement was applied before
 		case inv.AmountPaidMsat < amount:
-			outcome = purchases.SettledFailed
 			reason := fmt.Sprintf("underpaid: %d msat arrived for a price of %d msat; the store refunds it", inv.AmountPaidMsat, amount)
-			if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
-				return err
+			outcome = purchases.SettledFailed
+			p, err = refusePayment(ctx, tx, id, inv.AmountPaidMsat, meta, outcome, reason)
+			return err
+		}
+		var g grant
+		g, outcome, err = s.sell(ctx, tx, id, inv, feeBps, meta)
+		if err != nil || outcome == purchases.SettledDuplicate {
+			if outcome == purchases.SettledDuplicate {
+				p, err = refusePayment(ctx, tx, id, inv.AmountPaidMsat, meta, outcome,
+					"a second payment for a game you own already: nothing was granted, and the store refunds it")
 			}
-			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, purchases.SettledFailed, reason)
 			return err
 		}
-		granted, err := grantEntitlement(ctx, tx, id)
-		if err != nil {
+		b := &pgx.Batch{}
+		queueGranted(b, id, g)
+		b.Queue(purchaseSelect+` WHERE p.id = $1`, id).QueryRow(func(row pgx.Row) error {
+			p, err = scanPurchase(row)
 			return err
-		}
-		if !granted {
-			outcome = purchases.SettledDuplicate
-			reason := "a second payment for a game you own already: nothing was granted, and the store refunds it"
-			if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
-				return err
-			}
-			_, err := receivedUnaccounted(ctx, tx, id, inv.AmountPaidMsat, meta, purchases.SettledDuplicate, reason)
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE purchases SET status = 'PAID', paid_at = $2, updated_at = now() WHERE id = $1`,
-			id, inv.SettledAt); err != nil {
-			return err
-		}
-		outcome = purchases.SettledPaid
-		paid := inv.AmountPaidMsat
-		fee, net := market.Split(paid, feeBps)
-		for _, e := range []struct {
-			t market.LedgerType
-			a int64
-		}{{market.LedgerInvoicePaid, paid}, {market.LedgerPlatformFee, fee}, {market.LedgerDeveloperNet, net}} {
-			if err := ledger(ctx, tx, id, e.t, e.a, meta); err != nil {
-				return err
-			}
-		}
-		if !payouts.Owed(net) {
-			return nil // the whole price is the platform's fee: no payout of nothing
-		}
-		var payoutID, address string
-		if err := tx.QueryRow(ctx, `
+		})
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return market.Purchase{}, outcome, err
+	}
+	return p, outcome, nil
+}
+
+// sell applies the sale of the PENDING purchase id, locked in tx, but for its library change:
+// in one batch it grants the entitlement and, only if it granted one, marks the purchase PAID
+// with paid_at, writes INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET, and inserts the payout
+// when the developer's share is owed; then it enqueues the payout's job, or records the payout
+// FAILED when the developer has no payout profile. A buyer who owns the game already is
+// SettledDuplicate, with nothing written.
+func (s *PurchaseRepo) sell(ctx context.Context, tx pgx.Tx, id string, inv lightning.Invoice, feeBps int, meta map[string]any) (grant, purchases.SettleOutcome, error) {
+	raw, err := json.Marshal(meta)
+	if err != nil {
+		return grant{}, "", err
+	}
+	paid := inv.AmountPaidMsat
+	fee, net := market.Split(paid, feeBps)
+	var g grant
+	var granted bool
+	var payoutID, address string
+	b := &pgx.Batch{}
+	b.Queue(grantSQL, id).QueryRow(func(row pgx.Row) (err error) {
+		g, granted, err = scanGrant(row)
+		return err
+	})
+	// The statements below change nothing when no entitlement was granted: the purchase is then
+	// still PENDING.
+	b.Queue(`
+		UPDATE purchases SET status = 'PAID', paid_at = $2, updated_at = now()
+		WHERE id = $1 AND EXISTS (SELECT 1 FROM entitlements WHERE purchase_id = $1)`, id, inv.SettledAt)
+	b.Queue(`
+		INSERT INTO ledger_entries (purchase_id, type, amount_msat, meta_json)
+		SELECT p.id, e.type, e.amount, $8 FROM purchases p,
+		       (VALUES (1, $2::text, $3::bigint), (2, $4, $5), (3, $6, $7)) AS e(n, type, amount)
+		WHERE p.id = $1 AND p.status = 'PAID'
+		ORDER BY e.n`, id, market.LedgerInvoicePaid, paid, market.LedgerPlatformFee, fee, market.LedgerDeveloperNet, net, raw)
+	owed := payouts.Owed(net)
+	if owed {
+		b.Queue(`
 			INSERT INTO payouts (purchase_id, developer_user_id, destination_ln_address, amount_msat, status, idempotency_key, last_error)
 			SELECT p.id, g.developer_user_id, coalesce(d.payout_ln_address, ''), $2,
 			       CASE WHEN d.user_id IS NULL THEN 'FAILED' ELSE 'SCHEDULED' END, 'payout:' || p.id,
 			       CASE WHEN d.user_id IS NULL THEN $3 END
 			FROM purchases p JOIN games g ON g.id = p.game_id LEFT JOIN developer_profiles d ON d.user_id = g.developer_user_id
-			WHERE p.id = $1
-			RETURNING id, destination_ln_address`, id, net, purchases.NoPayoutProfile).Scan(&payoutID, &address); err != nil {
+			WHERE p.id = $1 AND p.status = 'PAID'
+			RETURNING id, destination_ln_address`, id, net, purchases.NoPayoutProfile).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&payoutID, &address)
+			if errors.Is(err, pgx.ErrNoRows) && !granted {
+				return nil
+			}
 			return err
-		}
-		if address == "" {
-			outcome = purchases.SettledPaidPayoutFailed
-			return ledger(ctx, tx, id, market.LedgerPayoutFailed, net, map[string]any{"payout_id": payoutID, "error": purchases.NoPayoutProfile})
-		}
-		return s.db.enqueue(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
-	})
-	if err != nil || id == "" {
-		return market.Purchase{}, outcome, err
+		})
 	}
-	p, err := s.Purchase(ctx, id)
-	return p, outcome, err
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return grant{}, "", err
+	}
+	switch {
+	case !granted:
+		return grant{}, purchases.SettledDuplicate, nil
+	case !owed:
+		return g, purchases.SettledPaid, nil // the whole price is the platform's fee: no payout of nothing
+	case address == "":
+		return g, purchases.SettledPaidPayoutFailed, ledger(ctx, tx, id, market.LedgerPayoutFailed, net,
+			map[string]any{"payout_id": payoutID, "error": purchases.NoPayoutProfile})
+	}
+	return g, purchases.SettledPaid, s.db.enqueue(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+}
+
+// refusePayment closes the PENDING purchase id FAILED with the reason, records the money that
+// arrived for it as unaccounted (receivedUnaccounted), and returns the purchase.
+func refusePayment(ctx context.Context, tx pgx.Tx, id string, amount int64, meta map[string]any, why purchases.SettleOutcome, reason string) (market.Purchase, error) {
+	if err := closeTx(ctx, tx, id, market.PurchaseFailed, reason); err != nil {
+		return market.Purchase{}, err
+	}
+	if _, err := receivedUnaccounted(ctx, tx, id, amount, meta, why, reason); err != nil {
+		return market.Purchase{}, err
+	}
+	return scanPurchase(tx.QueryRow(ctx, purchaseSelect+` WHERE p.id = $1`, id))
+}
+
+// SaveCursor implements purchases.Store: the cursor only moves forward.
+func (s *PurchaseRepo) SaveCursor(ctx context.Context, provider string, settleIndex uint64) error {
+	_, err := s.db.pool.Exec(ctx, `
+		INSERT INTO lightning_cursors (provider, settle_index) VALUES ($1, $2)
+		ON CONFLICT (provider) DO UPDATE SET settle_index = greatest(lightning_cursors.settle_index, EXCLUDED.settle_index)`,
+		provider, int64(settleIndex))
+	return err
 }
 
 // receivedUnaccounted records money received for a purchase that cannot take it as its

@@ -26,6 +26,7 @@ import (
 const (
 	DefaultFeeBps        = 1000             // the platform's fee: 10%
 	DefaultInvoiceExpiry = 15 * time.Minute // how long an invoice can be paid
+	DefaultSettlers      = 16               // settlements applied at once
 	MinInvoiceExpiry     = time.Minute      // the shortest invoice expiry CheckInvoiceExpiry allows
 )
 
@@ -62,6 +63,8 @@ type Config struct {
 	// CodePer and CodeBurst limit wrong receipt codes per client address.
 	CodePer   time.Duration
 	CodeBurst int
+	// Settlers is how many settlements RunSettlements applies at once (DefaultSettlers when 0).
+	Settlers int
 	// OnSettled, if set, is called with the settlement lag (from the provider's settlement to
 	// the purchase recorded PAID) of each purchase paid (for metrics).
 	OnSettled func(lag time.Duration)
@@ -77,6 +80,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.InvoiceExpiry == 0 {
 		c.InvoiceExpiry = DefaultInvoiceExpiry
+	}
+	if c.Settlers == 0 {
+		c.Settlers = DefaultSettlers
 	}
 	if c.MinPriceMsat == 0 {
 		c.MinPriceMsat = market.DefaultMinPriceMsat

@@ -3,6 +3,8 @@ package purchases
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"satchel.dev/backend/lightning"
@@ -38,17 +40,18 @@ func (s *Service) Settle(ctx context.Context, inv lightning.Invoice) error {
 	return nil
 }
 
-// RunSettlements follows the provider's settlements from the last settle index handled, and
-// resumes from there whenever the stream breaks, until ctx ends.
+// RunSettlements follows the provider's settlements from the saved settle index, applying up
+// to Config.Settlers at once (each in a transaction of its own; Store.Settle keeps each purchase
+// to one settlement), until ctx ends. The saved index only passes a settlement once it and every
+// one before it are applied (Store.SaveCursor), so when the stream breaks or a settlement fails,
+// following resumes from there: the failed settlement is delivered again, and those after it
+// that were applied already change nothing.
 func (s *Service) RunSettlements(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		after, err := s.repo.Cursor(ctx, s.provider.Name())
 		if err == nil {
-			err = s.provider.SubscribeSettlements(ctx, after, func(inv lightning.Invoice) error {
-				backoff = 100 * time.Millisecond
-				return s.Settle(ctx, inv)
-			})
+			err = s.follow(ctx, after, func() { backoff = 100 * time.Millisecond })
 		}
 		if ctx.Err() != nil {
 			return
@@ -61,6 +64,108 @@ func (s *Service) RunSettlements(ctx context.Context) {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// follow applies the settlements after the settle index after, Config.Settlers at once, and
+// saves the settle index they are applied up to as it moves. It returns when the stream breaks
+// or a settlement fails, once the settlements under way have ended; received is called for each
+// settlement the stream delivers.
+func (s *Service) follow(ctx context.Context, after uint64, received func()) error {
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w := &settleWindow{started: after, running: map[uint64]struct{}{}}
+	kick := make(chan struct{}, 1)
+	saved := make(chan struct{})
+	go func() { // saves the index as it moves, once per kick however many came meanwhile
+		defer close(saved)
+		last := after
+		for range kick {
+			last = s.saveCursor(parent, w, last)
+		}
+		s.saveCursor(parent, w, last)
+	}()
+	slots := make(chan struct{}, s.cfg.Settlers)
+	var wg sync.WaitGroup
+	err := s.provider.SubscribeSettlements(ctx, after, func(inv lightning.Invoice) error {
+		received()
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		w.start(inv.SettleIndex)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := s.Settle(ctx, inv); err != nil {
+				cancel(fmt.Errorf("settle index %d: %w", inv.SettleIndex, err))
+				return
+			}
+			w.finish(inv.SettleIndex)
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
+		}()
+		return nil
+	})
+	wg.Wait()
+	close(kick)
+	<-saved
+	if cause := context.Cause(ctx); cause != nil && parent.Err() == nil {
+		return cause // a settlement failed, and so the stream ended
+	}
+	return err
+}
+
+// saveCursor saves the index every settlement is applied up to, when it passed last, and
+// returns the index saved. A failure is only logged: the index saved before is behind, so the
+// settlements after it are delivered again and change nothing.
+func (s *Service) saveCursor(ctx context.Context, w *settleWindow, last uint64) uint64 {
+	mark := w.applied()
+	if mark <= last {
+		return last
+	}
+	if err := s.repo.SaveCursor(ctx, s.provider.Name(), mark); err != nil {
+		if ctx.Err() == nil {
+			s.log.WarnContext(ctx, "saving the settlement cursor", "settle_index", mark, "err", err)
+		}
+		return last
+	}
+	return mark
+}
+
+// settleWindow tracks the settlements being applied, started in settle index order.
+type settleWindow struct {
+	mu      sync.Mutex
+	started uint64              // the highest settle index started
+	running map[uint64]struct{} // the settle indexes started and not applied yet
+}
+
+func (w *settleWindow) start(index uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.running[index] = struct{}{}
+	w.started = index
+}
+
+func (w *settleWindow) finish(index uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.running, index)
+}
+
+// applied returns the settle index up to which every settlement started is applied.
+func (w *settleWindow) applied() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	mark := w.started
+	for index := range w.running {
+		mark = min(mark, index-1)
+	}
+	return mark
 }
 
 // Reconcile checks every PENDING purchase against the provider, as the server starts: a

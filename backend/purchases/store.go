@@ -38,10 +38,14 @@ type Store interface {
 	// with paid_at; ledger INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET split at feeBps
 	// (market.Split); the entitlement; the payout SCHEDULED and its job, when the developer's
 	// share is owed (payouts.Owed), or FAILED at once (NoPayoutProfile) when the developer has
-	// no payout profile; the library change; and the provider's cursor. Money that no sale can
-	// take is one INVOICE_PAID entry on its purchase and nothing else. It returns the purchase
-	// (zero when the invoice is unknown, or the settlement was applied before).
+	// no payout profile; and the library change. Money that no sale can take is one
+	// INVOICE_PAID entry on its purchase and nothing else. It returns the purchase (zero when the
+	// invoice is unknown, or the settlement was applied before). Settlements of different
+	// purchases may be applied at the same time; the provider's cursor is SaveCursor's.
 	Settle(ctx context.Context, provider string, inv lightning.Invoice, feeBps int) (market.Purchase, SettleOutcome, error)
+	// SaveCursor stores the settle index below which (inclusive) every settlement of the
+	// provider is applied, unless a higher one is stored already.
+	SaveCursor(ctx context.Context, provider string, settleIndex uint64) error
 	// Close moves a PENDING purchase to EXPIRED or FAILED with a reason; a purchase no longer
 	// PENDING is left alone (ok false).
 	Close(ctx context.Context, id string, to market.PurchaseStatus, reason string) (ok bool, err error)

@@ -187,10 +187,7 @@ func TestAdminRevokeEntitlement(t *testing.T) {
 	if err != nil || len(list.GetGames()) != 1 {
 		t.Fatalf("library: %v %v", list, err)
 	}
-	stream, err := lib.WatchLibrary(ctx, &librarypb.WatchLibraryRequest{ResumeToken: list.GetResumeToken()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stream := b.watchLibrary(ctx, lib, list.GetResumeToken())
 	ac := b.adminClient(admin)
 	for _, req := range []*adminpb.RevokeEntitlementRequest{
 		{PurchaseId: p.ID},

@@ -39,10 +39,18 @@ func (h libraryHandler) GetDownload(ctx context.Context, req *libraryv1.GetDownl
 		Sha256: b.SHA256, SizeBytes: b.SizeBytes,
 	}
 	for _, f := range b.Files {
-		out.Files = append(out.Files, &libraryv1.ManifestFile{Path: f.Path, SizeBytes: f.SizeBytes, Mode: f.Mode, Sha256: f.SHA256})
+		mf := &libraryv1.ManifestFile{Path: f.Path, SizeBytes: f.SizeBytes, Mode: f.Mode, Sha256: f.SHA256}
+		if f.Located() {
+			mf.Entry = &libraryv1.ZipEntry{HeaderOffset: f.HeaderOffset, DataOffset: f.DataOffset, CompressedSizeBytes: f.CompressedBytes,
+				Method: zipMethods[f.Method], Crc32: f.CRC32}
+		}
+		out.Files = append(out.Files, mf)
 	}
 	return out, nil
 }
+
+// zipMethods maps a zip compression method to the API's.
+var zipMethods = map[uint16]libraryv1.ZipEntry_Method{0: libraryv1.ZipEntry_METHOD_STORE, 8: libraryv1.ZipEntry_METHOD_DEFLATE}
 
 func (h libraryHandler) ListLibrary(ctx context.Context, _ *libraryv1.ListLibraryRequest) (*libraryv1.ListLibraryResponse, error) {
 	games, token, err := h.purchases.Library(ctx, actor(ctx))
@@ -57,15 +65,21 @@ func (h libraryHandler) ListLibrary(ctx context.Context, _ *libraryv1.ListLibrar
 }
 
 func (h libraryHandler) WatchLibrary(ctx context.Context, req *libraryv1.WatchLibraryRequest, stream *connect.ServerStream[libraryv1.WatchLibraryResponse]) error {
-	if err := market.RequireUser(actor(ctx)); err != nil {
+	token := req.GetResumeToken()
+	if token == "" {
+		// From now: the latest change, read before the stream starts listening, so a change
+		// made once the client has the first message is never missed.
+		var err error
+		if _, token, err = h.purchases.Library(ctx, actor(ctx)); err != nil {
+			return err
+		}
+	} else if err := market.RequireUser(actor(ctx)); err != nil {
 		return err
 	}
-	// Send the headers now: a client's call returns once they arrive, possibly long before the
-	// first change.
-	if err := stream.Send(nil); err != nil {
+	if err := stream.Send(&libraryv1.WatchLibraryResponse{ResumeToken: token}); err != nil {
 		return err
 	}
-	return h.purchases.WatchLibrary(ctx, actor(ctx), req.GetResumeToken(), func(c market.LibraryChange) error {
+	return h.purchases.WatchLibrary(ctx, actor(ctx), token, func(c market.LibraryChange) error {
 		change := &libraryv1.LibraryChange{
 			Kind:        changeKinds[c.Kind],
 			ResumeToken: formatToken(c.ID),

@@ -128,7 +128,10 @@ func setupWith(t *testing.T, store s3.Config) *bundle {
 	t.Cleanup(m.Close)
 	b.db, b.users, b.games, b.builds, b.purchases, b.notifier = m.DB, m.Users, m.Games, m.Builds, m.Purchases, m.Notifier
 	b.dev, b.blobDir = m.Provider.(*dev.Provider), filepath.Join(cfg.DataDir, "builds")
-	b.srv = &httptest.Server{Listener: m.Listener, Config: &http.Server{Handler: m.Handler}}
+	protocols := new(http.Protocols) // as Main.Run serves: HTTP/1 and HTTP/2 without TLS (gRPC tools)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	b.srv = &httptest.Server{Listener: m.Listener, Config: &http.Server{Handler: m.Handler, Protocols: protocols}}
 	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 	runCtx, stop := context.WithCancel(ctx)

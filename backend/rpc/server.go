@@ -69,8 +69,8 @@ type Services struct {
 	Ready func(context.Context) error
 }
 
-// NewHandler returns the server's whole HTTP surface: every Connect service, /healthz and
-// /readyz, each request logged with a request id.
+// NewHandler returns the server's whole HTTP surface: every Connect service, gRPC server
+// reflection and health checking, /healthz and /readyz, each request logged with a request id.
 func NewHandler(cfg Config, s Services) http.Handler {
 	now := cfg.Now
 	if now == nil {
@@ -91,7 +91,9 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	}
 	ew := connect.NewErrorWriter(opts...)
 	mux := http.NewServeMux()
+	var services []string
 	handle := func(path string, h http.Handler) {
+		services = append(services, path)
 		mux.Handle(path, readBody(h, cfg.MaxBodyBytes, trimURL(cfg.PublicURL), ew))
 	}
 	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, opts...))
@@ -101,6 +103,8 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	handle(libraryv1connect.NewLibraryServiceHandler(libraryHandler{builds: s.Builds, purchases: s.Purchases}, opts...))
 	handle(purchasev1connect.NewPurchaseServiceHandler(purchaseHandler{purchases: s.Purchases}, opts...))
 	handle(testmoneyv1connect.NewTestMoneyServiceHandler(testMoneyHandler{dev: s.TestMoney}, opts...))
+	handleStandard(mux, services, s.Ready, connect.WithInterceptors(metricsInterceptor{metrics: cfg.Metrics}),
+		connect.WithReadMaxBytes(int(cfg.MaxBodyBytes)))
 	if s.Files != nil {
 		mux.Handle("/blob/", s.Files)
 	}

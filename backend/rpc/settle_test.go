@@ -3,16 +3,23 @@ package rpc_test
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/purchases"
 	librarypb "satchel.dev/shared/api/satchel/library/v1"
+	"satchel.dev/shared/api/satchel/library/v1/libraryv1connect"
 	purchasepb "satchel.dev/shared/api/satchel/purchase/v1"
+	"satchel.dev/shared/api/satchel/purchase/v1/purchasev1connect"
+	"satchel.dev/shared/nip98"
+	"satchel.dev/shared/nostr"
 )
 
 // settled is the settlement a provider would report for p.
@@ -257,10 +264,7 @@ func TestLibraryStreamCatchesUp(t *testing.T) {
 	if err != nil || len(list.GetGames()) != 0 {
 		t.Fatalf("library before buying: %v %v", list, err)
 	}
-	stream, err := lib.WatchLibrary(ctx, &librarypb.WatchLibraryRequest{ResumeToken: list.GetResumeToken()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stream := b.watchLibrary(ctx, lib, list.GetResumeToken())
 	b.payTestMoney(b.bought.PaymentRequest)
 	if !stream.Receive() {
 		t.Fatal(stream.Err())
@@ -277,9 +281,9 @@ func TestLibraryStreamCatchesUp(t *testing.T) {
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	stream, err = lib.WatchLibrary(ctx, &librarypb.WatchLibraryRequest{ResumeToken: c.GetResumeToken()})
-	if err != nil || !stream.Receive() {
-		t.Fatal(err, stream.Err())
+	stream = b.watchLibrary(ctx, lib, c.GetResumeToken())
+	if !stream.Receive() {
+		t.Fatal(stream.Err())
 	}
 	c = stream.Msg().GetChange()
 	if c.GetKind() != librarypb.LibraryChange_KIND_RELEASE_PUBLISHED || c.GetGame().GetLatestRelease().GetVersion() != "2.0.0" {
@@ -289,5 +293,54 @@ func TestLibraryStreamCatchesUp(t *testing.T) {
 	otherList, _ := b.libraryClient(other).ListLibrary(context.Background(), &librarypb.ListLibraryRequest{})
 	if len(otherList.GetGames()) != 0 {
 		t.Errorf("another player's library: %v", otherList)
+	}
+}
+
+// watchLibrary opens a library stream from token (empty: from now) and reads its first message,
+// which carries the token it delivers after: the given one, or the latest change.
+func (b *bundle) watchLibrary(ctx context.Context, lib libraryv1connect.LibraryServiceClient, token string) *connect.ServerStreamForClient[librarypb.WatchLibraryResponse] {
+	b.t.Helper()
+	stream, err := lib.WatchLibrary(ctx, &librarypb.WatchLibraryRequest{ResumeToken: token})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { stream.Close() })
+	if !stream.Receive() {
+		b.t.Fatal("the library stream ended before its first message:", stream.Err())
+	}
+	first := stream.Msg()
+	if first.GetChange() != nil || first.GetResumeToken() == "" || (token != "" && first.GetResumeToken() != token) {
+		b.t.Fatalf("first message %v, want only the resume token %q", first, token)
+	}
+	return stream
+}
+
+// TestLibraryStreamFromNow: a stream opened without a token, then a purchase paid at once,
+// delivers the entitlement every time (the stream's first message comes once it listens).
+func TestLibraryStreamFromNow(t *testing.T) {
+	b := setup(t)
+	for i := range 1000 {
+		key, err := nostr.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed := &http.Client{Transport: &nip98.Transport{Signer: key}}
+		sctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		stream := b.watchLibrary(sctx, libraryv1connect.NewLibraryServiceClient(signed, b.srv.URL), "")
+		res, err := purchasev1connect.NewPurchaseServiceClient(signed, b.srv.URL).CreatePurchase(sctx,
+			&purchasepb.CreatePurchaseRequest{GameId: b.game.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.dev.Settle(sctx, res.GetPurchase().GetPaymentRequest()); err != nil {
+			t.Fatal(err)
+		}
+		if !stream.Receive() {
+			t.Fatalf("purchase %d: the stream ended before its entitlement: %v", i, stream.Err())
+		}
+		if c := stream.Msg().GetChange(); c.GetKind() != librarypb.LibraryChange_KIND_ENTITLEMENT_GRANTED || c.GetGame().GetGameId() != b.game.ID {
+			t.Fatalf("purchase %d: change %v, want the game granted", i, c)
+		}
+		stop()
 	}
 }

@@ -70,6 +70,9 @@ type Config struct {
 	FileLink string
 	// MetricsListen is the host:port of a separate listener serving /metrics; empty: no metrics.
 	MetricsListen string
+	// Pprof serves net/http/pprof under /debug/pprof/ on the metrics listener (it needs
+	// MetricsListen) and turns on block and mutex profiling. Off by default: it is for measuring.
+	Pprof bool
 	// UploadExpiry is how long an upload URL accepts the start of a PUT
 	// (builds.DefaultUploadExpiry when 0). No flag sets it; tests shorten it.
 	UploadExpiry time.Duration
@@ -208,6 +211,9 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.Contains(l.value, "{slug}") {
 			return fmt.Errorf("%s %q: use an http(s) URL with {slug} in it, as in https://satchel.example.com/games/{slug}", l.name, l.value)
 		}
+	}
+	if c.Pprof && c.MetricsListen == "" {
+		return errors.New("pprof is served on the metrics listener: give --metrics-listen too")
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {

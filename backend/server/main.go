@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"runtime"
 	"strings"
 	"time"
 
@@ -31,7 +33,6 @@ import (
 	"satchel.dev/backend/purchases"
 	"satchel.dev/backend/rpc"
 	"satchel.dev/shared/nostr"
-	"satchel.dev/shared/zipsafe"
 )
 
 // Main is one satchel-server. Its exported parts are for tests that look inside a server;
@@ -124,12 +125,7 @@ func (m *Main) wire(ctx context.Context) error {
 	if files != nil {
 		files = m.metrics.CountBlobBytes(files)
 	}
-	m.Builds, err = builds.New(postgres.NewBuildRepo(db), store, builds.Config{
-		MaxBuildBytes: cfg.MaxBuildBytes, UploadExpiry: cfg.UploadExpiry, IPHashSecret: secret,
-		Zip: zipsafe.Limits{MaxEntries: cfg.MaxZipEntries, MaxFileBytes: min(cfg.MaxZipBytes, zipsafe.DefaultLimits().MaxFileBytes),
-			MaxTotalBytes: cfg.MaxZipBytes, MaxRatio: cfg.MaxZipRatio},
-	}, m.log)
-	if err != nil {
+	if m.Builds, err = buildPipeline(cfg, db, store, secret, m.log); err != nil {
 		return err
 	}
 	provider, testMoney, err := invoiceProvider(ctx, cfg, db, m.log)
@@ -192,7 +188,7 @@ func (m *Main) queue() (announcing bool, err error) {
 		}
 		queues[announce.Queue] = river.QueueConfig{MaxWorkers: 4}
 	}
-	m.jobs, err = river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: m.log, Workers: workers,
+	m.jobs, err = river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: slog.New(infoAsDebug{m.log.Handler()}), Workers: workers,
 		Queues: queues, RescueStuckJobsAfter: 5 * time.Minute,
 		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond}) // payouts start within ~10 ms of a sale
 	if err != nil {
@@ -200,6 +196,34 @@ func (m *Main) queue() (announcing bool, err error) {
 	}
 	db.SetQueue(m.jobs)
 	return len(cfg.NostrRelays) > 0, nil
+}
+
+// infoAsDebug is the job queue's log handler: River's INFO lines (its client, elector and
+// maintenance services starting, stopping and running periodically) are logged at DEBUG, so that
+// the server's log keeps one line per request and per event that matters; its warnings and
+// errors pass unchanged.
+type infoAsDebug struct{ slog.Handler }
+
+func (h infoAsDebug) Enabled(ctx context.Context, level slog.Level) bool {
+	if level == slog.LevelInfo {
+		level = slog.LevelDebug
+	}
+	return h.Handler.Enabled(ctx, level)
+}
+
+func (h infoAsDebug) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelInfo {
+		r.Level = slog.LevelDebug
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h infoAsDebug) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return infoAsDebug{h.Handler.WithAttrs(attrs)}
+}
+
+func (h infoAsDebug) WithGroup(name string) slog.Handler {
+	return infoAsDebug{h.Handler.WithGroup(name)}
 }
 
 // announceWorkers adds the announcement workers, signing with the platform's key.
@@ -233,7 +257,7 @@ func (m *Main) Run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	if m.metrics != nil {
-		msrv, metricsURL, err := serveMetrics(m.Config.MetricsListen, m.metrics, m.log)
+		msrv, metricsURL, err := serveMetrics(m.Config.MetricsListen, m.Config.Pprof, m.metrics, m.log)
 		if err != nil {
 			return err
 		}
@@ -328,14 +352,25 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	return loadDemo(ctx, m.Config, m.Users, m.Games, m.Builds, m.URL, address)
 }
 
-// serveMetrics serves /metrics on its own listener, never the public one, until closed.
-func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (*http.Server, string, error) {
+// serveMetrics serves /metrics on its own listener, never the public one, until closed; with
+// withPprof also net/http/pprof's /debug/pprof/, with block and mutex profiles recorded.
+func serveMetrics(addr string, withPprof bool, m *metrics.Metrics, log *slog.Logger) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("metrics-listen: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	if withPprof {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond)) // one sample per 10 µs blocked
+		runtime.SetMutexProfileFraction(10)
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		log.Warn("serving /debug/pprof/ on the metrics listener: for measuring only")
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -27,6 +27,7 @@ import (
 	"satchel.dev/backend/pgcluster"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/rpc"
+	"satchel.dev/shared/zipsafe"
 )
 
 // Database returns the DSN of the server's database, its schema brought up to date
@@ -134,6 +135,29 @@ func blobStore(ctx context.Context, cfg Config, secret []byte) (blob.Store, http
 		return nil, nil, err
 	}
 	return st, st.Handler(), nil
+}
+
+// buildPipeline is the build pipeline of cfg over db and store.
+func buildPipeline(cfg Config, db *postgres.DB, store blob.Store, secret []byte, log *slog.Logger) (*builds.Service, error) {
+	return builds.New(postgres.NewBuildRepo(db), store, builds.Config{
+		MaxBuildBytes: cfg.MaxBuildBytes, UploadExpiry: cfg.UploadExpiry, IPHashSecret: secret,
+		Zip: zipsafe.Limits{MaxEntries: cfg.MaxZipEntries, MaxFileBytes: min(cfg.MaxZipBytes, zipsafe.DefaultLimits().MaxFileBytes),
+			MaxTotalBytes: cfg.MaxZipBytes, MaxRatio: cfg.MaxZipRatio},
+	}, log)
+}
+
+// OpenBuilds returns the build pipeline a server of cfg runs over db, with its store and
+// secret, for commands that work on builds without serving (satchel-server backfill-entries).
+func OpenBuilds(ctx context.Context, cfg Config, db *postgres.DB, log *slog.Logger) (*builds.Service, error) {
+	secret, err := loadSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, _, err := blobStore(ctx, cfg, secret)
+	if err != nil {
+		return nil, err
+	}
+	return buildPipeline(cfg, db, store, secret, log)
 }
 
 // loadDemo loads the demo catalog through the server's own upload path at localURL.

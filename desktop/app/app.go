@@ -304,7 +304,7 @@ func (a *App) identityChanged() Status {
 }
 
 // CreateIdentity creates a new identity, keeps its secret key in the OS keyring and makes it
-// the active one.
+// the active one (the window asks before it switches a player who has one).
 func (a *App) CreateIdentity(label string) (Status, error) {
 	<-a.opened
 	if _, err := a.ids.Create(strings.TrimSpace(label)); err != nil {
@@ -345,10 +345,45 @@ func (a *App) UseIdentity(pubkey string) (Status, error) {
 	return a.identityChanged(), nil
 }
 
-// ExportIdentity returns the active identity's secret key as nsec1...: the window asks the
-// player to confirm first, and shows it only to them.
-func (a *App) ExportIdentity() (string, error) {
-	return a.ids.Export("")
+// LabelIdentity names the identity with this public key (hex or npub) in the window's lists;
+// an empty label removes its name.
+func (a *App) LabelIdentity(pubkey, label string) (Identity, error) {
+	id, err := a.ids.SetLabel(pubkey, strings.TrimSpace(label))
+	if err != nil {
+		return Identity{}, err
+	}
+	_, active, err := a.ids.List()
+	return identityFrom(id, id.PublicKey == active), err
+}
+
+// RemoveIdentity deletes the identity with this public key (hex or npub): its secret key
+// leaves the OS keyring, for good. The window asks the player to confirm first, showing its
+// npub and offering ExportIdentity. Removing the active identity leaves the launcher without
+// one (the store and guest purchases still work); its games stay installed.
+func (a *App) RemoveIdentity(pubkey string) (Status, error) {
+	<-a.opened
+	id, err := a.ids.Resolve(pubkey)
+	if err != nil {
+		return a.Status(), err
+	}
+	_, active, err := a.ids.List()
+	if err != nil {
+		return a.Status(), err
+	}
+	if _, err := a.ids.Remove(id.PublicKey.Hex()); err != nil {
+		return a.Status(), err
+	}
+	if id.PublicKey != active {
+		return a.Status(), nil
+	}
+	return a.identityChanged(), nil
+}
+
+// ExportIdentity returns the secret key of the identity with this public key (hex or npub;
+// "" for the active one) as nsec1...: the window asks the player to confirm first, and shows
+// it only to them.
+func (a *App) ExportIdentity(pubkey string) (string, error) {
+	return a.ids.Export(pubkey)
 }
 
 // Games returns a page of the store.
@@ -371,19 +406,25 @@ type GameView struct {
 	Job     *install.Progress `json:"job,omitempty"`
 	Paused  bool              `json:"paused"`
 	Running bool              `json:"running"`
+	// Offline says why the store's side could not be fetched: Game then holds only what the
+	// library knows (see core.StorePage).
+	Offline string `json:"offline,omitempty"`
 }
 
-// Game returns a game's page.
+// Game returns a game's page; offline, an installed game's page comes from the library.
 func (a *App) Game(slug string) (GameView, error) {
 	c, ctx, err := a.current()
 	if err != nil {
 		return GameView{}, err
 	}
 	g, err := c.StorePage(ctx, slug)
-	if err != nil {
+	if err != nil && g.Slug == "" {
 		return GameView{}, err
 	}
 	v := GameView{Game: g}
+	if err != nil {
+		v.Offline = err.Error()
+	}
 	e, err := c.Game(slug)
 	if err == nil {
 		v.Entry, v.Owned = &e, e.Owned

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"satchel.dev/desktop/core"
 	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/library"
 	"satchel.dev/desktop/settings"
 )
 
@@ -171,7 +173,7 @@ func (l *launcher) game(t *testing.T, slug string) LibraryGame {
 
 // TestPlayer goes through a player's first run as the window does: create an identity, browse
 // the store, buy with test money and see PAID from the purchase stream within a second, watch
-// the game install by itself, and play it.
+// the game install by itself, play it, and uninstall it for good.
 func TestPlayer(t *testing.T) {
 	l := start(t)
 	if st := l.Status(); st.Identity != nil || st.Error != "" || st.Server != env.server.URL {
@@ -251,6 +253,14 @@ func TestPlayer(t *testing.T) {
 	if g := l.game(t, "lantern-drift"); g.Entry.Installed != "" || !g.Entry.Owned {
 		t.Errorf("after uninstalling: %+v", g)
 	}
+	// It stays uninstalled: a refresh runs auto-update over every game before it returns, and
+	// auto-update updates installed games only.
+	if _, err := l.RefreshLibrary(); err != nil {
+		t.Fatal(err)
+	}
+	if g := l.game(t, "lantern-drift"); g.Job != nil || g.Entry.Installing != "" || g.Entry.Installed != "" {
+		t.Errorf("auto-update installed an uninstalled game again: %+v", g)
+	}
 }
 
 // TestGuest buys without an identity, keeps the receipt code, and claims the purchase once
@@ -282,6 +292,139 @@ func TestGuest(t *testing.T) {
 	}
 	if g := l.game(t, "signal-garden"); !g.Entry.Owned || g.Entry.Installed == "" {
 		t.Errorf("after the claim: %+v", g)
+	}
+}
+
+// TestCheckoutSurvivesServerRestart: with the checkout open, the server stops and starts
+// again. The window hears that the checkout is reconnecting, then, the invoice paid after the
+// restart, PAID; the game installs. Opening the checkout again meanwhile returns the same
+// purchase, never a second invoice.
+func TestCheckoutSurvivesServerRestart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := filepath.Join(env.root, "restart") // short: the server's database socket lives under it
+	srv, err := testenv.StartServer(env.bin, dir, "--listen", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Stop() }()
+	l := start(t, func(c *Config) { c.Server = srv.URL })
+	if _, err := l.CreateIdentity(""); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.Buy("lantern-drift", false)
+	if err != nil || p.Status != core.PurchasePending {
+		t.Fatalf("Buy = %+v, %v", p, err)
+	}
+	purchase := func(match func(core.Purchase) bool) func(event) bool {
+		return func(e event) bool {
+			u, ok := e.data.(core.Purchase)
+			if e.name == "purchase-error" {
+				t.Fatalf("following the purchase failed: %+v", e.data)
+			}
+			return e.name == "purchase" && ok && u.ID == p.ID && match(u)
+		}
+	}
+	_, from := l.w.wait(t, 0, "the purchase followed", purchase(func(u core.Purchase) bool { return !u.Reconnecting }))
+
+	if err := srv.Stop(); err != nil {
+		t.Logf("the server stopped with %v", err) // its exit code is the server's business here
+	}
+	_, from = l.w.wait(t, from, "reconnecting", purchase(func(u core.Purchase) bool { return u.Reconnecting }))
+	if srv, err = testenv.StartServer(env.bin, dir, "--listen", addr); err != nil {
+		t.Fatal(err)
+	}
+	again, err := l.Buy("lantern-drift", false)
+	if err != nil || again.ID != p.ID || again.Invoice != p.Invoice {
+		t.Fatalf("the checkout opened again = %+v, %v; want the open purchase %s", again, err, p.ID)
+	}
+	if err := l.PayTestMoney(p.Invoice); err != nil {
+		t.Fatal(err)
+	}
+	l.w.wait(t, from, "PAID", purchase(func(u core.Purchase) bool { return u.Status == core.PurchasePaid && !u.Reconnecting }))
+	l.w.wait(t, from, "installed", coreEvent(core.EventInstalled, "lantern-drift"))
+}
+
+// TestIdentitiesKeptApart: two identities on one launcher. The second does not see (or play)
+// the first one's game, though its files are installed; a game bought as a guest is in both
+// libraries as a guest's, not as one that left them. Identities are labelled and removed, the
+// removed one's key gone from the keyring.
+func TestIdentitiesKeptApart(t *testing.T) {
+	l := start(t)
+	first, err := l.CreateIdentity("first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := l.w.count()
+	if p, err := l.Buy("moss-and-mortar", false); err != nil || p.Status != core.PurchasePaid {
+		t.Fatalf("Buy = %+v, %v", p, err)
+	}
+	l.w.wait(t, from, "installed", coreEvent(core.EventInstalled, "moss-and-mortar"))
+
+	second, err := l.CreateIdentity("")
+	if err != nil || second.Identity.Pubkey == first.Identity.Pubkey {
+		t.Fatalf("CreateIdentity = %+v, %v", second, err)
+	}
+	slugs := func() map[string]library.Entry {
+		t.Helper()
+		v, err := l.Library()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]library.Entry{}
+		for _, g := range v.Games {
+			out[g.Entry.Slug] = g.Entry
+		}
+		return out
+	}
+	if lib := slugs(); len(lib) != 0 {
+		t.Errorf("the second identity's library: %+v", lib)
+	}
+	if v, err := l.Game("moss-and-mortar"); err != nil || v.Owned || v.Entry != nil {
+		t.Errorf("the first identity's game, seen by the second: %+v, %v", v, err)
+	}
+	if _, err := l.Play("moss-and-mortar"); err == nil || !strings.Contains(err.Error(), "another identity owns it") {
+		t.Errorf("the second identity played the first one's game: %v", err)
+	}
+
+	p, err := l.Buy("signal-garden", true)
+	if err != nil || !p.Guest {
+		t.Fatalf("guest Buy = %+v, %v", p, err)
+	}
+	from = l.w.count()
+	if err := l.PayTestMoney(p.Invoice); err != nil {
+		t.Fatal(err)
+	}
+	l.w.wait(t, from, "installed", coreEvent(core.EventInstalled, "signal-garden"))
+	if e := slugs()["signal-garden"]; !e.Guest || e.Owned || e.Installed == "" {
+		t.Errorf("a guest purchase in the library: %+v", e)
+	}
+
+	if id, err := l.LabelIdentity(first.Identity.Npub, " renamed "); err != nil || id.Label != "renamed" || id.Active {
+		t.Errorf("LabelIdentity = %+v, %v", id, err)
+	}
+	if _, err := l.UseIdentity(first.Identity.Pubkey); err != nil {
+		t.Fatal(err)
+	}
+	if lib := slugs(); len(lib) != 2 || !lib["moss-and-mortar"].Owned || !lib["signal-garden"].Guest {
+		t.Errorf("the first identity's library: %+v", lib)
+	}
+
+	if _, err := l.ExportIdentity(second.Identity.Pubkey); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := l.RemoveIdentity(second.Identity.Pubkey); err != nil || st.Identity == nil || st.Identity.Pubkey != first.Identity.Pubkey {
+		t.Fatalf("RemoveIdentity = %+v, %v", st, err)
+	}
+	if ids, err := l.Identities(); err != nil || len(ids) != 1 || ids[0].Label != "renamed" {
+		t.Errorf("Identities = %+v, %v", ids, err)
+	}
+	if _, err := l.ExportIdentity(second.Identity.Pubkey); err == nil {
+		t.Error("a removed identity's key can still be exported")
 	}
 }
 

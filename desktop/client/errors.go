@@ -103,13 +103,13 @@ func explain(base, procedure string, err error) error {
 	if broken(ce) {
 		e.Code = connect.CodeUnavailable
 		e.Message = "the connection to the Satchel server at " + base + " broke (" + ce.Message() + ")"
-		e.Hint = "Satchel reconnects by itself; check your network connection if it keeps failing"
+		e.Hint = "check your network connection if it keeps happening (installed games still launch offline)"
 		return e
 	}
 	switch ce.Code() {
 	case connect.CodeUnavailable:
 		e.Message = "cannot reach the Satchel server at " + base
-		e.Hint = "check your network connection and try again (installed games still launch offline)"
+		e.Hint = "check your network connection (installed games still launch offline)"
 		if ce.Message() != "" && connect.IsWireError(ce) {
 			e.Message = "the Satchel server at " + base + " is unavailable (" + ce.Message() + ")"
 			e.Hint = "try again in a moment"

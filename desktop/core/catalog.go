@@ -75,11 +75,19 @@ func (c *Core) Games(ctx context.Context, query, pageToken string) (GamePage, er
 	return out, nil
 }
 
-// StorePage returns the store page of slug with its published releases, newest first.
+// StorePage returns the store page of slug with its published releases, newest first. When
+// the server cannot be reached (client.Offline) and the game is in the identity's library, it
+// returns the page the local state can give (its title, the latest version known) with the
+// error, so an installed game's page still plays offline; otherwise it returns only the error.
 func (c *Core) StorePage(ctx context.Context, slug string) (StoreGame, error) {
 	res, err := c.client.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: slug})
 	if errors.Is(err, client.ErrNotFound) {
 		return StoreGame{}, fmt.Errorf("%w: there is no game %q in the store", ErrUnknownGame, slug)
+	}
+	if client.Offline(err) {
+		if e, lerr := c.Game(slug); lerr == nil {
+			return StoreGame{GameCard: GameCard{ID: e.GameID, Slug: slug, Title: e.Title, Latest: e.Latest}, Releases: []StoreRelease{}}, err
+		}
 	}
 	if err != nil {
 		return StoreGame{}, err

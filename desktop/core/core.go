@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,6 +85,7 @@ type Core struct {
 	client   *client.Client
 	inst     *install.Installer
 	syncer   *library.Syncer
+	requests requests
 	recovery install.Recovery
 	events   *broadcaster
 
@@ -91,10 +93,10 @@ type Core struct {
 	runCtx    context.Context // set while Run runs: auto-updates happen only then
 	running   map[string]*Session
 	applied   settings.Settings
-	receipts  map[string]string             // guests' receipt codes by game id, for this process only
-	checkouts map[string]context.CancelFunc // stops following a purchase, by purchase id (see Checkout)
-	held      map[string]string             // release ids auto-update leaves alone, by slug (see PauseInstall)
-	uploads   *uploads                      // this process's build uploads, by release id
+	receipts  map[string]string    // guests' receipt codes by game id, for this process only
+	checkouts map[string]*follower // the purchases Checkout follows, by id
+	held      map[string]string    // release ids auto-update leaves alone, by slug (see PauseInstall)
+	uploads   *uploads             // this process's build uploads, by release id
 }
 
 // Open opens the launcher over cfg.Dirs: it creates the folders if needed, loads the settings
@@ -110,8 +112,8 @@ func Open(cfg Config) (*Core, error) {
 			return nil, err
 		}
 	}
-	c := &Core{cfg: cfg, settings: settings.NewStore(cfg.Dirs.Config), events: newBroadcaster(),
-		running: map[string]*Session{}, receipts: map[string]string{}, checkouts: map[string]context.CancelFunc{},
+	c := &Core{cfg: cfg, settings: settings.NewStore(cfg.Dirs.Config), events: newBroadcaster(), requests: requests{dir: cfg.Dirs.Data},
+		running: map[string]*Session{}, receipts: map[string]string{}, checkouts: map[string]*follower{},
 		held:    map[string]string{},
 		uploads: &uploads{m: map[string]UploadProgress{}}}
 	set, err := c.settings.Load()
@@ -143,10 +145,18 @@ func Open(cfg Config) (*Core, error) {
 	for _, a := range c.recovery.Actions {
 		cfg.Logger.Info("recovered", "action", a)
 	}
-	c.syncer = library.NewSyncer(library.SyncConfig{API: c.client.Library, State: c.state, Logger: cfg.Logger,
+	c.syncer = library.NewSyncer(library.SyncConfig{API: c.client.Library, State: c.state, Owner: c.owner(), Logger: cfg.Logger,
 		OnChange: c.libraryChanged,
 		OnStatus: func(s library.SyncStatus) { c.events.publish(Event{Kind: EventSync, Sync: &s}) }})
 	return c, nil
+}
+
+// owner is the identity whose library the Core shows (hex public key), "" without one.
+func (c *Core) owner() string {
+	if c.cfg.Signer == nil {
+		return ""
+	}
+	return c.cfg.Signer.PublicKey().Hex()
 }
 
 func (c *Core) receipt(gameID string) string {
@@ -174,7 +184,8 @@ func (c *Core) Settings() (settings.Settings, error) { return c.settings.Load() 
 // SyncStatus is the state of the connection to the server's library stream.
 func (c *Core) SyncStatus() library.SyncStatus { return c.syncer.Status() }
 
-// Library returns the library from the local state (no network).
+// Library returns the library of the Core's identity from the local state (no network): see
+// library.View for which games that is.
 func (c *Core) Library() ([]library.Entry, error) {
 	st, err := c.state.Load()
 	if err != nil {
@@ -184,13 +195,14 @@ func (c *Core) Library() ([]library.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return library.View(st, set), nil
+	return library.View(st, set, c.owner()), nil
 }
 
 // ErrUnknownGame: the game is neither owned nor installed.
 var ErrUnknownGame = errors.New("unknown game")
 
-// Game returns one game of the library from the local state.
+// Game returns one game of the identity's library from the local state; a game only another
+// identity owns is ErrUnknownGame, even when it is installed.
 func (c *Core) Game(slug string) (library.Entry, error) {
 	st, err := c.state.Load()
 	if err != nil {
@@ -200,7 +212,7 @@ func (c *Core) Game(slug string) (library.Entry, error) {
 	if err != nil {
 		return library.Entry{}, err
 	}
-	e, ok := library.Find(st, set, slug)
+	e, ok := library.Find(st, set, slug, c.owner())
 	if !ok {
 		return library.Entry{}, fmt.Errorf("%w: %s is not in your library (`satchel library` lists it; `satchel buy %s` buys it)", ErrUnknownGame, slug, slug)
 	}
@@ -340,11 +352,11 @@ func (c *Core) SetAutoUpdate(slug string, on *bool) error {
 }
 
 // libraryChanged is the Syncer's callback.
-func (c *Core) libraryChanged(slugs []string) {
+func (c *Core) libraryChanged(slugs, granted []string) {
 	for _, slug := range slugs {
 		c.events.publish(Event{Kind: EventLibrary, Slug: slug})
 	}
-	c.autoUpdate(slugs)
+	c.autoUpdate(slugs, granted)
 }
 
 func (c *Core) autoUpdateAll() {
@@ -352,12 +364,13 @@ func (c *Core) autoUpdateAll() {
 	if err != nil {
 		return
 	}
-	c.autoUpdate(st.Slugs())
+	c.autoUpdate(st.Slugs(), nil)
 }
 
-// autoUpdate queues installs of the games that need one, where auto-update is on, while Run
-// runs.
-func (c *Core) autoUpdate(slugs []string) {
+// autoUpdate queues, while Run runs and where auto-update is on, the updates of the installed
+// games of slugs (see library.NeedsUpdate) and the installs of the games of granted, which the
+// identity just got. A game the player uninstalled stays uninstalled until they install it.
+func (c *Core) autoUpdate(slugs, granted []string) {
 	c.mu.Lock()
 	ctx := c.runCtx
 	c.mu.Unlock()
@@ -372,9 +385,11 @@ func (c *Core) autoUpdate(slugs []string) {
 	if err != nil {
 		return
 	}
+	owner := c.owner()
 	for _, slug := range slugs {
 		g := st.Games[slug]
-		if !library.NeedsUpdate(g) || !set.AutoUpdateFor(slug) || c.heldBack(slug, g.Latest.ReleaseID) {
+		needs := library.NeedsUpdate(g, owner) || (slices.Contains(granted, slug) && library.NeedsInstall(g, owner))
+		if !needs || !set.AutoUpdateFor(slug) || c.heldBack(slug, g.Latest.ReleaseID) {
 			continue
 		}
 		c.enqueue(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, g.Latest.ReleaseID)

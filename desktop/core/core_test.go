@@ -3,6 +3,8 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +46,7 @@ func TestMain(m *testing.M) {
 
 // TestEngine drives the Core as a window would: it runs the engine, buys a free game, sees it
 // install by itself through events, launches it, and then, with the server unreachable,
-// still lists and launches it.
+// still lists it, shows its page and launches it.
 func TestEngine(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -124,6 +126,14 @@ func TestEngine(t *testing.T) {
 	if !client.Offline(err) || len(lib) != 1 || lib[0].Installed != "1.2.0" {
 		t.Errorf("Refresh offline = %+v, %v", lib, err)
 	}
+	// Its page too, from the library, with the reason the store's side is missing.
+	page, err := off.StorePage(context.Background(), "moss-and-mortar")
+	if !client.Offline(err) || page.Slug != "moss-and-mortar" || page.Title != "Moss & Mortar" || page.Latest != "1.2.0" {
+		t.Errorf("StorePage offline = %+v, %v", page, err)
+	}
+	if page, err := off.StorePage(context.Background(), "pocket-orbits"); !client.Offline(err) || page.Slug != "" {
+		t.Errorf("StorePage offline of a game not in the library = %+v, %v", page, err)
+	}
 	s, err = off.Launch(context.Background(), "moss-and-mortar")
 	if err != nil {
 		t.Fatal(err)
@@ -177,5 +187,94 @@ func TestCheckout(t *testing.T) {
 		case <-timeout:
 			t.Fatal("no installed event")
 		}
+	}
+}
+
+// TestCheckoutSurvivesADroppedLine: with the checkout open, the line to the server drops; the
+// checkout says it is reconnecting, follows the same purchase again once the line is back, and
+// turns PAID when the invoice, paid meanwhile, settles. Buying the game again meanwhile, even
+// from another launcher process on the same folders, returns the open purchase (a guest's with
+// its receipt code): one invoice, never two.
+func TestCheckoutSurvivesADroppedLine(t *testing.T) {
+	for _, guest := range []bool{false, true} {
+		t.Run(fmt.Sprintf("guest=%v", guest), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			u, _ := url.Parse(env.server.URL)
+			proxy, err := testenv.StartProxy(u.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxy.Close()
+			// The requests name the server's URL (NIP-98 signs it) but go through the proxy.
+			tr := client.NewTransport()
+			tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, proxy.Addr)
+			}
+			root := t.TempDir()
+			dirs := settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")}
+			key, _ := nostr.GenerateKey()
+			c, err := core.Open(core.Config{Dirs: dirs, Signer: key, Server: env.server.URL, Transport: tr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, stop := c.Subscribe()
+			defer stop()
+			updates := make(chan core.Purchase, 64)
+			p, err := c.Checkout(ctx, "lantern-drift", guest, func(u core.Purchase) { updates <- u },
+				func(u core.Purchase) { t.Errorf("following the purchase failed: %s", u.FailureReason) })
+			if err != nil || p.Status != core.PurchasePending || p.Guest != guest || (p.ReceiptCode != "") != guest {
+				t.Fatalf("Checkout = %+v, %v", p, err)
+			}
+			next := func(what string, match func(core.Purchase) bool) {
+				t.Helper()
+				timeout := time.After(30 * time.Second)
+				for {
+					select {
+					case u := <-updates:
+						if u.ID != p.ID {
+							t.Fatalf("an update of another purchase: %+v", u)
+						}
+						if match(u) {
+							return
+						}
+					case <-timeout:
+						t.Fatalf("no update: %s", what)
+					}
+				}
+			}
+			next("the purchase followed", func(u core.Purchase) bool { return u.Status == core.PurchasePending && !u.Reconnecting })
+
+			proxy.Cut(true)
+			next("reconnecting", func(u core.Purchase) bool { return u.Status == core.PurchasePending && u.Reconnecting })
+
+			// Another launcher process on the same folders, with a line that works.
+			other, err := core.Open(core.Config{Dirs: dirs, Signer: key, Server: env.server.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := other.Buy(ctx, "lantern-drift", guest)
+			if err != nil || again.ID != p.ID || again.Invoice != p.Invoice || again.ReceiptCode != p.ReceiptCode {
+				t.Fatalf("buying again = %+v, %v; want the open purchase %+v", again, err, p)
+			}
+			if err := other.PayTestMoney(ctx, p.Invoice); err != nil {
+				t.Fatal(err)
+			}
+			proxy.Restore()
+			next("PAID", func(u core.Purchase) bool { return u.Status == core.PurchasePaid && !u.Reconnecting })
+			for timeout := time.After(30 * time.Second); ; {
+				select {
+				case e := <-events:
+					if e.Kind == core.EventInstallFailed {
+						t.Fatalf("install failed: %s", e.Message)
+					}
+					if e.Kind == core.EventInstalled && e.Slug == "lantern-drift" {
+						return
+					}
+				case <-timeout:
+					t.Fatal("no installed event")
+				}
+			}
+		})
 	}
 }

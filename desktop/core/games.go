@@ -29,9 +29,24 @@ func (s source) GetDownload(ctx context.Context, gameID, releaseID string) (inst
 	dl := install.Download{ReleaseID: res.GetReleaseId(), Version: res.GetVersion(), URL: res.GetUrl(),
 		ExpiresAt: res.GetExpiresAt().AsTime(), SHA256: res.GetSha256(), Size: res.GetSizeBytes()}
 	for _, f := range res.GetFiles() {
-		dl.Files = append(dl.Files, state.File{Path: f.GetPath(), Size: f.GetSizeBytes(), Mode: f.GetMode(), SHA256: f.GetSha256()})
+		e := f.GetEntry()
+		dl.Files = append(dl.Files, state.File{Path: f.GetPath(), Size: f.GetSizeBytes(), Mode: f.GetMode(), SHA256: f.GetSha256(),
+			HeaderOffset: e.GetHeaderOffset(), DataOffset: e.GetDataOffset(), CompressedSize: e.GetCompressedSizeBytes(),
+			Method: zipMethod(e.GetMethod()), CRC32: e.GetCrc32()})
 	}
 	return dl, nil
+}
+
+// zipMethod is the zip format's number of the API's compression method (Store 0, Deflate
+// 8); any other is 0xffff, which the installer's zip rules refuse.
+func zipMethod(m libraryv1.ZipEntry_Method) uint16 {
+	switch m {
+	case libraryv1.ZipEntry_METHOD_STORE:
+		return 0
+	case libraryv1.ZipEntry_METHOD_DEFLATE:
+		return 8
+	}
+	return 0xffff
 }
 
 // InstallOptions refine Install.
@@ -69,10 +84,27 @@ func (c *Core) Install(ctx context.Context, slug string, opts InstallOptions, pr
 			progress(p)
 		}
 	})
+	if err == nil && opts.ReceiptCode != "" {
+		err = c.markGuest(g.ID, true)
+	}
 	if err == nil && !res.AlreadyInstalled {
 		c.events.publish(Event{Kind: EventInstalled, Slug: slug, Version: res.Version})
 	}
 	return res, err
+}
+
+// markGuest records whether the game of gameID is installed from a guest purchase (see
+// state.Game.Guest), which puts it in every identity's library until it is claimed.
+func (c *Core) markGuest(gameID string, guest bool) error {
+	_, err := c.state.Update(func(st *state.State) error {
+		for _, g := range st.Games {
+			if g.GameID == gameID {
+				g.Guest = guest
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // resolve finds the game id and release id to install.

@@ -8,6 +8,7 @@ import (
 
 	"satchel.dev/desktop/install"
 	"satchel.dev/desktop/launch"
+	"satchel.dev/desktop/library"
 	"satchel.dev/desktop/state"
 )
 
@@ -49,7 +50,8 @@ func (s *Session) Stop() error { return s.proc.Stop() }
 var ErrLaunch = errors.New("launch failed")
 
 // Launch starts the current version of slug from the local state alone (no network, no
-// server: installed games play offline) and returns once the launch is decided, at most
+// server: installed games play offline), when it is in the identity's library (see
+// library.View) and returns once the launch is decided, at most
 // Config.LaunchGrace later. The program comes from the build's satchel.toml (or its only
 // top-level executable) and never from outside its install folder.
 //
@@ -70,6 +72,9 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 		g := st.Games[slug]
 		if g == nil || g.Current == nil {
 			return nil, fmt.Errorf("%w: %s is not installed: `satchel install %s` installs it", install.ErrNotInstalled, slug, slug)
+		}
+		if !library.Visible(g, c.owner()) {
+			return nil, fmt.Errorf("%w: %s is installed, but another identity owns it: switch to that identity, or buy it with this one", ErrUnknownGame, slug)
 		}
 		cur := *g.Current
 		c.mu.Lock()

@@ -9,6 +9,12 @@
 //
 // View needs no server: it builds the library from the local state alone, so the launcher
 // shows what is installed (and launches it) when the server is unreachable.
+//
+// The library is an identity's: the state records which identities own each game (a Syncer
+// works for the identity its API signs with), and View and Find show one identity the games
+// it owns, the games bought as a guest on this launcher, and installed games that no identity
+// owns any more. Installed files are shared on disk; a game another identity owns is not in
+// this one's library, even when it is installed.
 package library
 
 import (
@@ -16,6 +22,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +30,7 @@ import (
 
 	libraryv1 "satchel.dev/shared/api/satchel/library/v1"
 
+	"satchel.dev/desktop/client"
 	"satchel.dev/desktop/settings"
 	"satchel.dev/desktop/state"
 )
@@ -51,9 +59,11 @@ type Entry struct {
 	Slug   string `json:"slug"`
 	GameID string `json:"game_id"`
 	Title  string `json:"title,omitempty"`
-	// Owned is false for a game still installed after it left the player's library
-	// (refunded, revoked).
-	Owned  bool   `json:"owned"`
+	// Owned is true when the identity owns the game; false for a game bought as a guest
+	// (Guest), or still installed after it left the player's library (refunded, revoked).
+	Owned bool `json:"owned"`
+	// Guest is true for a game bought as a guest on this launcher, its receipt not claimed.
+	Guest  bool   `json:"guest,omitempty"`
 	Status Status `json:"status"`
 	// Installed is the current version, Previous the one kept until it has launched once.
 	Installed string `json:"installed,omitempty"`
@@ -71,30 +81,36 @@ type Entry struct {
 	LastRun    *state.Run     `json:"last_run,omitempty"`
 }
 
-// View returns the library from the local state: every owned or installed game, by slug.
-func View(st *state.State, set settings.Settings) []Entry {
+// View returns the library of the identity owner (hex public key; "" for none) from the local
+// state: by slug, every game it owns, every game bought as a guest, and every installed game
+// no identity owns.
+func View(st *state.State, set settings.Settings, owner string) []Entry {
 	out := []Entry{}
 	for _, slug := range st.Slugs() {
-		g := st.Games[slug]
-		if !g.Owned && g.Current == nil && g.Pending == nil {
-			continue
+		if g := st.Games[slug]; Visible(g, owner) {
+			out = append(out, entry(st, g, set, owner))
 		}
-		out = append(out, entry(st, g, set))
 	}
 	return out
 }
 
-// Find returns the entry of slug from the local state.
-func Find(st *state.State, set settings.Settings, slug string) (Entry, bool) {
-	g := st.Games[slug]
-	if g == nil {
-		return Entry{}, false
-	}
-	return entry(st, g, set), true
+// Visible reports whether g is in the library of owner (see View).
+func Visible(g *state.Game, owner string) bool {
+	installed := g.Current != nil || g.Pending != nil
+	return g.OwnedBy(owner) || (installed && (g.Guest || !g.Owned))
 }
 
-func entry(st *state.State, g *state.Game, set settings.Settings) Entry {
-	e := Entry{Slug: g.Slug, GameID: g.GameID, Title: g.Title, Owned: g.Owned, Failed: g.Failed,
+// Find returns the entry of slug from the local state, when it is in owner's library.
+func Find(st *state.State, set settings.Settings, slug, owner string) (Entry, bool) {
+	g := st.Games[slug]
+	if g == nil || !Visible(g, owner) {
+		return Entry{}, false
+	}
+	return entry(st, g, set, owner), true
+}
+
+func entry(st *state.State, g *state.Game, set settings.Settings, owner string) Entry {
+	e := Entry{Slug: g.Slug, GameID: g.GameID, Title: g.Title, Owned: g.OwnedBy(owner), Guest: g.Guest, Failed: g.Failed,
 		AutoUpdate: set.AutoUpdateFor(g.Slug), LastRun: g.LastRun}
 	if g.Latest != nil {
 		e.Latest = g.Latest.Version
@@ -115,7 +131,7 @@ func entry(st *state.State, g *state.Game, set settings.Settings) Entry {
 		e.Status = StatusNoRelease
 	case g.Current == nil:
 		e.Status = StatusNotInstalled
-	case g.Owned && g.Latest != nil && g.Latest.ReleaseID != g.Current.ReleaseID:
+	case e.Owned && g.Latest != nil && g.Latest.ReleaseID != g.Current.ReleaseID:
 		e.Status = StatusUpdateAvailable
 	default:
 		e.Status = StatusInstalled
@@ -123,11 +139,18 @@ func entry(st *state.State, g *state.Game, set settings.Settings) Entry {
 	return e
 }
 
-// NeedsUpdate reports whether the game should be installed or updated to its latest release
-// by auto-update: owned, with a latest release that is not current, not being installed and
-// not the release that last failed.
-func NeedsUpdate(g *state.Game) bool {
-	if g == nil || !g.Owned || g.Latest == nil {
+// NeedsUpdate reports whether auto-update should update the game for owner: installed (or its
+// install under way), owned by owner, with a latest release that is not current and not the
+// release that last failed. A game that is not installed (never, or no more: the player
+// uninstalled it) is left alone.
+func NeedsUpdate(g *state.Game, owner string) bool {
+	return g != nil && (g.Current != nil || g.Pending != nil) && NeedsInstall(g, owner)
+}
+
+// NeedsInstall reports whether owner owns the game and its latest release is neither installed
+// nor the release that last failed: what a new purchase installs.
+func NeedsInstall(g *state.Game, owner string) bool {
+	if g == nil || !g.OwnedBy(owner) || g.Latest == nil {
 		return false
 	}
 	if g.Current != nil && g.Current.ReleaseID == g.Latest.ReleaseID {
@@ -143,9 +166,12 @@ func NeedsUpdate(g *state.Game) bool {
 type SyncConfig struct {
 	API   API          // required
 	State *state.Store // required
+	// Owner is the identity (hex public key) API signs with: the library is its.
+	Owner string
 	// OnChange is called after changes to the games of slugs were saved (after every
-	// Refresh with every owned game, and after each streamed change with its game).
-	OnChange func(slugs []string)
+	// Refresh with every known game, and after each streamed change with its game); granted
+	// are those of them Owner did not own before (a purchase, a claimed receipt).
+	OnChange func(slugs, granted []string)
 	// OnStatus is called when the connection status changes.
 	OnStatus func(SyncStatus)
 	// MinBackoff and MaxBackoff bound the wait before a reconnect; default 500ms and 30s.
@@ -180,7 +206,7 @@ func NewSyncer(cfg SyncConfig) *Syncer {
 		cfg.MaxBackoff = 30 * time.Second
 	}
 	if cfg.OnChange == nil {
-		cfg.OnChange = func([]string) {}
+		cfg.OnChange = func(_, _ []string) {}
 	}
 	if cfg.OnStatus == nil {
 		cfg.OnStatus = func(SyncStatus) {}
@@ -206,25 +232,27 @@ func (s *Syncer) setStatus(f func(*SyncStatus)) {
 	s.cfg.OnStatus(st)
 }
 
-// Refresh fetches the library from the server and saves it in the local state: owned games
-// with their latest release; games no longer listed are marked not owned. It returns the
-// token that resumes the stream right after this list.
+// Refresh fetches Owner's library from the server and saves it in the local state: the games
+// it owns with their latest release; games it no longer owns lose it as an owner. It returns
+// the token that resumes the stream right after this list.
 func (s *Syncer) Refresh(ctx context.Context) (string, error) {
 	res, err := s.cfg.API.ListLibrary(ctx, &libraryv1.ListLibraryRequest{})
 	if err != nil {
 		s.setStatus(func(st *SyncStatus) { st.LastError = err.Error() })
 		return "", err
 	}
-	var slugs []string
+	var slugs, granted []string
 	_, err = s.cfg.State.Update(func(st *state.State) error {
 		listed := map[string]bool{}
 		for _, lg := range res.GetGames() {
 			listed[lg.GetSlug()] = true
-			apply(st, lg, true)
+			if s.apply(st, lg) {
+				granted = append(granted, lg.GetSlug())
+			}
 		}
-		for slug, g := range st.Games {
-			if !listed[slug] && g.Owned {
-				disown(st, slug)
+		for slug := range st.Games {
+			if !listed[slug] {
+				s.disown(st, slug)
 			}
 		}
 		slugs = st.Slugs()
@@ -234,31 +262,39 @@ func (s *Syncer) Refresh(ctx context.Context) (string, error) {
 		return "", err
 	}
 	s.setStatus(func(st *SyncStatus) { st.LastSync, st.LastError = time.Now(), "" })
-	s.cfg.OnChange(slugs)
+	s.cfg.OnChange(slugs, granted)
 	return res.GetResumeToken(), nil
 }
 
-// apply saves what the server says about an owned game.
-func apply(st *state.State, lg *libraryv1.LibraryGame, owned bool) {
+// apply saves what the server says about a game Owner owns, and reports whether Owner did
+// not own it before.
+func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) bool {
 	g := st.Game(lg.GetSlug())
 	g.GameID = lg.GetGameId()
 	if lg.GetTitle() != "" {
 		g.Title = lg.GetTitle()
 	}
-	g.Owned = owned
+	granted := !g.OwnedBy(s.cfg.Owner)
+	if granted && s.cfg.Owner != "" {
+		g.Owners = append(g.Owners, s.cfg.Owner)
+	}
+	g.Owned = len(g.Owners) > 0
 	if r := lg.GetLatestRelease(); r != nil {
 		g.Latest = &state.Release{ReleaseID: r.GetReleaseId(), Version: r.GetVersion(), SHA256: r.GetSha256(), Size: r.GetSizeBytes()}
 	}
+	return granted
 }
 
-// disown marks a game not owned, forgetting it when nothing of it is installed.
-func disown(st *state.State, slug string) {
+// disown removes Owner from the owners of a game, forgetting the game when nobody owns it and
+// nothing of it is installed.
+func (s *Syncer) disown(st *state.State, slug string) {
 	g := st.Games[slug]
 	if g == nil {
 		return
 	}
-	g.Owned = false
-	if g.Current == nil && g.Pending == nil && g.Previous == nil {
+	g.Owners = slices.DeleteFunc(g.Owners, func(o string) bool { return o == s.cfg.Owner })
+	g.Owned = len(g.Owners) > 0
+	if !g.Owned && !g.Guest && g.Current == nil && g.Pending == nil && g.Previous == nil {
 		delete(st.Games, slug)
 	}
 }
@@ -299,7 +335,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 		if received {
 			wait = s.cfg.MinBackoff
 		}
-		if connect.CodeOf(err) == connect.CodeInvalidArgument {
+		if errors.Is(err, client.ErrInvalid) {
 			token = "" // the server does not know the token: list again
 		}
 		s.setStatus(func(st *SyncStatus) {
@@ -330,12 +366,15 @@ func (s *Syncer) watch(ctx context.Context, token *string) (bool, error) {
 			continue
 		}
 		slug := c.GetGame().GetSlug()
+		var granted []string
 		_, err := s.cfg.State.Update(func(st *state.State) error {
 			switch c.GetKind() {
 			case libraryv1.LibraryChange_KIND_ENTITLEMENT_GRANTED, libraryv1.LibraryChange_KIND_RELEASE_PUBLISHED:
-				apply(st, c.GetGame(), true)
+				if s.apply(st, c.GetGame()) {
+					granted = []string{slug}
+				}
 			case libraryv1.LibraryChange_KIND_ENTITLEMENT_REVOKED:
-				disown(st, slug)
+				s.disown(st, slug)
 			}
 			return nil
 		})
@@ -344,7 +383,7 @@ func (s *Syncer) watch(ctx context.Context, token *string) (bool, error) {
 		}
 		*token, received = c.GetResumeToken(), true
 		s.setStatus(func(st *SyncStatus) { st.LastSync, st.LastError = time.Now(), "" })
-		s.cfg.OnChange([]string{slug})
+		s.cfg.OnChange([]string{slug}, granted)
 	}
 	err = stream.Err()
 	if err == nil {

@@ -79,8 +79,8 @@ func TestSyncCatchesUpAfterReconnect(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var changes [][]string
-	s := library.NewSyncer(library.SyncConfig{API: player.Library, State: store, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-		OnChange: func(slugs []string) {
+	s := library.NewSyncer(library.SyncConfig{API: player.Library, State: store, Owner: key.PublicKey().Hex(), MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		OnChange: func(slugs, _ []string) {
 			mu.Lock()
 			changes = append(changes, slugs)
 			mu.Unlock()
@@ -148,7 +148,7 @@ func TestSyncCatchesUpAfterReconnect(t *testing.T) {
 	}
 
 	st, _ := store.Load()
-	view := library.View(st, settings.Settings{}.WithDefaults())
+	view := library.View(st, settings.Settings{}.WithDefaults(), key.PublicKey().Hex())
 	if len(view) != 1 || view[0].Status != library.StatusNotInstalled || view[0].Latest != "1.3.0" || !view[0].AutoUpdate {
 		t.Errorf("view = %+v", view)
 	}
@@ -158,40 +158,127 @@ func TestSyncCatchesUpAfterReconnect(t *testing.T) {
 	}
 }
 
+// TestView: what the library of the identity "me" shows of each game, and what auto-update
+// does with it (updates installed games only; installs a game just bought).
 func TestView(t *testing.T) {
 	rel := func(id, v string) *state.Release { return &state.Release{ReleaseID: id, Version: v} }
 	inst := func(id, v string) *state.Install { return &state.Install{Release: *rel(id, v), Dir: "g/" + v} }
 	off := false
+	mine, theirs := []string{"me"}, []string{"them"}
 	tests := []struct {
-		name string
-		game state.Game
-		set  settings.Settings
-		want library.Status
-		auto bool
-		need bool
+		name    string
+		game    state.Game
+		set     settings.Settings
+		want    library.Status // "": not in my library
+		owned   bool
+		auto    bool
+		update  bool // NeedsUpdate
+		install bool // NeedsInstall
 	}{
-		{"owned, not installed", state.Game{Owned: true, Latest: rel("r1", "1.0")}, settings.Settings{}, library.StatusNotInstalled, true, true},
-		{"no release yet", state.Game{Owned: true}, settings.Settings{}, library.StatusNoRelease, true, false},
-		{"up to date", state.Game{Owned: true, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, false},
-		{"update available", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{AutoUpdate: &off}, library.StatusUpdateAvailable, false, true},
-		{"per-game override", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{GameAutoUpdate: map[string]bool{"g": false}}, library.StatusUpdateAvailable, false, true},
-		{"installing", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Pending: &state.Pending{Release: *rel("r2", "2.0")}}, settings.Settings{}, library.StatusInstalling, true, true},
-		{"failed release skipped", state.Game{Owned: true, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Failed: &state.Failure{ReleaseID: "r2"}}, settings.Settings{}, library.StatusUpdateAvailable, true, false},
-		{"no longer owned", state.Game{Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, false},
+		{"owned, not installed", state.Game{Owned: true, Owners: mine, Latest: rel("r1", "1.0")}, settings.Settings{}, library.StatusNotInstalled, true, true, false, true},
+		{"no release yet", state.Game{Owned: true, Owners: mine}, settings.Settings{}, library.StatusNoRelease, true, true, false, false},
+		{"up to date", state.Game{Owned: true, Owners: mine, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, true, false, false},
+		{"update available", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{AutoUpdate: &off}, library.StatusUpdateAvailable, true, false, true, true},
+		{"per-game override", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{GameAutoUpdate: map[string]bool{"g": false}}, library.StatusUpdateAvailable, true, false, true, true},
+		{"installing", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Pending: &state.Pending{Release: *rel("r2", "2.0")}}, settings.Settings{}, library.StatusInstalling, true, true, true, true},
+		{"failed release skipped", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Failed: &state.Failure{ReleaseID: "r2"}}, settings.Settings{}, library.StatusUpdateAvailable, true, true, false, false},
+		{"no longer owned", state.Game{Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, false, true, false, false},
+		{"bought as a guest", state.Game{Guest: true, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, false, true, false, false},
+		{"another identity's, installed", state.Game{Owned: true, Owners: theirs, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, "", false, true, false, false},
+		{"another identity's", state.Game{Owned: true, Owners: theirs, Latest: rel("r1", "1.0")}, settings.Settings{}, "", false, true, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := tt.game
 			g.Slug = "g"
 			st := &state.State{Library: "/lib", Games: map[string]*state.Game{"g": &g}}
-			view := library.View(st, tt.set.WithDefaults())
-			if len(view) != 1 || view[0].Status != tt.want || view[0].AutoUpdate != tt.auto {
-				t.Errorf("view = %+v, want status %q auto-update %v", view, tt.want, tt.auto)
+			view := library.View(st, tt.set.WithDefaults(), "me")
+			e, found := library.Find(st, tt.set.WithDefaults(), "g", "me")
+			switch {
+			case tt.want == "" && (len(view) != 0 || found):
+				t.Errorf("in my library: view %+v, Find %+v", view, e)
+			case tt.want != "" && (len(view) != 1 || !found || view[0] != e):
+				t.Errorf("view = %+v, Find = %+v, %v", view, e, found)
+			case tt.want != "" && (e.Status != tt.want || e.Owned != tt.owned || e.AutoUpdate != tt.auto):
+				t.Errorf("entry = %+v, want status %q owned %v auto-update %v", e, tt.want, tt.owned, tt.auto)
 			}
-			if got := library.NeedsUpdate(&g); got != tt.need {
-				t.Errorf("NeedsUpdate = %v, want %v", got, tt.need)
+			if got := library.NeedsUpdate(&g, "me"); got != tt.update {
+				t.Errorf("NeedsUpdate = %v, want %v", got, tt.update)
+			}
+			if got := library.NeedsInstall(&g, "me"); got != tt.install {
+				t.Errorf("NeedsInstall = %v, want %v", got, tt.install)
 			}
 		})
+	}
+}
+
+// TestSyncKeepsIdentitiesApart: two identities share one launcher's state. Each one's library
+// is its own; one's sync never takes a game from the other; a game is granted once, when its
+// identity first gets it.
+func TestSyncKeepsIdentitiesApart(t *testing.T) {
+	ctx := context.Background()
+	store, err := state.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := settings.Settings{}.WithDefaults()
+	type player struct {
+		pub     string
+		api     *client.Client
+		syncer  *library.Syncer
+		granted []string
+	}
+	newPlayer := func() *player {
+		key, _ := nostr.GenerateKey()
+		api, err := client.New(client.Config{BaseURL: env.server.URL, Signer: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &player{pub: key.PublicKey().Hex(), api: api}
+		p.syncer = library.NewSyncer(library.SyncConfig{API: api.Library, State: store, Owner: p.pub,
+			OnChange: func(_, granted []string) { p.granted = append(p.granted, granted...) }})
+		return p
+	}
+	a, b := newPlayer(), newPlayer()
+	gg, err := a.api.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: "moss-and-mortar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.api.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(), RequestId: "apart-test-0001"}); err != nil {
+		t.Fatal(err)
+	}
+	slugs := func(p *player) []string {
+		st, err := store.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, e := range library.View(st, set, p.pub) {
+			out = append(out, e.Slug)
+		}
+		return out
+	}
+	for _, step := range []struct {
+		who                      *player
+		wantA, wantB, wantGrants []string
+	}{
+		{a, []string{"moss-and-mortar"}, []string{}, []string{"moss-and-mortar"}},
+		{b, []string{"moss-and-mortar"}, []string{}, nil},
+		{a, []string{"moss-and-mortar"}, []string{}, nil},
+	} {
+		step.who.granted = nil
+		if _, err := step.who.syncer.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(step.wantA, slugs(a)); diff != "" {
+			t.Errorf("A's library (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(step.wantB, slugs(b)); diff != "" {
+			t.Errorf("B's library (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(step.wantGrants, step.who.granted); diff != "" {
+			t.Errorf("granted (-want +got):\n%s", diff)
+		}
 	}
 }
 

@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"connectrpc.com/connect"
-
 	catalogv1 "satchel.dev/shared/api/satchel/catalog/v1"
 	developerv1 "satchel.dev/shared/api/satchel/developer/v1"
 	"satchel.dev/shared/zipsafe"
@@ -100,7 +98,7 @@ func (p *Pusher) Push(ctx context.Context, opts PushOptions, progress func(Progr
 	}
 
 	gg, err := p.Client.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: opts.Slug})
-	if connect.CodeOf(err) == connect.CodeNotFound {
+	if errors.Is(err, client.ErrNotFound) {
 		return res, fmt.Errorf("there is no game %q you can see: create it first (or check that SATCHEL_NSEC / your identity is its developer's)", opts.Slug)
 	}
 	if err != nil {
@@ -193,7 +191,7 @@ func (p *Pusher) upload(ctx context.Context, f *os.File, res *PushResult, progre
 	progress(Progress{Phase: "finishing", Done: res.Size, Total: res.Size})
 	if _, err := p.Client.Developer.FinishUpload(ctx, &developerv1.FinishUploadRequest{UploadId: slot.GetUploadId()}); err != nil {
 		var ce *client.Error
-		if errors.As(err, &ce) && ce.Code == connect.CodeFailedPrecondition {
+		if errors.Is(err, client.ErrFailedPrecondition) && errors.As(err, &ce) {
 			return fmt.Errorf("the server refused the build: %s", ce.Message)
 		}
 		return err

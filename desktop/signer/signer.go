@@ -261,6 +261,22 @@ func (s *Store) Use(ref string) (Identity, error) {
 	return id, s.save(ix)
 }
 
+// SetLabel names the identity named by ref with label ("" removes its label). It does not
+// touch the keyring.
+func (s *Store) SetLabel(ref, label string) (Identity, error) {
+	id, err := s.Resolve(ref)
+	if err != nil {
+		return Identity{}, err
+	}
+	ix, err := s.load()
+	if err != nil {
+		return Identity{}, err
+	}
+	i := s.find(ix, id.PublicKey)
+	ix.Identities[i].Label = label
+	return ix.Identities[i], s.save(ix)
+}
+
 // Signer returns a signer for the identity named by ref ("" for the active one), reading its
 // secret key from the keyring once.
 func (s *Store) Signer(ref string) (*Signer, error) {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,8 +51,14 @@ type Game struct {
 	Slug   string `json:"slug"`
 	GameID string `json:"game_id"`
 	Title  string `json:"title,omitempty"`
-	// Owned is true while the server's library lists the game.
+	// Owned is true while the server's library lists the game for one of Owners.
 	Owned bool `json:"owned"`
+	// Owners are the identities (hex public keys) whose library on the server lists the game;
+	// the installed files are shared, the entitlement is theirs alone.
+	Owners []string `json:"owners,omitempty"`
+	// Guest is true for a game installed from a guest purchase on this launcher, until its
+	// receipt is claimed: the receipt code is its entitlement.
+	Guest bool `json:"guest,omitempty"`
 	// Latest is the newest published release the server last reported.
 	Latest *Release `json:"latest,omitempty"`
 	// Current is the installed version that launches.
@@ -108,6 +115,23 @@ type Pending struct {
 	Dir            string    `json:"dir"`
 	InstalledBytes int64     `json:"installed_bytes"`
 	StartedAt      time.Time `json:"started_at"`
+	// Stream is set for an install that extracts the zip into Temp as it streams in, or
+	// fetches only the changed files of an update: Zip is then empty, as no zip is kept.
+	Stream *Stream `json:"stream,omitempty"`
+}
+
+// Stream is how far a streamed install got: the entries of the zip (in the order of their
+// bytes) before Offset are in Temp and verified, so a resumed install fetches from Offset.
+type Stream struct {
+	// Verified counts the entries, in the zip's order, written to Temp and checked.
+	Verified int `json:"verified"`
+	// Offset is where the first entry not yet verified starts in the zip (its local header).
+	Offset int64 `json:"offset"`
+	// Hash is the sha256 state (hash.Hash's MarshalBinary) of the zip's bytes before Offset.
+	Hash []byte `json:"hash,omitempty"`
+	// Update is set when only the changed files are fetched, the others copied from the
+	// current version; such an install restarts from nothing.
+	Update bool `json:"update,omitempty"`
 }
 
 // Failure is a release that did not install or launch.
@@ -140,6 +164,11 @@ func (s *State) Game(slug string) *Game {
 		s.Games[slug] = g
 	}
 	return g
+}
+
+// OwnedBy reports whether the identity with the hex public key owner owns the game.
+func (g *Game) OwnedBy(owner string) bool {
+	return owner != "" && slices.Contains(g.Owners, owner)
 }
 
 // Uses reports whether dir (relative to the library, like Install.Dir) is the folder of the
@@ -192,6 +221,14 @@ type File struct {
 	Size   int64  `json:"size"`
 	Mode   uint32 `json:"mode"` // 0644 or 0755
 	SHA256 string `json:"sha256"`
+	// Where the file lies in the build zip (see zipsafe.Entry): its local header's offset,
+	// its compressed data's offset and length, method and CRC-32. Zero when the server did
+	// not say (an older server, or a build it has not backfilled).
+	HeaderOffset   int64  `json:"header_offset,omitempty"`
+	DataOffset     int64  `json:"data_offset,omitempty"`
+	CompressedSize int64  `json:"compressed_size,omitempty"`
+	Method         uint16 `json:"method,omitempty"`
+	CRC32          uint32 `json:"crc32,omitempty"`
 }
 
 // Store keeps the state in a data folder.

@@ -1,7 +1,8 @@
 // Package deptest checks import rules, for tests that keep the architecture what the layout
 // says it is (as tailscale's tstest/deptest does). A Rule names the packages it covers and the
 // import paths they must not reach; Violations asks the go command (go list, in the
-// workspace) for the packages' imports and returns each broken edge.
+// workspace) for the packages' imports and returns each broken edge. A forbidden path forbids
+// the packages below it too (Forbid), or only itself (ForbidExact).
 //
 // It is for tests only: it runs the go command found on PATH.
 package deptest
@@ -19,15 +20,18 @@ import (
 )
 
 // Rule forbids the packages matched by Packages, but for those listed in Except, from
-// importing any import path of Forbid.
+// importing any import path of Forbid or ForbidExact.
 type Rule struct {
 	// Packages are go list patterns ("satchel.dev/desktop/...", "./testdata/bad"). Required.
 	Packages []string
 	// Except are import paths of matched packages the rule does not apply to.
 	Except []string
 	// Forbid are import paths; each also forbids every package below it ("github.com/x"
-	// forbids "github.com/x/y"). Required.
+	// forbids "github.com/x/y"). Forbid or ForbidExact is required.
 	Forbid []string
+	// ForbidExact are import paths forbidden themselves, not the packages below them ("net"
+	// forbids net and allows net/url).
+	ForbidExact []string
 	// Direct limits the rule to the packages' own imports. By default every dependency counts,
 	// so a package cannot reach a forbidden one through another; Direct is for standard
 	// library packages that everything reaches (fmt imports os).
@@ -47,8 +51,8 @@ func (v Violation) String() string { return v.Package + " depends on " + v.Impor
 // A pattern that matches no package, or a package that does not load, is an error: a rule
 // that checks nothing must not pass.
 func (r Rule) Violations(dir string) ([]Violation, error) {
-	if len(r.Packages) == 0 || len(r.Forbid) == 0 {
-		return nil, errors.New("deptest: a rule needs Packages and Forbid")
+	if len(r.Packages) == 0 || len(r.Forbid) == 0 && len(r.ForbidExact) == 0 {
+		return nil, errors.New("deptest: a rule needs Packages, and Forbid or ForbidExact")
 	}
 	pkgs, err := list(dir, r.Packages)
 	if err != nil {
@@ -80,11 +84,14 @@ func (r Rule) Check(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 	for _, v := range vs {
-		t.Errorf("%s: the rule forbids %s", v, strings.Join(r.Forbid, ", "))
+		t.Errorf("%s: the rule forbids %s", v, strings.Join(slices.Concat(r.Forbid, r.ForbidExact), ", "))
 	}
 }
 
 func (r Rule) forbids(imp string) bool {
+	if slices.Contains(r.ForbidExact, imp) {
+		return true
+	}
 	for _, f := range r.Forbid {
 		if imp == f || strings.HasPrefix(imp, f+"/") {
 			return true

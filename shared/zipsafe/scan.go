@@ -282,7 +282,8 @@ func named(err error, entry string) error {
 // out is not nil, checking its size and CRC-32 as it goes.
 func (it *item) stream(buf []byte, out *dest) (Entry, error) {
 	rec := it.rec
-	e := Entry{Path: it.path, Size: int64(rec.usize), Mode: fileMode(rec.attrs)}
+	e := Entry{Path: it.path, Size: int64(rec.usize), Mode: fileMode(rec.attrs), HeaderOffset: it.start,
+		DataOffset: it.data, CompressedSize: int64(rec.csize), Method: rec.method, CRC32: rec.crc}
 	rc, err := it.file.Open() // cannot fail for want of a header or a decompressor: check has made sure
 	if err != nil {
 		return e, fmt.Errorf("zipsafe: reading %q: %w", rec.name, err)

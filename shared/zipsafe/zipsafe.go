@@ -126,7 +126,18 @@ type Entry struct {
 	Size   int64       // uncompressed bytes
 	Mode   fs.FileMode // permission bits only (0644, 0755); directories are not listed
 	SHA256 string      // lowercase hex of the uncompressed bytes
+
+	// Where the file lies in the archive, so that a reader can stream it or fetch it alone
+	// (an HTTP Range of [HeaderOffset, DataOffset+CompressedSize)). All zero when unknown.
+	HeaderOffset   int64  // of its local header
+	DataOffset     int64  // of its compressed data, after the local header
+	CompressedSize int64  // bytes of compressed data
+	Method         uint16 // zip.Store or zip.Deflate
+	CRC32          uint32 // of the uncompressed bytes
 }
+
+// Located reports whether e says where it lies in the archive.
+func (e Entry) Located() bool { return e.DataOffset > 0 }
 
 // Error says which entry broke which rule, in words a developer can act on.
 // Scan and Extract return it as *Error; any other error they return is a

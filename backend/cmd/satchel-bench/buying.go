@@ -52,7 +52,9 @@ func benchBuying(ctx context.Context, s *server, c *pgcluster.Cluster, workers i
 		go func() {
 			defer wg.Done()
 			for runCtx.Err() == nil {
-				if err := buyOnce(ctx, s.url, watch, game.Game.ID); err != nil {
+				if err := within(ctx, "a purchase created, paid and seen PAID", 30*time.Second, func(ctx context.Context) error {
+					return buyOnce(ctx, s.url, watch, game.Game.ID)
+				}); err != nil {
 					once.Do(func() { firstErr = err })
 					return
 				}
@@ -109,43 +111,63 @@ func buyOnce(ctx context.Context, base string, watch purchasev1connect.PurchaseS
 
 // settlementToStream measures, n times, the time from a payment's settlement (the test-money
 // payment returning) to the ENTITLEMENT_GRANTED event on the buyer's library stream, sorted.
+// Each buyer's stream is listening (its first message has arrived) before the purchase.
 func settlementToStream(ctx context.Context, base, gameID string, n int) ([]time.Duration, error) {
 	var out []time.Duration
-	for range n {
-		key, err := nostr.GenerateKey()
+	for i := range n {
+		err := within(ctx, fmt.Sprintf("settlement to stream, purchase %d of %d", i+1, n), 30*time.Second, func(ctx context.Context) error {
+			lat, err := settleAndWatch(ctx, base, gameID)
+			if err == nil {
+				out = append(out, lat)
+			}
+			return err
+		})
 		if err != nil {
 			return nil, err
-		}
-		signed := &http.Client{Transport: &nip98.Transport{Signer: key}}
-		sctx, cancel := context.WithCancel(ctx)
-		stream, err := libraryv1connect.NewLibraryServiceClient(signed, base).WatchLibrary(sctx, &librarypb.WatchLibraryRequest{})
-		if err != nil {
-			cancel()
-			return nil, err
-		}
-		var res struct {
-			Purchase struct {
-				PaymentRequest string `json:"paymentRequest"`
-			} `json:"purchase"`
-		}
-		if err := signedCall(ctx, key, base, "satchel.purchase.v1.PurchaseService/CreatePurchase", map[string]any{"gameId": gameID}, &res); err != nil {
-			cancel()
-			return nil, err
-		}
-		if err := signedCall(ctx, nil, base, "satchel.testmoney.v1.TestMoneyService/PayInvoice", map[string]any{"paymentRequest": res.Purchase.PaymentRequest}, nil); err != nil {
-			cancel()
-			return nil, err
-		}
-		settled := time.Now()
-		ok := stream.Receive()
-		out = append(out, time.Since(settled))
-		cancel()
-		if !ok {
-			return nil, fmt.Errorf("the library stream ended: %v", stream.Err())
 		}
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// settleAndWatch opens a new buyer's library stream, waits for its first message, buys the game
+// and pays, and returns the time from the payment to the ENTITLEMENT_GRANTED event.
+func settleAndWatch(ctx context.Context, base, gameID string) (time.Duration, error) {
+	key, err := nostr.GenerateKey()
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	signed := &http.Client{Transport: &nip98.Transport{Signer: key}}
+	stream, err := libraryv1connect.NewLibraryServiceClient(signed, base).WatchLibrary(ctx, &librarypb.WatchLibraryRequest{})
+	if err != nil {
+		return 0, err
+	}
+	defer stream.Close()
+	if !stream.Receive() {
+		return 0, fmt.Errorf("the library stream ended before its first message: %v", stream.Err())
+	}
+	var res struct {
+		Purchase struct {
+			PaymentRequest string `json:"paymentRequest"`
+		} `json:"purchase"`
+	}
+	if err := signedCall(ctx, key, base, "satchel.purchase.v1.PurchaseService/CreatePurchase", map[string]any{"gameId": gameID}, &res); err != nil {
+		return 0, err
+	}
+	if err := signedCall(ctx, nil, base, "satchel.testmoney.v1.TestMoneyService/PayInvoice", map[string]any{"paymentRequest": res.Purchase.PaymentRequest}, nil); err != nil {
+		return 0, err
+	}
+	settled := time.Now()
+	if !stream.Receive() {
+		return 0, fmt.Errorf("the library stream ended before the entitlement: %v", stream.Err())
+	}
+	lat := time.Since(settled)
+	if k := stream.Msg().GetChange().GetKind(); k != librarypb.LibraryChange_KIND_ENTITLEMENT_GRANTED {
+		return 0, fmt.Errorf("the library stream sent %v, want the entitlement", k)
+	}
+	return lat, nil
 }
 
 // pgbenchTPCB runs pgbench's default TPC-B-like workload on the cluster's pgbench database.

@@ -43,7 +43,17 @@ func main() {
 func run(ctx context.Context) error {
 	duration := flag.Duration("duration", 10*time.Second, "length of each load run")
 	conns := flag.Int("connections", 32, "concurrent connections of wrk and pgbench")
+	stageList := flag.String("stages", "reads,builds,buying", "the stages to run, comma-separated: reads, builds, buying")
 	flag.Parse()
+	stages := map[string]bool{}
+	for _, st := range strings.Split(*stageList, ",") {
+		switch st = strings.TrimSpace(st); st {
+		case "reads", "builds", "buying":
+			stages[st] = true
+		default:
+			return fmt.Errorf("-stages: unknown stage %q: use reads, builds or buying", st)
+		}
+	}
 
 	tmp, err := os.MkdirTemp("", "satchel-bench")
 	if err != nil {
@@ -69,8 +79,54 @@ func run(ctx context.Context) error {
 	defer srv.stop()
 	url := srv.url
 
+	if err := pgbenchInit(ctx, cluster); err != nil {
+		return err
+	}
 	fmt.Printf("load: %d connections, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *duration)
-	pgTPS, err := pgbench(ctx, cluster, *conns, *duration)
+	if stages["reads"] {
+		if err := within(ctx, "reads", 3**duration+2*time.Minute, func(ctx context.Context) error {
+			return benchReads(ctx, cluster, url, tmp, *conns, *duration)
+		}); err != nil {
+			return err
+		}
+		fmt.Println()
+	}
+	if stages["builds"] {
+		if err := within(ctx, "builds", 10*time.Minute, func(ctx context.Context) error {
+			return benchBuilds(ctx, srv, tmp)
+		}); err != nil {
+			return err
+		}
+		fmt.Println()
+	}
+	if stages["buying"] {
+		if err := within(ctx, "buying", 3**duration+5*time.Minute, func(ctx context.Context) error {
+			return benchBuying(ctx, srv, cluster, *conns, *duration)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// within runs the stage f with a context that ends after limit, so that no stage waits
+// forever. Its error names the stage, and says so when the stage ran out of time.
+func within(ctx context.Context, stage string, limit time.Duration, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	err := f(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%s: not done within %v: %w", stage, limit, err)
+	}
+	return fmt.Errorf("%s: %w", stage, err)
+}
+
+// benchReads measures GetGame and ListGames with wrk beside pgbench -S on the same cluster.
+func benchReads(ctx context.Context, cluster *pgcluster.Cluster, url, tmp string, conns int, d time.Duration) error {
+	pgTPS, err := pgbench(ctx, cluster, conns, d)
 	if err != nil {
 		return err
 	}
@@ -80,19 +136,11 @@ func run(ctx context.Context) error {
 		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
 		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
 	} {
-		rps, p99, err := wrk(ctx, tmp, url+"/"+c.procedure, c.body, *conns, *duration)
+		rps, p99, err := wrk(ctx, tmp, url+"/"+c.procedure, c.body, conns, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		fmt.Printf("%-34s %12.0f %10s %18.2f\n", c.name, rps, p99, rps/pgTPS)
-	}
-	fmt.Println()
-	if err := benchBuilds(ctx, srv, tmp); err != nil {
-		return fmt.Errorf("builds: %w", err)
-	}
-	fmt.Println()
-	if err := benchBuying(ctx, srv, cluster, *conns, *duration); err != nil {
-		return fmt.Errorf("buying: %w", err)
 	}
 	return nil
 }
@@ -124,19 +172,30 @@ func startServer(ctx context.Context, dsn, dir string) (*server, error) {
 		return nil, fmt.Errorf("starting satchel-server (build it with make build): %w", err)
 	}
 	s := &server{cmd: cmd}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if _, rest, ok := strings.Cut(sc.Text(), "serving on "); ok {
-			s.url, _, _ = strings.Cut(rest, " ")
-			go func() {
-				for sc.Scan() {
-				}
-			}()
+	serving := make(chan string, 1)
+	go func() {
+		defer close(serving)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), "serving on "); ok {
+				u, _, _ := strings.Cut(rest, " ")
+				serving <- u
+			}
+		}
+	}()
+	const limit = 2 * time.Minute // the demo catalog's builds are made and uploaded first
+	select {
+	case u, ok := <-serving:
+		if ok {
+			s.url = u
 			return s, nil
 		}
+		s.stop()
+		return nil, errors.New("satchel-server exited before serving")
+	case <-time.After(limit):
+		s.stop()
+		return nil, fmt.Errorf("starting satchel-server: not serving after %v", limit)
 	}
-	s.stop()
-	return nil, errors.New("satchel-server exited before serving")
 }
 
 var (
@@ -167,13 +226,20 @@ func wrk(ctx context.Context, dir, url, body string, conns int, d time.Duration)
 	return v, string(p99[1]), err
 }
 
+// pgbenchInit fills the cluster's pgbench database (scale 10) for the pgbench baselines.
+func pgbenchInit(ctx context.Context, c *pgcluster.Cluster) error {
+	out, err := exec.CommandContext(ctx, filepath.Join(c.BinDir(), "pgbench"), "-i", "-q", "-s", "10",
+		"-h", c.SocketDir(), "-p", strconv.Itoa(c.Port()), "-U", "postgres", "pgbench").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pgbench -i: %w\n%s", err, out)
+	}
+	return nil
+}
+
 // pgbench runs pgbench's select-only workload on the cluster and returns its transactions/s.
 func pgbench(ctx context.Context, c *pgcluster.Cluster, conns int, d time.Duration) (float64, error) {
 	bin := filepath.Join(c.BinDir(), "pgbench")
 	common := []string{"-h", c.SocketDir(), "-p", strconv.Itoa(c.Port()), "-U", "postgres"}
-	if out, err := exec.CommandContext(ctx, bin, append(append([]string{"-i", "-q", "-s", "10"}, common...), "pgbench")...).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("pgbench -i: %w\n%s", err, out)
-	}
 	args := append([]string{"-S", "-c", strconv.Itoa(conns), "-j", "2", "-T", strconv.Itoa(int(d.Seconds()))}, common...)
 	out, err := exec.CommandContext(ctx, bin, append(args, "pgbench")...).CombinedOutput()
 	if err != nil {

@@ -62,31 +62,42 @@ Payouts
 Looking
   announcements [--game GAME] [--limit N]   announcements on Nostr, each relay's delivery and attempts
   audit [--target ID] [--limit N]           the audit log, newest first
+
+satchel-server admin COMMAND -h tells more of a command.
+
+Examples:
+  SATCHEL_ADMIN_KEY_FILE=/etc/satchel/admin.nsec satchel-server admin --server https://store.example.com \
+      ban space-goose --reason "malware reported by players"
+  satchel-server admin --key-file admin.nsec --json payouts --status FAILED
 `
 
 // adminCommand runs `satchel-server admin ...`.
 func adminCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("satchel-server admin", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), adminUsage) }
+	fs.SetOutput(io.Discard)
 	serverURL := fs.String("server", or(getenv("SATCHEL_SERVER"), "http://127.0.0.1:8080"),
 		"the server's public URL, which requests are signed for ($SATCHEL_SERVER)")
 	connectTo := fs.String("connect", "", "reach the server at this host:port instead of the public URL's (behind a proxy)")
 	keyFile := fs.String("key-file", getenv("SATCHEL_ADMIN_KEY_FILE"), "file holding the admin's key, nsec or hex ($SATCHEL_ADMIN_KEY_FILE)")
 	asJSON := fs.Bool("json", false, "print the server's answer as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return helpRequested{adminUsage}
+	} else if err != nil {
+		return usageError{fmt.Errorf("admin: %w (satchel-server admin -h lists the commands and flags)", err)}
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("admin: name a command")
+		return usageError{errors.New("admin: name a command (satchel-server admin -h lists them)")}
+	}
+	if helpAsked(fs.Args()[1:]) { // a command's help needs no key and no server
+		return (&adminCLI{}).run(fs.Arg(0), fs.Args()[1:])
 	}
 	key, err := adminKey(getenv("SATCHEL_ADMIN_NSEC"), *keyFile)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	base := strings.TrimRight(*serverURL, "/")
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("admin: --server %q: use the server's public URL, as in https://satchel.example.com", *serverURL)
+		return usageError{fmt.Errorf("admin: --server %q: use the server's public URL, as in https://satchel.example.com", *serverURL)}
 	}
 	var transport http.RoundTripper = http.DefaultTransport
 	if *connectTo != "" {
@@ -147,8 +158,10 @@ func parse(fs *flag.FlagSet, args []string, nargs int, usage string) ([]string, 
 	fs.SetOutput(io.Discard)
 	var rest []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%v\nusage: satchel-server admin %s", err, usage)
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, helpRequested{adminCommandHelp(fs, usage)}
+		} else if err != nil {
+			return nil, usageError{fmt.Errorf("%v\nusage: satchel-server admin %s", err, usage)}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -156,7 +169,7 @@ func parse(fs *flag.FlagSet, args []string, nargs int, usage string) ([]string, 
 		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]
 	}
 	if len(rest) != nargs {
-		return nil, fmt.Errorf("usage: satchel-server admin %s", usage)
+		return nil, usageError{fmt.Errorf("usage: satchel-server admin %s", usage)}
 	}
 	return rest, nil
 }
@@ -190,11 +203,97 @@ var adminCommands = map[string]func(c *adminCLI, cmd string, args []string) erro
 	"stuck-payouts": (*adminCLI).stuckPayouts, "announcements": (*adminCLI).announcements, "audit": (*adminCLI).audit,
 }
 
+// adminHelp says what each admin command does, with examples: `satchel-server admin COMMAND -h`
+// prints it between the command's usage and its flags.
+var adminHelp = map[string]string{
+	"feature": `Shows the game first in the store (FEATURED).
+
+Example:
+  satchel-server admin feature lantern-drift --reason "staff pick"
+`,
+	"unfeature": `Moves a FEATURED game back to LISTED.
+
+Example:
+  satchel-server admin unfeature lantern-drift
+`,
+	"ban": `Hides the game and stops its sales and downloads (BANNED); its owners' launchers keep what
+they installed.
+
+Example:
+  satchel-server admin ban space-goose --reason "malware reported by players"
+`,
+	"unban": `Moves a BANNED game back to the status it had before the ban.
+
+Example:
+  satchel-server admin unban space-goose --reason "appeal upheld"
+`,
+	"set-status": `Moves a game to any status: DRAFT, UNLISTED, LISTED, FEATURED or BANNED.
+
+Example:
+  satchel-server admin set-status lantern-drift UNLISTED --reason "developer asked"
+`,
+	"revoke": `Stops an entitlement, named by its purchase or by its id; the owner's launcher hears of it.
+
+Examples:
+  satchel-server admin revoke --purchase 0b6f0f9e-4d3a-4c53-9f61-2a4f5c1e8d77 --reason chargeback
+  satchel-server admin revoke --entitlement 5d1c... --reason "shared receipt code"
+`,
+	"refund": `Records a refund made outside the system: the purchase REFUNDED, REFUND ledger entries, the
+entitlement revoked, the payout canceled if it is not paid yet.
+
+Example:
+  satchel-server admin refund 0b6f0f9e-4d3a-4c53-9f61-2a4f5c1e8d77 --reason "refunded by email" --reference ticket-4411
+`,
+	"payouts": `Lists payouts in a status (FAILED by default), a page at a time.
+
+Examples:
+  satchel-server admin payouts
+  satchel-server admin --json payouts --status RETRYING --page-size 100
+`,
+	"retry-payout": `Gives a FAILED payout a fresh round of attempts.
+
+Example:
+  satchel-server admin retry-payout 9a2e0c43-71b5-4df4-8f8e-3f0e2b6d1c55 --reason "address fixed"
+`,
+	"cancel-payout": `Makes sure a payout is never paid.
+
+Example:
+  satchel-server admin cancel-payout 9a2e0c43-71b5-4df4-8f8e-3f0e2b6d1c55 --reason "developer asked"
+`,
+	"stuck-payouts": `Lists payouts whose payment has been in flight, or in a state the Lightning node does not
+tell, for longer than --older-than (what satchel_payouts_stuck counts).
+
+Example:
+  satchel-server admin stuck-payouts --older-than 30m
+`,
+	"announcements": `Lists announcements on Nostr, each relay's delivery and attempts.
+
+Example:
+  satchel-server admin announcements --game lantern-drift --limit 10
+`,
+	"audit": `Lists the audit log, newest first.
+
+Example:
+  satchel-server admin audit --target 0b6f0f9e-4d3a-4c53-9f61-2a4f5c1e8d77 --limit 20
+`,
+}
+
+// adminCommandHelp is an admin command's help: its usage, adminHelp's text and its flags.
+func adminCommandHelp(fs *flag.FlagSet, usage string) string {
+	name, _, _ := strings.Cut(usage, " ")
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: satchel-server admin [--server URL] [--key-file PATH] %s\n\n%s\nFlags:\n", usage, adminHelp[name])
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
 // run runs the admin command cmd with its arguments.
 func (c *adminCLI) run(cmd string, args []string) error {
 	command, ok := adminCommands[cmd]
 	if !ok {
-		return fmt.Errorf("admin: unknown command %q\n%s", cmd, adminUsage)
+		return usageError{fmt.Errorf("admin: unknown command %q (satchel-server admin -h lists them)", cmd)}
 	}
 	return command(c, cmd, args)
 }
@@ -232,7 +331,7 @@ func (c *adminCLI) setStatus(cmd string, args []string) error {
 	if cmd == "set-status" {
 		var ok bool
 		if to, ok = gameStatuses[strings.ToUpper(rest[1])]; !ok {
-			return fmt.Errorf("status %q: use DRAFT, UNLISTED, LISTED, FEATURED or BANNED", rest[1])
+			return usageError{fmt.Errorf("status %q: use DRAFT, UNLISTED, LISTED, FEATURED or BANNED", rest[1])}
 		}
 	}
 	res, err := c.admin.SetGameStatus(c.ctx, &adminv1.SetGameStatusRequest{GameId: id, Status: to, Reason: *reason})
@@ -309,7 +408,7 @@ func (c *adminCLI) payouts(cmd string, args []string) error {
 	}
 	st, ok := developerv1.PayoutStatus_value["PAYOUT_STATUS_"+strings.ToUpper(*status)]
 	if !ok || st == 0 {
-		return fmt.Errorf("status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", *status)
+		return usageError{fmt.Errorf("status %q: use SCHEDULED, RETRYING, SENT, FAILED or CANCELED", *status)}
 	}
 	res, err := c.admin.ListPayouts(c.ctx, &adminv1.ListPayoutsRequest{Status: developerv1.PayoutStatus(st),
 		PageSize: int32(*size), PageToken: *token})

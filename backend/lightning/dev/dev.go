@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,10 +35,15 @@ import (
 // payload is its settle index. Listeners must read settlements by index, never from payloads.
 const NotifyChannel = "dev_invoice_settled"
 
-// settleLock is the key of the transaction-level advisory lock every settlement (and payment)
-// holds. Held until after commit, it makes settle indexes become visible in index order, so a
-// subscriber that has seen index n has seen every index below n.
+// settleLock is the key of the transaction-level advisory lock every settlement takes just
+// before it takes its settle index. Held until after commit, it makes settle indexes become
+// visible in index order, so a subscriber that has seen index n has seen every index below n.
 const settleLock = 0x5a7cde7
+
+// paymentLockClass is the first key of the transaction-level advisory lock PayInvoice holds on
+// one payment hash (the second key is the hash's hashtext), so a payment hash is paid once.
+// Two-key advisory locks never conflict with one-key ones such as settleLock.
+const paymentLockClass = 0x5a7c
 
 // Errors of Settle and CancelInvoice, wrapped with the invoice's details.
 var (
@@ -313,12 +317,7 @@ func (p *Provider) Settle(ctx context.Context, paymentRequestOrHash string) (lig
 	if err != nil {
 		return lightning.Invoice{}, coded(err)
 	}
-	var inv lightning.Invoice
-	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		var err error
-		inv, _, err = p.settle(ctx, tx, hash)
-		return err
-	})
+	inv, _, err := p.settle(ctx, p.pool, hash)
 	return inv, coded(err)
 }
 
@@ -339,20 +338,24 @@ func (p *Provider) ownHash(s string) (string, error) {
 	return hex.EncodeToString(inv.PaymentHash[:]), nil
 }
 
-// settle settles the invoice in tx, holding the settlement lock until tx ends. It returns the
-// settled invoice and its preimage.
-func (p *Provider) settle(ctx context.Context, tx pgx.Tx, hash string) (lightning.Invoice, string, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, settleLock); err != nil {
-		return lightning.Invoice{}, "", fmt.Errorf("dev provider: settle: %w", err)
-	}
+// settle settles the invoice in one statement on q (the pool, which runs it in a transaction of
+// its own, or a transaction), which takes the settlement lock (held until its
+// transaction ends, so settle indexes become visible in index order) and announces the settle
+// index on NotifyChannel at commit. It returns the settled invoice and its preimage.
+func (p *Provider) settle(ctx context.Context, q querier, hash string) (lightning.Invoice, string, error) {
 	now := p.cfg.Now()
-	inv, preimage, err := p.scanInvoice(tx.QueryRow(ctx, `
-		UPDATE dev_invoices
-		SET state = 'SETTLED', settle_index = nextval('dev_settle_index'), settled_at = $2, amount_paid_msat = amount_msat
-		WHERE payment_hash = $1 AND state = 'OPEN' AND expires_at > $2
-		RETURNING `+invoiceColumns, hash, now))
+	inv, preimage, err := p.scanInvoice(q.QueryRow(ctx, `
+		WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($3)),
+		settled AS (
+			UPDATE dev_invoices
+			SET state = 'SETTLED', settle_index = nextval('dev_settle_index'), settled_at = $2, amount_paid_msat = amount_msat
+			FROM locked
+			WHERE payment_hash = $1 AND state = 'OPEN' AND expires_at > $2
+			RETURNING dev_invoices.*)
+		SELECT `+invoiceColumns+` FROM settled, pg_notify($4, settled.settle_index::text)`,
+		hash, now, settleLock, NotifyChannel))
 	if errors.Is(err, pgx.ErrNoRows) {
-		cur, err := p.lookup(ctx, tx, hash)
+		cur, err := p.lookup(ctx, q, hash)
 		switch {
 		case err != nil:
 			return lightning.Invoice{}, "", err
@@ -368,9 +371,6 @@ func (p *Provider) settle(ctx context.Context, tx pgx.Tx, hash string) (lightnin
 	}
 	if err != nil {
 		return lightning.Invoice{}, "", fmt.Errorf("dev provider: settle: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatUint(inv.SettleIndex, 10)); err != nil {
-		return lightning.Invoice{}, "", fmt.Errorf("dev provider: settle: notify: %w", err)
 	}
 	return inv, preimage, nil
 }
@@ -472,7 +472,7 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 	hash := hex.EncodeToString(inv.PaymentHash[:])
 	var pay lightning.Payment
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, settleLock); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, paymentLockClass, hash); err != nil {
 			return err
 		}
 		prev, err := p.payment(ctx, tx, hash)

@@ -59,6 +59,20 @@ test('banners: test money, offline, keyring', async () => {
   expect(await screen.findByText(/this server takes no real money/)).toBeInTheDocument()
   expect(screen.getByText(/could not be read from the OS keyring/)).toBeInTheDocument()
   emit('core', { kind: 'sync', sync: { connected: false, reconnects: 2, last_error: 'cannot reach the Satchel server' } })
-  expect(await screen.findByText(/Installed games still play/)).toBeInTheDocument()
+  expect(await screen.findByText(/reconnects by itself/)).toBeInTheDocument()
   expect(screen.getByText('Offline')).toBeInTheDocument()
+})
+
+test('the offline banner says the reason once', async () => {
+  answer(bridge.Status, status())
+  render(<App />)
+  await screen.findByRole('heading', { name: 'Store' })
+  const reason =
+    'cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection (installed games still launch offline)'
+  emit('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: reason } })
+  const banner = await screen.findByText(/reconnects by itself/)
+  expect(banner).toHaveTextContent(
+    'Offline. Cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection (installed games still launch offline). Satchel reconnects by itself.',
+  )
+  expect(banner.textContent!.split('127.0.0.1:8080').length).toBe(2)
 })

@@ -2,7 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, type Status } from './api'
 import { Notice, Spinner } from './components/ui'
 import { shortKey } from './format'
-import { useAsync, useEvent } from './hooks'
+import { isOffline, useAsync, useEvent } from './hooks'
 import { LibraryProvider, useLibrary } from './library'
 import { take, takeBoot } from './preload'
 import { NavContext, parseRoute, type Route } from './route'
@@ -84,7 +84,7 @@ const sections: { name: Route['name']; label: string }[] = [
 function Shell({ status, route, go }: { status: Status; route: Route; go: (r: Route) => void }) {
   const lib = useLibrary()
   const sync = lib.view?.sync ?? status.sync
-  const offline = !!sync?.last_error && !sync.connected
+  const offline = isOffline(sync)
   const active = route.name === 'game' ? 'store' : route.name
   const downloads = lib.jobs.filter((g) => g.job).length
   const focusMain = useCallback((node: HTMLElement | null) => node?.focus({ preventScroll: true }), [])
@@ -137,8 +137,7 @@ function Shell({ status, route, go }: { status: Status; route: Route; go: (r: Ro
         )}
         {offline && (
           <div className="banner offline" role="status">
-            Cannot reach the Satchel server at {status.server}: {sync?.last_error}. Installed games still play; Satchel
-            reconnects by itself.
+            <strong>Offline.</strong> {sentence(sync?.last_error ?? '')} Satchel reconnects by itself.
           </div>
         )}
         <main id="main" className="content" tabIndex={-1} key={routeKey(route)} ref={focusMain}>
@@ -149,6 +148,13 @@ function Shell({ status, route, go }: { status: Status; route: Route; go: (r: Ro
       </div>
     </div>
   )
+}
+
+/** An error's text as a sentence: capital first, full stop last. */
+function sentence(s: string): string {
+  const t = s.trim()
+  if (!t) return ''
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?)]$/.test(t) ? '' : '.')
 }
 
 function routeKey(r: Route): string {

@@ -103,7 +103,10 @@ export const api = {
   importIdentity: (secret: string, label = '') => plain<Status>(App.ImportIdentity(secret, label)),
   identities: () => plain<Identity[]>(App.Identities()),
   useIdentity: (pubkey: string) => plain<Status>(App.UseIdentity(pubkey)),
-  exportIdentity: () => App.ExportIdentity(),
+  labelIdentity: (pubkey: string, label: string) => plain<Identity>(App.LabelIdentity(pubkey, label)),
+  removeIdentity: (pubkey: string) => plain<Status>(App.RemoveIdentity(pubkey)),
+  /** The secret key (nsec) of the identity with this public key, or of the active one. */
+  exportIdentity: (pubkey = '') => App.ExportIdentity(pubkey),
 
   games: (query = '', pageToken = '') => plain<GamePage>(App.Games(query, pageToken)),
   game: (slug: string) => plain<GameView>(App.Game(slug)),

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { api, errorText, onEvent, type Events } from './api'
+import { api, errorText, onEvent, type Events, type SyncStatus } from './api'
 
 export interface Async<T> {
   data: T | undefined
@@ -94,4 +94,26 @@ export function useNow(intervalMs = 1000): number {
     return () => clearInterval(id)
   }, [intervalMs])
   return now
+}
+
+/** Whether the line to the server is down: the library stream is closed, and why is known. */
+export function isOffline(sync: SyncStatus | undefined): boolean {
+  return !!sync?.last_error && !sync.connected
+}
+
+/**
+ * Calls onBack when the line to the server comes back (the engine's sync events), so a screen
+ * fetched while offline refreshes by itself. offline is whether it is down now, as the screen
+ * knows it when it mounts.
+ */
+export function useReconnected(offline: boolean, onBack: () => void): void {
+  const down = useRef(offline)
+  useEvent('core', (e) => {
+    if (e.kind !== 'sync' || !e.sync) return
+    if (isOffline(e.sync)) down.current = true
+    else if (e.sync.connected && down.current) {
+      down.current = false
+      onBack()
+    }
+  })
 }

@@ -39,12 +39,12 @@ export default function Checkout({
       if (current.current) void api.closeCheckout(current.current)
     }
   }, [])
+  // While its invoice is open, the bridge answers every Buy of the game with the same purchase
+  // (also after the dialog was closed, or the line dropped): asking again never makes a
+  // second invoice. Only an expired or failed purchase is dropped for a new one.
   useEffect(() => {
     if (started.current === attempt) return
     started.current = attempt
-    if (current.current) void api.closeCheckout(current.current)
-    current.current = undefined
-    setPurchase(undefined)
     setError(undefined)
     api.buy(slug, guest).then(
       (p) => {
@@ -52,6 +52,7 @@ export default function Checkout({
           void api.closeCheckout(p.id)
           return
         }
+        if (current.current && current.current !== p.id) void api.closeCheckout(current.current)
         current.current = p.id
         setPurchase(p)
         if (p.status === 'PAID') onPaid?.(p)
@@ -74,7 +75,13 @@ export default function Checkout({
   const status = purchase?.status === 'PENDING' && left <= 0 ? 'EXPIRED' : purchase?.status
   const [qrShown, setQrShown] = useState(false)
   useReady('checkout', status === 'PENDING' && qrShown)
+  /** Asks again: the same purchase while it is open (following it again). */
   const again = () => setAttempt((a) => a + 1)
+  /** Drops an expired or failed purchase for a new invoice. */
+  const newInvoice = () => {
+    setPurchase(undefined)
+    again()
+  }
 
   return (
     <div className="checkout">
@@ -84,8 +91,13 @@ export default function Checkout({
         </div>
       )}
       {error && (
-        <Notice tone="error" title="The purchase could not go on" action={<button type="button" className="btn" onClick={again}>Try again</button>}>
+        <Notice
+          tone="error"
+          title={purchase ? 'Satchel stopped following the payment' : 'The purchase could not go on'}
+          action={<button type="button" className="btn" onClick={again}>Try again</button>}
+        >
           {error}
+          {purchase?.status === 'PENDING' && ' The invoice below can still be paid; trying again follows it, it makes no new one.'}
         </Notice>
       )}
       {!purchase && !error && <Spinner label="Asking the server for an invoice…" />}
@@ -99,9 +111,16 @@ export default function Checkout({
             <div className="checkout-pending">
               <InvoiceQR invoice={purchase.invoice} onShown={() => setQrShown(true)} />
               <div className="checkout-side">
-                <p className="status-line" role="status">
-                  <span className="spinner" aria-hidden="true" /> Waiting for payment…
-                </p>
+                {purchase.reconnecting ? (
+                  <p className="status-line" role="status">
+                    <span className="spinner" aria-hidden="true" /> Reconnecting to the server… The invoice can still be
+                    paid: Satchel sees the payment once the server answers.
+                  </p>
+                ) : (
+                  <p className="status-line" role="status">
+                    <span className="spinner" aria-hidden="true" /> Waiting for payment…
+                  </p>
+                )}
                 <p className="muted small expires">
                   The invoice expires in <time className="countdown">{countdown(left)}</time>
                 </p>
@@ -127,12 +146,12 @@ export default function Checkout({
             </Notice>
           )}
           {status === 'EXPIRED' && (
-            <Notice tone="warn" title="This invoice expired" action={<button type="button" className="btn primary" onClick={again}>New invoice</button>}>
+            <Notice tone="warn" title="This invoice expired" action={<button type="button" className="btn primary" onClick={newInvoice}>New invoice</button>}>
               Nothing was paid. Ask for a new invoice to try again.
             </Notice>
           )}
           {status === 'FAILED' && (
-            <Notice tone="error" title="The payment failed" action={<button type="button" className="btn primary" onClick={again}>New invoice</button>}>
+            <Notice tone="error" title="The payment failed" action={<button type="button" className="btn primary" onClick={newInvoice}>New invoice</button>}>
               {purchase.failure_reason || 'The invoice could not be paid.'} Nothing was taken.
             </Notice>
           )}

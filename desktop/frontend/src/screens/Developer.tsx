@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { api, type BuildDiff, type DevGame, type DevRelease, type GameDraft, type UploadProgress } from '../api'
 import { LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
 import { bytes, eta, percent, price, rate, sats, when } from '../format'
-import { useAction, useAsync, useEvent, useReady } from '../hooks'
+import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hooks'
 import { useNav } from '../route'
 
 /** The Developer tab: become a developer, then manage games, releases, builds and sales. */
@@ -10,6 +10,7 @@ export default function Developer({ slug }: { slug?: string }) {
   const account = useAsync(api.account, [])
   const nav = useNav()
   useEvent('session', account.reload)
+  useReconnected(!!account.error, account.reload)
   useReady('developer', (!!account.data && !account.data.developer) || !!account.error)
   if (!account.data) {
     if (!account.error) return <Spinner />
@@ -84,6 +85,7 @@ function Studio({ slug }: { slug?: string }) {
     if (g && selected === undefined) setSelected(g.id)
   }, [slug, games.data, selected])
   useEvent('session', games.reload)
+  useReconnected(!!games.error, games.reload)
   useReady('developer', !!games.data || !!games.error)
   const list = games.data ?? []
   const current = selected === 'new' ? undefined : (list.find((g) => g.id === selected) ?? list[0])

@@ -87,3 +87,22 @@ test('the checkout route opens the checkout at once', async () => {
   renderScreen(<GamePage slug="lantern-drift" openCheckout />)
   expect(await screen.findByRole('dialog', { name: 'Buy Lantern Drift' })).toBeInTheDocument()
 })
+
+test('offline, an installed game's page plays from the library', async () => {
+  const reason = 'cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection'
+  answer(bridge.Game, gameView({ owned: true, entry: entry(), offline: reason }, { price_msat: 0, description_md: '', releases: [] }))
+  renderScreen(<GamePage slug="lantern-drift" />)
+  expect(await screen.findByRole('button', { name: '▶ Play' })).toBeInTheDocument()
+  expect(screen.getByRole('status')).toHaveTextContent('this page shows what your library knows')
+  expect(screen.queryByText('Free')).not.toBeInTheDocument()
+})
+
+test('a page that failed offline loads by itself once the server is back', async () => {
+  fail(bridge.Game, 'cannot reach the Satchel server at http://127.0.0.1:8080')
+  renderScreen(<GamePage slug="lantern-drift" />)
+  expect(await screen.findByRole('alert')).toHaveTextContent('cannot reach')
+  emit('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: 'cannot reach' } })
+  answer(bridge.Game, gameView())
+  emit('core', { kind: 'sync', sync: { connected: true, reconnects: 2 } })
+  expect(await screen.findByRole('heading', { level: 1, name: 'Lantern Drift' })).toBeInTheDocument()
+})

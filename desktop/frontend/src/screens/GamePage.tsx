@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react'
 import { api, type GameView, type LibraryGame } from '../api'
 import { Dialog, LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
 import { bytes, eta, percent, price, rate, when } from '../format'
-import { useAction, useAsync, useEvent, useReady } from '../hooks'
+import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hooks'
 import { failureAdvice, useLibrary } from '../library'
 import { useNav } from '../route'
 import Checkout from './Checkout'
@@ -16,6 +16,7 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
   const [checkout, setCheckout] = useState<{ guest: boolean }>()
   const autoOpened = useRef(false)
   useEvent('session', view.reload)
+  useReconnected(!!view.error || !!view.data?.offline, view.reload)
   useEvent('core', (e) => {
     if (e.slug === slug && e.kind !== 'progress' && e.kind !== 'sync') view.reload()
   })
@@ -45,10 +46,12 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
           <p className="summary">{g.summary}</p>
           {g.developer && <p className="muted">by {g.developer}</p>}
           <dl className="facts">
-            <div>
-              <dt>Price</dt>
-              <dd className="price">{price(g.price_msat)}</dd>
-            </div>
+            {!v.offline && (
+              <div>
+                <dt>Price</dt>
+                <dd className="price">{price(g.price_msat)}</dd>
+              </div>
+            )}
             <div>
               <dt>Latest version</dt>
               <dd>{g.latest ?? 'not released yet'}</dd>
@@ -72,9 +75,15 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
           <GameActions view={v} live={lib.game(slug)} onBuy={(guest) => setCheckout({ guest })} />
         </div>
       </header>
-      <section className="description" aria-label="Description">
-        <Markdown source={g.description_md} />
-      </section>
+      {v.offline ? (
+        <Notice tone="info" title="Offline: this page shows what your library knows">
+          {v.offline}. The store's page comes back by itself once the server answers.
+        </Notice>
+      ) : (
+        <section className="description" aria-label="Description">
+          <Markdown source={g.description_md} />
+        </section>
+      )}
       {latest?.notes_md && (
         <section aria-labelledby="notes">
           <h2 id="notes">What's new in {latest.version}</h2>

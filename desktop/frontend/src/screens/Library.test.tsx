@@ -147,3 +147,16 @@ test('checking for updates when the server is unreachable', async () => {
   await userEvent.click(await screen.findByRole('button', { name: 'Check for updates' }))
   expect(await screen.findByRole('alert')).toHaveTextContent('cannot reach the Satchel server')
 })
+
+test('a game bought as a guest is not one that left the library', async () => {
+  renderScreen(<Library />, {
+    library: libraryView([
+      libGame({}, { slug: 'signal-garden', title: 'Signal Garden', owned: false, guest: true }),
+      libGame({}, { owned: false }),
+    ]),
+  })
+  const guest = await screen.findByRole('listitem', { name: 'Signal Garden' })
+  expect(guest).toHaveTextContent('bought as a guest: claim its receipt in Account')
+  expect(guest).not.toHaveTextContent('no longer in your library')
+  expect(screen.getByRole('listitem', { name: 'Lantern Drift' })).toHaveTextContent('no longer in your library')
+})

@@ -156,7 +156,7 @@ export function GameRow({ game }: { game: LibraryGame }) {
         <span className="muted small">
           {e.installed ? `v${e.installed}` : ''}
           {e.status === 'update available' && e.latest ? ` → v${e.latest}` : ''}
-          {!e.owned ? ' · no longer in your library' : ''}
+          {e.guest ? ' · bought as a guest: claim its receipt in Account' : !e.owned ? ' · no longer in your library' : ''}
         </span>
         <span className="grow" />
         {game.running ? (

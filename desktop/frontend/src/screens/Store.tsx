@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { api, type GameCard } from '../api'
 import { LoadError, Spinner } from '../components/ui'
 import { bytes, price } from '../format'
-import { useAsync, useEvent, useReady } from '../hooks'
+import { useAsync, useEvent, useReady, useReconnected } from '../hooks'
 import { take, takeBoot } from '../preload'
 import { useNav } from '../route'
 
@@ -23,6 +23,7 @@ export default function Store() {
     setNext(page.data?.next || undefined)
   }, [page.data])
   useEvent('session', page.reload) // another server, maybe
+  useReconnected(!!page.error, page.reload)
   useReady('store', !!page.data)
 
   const games = [...(page.data?.games ?? []), ...more]

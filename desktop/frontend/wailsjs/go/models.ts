@@ -7,6 +7,7 @@ export namespace app {
 	    job?: install.Progress;
 	    paused: boolean;
 	    running: boolean;
+	    offline?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new GameView(source);
@@ -20,6 +21,7 @@ export namespace app {
 	        this.job = this.convertValues(source["job"], install.Progress);
 	        this.paused = source["paused"];
 	        this.running = source["running"];
+	        this.offline = source["offline"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -657,6 +659,7 @@ export namespace core {
 	    guest?: boolean;
 	    receipt_code?: string;
 	    failure_reason?: string;
+	    reconnecting?: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new Purchase(source);
@@ -676,6 +679,7 @@ export namespace core {
 	        this.guest = source["guest"];
 	        this.receipt_code = source["receipt_code"];
 	        this.failure_reason = source["failure_reason"];
+	        this.reconnecting = source["reconnecting"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1005,6 +1009,7 @@ export namespace library {
 	    game_id: string;
 	    title?: string;
 	    owned: boolean;
+	    guest?: boolean;
 	    status: string;
 	    installed?: string;
 	    previous?: string;
@@ -1026,6 +1031,7 @@ export namespace library {
 	        this.game_id = source["game_id"];
 	        this.title = source["title"];
 	        this.owned = source["owned"];
+	        this.guest = source["guest"];
 	        this.status = source["status"];
 	        this.installed = source["installed"];
 	        this.previous = source["previous"];

@@ -26,7 +26,7 @@ export function CreateIdentity(arg1:string):Promise<app.Status>;
 
 export function CreateRelease(arg1:string,arg2:string,arg3:string):Promise<core.DevRelease>;
 
-export function ExportIdentity():Promise<string>;
+export function ExportIdentity(arg1:string):Promise<string>;
 
 export function Game(arg1:string):Promise<app.GameView>;
 
@@ -37,6 +37,8 @@ export function Identities():Promise<Array<app.Identity>>;
 export function ImportIdentity(arg1:string,arg2:string):Promise<app.Status>;
 
 export function Install(arg1:string):Promise<void>;
+
+export function LabelIdentity(arg1:string,arg2:string):Promise<app.Identity>;
 
 export function Ledger(arg1:string):Promise<Array<core.LedgerEntry>>;
 
@@ -63,6 +65,8 @@ export function PublishRelease(arg1:string):Promise<core.DevRelease>;
 export function Ready(arg1:string):Promise<void>;
 
 export function RefreshLibrary():Promise<app.LibraryView>;
+
+export function RemoveIdentity(arg1:string):Promise<app.Status>;
 
 export function Sales(arg1:string):Promise<core.SalesReport>;
 

@@ -46,8 +46,8 @@ export function CreateRelease(arg1, arg2, arg3) {
   return window['go']['app']['App']['CreateRelease'](arg1, arg2, arg3);
 }
 
-export function ExportIdentity() {
-  return window['go']['app']['App']['ExportIdentity']();
+export function ExportIdentity(arg1) {
+  return window['go']['app']['App']['ExportIdentity'](arg1);
 }
 
 export function Game(arg1) {
@@ -68,6 +68,10 @@ export function ImportIdentity(arg1, arg2) {
 
 export function Install(arg1) {
   return window['go']['app']['App']['Install'](arg1);
+}
+
+export function LabelIdentity(arg1, arg2) {
+  return window['go']['app']['App']['LabelIdentity'](arg1, arg2);
 }
 
 export function Ledger(arg1) {
@@ -120,6 +124,10 @@ export function Ready(arg1) {
 
 export function RefreshLibrary() {
   return window['go']['app']['App']['RefreshLibrary']();
+}
+
+export function RemoveIdentity(arg1) {
+  return window['go']['app']['App']['RemoveIdentity'](arg1);
 }
 
 export function Sales(arg1) {

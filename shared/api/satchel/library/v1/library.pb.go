@@ -22,6 +22,56 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// How the file's data is compressed.
+type ZipEntry_Method int32
+
+const (
+	ZipEntry_METHOD_UNSPECIFIED ZipEntry_Method = 0
+	ZipEntry_METHOD_STORE       ZipEntry_Method = 1
+	ZipEntry_METHOD_DEFLATE     ZipEntry_Method = 2
+)
+
+// Enum value maps for ZipEntry_Method.
+var (
+	ZipEntry_Method_name = map[int32]string{
+		0: "METHOD_UNSPECIFIED",
+		1: "METHOD_STORE",
+		2: "METHOD_DEFLATE",
+	}
+	ZipEntry_Method_value = map[string]int32{
+		"METHOD_UNSPECIFIED": 0,
+		"METHOD_STORE":       1,
+		"METHOD_DEFLATE":     2,
+	}
+)
+
+func (x ZipEntry_Method) Enum() *ZipEntry_Method {
+	p := new(ZipEntry_Method)
+	*p = x
+	return p
+}
+
+func (x ZipEntry_Method) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ZipEntry_Method) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_library_v1_library_proto_enumTypes[0].Descriptor()
+}
+
+func (ZipEntry_Method) Type() protoreflect.EnumType {
+	return &file_satchel_library_v1_library_proto_enumTypes[0]
+}
+
+func (x ZipEntry_Method) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ZipEntry_Method.Descriptor instead.
+func (ZipEntry_Method) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{3, 0}
+}
+
 type LibraryChange_Kind int32
 
 const (
@@ -61,11 +111,11 @@ func (x LibraryChange_Kind) String() string {
 }
 
 func (LibraryChange_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_satchel_library_v1_library_proto_enumTypes[0].Descriptor()
+	return file_satchel_library_v1_library_proto_enumTypes[1].Descriptor()
 }
 
 func (LibraryChange_Kind) Type() protoreflect.EnumType {
-	return &file_satchel_library_v1_library_proto_enumTypes[0]
+	return &file_satchel_library_v1_library_proto_enumTypes[1]
 }
 
 func (x LibraryChange_Kind) Number() protoreflect.EnumNumber {
@@ -74,7 +124,7 @@ func (x LibraryChange_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LibraryChange_Kind.Descriptor instead.
 func (LibraryChange_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{9, 0}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{10, 0}
 }
 
 type GetDownloadRequest struct {
@@ -243,7 +293,11 @@ type ManifestFile struct {
 	// Unix permission bits, 0644 or 0755.
 	Mode uint32 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
 	// Lowercase hex sha256 of the file's uncompressed bytes.
-	Sha256        string `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Sha256 string `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// Where the file lies in the zip, so that the launcher extracts it as the zip streams in, or
+	// fetches it alone by HTTP Range. Unset for a build recorded before the server kept it and
+	// not yet backfilled (`satchel-server backfill-entries`).
+	Entry         *ZipEntry `protobuf:"bytes,5,opt,name=entry,proto3" json:"entry,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -306,6 +360,93 @@ func (x *ManifestFile) GetSha256() string {
 	return ""
 }
 
+func (x *ManifestFile) GetEntry() *ZipEntry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+// ZipEntry is where a file lies in a build zip, as the zip's central directory says.
+type ZipEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Offset of the file's local header from the start of the zip.
+	HeaderOffset int64 `protobuf:"varint,1,opt,name=header_offset,json=headerOffset,proto3" json:"header_offset,omitempty"`
+	// Offset of its compressed data, right after the local header, and the data's length.
+	DataOffset          int64           `protobuf:"varint,2,opt,name=data_offset,json=dataOffset,proto3" json:"data_offset,omitempty"`
+	CompressedSizeBytes int64           `protobuf:"varint,3,opt,name=compressed_size_bytes,json=compressedSizeBytes,proto3" json:"compressed_size_bytes,omitempty"`
+	Method              ZipEntry_Method `protobuf:"varint,4,opt,name=method,proto3,enum=satchel.library.v1.ZipEntry_Method" json:"method,omitempty"`
+	// CRC-32 (IEEE) of the uncompressed bytes.
+	Crc32         uint32 `protobuf:"varint,5,opt,name=crc32,proto3" json:"crc32,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ZipEntry) Reset() {
+	*x = ZipEntry{}
+	mi := &file_satchel_library_v1_library_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ZipEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ZipEntry) ProtoMessage() {}
+
+func (x *ZipEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_library_v1_library_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ZipEntry.ProtoReflect.Descriptor instead.
+func (*ZipEntry) Descriptor() ([]byte, []int) {
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ZipEntry) GetHeaderOffset() int64 {
+	if x != nil {
+		return x.HeaderOffset
+	}
+	return 0
+}
+
+func (x *ZipEntry) GetDataOffset() int64 {
+	if x != nil {
+		return x.DataOffset
+	}
+	return 0
+}
+
+func (x *ZipEntry) GetCompressedSizeBytes() int64 {
+	if x != nil {
+		return x.CompressedSizeBytes
+	}
+	return 0
+}
+
+func (x *ZipEntry) GetMethod() ZipEntry_Method {
+	if x != nil {
+		return x.Method
+	}
+	return ZipEntry_METHOD_UNSPECIFIED
+}
+
+func (x *ZipEntry) GetCrc32() uint32 {
+	if x != nil {
+		return x.Crc32
+	}
+	return 0
+}
+
 type ListLibraryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -314,7 +455,7 @@ type ListLibraryRequest struct {
 
 func (x *ListLibraryRequest) Reset() {
 	*x = ListLibraryRequest{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[3]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -326,7 +467,7 @@ func (x *ListLibraryRequest) String() string {
 func (*ListLibraryRequest) ProtoMessage() {}
 
 func (x *ListLibraryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[3]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -339,7 +480,7 @@ func (x *ListLibraryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLibraryRequest.ProtoReflect.Descriptor instead.
 func (*ListLibraryRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{3}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{4}
 }
 
 type ListLibraryResponse struct {
@@ -353,7 +494,7 @@ type ListLibraryResponse struct {
 
 func (x *ListLibraryResponse) Reset() {
 	*x = ListLibraryResponse{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[4]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +506,7 @@ func (x *ListLibraryResponse) String() string {
 func (*ListLibraryResponse) ProtoMessage() {}
 
 func (x *ListLibraryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[4]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +519,7 @@ func (x *ListLibraryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLibraryResponse.ProtoReflect.Descriptor instead.
 func (*ListLibraryResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{4}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListLibraryResponse) GetGames() []*LibraryGame {
@@ -411,7 +552,7 @@ type LibraryGame struct {
 
 func (x *LibraryGame) Reset() {
 	*x = LibraryGame{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[5]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +564,7 @@ func (x *LibraryGame) String() string {
 func (*LibraryGame) ProtoMessage() {}
 
 func (x *LibraryGame) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[5]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +577,7 @@ func (x *LibraryGame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LibraryGame.ProtoReflect.Descriptor instead.
 func (*LibraryGame) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{5}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LibraryGame) GetEntitlementId() string {
@@ -495,7 +636,7 @@ type LatestRelease struct {
 
 func (x *LatestRelease) Reset() {
 	*x = LatestRelease{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[6]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +648,7 @@ func (x *LatestRelease) String() string {
 func (*LatestRelease) ProtoMessage() {}
 
 func (x *LatestRelease) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[6]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +661,7 @@ func (x *LatestRelease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LatestRelease.ProtoReflect.Descriptor instead.
 func (*LatestRelease) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{6}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *LatestRelease) GetReleaseId() string {
@@ -568,7 +709,7 @@ type WatchLibraryRequest struct {
 
 func (x *WatchLibraryRequest) Reset() {
 	*x = WatchLibraryRequest{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[7]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +721,7 @@ func (x *WatchLibraryRequest) String() string {
 func (*WatchLibraryRequest) ProtoMessage() {}
 
 func (x *WatchLibraryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[7]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +734,7 @@ func (x *WatchLibraryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchLibraryRequest.ProtoReflect.Descriptor instead.
 func (*WatchLibraryRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{7}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WatchLibraryRequest) GetResumeToken() string {
@@ -604,15 +745,20 @@ func (x *WatchLibraryRequest) GetResumeToken() string {
 }
 
 type WatchLibraryResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Change        *LibraryChange         `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unset on the first message only.
+	Change *LibraryChange `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
+	// Set on the first message only: the stream delivers every change after this token (the
+	// request's token, or without one the latest change when the stream started). A token this
+	// server did not give ends the stream with INVALID_ARGUMENT after it.
+	ResumeToken   string `protobuf:"bytes,2,opt,name=resume_token,json=resumeToken,proto3" json:"resume_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchLibraryResponse) Reset() {
 	*x = WatchLibraryResponse{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[8]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +770,7 @@ func (x *WatchLibraryResponse) String() string {
 func (*WatchLibraryResponse) ProtoMessage() {}
 
 func (x *WatchLibraryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[8]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +783,7 @@ func (x *WatchLibraryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchLibraryResponse.ProtoReflect.Descriptor instead.
 func (*WatchLibraryResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{8}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WatchLibraryResponse) GetChange() *LibraryChange {
@@ -645,6 +791,13 @@ func (x *WatchLibraryResponse) GetChange() *LibraryChange {
 		return x.Change
 	}
 	return nil
+}
+
+func (x *WatchLibraryResponse) GetResumeToken() string {
+	if x != nil {
+		return x.ResumeToken
+	}
+	return ""
 }
 
 // LibraryChange is one change to a player's library.
@@ -661,7 +814,7 @@ type LibraryChange struct {
 
 func (x *LibraryChange) Reset() {
 	*x = LibraryChange{}
-	mi := &file_satchel_library_v1_library_proto_msgTypes[9]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +826,7 @@ func (x *LibraryChange) String() string {
 func (*LibraryChange) ProtoMessage() {}
 
 func (x *LibraryChange) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_library_v1_library_proto_msgTypes[9]
+	mi := &file_satchel_library_v1_library_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +839,7 @@ func (x *LibraryChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LibraryChange.ProtoReflect.Descriptor instead.
 func (*LibraryChange) Descriptor() ([]byte, []int) {
-	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{9}
+	return file_satchel_library_v1_library_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LibraryChange) GetKind() LibraryChange_Kind {
@@ -737,13 +890,25 @@ const file_satchel_library_v1_library_proto_rawDesc = "" +
 	"\x06sha256\x18\x05 \x01(\tR\x06sha256\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\x126\n" +
-	"\x05files\x18\a \x03(\v2 .satchel.library.v1.ManifestFileR\x05files\"m\n" +
+	"\x05files\x18\a \x03(\v2 .satchel.library.v1.ManifestFileR\x05files\"\xa1\x01\n" +
 	"\fManifestFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x12\n" +
 	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x16\n" +
-	"\x06sha256\x18\x04 \x01(\tR\x06sha256\"\x14\n" +
+	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x122\n" +
+	"\x05entry\x18\x05 \x01(\v2\x1c.satchel.library.v1.ZipEntryR\x05entry\"\x9f\x02\n" +
+	"\bZipEntry\x12#\n" +
+	"\rheader_offset\x18\x01 \x01(\x03R\fheaderOffset\x12\x1f\n" +
+	"\vdata_offset\x18\x02 \x01(\x03R\n" +
+	"dataOffset\x122\n" +
+	"\x15compressed_size_bytes\x18\x03 \x01(\x03R\x13compressedSizeBytes\x12;\n" +
+	"\x06method\x18\x04 \x01(\x0e2#.satchel.library.v1.ZipEntry.MethodR\x06method\x12\x14\n" +
+	"\x05crc32\x18\x05 \x01(\rR\x05crc32\"F\n" +
+	"\x06Method\x12\x16\n" +
+	"\x12METHOD_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fMETHOD_STORE\x10\x01\x12\x12\n" +
+	"\x0eMETHOD_DEFLATE\x10\x02\"\x14\n" +
 	"\x12ListLibraryRequest\"o\n" +
 	"\x13ListLibraryResponse\x125\n" +
 	"\x05games\x18\x01 \x03(\v2\x1f.satchel.library.v1.LibraryGameR\x05games\x12!\n" +
@@ -765,9 +930,10 @@ const file_satchel_library_v1_library_proto_rawDesc = "" +
 	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12=\n" +
 	"\fpublished_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishedAt\"8\n" +
 	"\x13WatchLibraryRequest\x12!\n" +
-	"\fresume_token\x18\x01 \x01(\tR\vresumeToken\"Q\n" +
+	"\fresume_token\x18\x01 \x01(\tR\vresumeToken\"t\n" +
 	"\x14WatchLibraryResponse\x129\n" +
-	"\x06change\x18\x01 \x01(\v2!.satchel.library.v1.LibraryChangeR\x06change\"\xd4\x02\n" +
+	"\x06change\x18\x01 \x01(\v2!.satchel.library.v1.LibraryChangeR\x06change\x12!\n" +
+	"\fresume_token\x18\x02 \x01(\tR\vresumeToken\"\xd4\x02\n" +
 	"\rLibraryChange\x12:\n" +
 	"\x04kind\x18\x01 \x01(\x0e2&.satchel.library.v1.LibraryChange.KindR\x04kind\x12!\n" +
 	"\fresume_token\x18\x02 \x01(\tR\vresumeToken\x123\n" +
@@ -797,44 +963,48 @@ func file_satchel_library_v1_library_proto_rawDescGZIP() []byte {
 	return file_satchel_library_v1_library_proto_rawDescData
 }
 
-var file_satchel_library_v1_library_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_satchel_library_v1_library_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_satchel_library_v1_library_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_satchel_library_v1_library_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_satchel_library_v1_library_proto_goTypes = []any{
-	(LibraryChange_Kind)(0),       // 0: satchel.library.v1.LibraryChange.Kind
-	(*GetDownloadRequest)(nil),    // 1: satchel.library.v1.GetDownloadRequest
-	(*GetDownloadResponse)(nil),   // 2: satchel.library.v1.GetDownloadResponse
-	(*ManifestFile)(nil),          // 3: satchel.library.v1.ManifestFile
-	(*ListLibraryRequest)(nil),    // 4: satchel.library.v1.ListLibraryRequest
-	(*ListLibraryResponse)(nil),   // 5: satchel.library.v1.ListLibraryResponse
-	(*LibraryGame)(nil),           // 6: satchel.library.v1.LibraryGame
-	(*LatestRelease)(nil),         // 7: satchel.library.v1.LatestRelease
-	(*WatchLibraryRequest)(nil),   // 8: satchel.library.v1.WatchLibraryRequest
-	(*WatchLibraryResponse)(nil),  // 9: satchel.library.v1.WatchLibraryResponse
-	(*LibraryChange)(nil),         // 10: satchel.library.v1.LibraryChange
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(ZipEntry_Method)(0),          // 0: satchel.library.v1.ZipEntry.Method
+	(LibraryChange_Kind)(0),       // 1: satchel.library.v1.LibraryChange.Kind
+	(*GetDownloadRequest)(nil),    // 2: satchel.library.v1.GetDownloadRequest
+	(*GetDownloadResponse)(nil),   // 3: satchel.library.v1.GetDownloadResponse
+	(*ManifestFile)(nil),          // 4: satchel.library.v1.ManifestFile
+	(*ZipEntry)(nil),              // 5: satchel.library.v1.ZipEntry
+	(*ListLibraryRequest)(nil),    // 6: satchel.library.v1.ListLibraryRequest
+	(*ListLibraryResponse)(nil),   // 7: satchel.library.v1.ListLibraryResponse
+	(*LibraryGame)(nil),           // 8: satchel.library.v1.LibraryGame
+	(*LatestRelease)(nil),         // 9: satchel.library.v1.LatestRelease
+	(*WatchLibraryRequest)(nil),   // 10: satchel.library.v1.WatchLibraryRequest
+	(*WatchLibraryResponse)(nil),  // 11: satchel.library.v1.WatchLibraryResponse
+	(*LibraryChange)(nil),         // 12: satchel.library.v1.LibraryChange
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
 }
 var file_satchel_library_v1_library_proto_depIdxs = []int32{
-	11, // 0: satchel.library.v1.GetDownloadResponse.expires_at:type_name -> google.protobuf.Timestamp
-	3,  // 1: satchel.library.v1.GetDownloadResponse.files:type_name -> satchel.library.v1.ManifestFile
-	6,  // 2: satchel.library.v1.ListLibraryResponse.games:type_name -> satchel.library.v1.LibraryGame
-	11, // 3: satchel.library.v1.LibraryGame.granted_at:type_name -> google.protobuf.Timestamp
-	7,  // 4: satchel.library.v1.LibraryGame.latest_release:type_name -> satchel.library.v1.LatestRelease
-	11, // 5: satchel.library.v1.LatestRelease.published_at:type_name -> google.protobuf.Timestamp
-	10, // 6: satchel.library.v1.WatchLibraryResponse.change:type_name -> satchel.library.v1.LibraryChange
-	0,  // 7: satchel.library.v1.LibraryChange.kind:type_name -> satchel.library.v1.LibraryChange.Kind
-	6,  // 8: satchel.library.v1.LibraryChange.game:type_name -> satchel.library.v1.LibraryGame
-	11, // 9: satchel.library.v1.LibraryChange.changed_at:type_name -> google.protobuf.Timestamp
-	4,  // 10: satchel.library.v1.LibraryService.ListLibrary:input_type -> satchel.library.v1.ListLibraryRequest
-	8,  // 11: satchel.library.v1.LibraryService.WatchLibrary:input_type -> satchel.library.v1.WatchLibraryRequest
-	1,  // 12: satchel.library.v1.LibraryService.GetDownload:input_type -> satchel.library.v1.GetDownloadRequest
-	5,  // 13: satchel.library.v1.LibraryService.ListLibrary:output_type -> satchel.library.v1.ListLibraryResponse
-	9,  // 14: satchel.library.v1.LibraryService.WatchLibrary:output_type -> satchel.library.v1.WatchLibraryResponse
-	2,  // 15: satchel.library.v1.LibraryService.GetDownload:output_type -> satchel.library.v1.GetDownloadResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	13, // 0: satchel.library.v1.GetDownloadResponse.expires_at:type_name -> google.protobuf.Timestamp
+	4,  // 1: satchel.library.v1.GetDownloadResponse.files:type_name -> satchel.library.v1.ManifestFile
+	5,  // 2: satchel.library.v1.ManifestFile.entry:type_name -> satchel.library.v1.ZipEntry
+	0,  // 3: satchel.library.v1.ZipEntry.method:type_name -> satchel.library.v1.ZipEntry.Method
+	8,  // 4: satchel.library.v1.ListLibraryResponse.games:type_name -> satchel.library.v1.LibraryGame
+	13, // 5: satchel.library.v1.LibraryGame.granted_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: satchel.library.v1.LibraryGame.latest_release:type_name -> satchel.library.v1.LatestRelease
+	13, // 7: satchel.library.v1.LatestRelease.published_at:type_name -> google.protobuf.Timestamp
+	12, // 8: satchel.library.v1.WatchLibraryResponse.change:type_name -> satchel.library.v1.LibraryChange
+	1,  // 9: satchel.library.v1.LibraryChange.kind:type_name -> satchel.library.v1.LibraryChange.Kind
+	8,  // 10: satchel.library.v1.LibraryChange.game:type_name -> satchel.library.v1.LibraryGame
+	13, // 11: satchel.library.v1.LibraryChange.changed_at:type_name -> google.protobuf.Timestamp
+	6,  // 12: satchel.library.v1.LibraryService.ListLibrary:input_type -> satchel.library.v1.ListLibraryRequest
+	10, // 13: satchel.library.v1.LibraryService.WatchLibrary:input_type -> satchel.library.v1.WatchLibraryRequest
+	2,  // 14: satchel.library.v1.LibraryService.GetDownload:input_type -> satchel.library.v1.GetDownloadRequest
+	7,  // 15: satchel.library.v1.LibraryService.ListLibrary:output_type -> satchel.library.v1.ListLibraryResponse
+	11, // 16: satchel.library.v1.LibraryService.WatchLibrary:output_type -> satchel.library.v1.WatchLibraryResponse
+	3,  // 17: satchel.library.v1.LibraryService.GetDownload:output_type -> satchel.library.v1.GetDownloadResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_satchel_library_v1_library_proto_init() }
@@ -847,8 +1017,8 @@ func file_satchel_library_v1_library_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_satchel_library_v1_library_proto_rawDesc), len(file_satchel_library_v1_library_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   10,
+			NumEnums:      2,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -50,7 +50,9 @@ type LibraryServiceClient interface {
 	ListLibrary(context.Context, *v1.ListLibraryRequest) (*v1.ListLibraryResponse, error)
 	// WatchLibrary streams changes to the caller's library: entitlements granted or revoked and
 	// releases published. Each change carries a resume token; a client that reconnects with the
-	// last token it saw first receives every change it missed, in order.
+	// last token it saw first receives every change it missed, in order. The first message
+	// carries no change, only the token the stream delivers after: a client that waits for a
+	// change its own action causes (a purchase it pays) waits for that message before acting.
 	WatchLibrary(context.Context, *v1.WatchLibraryRequest) (*connect.ServerStreamForClient[v1.WatchLibraryResponse], error)
 	// GetDownload returns a short-lived URL for a release's build zip, with what the launcher
 	// needs to verify it. Allowed with an entitlement to the game (not revoked, game not
@@ -128,7 +130,9 @@ type LibraryServiceHandler interface {
 	ListLibrary(context.Context, *v1.ListLibraryRequest) (*v1.ListLibraryResponse, error)
 	// WatchLibrary streams changes to the caller's library: entitlements granted or revoked and
 	// releases published. Each change carries a resume token; a client that reconnects with the
-	// last token it saw first receives every change it missed, in order.
+	// last token it saw first receives every change it missed, in order. The first message
+	// carries no change, only the token the stream delivers after: a client that waits for a
+	// change its own action causes (a purchase it pays) waits for that message before acting.
 	WatchLibrary(context.Context, *v1.WatchLibraryRequest, *connect.ServerStream[v1.WatchLibraryResponse]) error
 	// GetDownload returns a short-lived URL for a release's build zip, with what the launcher
 	// needs to verify it. Allowed with an entitlement to the game (not revoked, game not
