@@ -17,7 +17,7 @@ import (
 	"satchel.dev/backend/lightning/bolt11"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
-	"satchel.dev/backend/payouts/internal/lnurltest"
+	"satchel.dev/backend/payouts/lnurltest"
 	"satchel.dev/backend/postgres"
 )
 

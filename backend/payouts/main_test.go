@@ -24,8 +24,8 @@ import (
 	"satchel.dev/backend/lightning/lnd/regtest"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
-	"satchel.dev/backend/payouts/internal/lnurltest"
 	"satchel.dev/backend/payouts/internal/payouttest"
+	"satchel.dev/backend/payouts/lnurltest"
 	"satchel.dev/backend/postgres"
 	"satchel.dev/backend/postgres/pgtest"
 )

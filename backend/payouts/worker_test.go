@@ -11,7 +11,7 @@ import (
 
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
-	"satchel.dev/backend/payouts/internal/lnurltest"
+	"satchel.dev/backend/payouts/lnurltest"
 )
 
 func TestPayoutSent(t *testing.T) {

@@ -144,15 +144,53 @@ func (s *GameService) GameBySlug(ctx context.Context, a market.Actor, slug strin
 	if slug == "" {
 		return market.Game{}, nil, market.Errorf(market.CodeInvalid, "slug is required")
 	}
-	g, err := scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.slug = $1`, slug))
-	if err == nil && !market.CanView(a, g) {
-		err = pgx.ErrNoRows
+	// One query: the game once per release it shows the caller (its published ones, and to its
+	// developer the others too), newest first, or once with no release.
+	var developer *string
+	if a.UserID != "" {
+		developer = &a.UserID
 	}
+	rows, err := s.db.pool.Query(ctx, `
+		SELECT g.id, g.developer_user_id, u.pubkey, coalesce(u.display_name, ''), g.slug, g.title,
+		       g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at, r.*
+		FROM games g
+		JOIN users u ON u.id = g.developer_user_id
+		LEFT JOIN LATERAL (`+releaseSelect+`
+			WHERE r.game_id = g.id AND (r.published_at IS NOT NULL OR g.developer_user_id = $2::uuid)
+		) r ON true
+		WHERE g.slug = $1
+		ORDER BY r.published_at DESC NULLS FIRST, r.release_created_at DESC`, slug, developer)
 	if err != nil {
-		return market.Game{}, nil, notFound(err, "no game with slug %q", market.Clip(slug))
+		return market.Game{}, nil, err
 	}
-	releases, err := s.releases(ctx, s.db.pool, []string{g.ID}, a.UserID == g.DeveloperUserID)
-	return g, releases[g.ID], err
+	defer rows.Close()
+	var g market.Game
+	var releases []market.Release
+	found := false
+	for rows.Next() {
+		row, err := scanGame(rows) // the game, with this row's release as its latest
+		if err != nil {
+			return market.Game{}, nil, err
+		}
+		r := row.LatestRelease
+		if !found {
+			g, found = row, true
+			g.LatestRelease = nil
+		}
+		if r != nil {
+			releases = append(releases, *r)
+			if g.LatestRelease == nil && r.Published() {
+				g.LatestRelease = r
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return market.Game{}, nil, err
+	}
+	if !found || !market.CanView(a, g) {
+		return market.Game{}, nil, market.Errorf(market.CodeNotFound, "no game with slug %q", market.Clip(slug))
+	}
+	return g, releases, nil
 }
 
 // CreateGame implements market.GameService.

@@ -39,10 +39,16 @@ func scanLibraryGame(row pgx.Row) (market.LibraryGame, error) {
 }
 
 // Library returns the user's owned games, by title, and the id of the newest library change
-// so far (a stream resuming from it misses nothing after this list).
+// the user's stream can see so far (a stream resuming from it misses nothing after this list).
+// Only those changes become visible in id order (see libraryChange), so the id is the newest of
+// the user's own changes and of those every owner sees, never of all changes.
 func (s *LibraryRepo) Library(ctx context.Context, userID string) ([]market.LibraryGame, int64, error) {
 	var last int64
-	if err := s.db.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM library_changes`).Scan(&last); err != nil {
+	if err := s.db.pool.QueryRow(ctx, `
+		SELECT greatest(
+			(SELECT coalesce(max(id), 0) FROM library_changes WHERE user_id = $1),
+			(SELECT coalesce(max(id), 0) FROM library_changes WHERE user_id IS NULL AND guest_receipt_code IS NULL))`,
+		userID).Scan(&last); err != nil {
 		return nil, 0, err
 	}
 	rows, err := s.db.pool.Query(ctx, librarySelect+` ORDER BY g.title, e.granted_at`, userID)

@@ -28,16 +28,11 @@ func NewPurchaseRepo(db *DB) *PurchaseRepo { return &PurchaseRepo{db: db} }
 var _ purchases.Store = (*PurchaseRepo)(nil)
 
 // Channels on which committed changes are announced (NOTIFY); the payload is the purchase id,
-// or the library change id.
+// or the library change id (announced by migration 0011's trigger on library_changes).
 const (
 	PurchaseChannel = "satchel_purchase"
 	LibraryChannel  = "satchel_library"
 )
-
-// libraryLock is the transaction-level advisory lock every writer of library_changes takes
-// just before it takes an id, and holds until it commits: ids then become visible in id order,
-// so a stream that has read change n has seen every change below n (see libraryChange).
-const libraryLock = 0x5a7c4e2
 
 // purchaseColumns are the columns scanPurchase reads, of a purchase p joined with its game g.
 const purchaseColumns = `
@@ -202,46 +197,35 @@ func scanGrant(row pgx.Row) (g grant, granted bool, err error) {
 	return g, err == nil, err
 }
 
-// queueGranted queues the library change of a grant and the announcement of its purchase. It
-// takes the library lock (queueLibraryChange): queue it last before commit.
-func queueGranted(b *pgx.Batch, purchaseID string, g grant) {
-	queueLibraryChange(b, "ENTITLEMENT_GRANTED", g.gameID, g.buyer, g.code, &g.id, nil)
-	b.Queue(`SELECT pg_notify($1, $2)`, PurchaseChannel, purchaseID)
-}
-
 // grantEntitlement gives the purchase's buyer (or guest code) the game, records the library
 // change and announces both. It grants nothing (granted false) when the buyer holds a live
-// entitlement to the game already. It takes the library lock: call it last before commit.
+// entitlement to the game already.
 func grantEntitlement(ctx context.Context, tx pgx.Tx, purchaseID string) (granted bool, err error) {
 	g, granted, err := scanGrant(tx.QueryRow(ctx, grantSQL, purchaseID))
 	if !granted || err != nil {
 		return false, err
 	}
 	b := &pgx.Batch{}
-	queueGranted(b, purchaseID, g)
+	b.Queue(insertLibraryChange, market.ChangeGranted, g.gameID, g.buyer, g.code, g.id, nil)
+	b.Queue(`SELECT pg_notify($1, $2)`, PurchaseChannel, purchaseID)
 	return true, tx.SendBatch(ctx, b).Close()
 }
 
-// libraryChange records a change to libraries and announces it on commit. It takes the library
-// lock, held until tx ends, so that change ids become visible in id order: every other writer
-// of library changes waits meanwhile, so call it as the last write before commit.
+// libraryChange records a change to libraries in tx, announced on LibraryChannel at commit.
+// Its id becomes visible in id order among the changes one player's stream sees (migration
+// 0011): a player's change holds that player's lock until tx ends, and a change every owner sees
+// (a release published) holds the store-wide lock, so such a change waits for the players'
+// changes under way, and they wait for it. Changes of different players do not wait on each
+// other.
 func libraryChange(ctx context.Context, tx pgx.Tx, kind, gameID string, userID, code, entitlementID, releaseID *string) error {
-	b := &pgx.Batch{}
-	queueLibraryChange(b, kind, gameID, userID, code, entitlementID, releaseID)
-	return tx.SendBatch(ctx, b).Close()
+	_, err := tx.Exec(ctx, insertLibraryChange, kind, gameID, userID, code, entitlementID, releaseID)
+	return err
 }
 
-// queueLibraryChange queues libraryChange's one statement: the lock, the change's id taken
-// after it, and the announcement.
-func queueLibraryChange(b *pgx.Batch, kind, gameID string, userID, code, entitlementID, releaseID *string) {
-	b.Queue(`
-		WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)),
-		c AS (
-			INSERT INTO library_changes (kind, game_id, user_id, guest_receipt_code, entitlement_id, release_id)
-			SELECT $3, $4, $5, $6, $7, $8 FROM locked RETURNING id)
-		SELECT pg_notify($2, id::text) FROM c`,
-		libraryLock, LibraryChannel, kind, gameID, userID, code, entitlementID, releaseID)
-}
+// insertLibraryChange is libraryChange's statement.
+const insertLibraryChange = `
+	INSERT INTO library_changes (kind, game_id, user_id, guest_receipt_code, entitlement_id, release_id)
+	VALUES ($1, $2, $3, $4, $5, $6)`
 
 func ledger(ctx context.Context, tx pgx.Tx, purchaseID string, typ market.LedgerType, amount int64, meta map[string]any) error {
 	raw, err := json.Marshal(meta)
@@ -253,11 +237,9 @@ func ledger(ctx context.Context, tx pgx.Tx, purchaseID string, typ market.Ledger
 	return err
 }
 
-// Settle implements purchases.Store. A sale takes five round trips in one transaction: the
-// purchase locked; one batch that grants the entitlement and, only when it granted one, marks
-// the purchase PAID, writes the ledger and schedules the payout; the payout's job; and a last
-// batch with the library change (which holds the library lock until commit) and the purchase
-// read back. It leaves the provider's cursor to SaveCursor.
+// Settle implements purchases.Store. A sale is five round trips, none of them under a lock that
+// other purchases wait on: begin; the purchase locked; one batch that does the sale (sell); the
+// payout's job; commit. It leaves the provider's cursor to SaveCursor.
 func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightning.Invoice, feeBps int) (market.Purchase, purchases.SettleOutcome, error) {
 	var p market.Purchase
 	outcome := purchases.SettledIgnored
@@ -293,22 +275,12 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 			p, err = refusePayment(ctx, tx, id, inv.AmountPaidMsat, meta, outcome, reason)
 			return err
 		}
-		var g grant
-		g, outcome, err = s.sell(ctx, tx, id, inv, feeBps, meta)
-		if err != nil || outcome == purchases.SettledDuplicate {
-			if outcome == purchases.SettledDuplicate {
-				p, err = refusePayment(ctx, tx, id, inv.AmountPaidMsat, meta, outcome,
-					"a second payment for a game you own already: nothing was granted, and the store refunds it")
-			}
-			return err
+		p, outcome, err = s.sell(ctx, tx, id, inv, feeBps, meta)
+		if err == nil && outcome == purchases.SettledDuplicate {
+			p, err = refusePayment(ctx, tx, id, inv.AmountPaidMsat, meta, outcome,
+				"a second payment for a game you own already: nothing was granted, and the store refunds it")
 		}
-		b := &pgx.Batch{}
-		queueGranted(b, id, g)
-		b.Queue(purchaseSelect+` WHERE p.id = $1`, id).QueryRow(func(row pgx.Row) error {
-			p, err = scanPurchase(row)
-			return err
-		})
-		return tx.SendBatch(ctx, b).Close()
+		return err
 	})
 	if err != nil {
 		return market.Purchase{}, outcome, err
@@ -316,25 +288,26 @@ func (s *PurchaseRepo) Settle(ctx context.Context, provider string, inv lightnin
 	return p, outcome, nil
 }
 
-// sell applies the sale of the PENDING purchase id, locked in tx, but for its library change:
-// in one batch it grants the entitlement and, only if it granted one, marks the purchase PAID
-// with paid_at, writes INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET, and inserts the payout
-// when the developer's share is owed; then it enqueues the payout's job, or records the payout
-// FAILED when the developer has no payout profile. A buyer who owns the game already is
-// SettledDuplicate, with nothing written.
-func (s *PurchaseRepo) sell(ctx context.Context, tx pgx.Tx, id string, inv lightning.Invoice, feeBps int, meta map[string]any) (grant, purchases.SettleOutcome, error) {
+// sell applies the sale of the PENDING purchase id, locked in tx. In one batch it grants the
+// entitlement and, only if it granted one, marks the purchase PAID with paid_at, writes
+// INVOICE_PAID, PLATFORM_FEE and DEVELOPER_NET, inserts the payout when the developer's share
+// is owed, records the library change and announces the purchase; it reads the purchase back
+// in the same batch. Then it enqueues the payout's job, or records the payout FAILED when the
+// developer has no payout profile. A buyer who owns the game already is SettledDuplicate, with
+// nothing written.
+func (s *PurchaseRepo) sell(ctx context.Context, tx pgx.Tx, id string, inv lightning.Invoice, feeBps int, meta map[string]any) (market.Purchase, purchases.SettleOutcome, error) {
 	raw, err := json.Marshal(meta)
 	if err != nil {
-		return grant{}, "", err
+		return market.Purchase{}, "", err
 	}
 	paid := inv.AmountPaidMsat
 	fee, net := market.Split(paid, feeBps)
-	var g grant
+	var p market.Purchase
 	var granted bool
 	var payoutID, address string
 	b := &pgx.Batch{}
 	b.Queue(grantSQL, id).QueryRow(func(row pgx.Row) (err error) {
-		g, granted, err = scanGrant(row)
+		_, granted, err = scanGrant(row)
 		return err
 	})
 	// The statements below change nothing when no entitlement was granted: the purchase is then
@@ -342,12 +315,14 @@ func (s *PurchaseRepo) sell(ctx context.Context, tx pgx.Tx, id string, inv light
 	b.Queue(`
 		UPDATE purchases SET status = 'PAID', paid_at = $2, updated_at = now()
 		WHERE id = $1 AND EXISTS (SELECT 1 FROM entitlements WHERE purchase_id = $1)`, id, inv.SettledAt)
-	b.Queue(`
+	if !brokenSettlement {
+		b.Queue(`
 		INSERT INTO ledger_entries (purchase_id, type, amount_msat, meta_json)
 		SELECT p.id, e.type, e.amount, $8 FROM purchases p,
 		       (VALUES (1, $2::text, $3::bigint), (2, $4, $5), (3, $6, $7)) AS e(n, type, amount)
 		WHERE p.id = $1 AND p.status = 'PAID'
 		ORDER BY e.n`, id, market.LedgerInvoicePaid, paid, market.LedgerPlatformFee, fee, market.LedgerDeveloperNet, net, raw)
+	}
 	owed := payouts.Owed(net)
 	if owed {
 		b.Queue(`
@@ -365,19 +340,28 @@ func (s *PurchaseRepo) sell(ctx context.Context, tx pgx.Tx, id string, inv light
 			return err
 		})
 	}
+	b.Queue(`
+		INSERT INTO library_changes (kind, game_id, user_id, guest_receipt_code, entitlement_id)
+		SELECT $2, game_id, buyer_user_id, guest_receipt_code, id FROM entitlements WHERE purchase_id = $1`,
+		id, market.ChangeGranted) // as libraryChange, for the entitlement granted if any
+	b.Queue(`SELECT pg_notify($1, id::text) FROM purchases WHERE id = $2 AND status = 'PAID'`, PurchaseChannel, id)
+	b.Queue(purchaseSelect+` WHERE p.id = $1`, id).QueryRow(func(row pgx.Row) (err error) {
+		p, err = scanPurchase(row)
+		return err
+	})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return grant{}, "", err
+		return market.Purchase{}, "", err
 	}
 	switch {
 	case !granted:
-		return grant{}, purchases.SettledDuplicate, nil
+		return market.Purchase{}, purchases.SettledDuplicate, nil
 	case !owed:
-		return g, purchases.SettledPaid, nil // the whole price is the platform's fee: no payout of nothing
+		return p, purchases.SettledPaid, nil // the whole price is the platform's fee: no payout of nothing
 	case address == "":
-		return g, purchases.SettledPaidPayoutFailed, ledger(ctx, tx, id, market.LedgerPayoutFailed, net,
+		return p, purchases.SettledPaidPayoutFailed, ledger(ctx, tx, id, market.LedgerPayoutFailed, net,
 			map[string]any{"payout_id": payoutID, "error": purchases.NoPayoutProfile})
 	}
-	return g, purchases.SettledPaid, s.db.enqueue(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return p, purchases.SettledPaid, s.db.enqueue(ctx, tx, payouts.Args{PurchaseID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 }
 
 // refusePayment closes the PENDING purchase id FAILED with the reason, records the money that
@@ -522,7 +506,7 @@ func (s *PurchaseRepo) Claim(ctx context.Context, codeHash, userID string) (mark
 		if err != nil {
 			return err
 		}
-		return libraryChange(ctx, tx, "ENTITLEMENT_GRANTED", gameID, &userID, nil, &entID, nil)
+		return libraryChange(ctx, tx, string(market.ChangeGranted), gameID, &userID, nil, &entID, nil)
 	})
 	if err != nil {
 		return market.Purchase{}, err

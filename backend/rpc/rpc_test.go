@@ -48,6 +48,7 @@ var roles = []role{anonymous, player, owner, other, admin}
 // LISTED game with a published release 1.0.0 and an unpublished 2.0.0, and the owner's DRAFT game.
 type bundle struct {
 	t         *testing.T
+	cfg       server.Config // the server's, to open another instance on the same database
 	srv       *httptest.Server
 	keys      map[role]nostr.SecretKey
 	users     *postgres.UserService
@@ -126,6 +127,7 @@ func setupWith(t *testing.T, store s3.Config) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
+	b.cfg = cfg
 	b.db, b.users, b.games, b.builds, b.purchases, b.notifier = m.DB, m.Users, m.Games, m.Builds, m.Purchases, m.Notifier
 	b.dev, b.blobDir = m.Provider.(*dev.Provider), filepath.Join(cfg.DataDir, "builds")
 	protocols := new(http.Protocols) // as Main.Run serves: HTTP/1 and HTTP/2 without TLS (gRPC tools)

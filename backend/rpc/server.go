@@ -45,6 +45,9 @@ type Config struct {
 	BehindProxy bool
 	// Metrics counts every RPC by procedure and code, with its latency; nil counts nothing.
 	Metrics *metrics.Metrics
+	// CatalogVersion lets the public catalog's answers be cached while it stays the same; nil
+	// caches nothing.
+	CatalogVersion CatalogVersion
 }
 
 // Services are the domain services the handlers call.
@@ -96,10 +99,17 @@ func NewHandler(cfg Config, s Services) http.Handler {
 		services = append(services, path)
 		mux.Handle(path, readBody(h, cfg.MaxBodyBytes, trimURL(cfg.PublicURL), ew))
 	}
-	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, opts...))
-	handle(catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games}, opts...))
-	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds, payouts: s.Payouts}, opts...))
-	handle(adminv1connect.NewAdminServiceHandler(adminHandler{admin: s.Admin, purchases: s.Purchases}, opts...))
+	cache := newCatalogCache(cfg.CatalogVersion)
+	writes := opts // the services that change the catalog
+	if cache != nil {
+		writes = append(opts[:len(opts):len(opts)], connect.WithInterceptors(cache.writes()))
+	}
+	catalogPath, catalog := catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games, cache: cache},
+		append(opts[:len(opts):len(opts)], cache.codecs()...)...)
+	handle(catalogPath, notModified(catalog))
+	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, writes...))
+	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds, payouts: s.Payouts}, writes...))
+	handle(adminv1connect.NewAdminServiceHandler(adminHandler{admin: s.Admin, purchases: s.Purchases}, writes...))
 	handle(libraryv1connect.NewLibraryServiceHandler(libraryHandler{builds: s.Builds, purchases: s.Purchases}, opts...))
 	handle(purchasev1connect.NewPurchaseServiceHandler(purchaseHandler{purchases: s.Purchases}, opts...))
 	handle(testmoneyv1connect.NewTestMoneyServiceHandler(testMoneyHandler{dev: s.TestMoney}, opts...))

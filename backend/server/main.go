@@ -160,7 +160,7 @@ func (m *Main) wire(ctx context.Context) error {
 	payoutService := payouts.NewService(postgres.NewPayoutRepo(db), provider, m.log)
 	m.Handler = rpc.NewHandler(rpc.Config{
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: m.log,
-		BehindProxy: cfg.BehindTLSProxy, Metrics: m.metrics,
+		BehindProxy: cfg.BehindTLSProxy, Metrics: m.metrics, CatalogVersion: m.Notifier.CatalogVersion,
 	}, rpc.Services{Users: m.Users, Games: m.Games, Builds: m.Builds, Purchases: m.Purchases, TestMoney: testMoney,
 		Payouts: payoutService, Admin: admin.New(postgres.NewAdminRepo(db, m.Games), payoutService, postgres.NewAnnounceRepo(db), m.log),
 		Files: files, DevLNURL: m.devLNURL, Ready: db.Ping})
@@ -174,8 +174,12 @@ func (m *Main) queue() (announcing bool, err error) {
 	cfg, db := m.Config, m.DB
 	// With test money the demo's Lightning Address is served by this server itself, over plain
 	// HTTP on loopback (payouts.DevLNURLHandler).
-	payoutWorker, err := payouts.NewWorker(postgres.NewPayoutRepo(db), m.Provider, payouts.Config{
-		LNURL: payouts.LNURLConfig{AllowHTTP: m.devLNURL != nil, AllowPrivate: m.devLNURL != nil}}, m.log)
+	payoutCfg := payouts.Config{LNURL: payouts.LNURLConfig{AllowHTTP: m.devLNURL != nil, AllowPrivate: m.devLNURL != nil}}
+	queueCfg := &river.Config{Logger: slog.New(infoAsDebug{m.log.Handler()}),
+		RescueStuckJobsAfter: 5 * time.Minute,
+		FetchCooldown:        20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond} // payouts start within ~10 ms of a sale
+	tuneQueue(&payoutCfg, queueCfg)
+	payoutWorker, err := payouts.NewWorker(postgres.NewPayoutRepo(db), m.Provider, payoutCfg, m.log)
 	if err != nil {
 		return false, err
 	}
@@ -188,9 +192,8 @@ func (m *Main) queue() (announcing bool, err error) {
 		}
 		queues[announce.Queue] = river.QueueConfig{MaxWorkers: 4}
 	}
-	m.jobs, err = river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{Logger: slog.New(infoAsDebug{m.log.Handler()}), Workers: workers,
-		Queues: queues, RescueStuckJobsAfter: 5 * time.Minute,
-		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond}) // payouts start within ~10 ms of a sale
+	queueCfg.Workers, queueCfg.Queues = workers, queues
+	m.jobs, err = river.NewClient(riverpgxv5.New(db.Pool()), queueCfg)
 	if err != nil {
 		return false, err
 	}
@@ -236,8 +239,9 @@ func (m *Main) announceWorkers(workers *river.Workers) error {
 	if links.File == "" {
 		links.File = cfg.PublicURL + "/games/{slug}/releases/{version}/build.zip"
 	}
-	sign, deliver, err := announce.Workers(postgres.NewAnnounceRepo(m.DB), announce.Config{Relays: cfg.NostrRelays, Key: key,
-		Links: links, OnAttempt: m.metrics.AnnouncementAttempt}, m.log)
+	announceCfg := announce.Config{Relays: cfg.NostrRelays, Key: key, Links: links, OnAttempt: m.metrics.AnnouncementAttempt}
+	tuneAnnounce(&announceCfg)
+	sign, deliver, err := announce.Workers(postgres.NewAnnounceRepo(m.DB), announceCfg, m.log)
 	if err != nil {
 		return err
 	}

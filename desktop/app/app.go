@@ -18,6 +18,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -194,8 +195,10 @@ func (a *App) reopen() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.core, a.coreCtx, a.stopCore = c, ctx, cancel
+	a.testMoney = false
 	finished := make(chan struct{})
 	a.coreDone = finished
+	go a.askTestMoney(ctx, c)
 	events, unsubscribe := c.Subscribe()
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -219,6 +222,36 @@ func (a *App) reopen() {
 		wg.Wait()
 		close(finished)
 	}()
+}
+
+// askTestMoney asks the server of c whether it takes test money only, and tells the window
+// (a "session" event) when it does; a server out of reach is asked again once the engine's
+// library stream connects.
+func (a *App) askTestMoney(ctx context.Context, c *core.Core) {
+	events, stop := c.Subscribe()
+	defer stop()
+	for {
+		if tm, err := c.TestMoney(ctx); err == nil {
+			a.mu.Lock()
+			changed := a.core == c && a.testMoney != tm
+			if changed {
+				a.testMoney = tm
+			}
+			a.mu.Unlock()
+			if changed {
+				a.emit("session", a.Status())
+			}
+			return
+		}
+		for connected := false; !connected; {
+			select {
+			case <-ctx.Done():
+				return
+			case e := <-events:
+				connected = e.Kind == core.EventSync && e.Sync.Connected
+			}
+		}
+	}
 }
 
 // current waits for the Core and returns it with its context.
@@ -254,8 +287,8 @@ type Status struct {
 	// Error says why the launcher's files could not be opened.
 	Error  string `json:"error,omitempty"`
 	Server string `json:"server"`
-	// TestMoney is true once the server said it takes test money only (the dev invoice
-	// provider): no real money.
+	// TestMoney is true when the server takes test money only (the dev invoice provider): no
+	// real money. The bridge asks it as soon as the server answers ("session" event).
 	TestMoney bool               `json:"test_money"`
 	Sync      library.SyncStatus `json:"sync"`
 	// Route is the screen to open first.
@@ -620,7 +653,12 @@ func (a *App) Uninstall(slug string) error {
 	return c.Uninstall(slug)
 }
 
-// OpenFolder opens a game's install folder in the file manager.
+// openFolderWait is how long OpenFolder waits for xdg-open to fail before it counts the
+// folder as shown (xdg-open returns once the file manager has it, or fails at once).
+const openFolderWait = 5 * time.Second
+
+// OpenFolder opens a game's install folder in the file manager. When none opens it, the error
+// says why and where the folder is, so the player can go there themselves.
 func (a *App) OpenFolder(slug string) error {
 	c, _, err := a.current()
 	if err != nil {
@@ -634,10 +672,24 @@ func (a *App) OpenFolder(slug string) error {
 		return fmt.Errorf("%s is not installed", slug)
 	}
 	cmd := exec.Command("xdg-open", e.Dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("no file manager could be started (%v): the game is in %s", err, e.Dir)
 	}
-	go func() { _ = cmd.Wait() }() // reaped; its exit says nothing the player can act on
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			why := strings.TrimSpace(stderr.String())
+			if why == "" {
+				why = err.Error()
+			}
+			return fmt.Errorf("no file manager opened the folder (%s): the game is in %s", why, e.Dir)
+		}
+	case <-time.After(openFolderWait): // still at it: a file manager is opening the folder
+	}
 	return nil
 }
 

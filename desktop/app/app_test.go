@@ -243,6 +243,14 @@ func TestPlayer(t *testing.T) {
 	if b, _ := os.ReadFile(l.marker); !strings.HasPrefix(string(b), "Lantern Drift ") {
 		t.Errorf("marker = %q", b)
 	}
+	// Without a file manager, Open folder says where the folder is.
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "xdg-open"), []byte("#!/bin/sh\necho \"xdg-open: no method available for opening '$1'\" >&2\nexit 3\n"), 0o755)
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := l.game(t, "lantern-drift").Entry.Dir
+	if err := l.OpenFolder("lantern-drift"); err == nil || !strings.Contains(err.Error(), "no method available") || !strings.HasSuffix(err.Error(), "the game is in "+dir) {
+		t.Errorf("OpenFolder without a file manager = %v, want where the folder (%s) is", err, dir)
+	}
 	rep, err := l.Verify("lantern-drift", false)
 	if err != nil || !rep.OK() || rep.Checked == 0 {
 		t.Errorf("Verify = %+v, %v", rep, err)
@@ -611,6 +619,19 @@ func upload(t *testing.T, l *launcher, release, zip string) []string {
 		if p.Phase == core.UploadReady || p.Phase == core.UploadRefused || p.Phase == core.UploadFailed {
 			return phases
 		}
+	}
+}
+
+// TestTestMoneyAtOnce: the window hears that the server takes test money only as soon as the
+// launcher opens, before any purchase, so its banner shows in the main window.
+func TestTestMoneyAtOnce(t *testing.T) {
+	l := start(t)
+	l.w.wait(t, 0, "a session event with test money", func(e event) bool {
+		st, ok := e.data.(Status)
+		return e.name == "session" && ok && st.TestMoney
+	})
+	if !l.Status().TestMoney {
+		t.Error("Status does not say the server takes test money")
 	}
 }
 

@@ -17,16 +17,20 @@ import (
 )
 
 // TestScreenshots starts the built launcher (not `wails dev`) on an X display, once per
-// screen, and saves the screen as players see it under docs/screenshots/ (or
-// SATCHEL_SCREENSHOTS_DIR): the store, a game page, the checkout with its QR code, the
-// library in the middle of a download, and the Developer tab. A screenshot that shows a blank
-// or broken window fails the test.
+// screen, and saves the screen as players see it: the store, a game page, the checkout with
+// its QR code, the library in the middle of a download, and the Developer tab. A screenshot
+// that shows a blank or broken window fails the test. They go to .data/screenshots/ (ignored
+// by git), so running the tests never rewrites the README's pictures; to refresh those on
+// purpose, set SATCHEL_SCREENSHOTS_DIR=docs/screenshots (relative to the repository).
 func TestScreenshots(t *testing.T) {
 	bin := buildLauncher(t)
 	d := startDisplay(t)
-	out := os.Getenv("SATCHEL_SCREENSHOTS_DIR")
-	if out == "" {
-		out = filepath.Join(repoDir(t), "docs", "screenshots")
+	out := filepath.Join(repoDir(t), ".data", "screenshots")
+	if dir := os.Getenv("SATCHEL_SCREENSHOTS_DIR"); dir != "" {
+		out = dir
+		if !filepath.IsAbs(dir) {
+			out = filepath.Join(repoDir(t), dir)
+		}
 	}
 	root := t.TempDir()
 

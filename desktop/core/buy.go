@@ -127,6 +127,22 @@ func (c *Core) PayTestMoney(ctx context.Context, invoice string) error {
 	return err
 }
 
+// TestMoney asks the server whether it runs the dev invoice provider, whose invoices are paid
+// with test money only: its TestMoneyService answers an empty payment as invalid, where a server
+// that takes real money refuses every payment (ErrFailedPrecondition). Nothing is paid.
+func (c *Core) TestMoney(ctx context.Context) (bool, error) {
+	err := c.PayTestMoney(ctx, "")
+	switch {
+	case errors.Is(err, client.ErrInvalid):
+		return true, nil
+	case errors.Is(err, client.ErrFailedPrecondition):
+		return false, nil
+	case err == nil:
+		return false, errors.New("the server took an empty test payment: it is not a Satchel server this launcher knows")
+	}
+	return false, err
+}
+
 // The waits before following a purchase again after its line dropped: the first, doubled after
 // each failure up to the last.
 const (

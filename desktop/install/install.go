@@ -5,20 +5,29 @@
 // An install goes through steps recorded in the local state (package state) before each one
 // starts, so that a crash at any point recovers to a consistent state:
 //
-//  1. download: the build zip is fetched with grab into <library>/.downloads, resuming a
-//     partial file, hashed while it arrives, and refused (and deleted) if its size or sha256
-//     differs from what the server published;
-//  2. extract: the zip is extracted with the shared zip safety rules (zipsafe) into a
-//     temporary folder <library>/<slug>/.tmp-*, on the same file system as the library, and
-//     every file is checked against the server's file manifest;
+//  1. stream: when the manifest says where each file lies in the zip (servers that record
+//     it), the zip is extracted as it downloads into a temporary folder
+//     <library>/<slug>/.tmp-*, on the same file system as the library: the manifest passes
+//     the shared zip safety rules (zipsafe) before the first byte is written, each file is
+//     inflated, written and checked against the manifest while the next ones arrive, the
+//     whole zip's sha256 is computed on the same pass and its central directory compared
+//     with the manifest at the end. No zip is kept. A dropped connection or a crash resumes
+//     at the first file not yet verified. An update fetches only the files the current
+//     version lacks, by HTTP Range, and copies the others from it (streamInstall, update);
+//  2. otherwise download, then extract: the build zip is fetched with grab into
+//     <library>/.downloads, resuming a partial file, hashed while it arrives, and refused
+//     (and deleted) if its size or sha256 differs from what the server published; then it is
+//     extracted with zipsafe into the temporary folder, and every file is checked against
+//     the server's file manifest;
 //  3. rename: the temporary folder is renamed, atomically, to <library>/<slug>/<version>;
 //  4. switch: the state makes it the game's current version. The version it replaces is kept
 //     as the previous one until the new one has launched once (Installer.Launched), so a
 //     failed update never leaves the player without a working game (Installer.Rollback).
 //
 // Recover, run when the launcher starts, brings every interrupted install back to a
-// consistent state: the current version untouched and playable, temporary folders removed,
-// a partial download kept for the next attempt to resume.
+// consistent state: the current version untouched and playable, temporary folders removed
+// (but a streamed install's, whose verified files the next attempt resumes after), a partial
+// download kept for the next attempt to resume.
 package install
 
 import (
@@ -109,9 +118,11 @@ type Result struct {
 	// AlreadyInstalled is true when the release was already the current version.
 	AlreadyInstalled bool `json:"already_installed,omitempty"`
 	// Resumed is how many bytes of the zip were already there from an earlier attempt;
-	// Fetched how many this install downloaded.
+	// Fetched how many this install downloaded; Reused how many bytes of files an update
+	// copied from the current version instead.
 	Resumed int64 `json:"resumed_bytes"`
 	Fetched int64 `json:"fetched_bytes"`
+	Reused  int64 `json:"reused_bytes"`
 	// Previous is the version kept until this one has launched once, if any.
 	Previous string `json:"previous,omitempty"`
 }
@@ -157,8 +168,10 @@ type Config struct {
 	ProgressEvery time.Duration
 	// Hook, when set, is called at each step of an install with the bytes done and total of
 	// that step: "download" (as bytes arrive), "downloaded", "extract" (as the zip is read),
-	// "extracted", "renamed" (before the switch) and "switched". It exists for crash tests;
-	// production code leaves it nil.
+	// "extracted", "renamed" (before the switch) and "switched"; a streamed install or update
+	// calls "stream" (as bytes arrive, with the offset reached in the zip) and "checkpoint"
+	// (a resume point recorded: the offset a resumed install fetches from) in place of the
+	// first four. It exists for crash tests; production code leaves it nil.
 	Hook func(step string, done, total int64)
 	// Logger receives what the installer does; nil discards it.
 	Logger *slog.Logger
@@ -304,9 +317,9 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	game := st.Games[g.Slug]
 	var p *state.Pending
 	var dl Download
-	if game != nil && game.Pending != nil && game.Pending.Step != state.StepDownload &&
+	if game != nil && game.Pending != nil && finishable(game.Pending) &&
 		(releaseID == "" || releaseID == game.Pending.ReleaseID) {
-		// The zip is here and verified: finish without the server (offline too).
+		// The zip (or every file) is here and verified: finish without the server (offline too).
 		p = game.Pending
 		files, err := in.state.Manifest(p.ReleaseID)
 		if err != nil {
@@ -348,6 +361,14 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		for _, f := range dl.Files {
 			installed += f.Size
 		}
+		var stream *state.Stream
+		if _, ok := located(dl.Files); ok {
+			stream = &state.Stream{}
+			if game != nil && game.Current != nil {
+				cur, err := in.state.Manifest(game.Current.ReleaseID)
+				stream.Update = err == nil && worthUpdating(cur, dl)
+			}
+		}
 		st, err = in.state.Update(func(s *state.State) error {
 			gs := s.Game(g.Slug)
 			if gs.GameID == "" {
@@ -362,7 +383,10 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 			gs.Pending = &state.Pending{
 				Release: state.Release{ReleaseID: dl.ReleaseID, Version: dl.Version, SHA256: dl.SHA256, Size: dl.Size},
 				Step:    state.StepDownload, Zip: path.Join(".downloads", g.Slug+"-"+dl.ReleaseID+".zip"),
-				Dir: path.Join(g.Slug, dirName(gs, dl)), InstalledBytes: installed, StartedAt: time.Now().UTC(),
+				Dir: path.Join(g.Slug, dirName(gs, dl)), InstalledBytes: installed, StartedAt: time.Now().UTC(), Stream: stream,
+			}
+			if stream != nil {
+				gs.Pending.Zip = "" // nothing to keep: the files are extracted as they arrive
 			}
 			return nil
 		})
@@ -388,38 +412,36 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		p = st.Games[g.Slug].Pending
 	}
 
-	zipPath := filepath.Join(lib, filepath.FromSlash(p.Zip))
-	if p.Step == state.StepDownload {
+	var temp string
+	switch {
+	case p.Stream != nil && p.Step == state.StepExtracted:
+		temp = filepath.Join(lib, filepath.FromSlash(p.Temp))
+	case p.Stream != nil:
 		if err := checkPathLengths(lib, p, dl.Files, fsutil.MaxPath); err != nil {
 			return res, err
 		}
-		if err := in.checkSpace(lib, zipPath, p); err != nil {
+		if err := in.checkSpace(lib, "", p); err != nil {
 			return res, err
 		}
-		if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err != nil {
-			return res, err
+		var cur *state.Install
+		var curFiles []state.File
+		if gs := st.Games[g.Slug]; p.Stream.Update && gs.Current != nil {
+			if curFiles, err = in.state.Manifest(gs.Current.ReleaseID); err == nil {
+				cur = gs.Current
+			}
 		}
-		resumed, fetched, err := in.download(ctx, g, dl, zipPath, progress)
-		res.Resumed, res.Fetched = resumed, fetched
+		if cur != nil {
+			temp, res.Fetched, res.Reused, err = in.update(ctx, g, p, lib, st.Path(g.Slug, cur.Dir), curFiles, dl, progress)
+		} else {
+			temp, res.Resumed, res.Fetched, err = in.streamInstall(ctx, g, p, lib, dl, progress)
+		}
 		if err != nil {
 			return res, err
 		}
-		if err := in.setStep(g.Slug, state.StepDownloaded, ""); err != nil {
+	default:
+		if temp, err = in.downloadAndExtract(ctx, g, p, lib, dl, &res, progress); err != nil {
 			return res, err
 		}
-		in.hook("downloaded", dl.Size, dl.Size)
-	} else if fi, err := os.Stat(zipPath); err != nil || fi.Size() != p.Size {
-		// The verified zip is gone (deleted by hand?): download it again next time.
-		_ = in.setStep(g.Slug, state.StepDownload, "")
-		return res, fmt.Errorf("the downloaded build of %s %s disappeared: install again to download it", g.Slug, dl.Version)
-	}
-
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	temp, err := in.extract(ctx, g, p, lib, zipPath, dl.Files, progress)
-	if err != nil {
-		return res, err
 	}
 	dir := filepath.Join(lib, filepath.FromSlash(p.Dir))
 	progress(Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseSwitching})
@@ -439,10 +461,56 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	}
 	in.hook("switched", 0, 0)
 	res.Dir, res.Previous = dir, prev
-	_ = os.Remove(zipPath)
+	if p.Zip != "" {
+		_ = os.Remove(filepath.Join(lib, filepath.FromSlash(p.Zip)))
+	}
 	in.drop(lib, drop)
-	in.cfg.Logger.Info("installed", "game", g.Slug, "version", dl.Version, "dir", dir)
+	in.cfg.Logger.Info("installed", "game", g.Slug, "version", dl.Version, "dir", dir, "fetched", res.Fetched, "reused", res.Reused)
 	return res, nil
+}
+
+// finishable reports whether pending install p has everything it needs on disk, verified, to
+// finish without the server: a downloaded zip, or every file extracted from the stream.
+func finishable(p *state.Pending) bool {
+	if p.Stream != nil {
+		return p.Step == state.StepExtracted
+	}
+	return p.Step != state.StepDownload
+}
+
+// downloadAndExtract installs a build whose manifest does not say where its files lie in the
+// zip (an older server, a build not backfilled): the zip is downloaded whole into .downloads,
+// verified, then extracted into a temporary folder, which it returns.
+func (in *Installer) downloadAndExtract(ctx context.Context, g Game, p *state.Pending, lib string, dl Download, res *Result, progress func(Progress)) (string, error) {
+	zipPath := filepath.Join(lib, filepath.FromSlash(p.Zip))
+	if p.Step == state.StepDownload {
+		if err := checkPathLengths(lib, p, dl.Files, fsutil.MaxPath); err != nil {
+			return "", err
+		}
+		if err := in.checkSpace(lib, zipPath, p); err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err != nil {
+			return "", err
+		}
+		resumed, fetched, err := in.download(ctx, g, dl, zipPath, progress)
+		res.Resumed, res.Fetched = resumed, fetched
+		if err != nil {
+			return "", err
+		}
+		if err := in.setStep(g.Slug, state.StepDownloaded, ""); err != nil {
+			return "", err
+		}
+		in.hook("downloaded", dl.Size, dl.Size)
+	} else if fi, err := os.Stat(zipPath); err != nil || fi.Size() != p.Size {
+		// The verified zip is gone (deleted by hand?): download it again next time.
+		_ = in.setStep(g.Slug, state.StepDownload, "")
+		return "", fmt.Errorf("the downloaded build of %s %s disappeared: install again to download it", g.Slug, dl.Version)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return in.extract(ctx, g, p, lib, zipPath, dl.Files, progress)
 }
 
 // dirName is the folder name for dl in game: its version, unless the current or the previous
@@ -557,14 +625,16 @@ func (in *Installer) removeLeftovers(lib string, p *state.Pending) {
 	}
 }
 
-// checkSpace refuses a download that would not fit: what is left to download plus the
-// installed size, with a margin.
+// checkSpace refuses a download that would not fit: what is left to download into zipPath
+// ("" when none is kept) plus the installed size, with a margin.
 func (in *Installer) checkSpace(lib, zipPath string, p *state.Pending) error {
 	if err := os.MkdirAll(lib, 0o755); err != nil {
 		return err
 	}
 	have := int64(0)
-	if fi, err := os.Stat(zipPath); err == nil {
+	if zipPath == "" { // nothing to download to disk: the files are extracted as they arrive
+		have = p.Size
+	} else if fi, err := os.Stat(zipPath); err == nil {
 		have = min(fi.Size(), p.Size)
 	}
 	need := p.Size - have + p.InstalledBytes + 8<<20

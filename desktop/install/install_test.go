@@ -46,9 +46,13 @@ type server struct {
 	maxConc  int
 	validTok func(tok string) bool
 	cutAfter int64 // drop the connection of the next GET after this many bytes
-	noRange  bool
-	swap     map[string]string // serve another file for a build id
-	gate     chan struct{}     // when set, each GET waits for it
+	// stallAfter makes the next ranged GET stop after this many bytes until stall is closed
+	// (or the client goes away), then drop the connection.
+	stallAfter int64
+	stall      chan struct{}
+	noRange    bool
+	swap       map[string]string // serve another file for a build id
+	gate       chan struct{}     // when set, each GET waits for it
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +62,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	valid := s.validTok == nil || s.validTok(r.URL.Query().Get("tok"))
 	cut := s.cutAfter
 	noRange := s.noRange
+	stallAfter, stall := s.stallAfter, s.stall
 	file := ""
 	if b != nil {
 		file = b.path
@@ -69,6 +74,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		s.gets = append(s.gets, r.Header.Get("Range"))
 		s.cutAfter = 0
+		if r.Header.Get("Range") != "" {
+			s.stallAfter = 0
+		}
 		s.active++
 		s.maxConc = max(s.maxConc, s.active)
 	}
@@ -114,7 +122,38 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	switch {
+	case cut > 0 && r.Header.Get("Range") != "":
+		w = &cutWriter{ResponseWriter: w, left: cut, r: r}
+	case stallAfter > 0 && r.Header.Get("Range") != "":
+		w = &cutWriter{ResponseWriter: w, left: stallAfter, r: r, stall: stall}
+	}
 	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+// cutWriter sends left bytes of a response, then waits for stall to close (when set) or the
+// client to go away, and drops the connection.
+type cutWriter struct {
+	http.ResponseWriter
+	left  int64
+	r     *http.Request
+	stall chan struct{}
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p[:min(int64(len(p)), c.left)])
+	c.left -= int64(n)
+	if err != nil || c.left > 0 {
+		return n, err
+	}
+	c.ResponseWriter.(http.Flusher).Flush()
+	if c.stall != nil {
+		select {
+		case <-c.stall:
+		case <-c.r.Context().Done():
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func (s *server) ranges() []string {
@@ -161,14 +200,17 @@ func (s *source) GetDownload(_ context.Context, _, releaseID string) (Download, 
 }
 
 type bundle struct {
-	t     *testing.T
-	dir   string
-	state *state.Store
-	srv   *server
-	src   *source
-	inst  *Installer
-	game  Game
-	free  atomic.Int64
+	t *testing.T
+	// located makes addBuild's manifests say where each file lies in the zip, as a server
+	// that records it does, so that builds stream.
+	located bool
+	dir     string
+	state   *state.Store
+	srv     *server
+	src     *source
+	inst    *Installer
+	game    Game
+	free    atomic.Int64
 }
 
 func setup(t *testing.T, tweak ...func(*Config)) *bundle {
@@ -210,7 +252,11 @@ func (b *bundle) addBuild(version string, files ...testenv.File) *build {
 	}
 	bd := &build{id: "rel-" + strings.ReplaceAll(version, ".", "-"), version: version, path: p, sha: sha, size: size}
 	for _, e := range entries {
-		bd.files = append(bd.files, state.File{Path: e.Path, Size: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256})
+		f := state.File{Path: e.Path, Size: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256}
+		if b.located {
+			f.HeaderOffset, f.DataOffset, f.CompressedSize, f.Method, f.CRC32 = e.HeaderOffset, e.DataOffset, e.CompressedSize, e.Method, e.CRC32
+		}
+		bd.files = append(bd.files, f)
 	}
 	b.srv.mu.Lock()
 	b.srv.builds[bd.id] = bd

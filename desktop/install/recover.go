@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/state"
 )
 
@@ -23,6 +24,8 @@ type Recovery struct {
 // Recover brings the library back to a consistent state after a crash (the launcher calls it
 // at start). For every game no other process is working on:
 //
+//   - a streamed install keeps the files it verified, for the next install to resume after
+//     them (see recoverStream);
 //   - a partial download is kept, for the next install to resume (and removed if it is
 //     longer than the build);
 //   - an interrupted extraction, or an extraction renamed into place but not yet switched
@@ -83,6 +86,10 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 			return nil
 		}
 		p := g.Pending
+		if p.Stream != nil {
+			acts = append(acts, recoverStream(lib, slug, g, p))
+			return nil
+		}
 		zip := filepath.Join(lib, filepath.FromSlash(p.Zip))
 		switch p.Step {
 		case state.StepDownload:
@@ -134,6 +141,37 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 		acts = append(acts, fmt.Sprintf("%s: removed %s (%s)", slug, what, e.Name()))
 	}
 	return acts, nil
+}
+
+// recoverStream brings game g's streamed install p (no zip kept) back to where it can go on:
+// its temporary folder, with the files verified before its checkpoint, is kept for the
+// stream to resume after them (or, once every file is verified, to finish; a folder renamed
+// into place but not switched to is renamed back for that); an update that fetches only
+// changed files, or an install whose folder is gone, starts again from nothing.
+func recoverStream(lib, slug string, g *state.Game, p *state.Pending) string {
+	dir := filepath.Join(lib, filepath.FromSlash(p.Dir))
+	temp := ""
+	if p.Temp != "" {
+		temp = filepath.Join(lib, filepath.FromSlash(p.Temp))
+	}
+	if p.Step == state.StepExtracted && temp != "" && !exists(temp) && exists(dir) && !g.Uses(p.Dir) {
+		// Renamed into place, not yet switched to: every file is verified, put it back.
+		if err := fsutil.Rename(dir, temp); err == nil {
+			return fmt.Sprintf("%s %s: the verified files were in place but not switched to; the next install switches", slug, p.Version)
+		}
+	}
+	if !g.Uses(p.Dir) {
+		os.RemoveAll(dir)
+	}
+	if fi, err := os.Stat(temp); temp != "" && err == nil && fi.IsDir() && (p.Step == state.StepExtracted || !p.Stream.Update) {
+		return fmt.Sprintf("%s %s: kept the %d files verified so far, to resume after them", slug, p.Version, p.Stream.Verified)
+	}
+	if temp != "" {
+		os.RemoveAll(temp)
+	}
+	p.Temp, p.Step = "", state.StepDownload
+	*p.Stream = state.Stream{Update: p.Stream.Update}
+	return fmt.Sprintf("%s %s: removed an unfinished install; it starts again", slug, p.Version)
 }
 
 // sweepShared removes downloads and manifests that no install refers to and that are older

@@ -59,10 +59,10 @@ func located(files []state.File) ([]zipsafe.Entry, bool) {
 // checked against the manifest (size, CRC-32, sha256) before it counts as verified.
 type extraction struct {
 	root    *os.Root
-	entries []zipsafe.Entry // sorted by HeaderOffset
+	all     []zipsafe.Entry // the whole manifest
+	entries []zipsafe.Entry // those to extract, sorted by HeaderOffset
 	sem     chan struct{}
 	pool    sync.Pool
-	wg      sync.WaitGroup
 
 	mu       sync.Mutex
 	verified []bool
@@ -70,8 +70,8 @@ type extraction struct {
 	failed   error
 }
 
-func newExtraction(root *os.Root, entries []zipsafe.Entry) *extraction {
-	x := &extraction{root: root, entries: entries, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), verified: make([]bool, len(entries))}
+func newExtraction(root *os.Root, all, entries []zipsafe.Entry) *extraction {
+	x := &extraction{root: root, all: all, entries: entries, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), verified: make([]bool, len(entries))}
 	x.pool.New = func() any { b := make([]byte, chunkSize); return &b }
 	return x
 }
@@ -101,11 +101,12 @@ type feed struct {
 	cut atomic.Bool
 }
 
-// start starts entry i's goroutine, waiting while every CPU has one, and returns its feed.
-func (x *extraction) start(i int) *feed {
+// start starts entry i's goroutine in wg, waiting while every CPU has one, and returns its
+// feed.
+func (x *extraction) start(i int, wg *sync.WaitGroup) *feed {
 	x.sem <- struct{}{}
 	f := &feed{ch: make(chan *[]byte, 4)}
-	x.wg.Go(func() {
+	wg.Go(func() {
 		defer func() { <-x.sem }()
 		err := x.extract(x.entries[i], f)
 		for b := range f.ch { // what the inflater left: the rest of a failed or padded entry
@@ -210,8 +211,9 @@ type route struct {
 	tailStart int64
 	tail      []byte
 	hdr       []byte
-	cur       *feed        // entries[i]'s, while its data passes
-	at        atomic.Int64 // pos, for other goroutines
+	cur       *feed          // entries[i]'s, while its data passes
+	workers   sync.WaitGroup // the goroutines of the entries this route started
+	at        atomic.Int64   // pos, for other goroutines
 
 	mu    sync.Mutex
 	snaps map[int][]byte // hash states by entry index (len(entries): at tailStart)
@@ -258,7 +260,7 @@ func (r *route) write(p []byte) error {
 			if err := zipsafe.CheckLocalHeader(r.hdr, e); err != nil {
 				return err
 			}
-			r.cur = r.x.start(r.i)
+			r.cur = r.x.start(r.i, &r.workers)
 		}
 		if r.i < r.end && r.pos == e.DataOffset+e.CompressedSize && r.cur != nil {
 			close(r.cur.ch)
@@ -287,15 +289,15 @@ func (r *route) snap(i int) {
 	r.mu.Unlock()
 }
 
-// stop ends the stretch: an entry whose data was still arriving is cut, and every entry's
-// goroutine has finished when it returns.
+// stop ends the stretch: an entry whose data was still arriving is cut, and the goroutine of
+// every entry the route started has finished when it returns.
 func (r *route) stop() {
 	if r.cur != nil {
 		r.cur.cut.Store(true)
 		close(r.cur.ch)
 		r.cur = nil
 	}
-	r.x.wg.Wait()
+	r.workers.Wait()
 }
 
 // checkpoint is where a stream that stopped resumes: the first entry not yet verified, with

@@ -1,6 +1,7 @@
-// Package relaytest runs real Nostr relays for tests: khatru with an in-memory slicestore,
-// served by net/http on loopback, which a test can take down and bring back on the same
-// address, make refuse or delay events, and read back over the wire with go-nostr.
+// Package relaytest runs real Nostr relays for tests (and the soak, cmd/satchel-soak): khatru
+// with an in-memory slicestore, served by net/http on loopback, which a test can take down and
+// bring back on the same address, make refuse or delay events, and read back over the wire
+// with go-nostr.
 package relaytest
 
 import (
@@ -9,7 +10,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/fiatjaf/eventstore/slicestore"
@@ -19,11 +19,20 @@ import (
 	"satchel.dev/shared/nostr"
 )
 
+// TB is what a relay needs of its owner: *testing.T, or a program's own stand-in (Fatal
+// must not return).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Relay is a relay on a loopback address.
 type Relay struct {
 	URL string // ws://127.0.0.1:PORT
 
-	t     *testing.T
+	t     TB
 	addr  string
 	relay *khatru.Relay
 
@@ -35,7 +44,7 @@ type Relay struct {
 }
 
 // Start starts a relay, up.
-func Start(t *testing.T) *Relay {
+func Start(t TB) *Relay {
 	t.Helper()
 	r := StartDown(t)
 	r.Up()
@@ -44,7 +53,7 @@ func Start(t *testing.T) *Relay {
 
 // StartDown makes a relay with an address that nothing listens on yet (Up starts it): a relay
 // that is down.
-func StartDown(t *testing.T) *Relay {
+func StartDown(t TB) *Relay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -467,3 +467,37 @@ func TestConcurrentPutsStoreOne(t *testing.T) {
 		t.Errorf("after racing PUTs the directory holds %q", got)
 	}
 }
+
+// TestStrongETag: a download carries a strong ETag; a GET with it in If-None-Match answers 304,
+// and a resumed GET with it in If-Range gets the range asked for.
+func TestStrongETag(t *testing.T) {
+	b := setup(t)
+	blobtest.Upload(t, b.store, "builds/r/e.zip", strings.NewReader("0123456789"), 10)
+	u, err := b.store.DownloadURL(t.Context(), "builds/r/e.zip", time.Minute, "game.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	etag := blobtest.Get(t, u, "").Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) || len(etag) < 3 {
+		t.Fatalf("ETag %q, want a strong one", etag)
+	}
+	for _, h := range []struct {
+		name, value string
+		status      int
+	}{
+		{"If-None-Match", etag, http.StatusNotModified},
+		{"If-Range", etag, http.StatusPartialContent},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set(h.name, h.value)
+		req.Header.Set("Range", "bytes=5-")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != h.status {
+			t.Errorf("GET with %s: %d, want %d", h.name, resp.StatusCode, h.status)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,5 +133,34 @@ func TestSecretsFromFiles(t *testing.T) {
 	}
 	if err := s.stop(t); err != nil {
 		t.Fatal(err, s.log())
+	}
+}
+
+// TestLogLines: the server logs one line per request and one per event that matters; the job
+// queue's periodic INFO lines are DEBUG, and so not in the default log.
+func TestLogLines(t *testing.T) {
+	s := startServer(t, []string{"DATABASE_URL=" + pgtest.NewDatabase(t), "SATCHEL_LOG_FORMAT=json"},
+		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	for range 3 {
+		if code, _ := post(t, s.url, "satchel.catalog.v1.CatalogService/ListGames", "{}", ""); code != 200 {
+			t.Fatalf("ListGames: %d", code)
+		}
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatal(err, s.log())
+	}
+	counts := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(s.log()), "\n") {
+		var rec struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("a log line that is not one JSON record: %q", line)
+		}
+		if rec.Level == "INFO" {
+			counts[rec.Msg]++
+		}
+	}
+	want := map[string]int{"satchel-server listening": 1, "request": 3, "shutting down": 1}
+	if !maps.Equal(counts, want) {
+		t.Errorf("INFO lines by message: %v, want %v; the log:\n%s", counts, want, s.log())
 	}
 }

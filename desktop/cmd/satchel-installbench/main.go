@@ -1,11 +1,15 @@
 // Command satchel-installbench measures the launcher's install of a large build over
-// loopback (download with grab, sha256 while downloading, extraction with the zip safety
-// rules, check of every file against the manifest, rename and switch) beside the plain
-// `curl -o f.zip URL && sha256sum f.zip && unzip -q f.zip -d dir` on the same build in the
-// same run, and prints the ratio. It also runs the install on a small build, to show that the
-// installer's memory does not grow with the build's size.
+// loopback (the zip extracted as it streams in: each file inflated, written and checked
+// against the manifest while the next arrive, the whole zip hashed on the same pass, then
+// rename and switch) beside the plain `curl -o f.zip URL && sha256sum f.zip && unzip -q
+// f.zip -d dir` on the same build in the same run, and beside the slower of the wire alone
+// (`curl -o /dev/null`) and the extraction alone (`unzip -q` of a local copy), and prints
+// the ratios. It then updates the install to a build with -changed files changed and reports
+// the bytes the update fetched against those files' compressed size and the whole zip, and
+// its time against the full install's. It also runs all this on a small build, to show that
+// the installer's memory does not grow with the build's size.
 //
-//	satchel-installbench [-size 1024] [-small 64] [-dir DIR] [-zip build.zip]
+//	satchel-installbench [-size 1024] [-small 64] [-changed 3] [-dir DIR]
 //
 // -size and -small are the zip sizes in MiB. Both runs start after a sync(2) (not on Windows, where
 // only an administrator can flush a volume), so neither pays
@@ -53,7 +57,7 @@ func run(args []string) error {
 	size := fs.Int("size", 1024, "zip size of the large build, MiB")
 	small := fs.Int("small", 64, "zip size of the small build, MiB")
 	dir := fs.String("dir", "", "work folder (default: a temporary folder, removed after)")
-	zipPath := fs.String("zip", "", "use this zip as the large build instead of making one")
+	changed := fs.Int("changed", 3, "files that differ between the build and its update")
 	child := fs.String("child", "", "internal: install the build described by this JSON file and report")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,90 +78,135 @@ func run(args []string) error {
 			return fmt.Errorf("%s is needed (apt-get install %s)", tool, tool)
 		}
 	}
-	fmt.Printf("%-9s %9s %10s  %10s  %12s  %6s  %14s\n", "build", "zip", "installed", "satchel", "curl+sha+unzip", "ratio", "satchel maxRSS")
 	for _, b := range []struct {
 		name string
 		mib  int
-		zip  string
-	}{{"small", *small, ""}, {"large", *size, *zipPath}} {
-		if err := bench(work, b.name, b.mib, b.zip); err != nil {
+	}{{"small", *small}, {"large", *size}} {
+		if err := bench(work, b.name, b.mib, *changed); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// job is what the child installs.
+// build is a build zip the benchmark serves.
+type build struct {
+	ReleaseID, URL, SHA256 string
+	Size                   int64
+	Files                  []state.File
+}
+
+// job is what the child installs: Build, then Update over it.
 type job struct {
-	URL, SHA256 string
-	Size        int64
-	Files       []state.File
-	Data        string
+	Build, Update build
+	Data          string
 }
 
 type report struct {
-	Seconds   float64
-	MaxRSSKiB int64
-	// Phases are the seconds spent downloading, extracting and switching.
+	Seconds, UpdateSeconds float64
+	UpdateFetched          int64
+	MaxRSSKiB              int64
+	// Phases are the seconds the install spent downloading (and extracting) and switching.
 	Phases map[install.Phase]float64
 }
 
-func bench(work, name string, mib int, zipPath string) error {
-	if zipPath == "" {
-		zipPath = filepath.Join(work, name+".zip")
-		if err := makeZip(zipPath, int64(mib)<<20); err != nil {
-			return err
-		}
-		defer os.Remove(zipPath)
+// timed runs the shell script in dir after a sync(2), so that it does not pay for the
+// writeback of what ran before, and returns how long it took.
+func timed(dir, script string, args ...string) (time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
 	}
-	sha, size, err := hashFile(zipPath) // also warms the page cache for both runs
+	defer os.RemoveAll(dir)
+	flushWrites()
+	start := time.Now()
+	cmd := exec.Command("sh", append([]string{"-c", script, "sh"}, args...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("%s: %v: %s", script, err, out)
+	}
+	return time.Since(start), nil
+}
+
+// serve makes the zip of about mib MiB (with the files in changed made from other bytes),
+// serves it over loopback, and describes it as the server would.
+func serve(work, name string, mib int, changed map[int]bool) (build, string, func(), error) {
+	zipPath := filepath.Join(work, name+".zip")
+	if err := makeZip(zipPath, int64(mib)<<20, changed); err != nil {
+		return build{}, "", nil, err
+	}
+	sha, size, err := hashFile(zipPath) // also warms the page cache for every run
 	if err != nil {
-		return err
+		return build{}, "", nil, err
 	}
 	f, err := os.Open(zipPath)
 	if err != nil {
-		return err
+		return build{}, "", nil, err
 	}
 	entries, err := zipsafe.Scan(f, size, zipsafe.Limits{})
 	f.Close()
 	if err != nil {
-		return err
+		return build{}, "", nil, err
 	}
-	var files []state.File
-	var installed int64
+	b := build{ReleaseID: name, SHA256: sha, Size: size}
 	for _, e := range entries {
-		files = append(files, state.File{Path: e.Path, Size: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256})
-		installed += e.Size
+		b.Files = append(b.Files, state.File{Path: e.Path, Size: e.Size, Mode: uint32(e.Mode.Perm()), SHA256: e.SHA256,
+			HeaderOffset: e.HeaderOffset, DataOffset: e.DataOffset, CompressedSize: e.CompressedSize, Method: e.Method, CRC32: e.CRC32})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return build{}, "", nil, err
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, zipPath)
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String() + "/build.zip"
+	b.URL = "http://" + ln.Addr().String() + "/build.zip"
+	return b, zipPath, func() { srv.Close(); os.Remove(zipPath) }, nil
+}
 
-	// The baseline. Each run starts with no dirty pages left by the one before (sync), so
-	// neither pays for the other's writeback.
-	base := filepath.Join(work, "curl")
-	os.MkdirAll(base, 0o755)
-	flushWrites()
-	start := time.Now()
-	cmd := exec.Command("sh", "-c", `curl -s -f -o f.zip "$1" && sha256sum f.zip >/dev/null && unzip -q f.zip -d dir`, "sh", url)
-	cmd.Dir = base
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("baseline: %v: %s", err, out)
+func bench(work, name string, mib, nchanged int) error {
+	full, zipPath, stop, err := serve(work, name, mib, nil)
+	if err != nil {
+		return err
 	}
-	baseline := time.Since(start)
-	os.RemoveAll(base)
+	defer stop()
+	changed := map[int]bool{}
+	for i := range nchanged {
+		changed[i*7+3] = true // spread over the zip
+	}
+	next, _, stopNext, err := serve(work, name+"-update", mib, changed)
+	if err != nil {
+		return err
+	}
+	defer stopNext()
+	var installed, changedCompressed int64
+	nchanged = 0
+	for i, f := range full.Files {
+		installed += f.Size
+		if f.SHA256 != next.Files[i].SHA256 {
+			changedCompressed += next.Files[i].CompressedSize
+			nchanged++
+		}
+	}
 
-	// The launcher's install, in a child process so its peak memory is its own.
+	// The baselines.
+	baseline, err := timed(filepath.Join(work, "curl"), `curl -s -f -o f.zip "$1" && sha256sum f.zip >/dev/null && unzip -q f.zip -d dir`, full.URL)
+	if err != nil {
+		return err
+	}
+	wire, err := timed(filepath.Join(work, "wire"), `curl -s -f -o /dev/null "$1"`, full.URL)
+	if err != nil {
+		return err
+	}
+	extract, err := timed(filepath.Join(work, "unzip"), `unzip -q "$1" -d dir`, zipPath)
+	if err != nil {
+		return err
+	}
+
+	// The launcher's install and update, in a child process so its peak memory is its own.
 	data := filepath.Join(work, "satchel")
 	spec := filepath.Join(work, "job.json")
-	b, _ := json.Marshal(job{URL: url, SHA256: sha, Size: size, Files: files, Data: data})
+	b, _ := json.Marshal(job{Build: full, Update: next, Data: data})
 	if err := os.WriteFile(spec, b, 0o600); err != nil {
 		return err
 	}
@@ -175,17 +224,25 @@ func bench(work, name string, mib int, zipPath string) error {
 	if err := json.Unmarshal(out, &rep); err != nil {
 		return fmt.Errorf("install report %q: %v", out, err)
 	}
-	fmt.Printf("%-9s %9s %10s  %9.2fs  %13.2fs  %6.2f  %10d MiB   (download %.2fs, extract %.2fs, switch %.2fs)\n",
-		name, install.Bytes(size), install.Bytes(installed), rep.Seconds, baseline.Seconds(), rep.Seconds/baseline.Seconds(),
-		rep.MaxRSSKiB>>10, rep.Phases[install.PhaseDownloading], rep.Phases[install.PhaseExtracting], rep.Phases[install.PhaseSwitching])
+	slower := max(wire, extract)
+	fmt.Printf("%s build: zip %s, %s installed, %d files\n", name, install.Bytes(full.Size), install.Bytes(installed), len(full.Files))
+	fmt.Printf("  install  satchel %.2fs (stream %.2fs, switch %.2fs), max RSS %d MiB\n", rep.Seconds,
+		rep.Phases[install.PhaseDownloading], rep.Phases[install.PhaseSwitching], rep.MaxRSSKiB>>10)
+	fmt.Printf("           vs curl && sha256sum && unzip %.2fs: %.2fx\n", baseline.Seconds(), rep.Seconds/baseline.Seconds())
+	fmt.Printf("           vs max(curl -o /dev/null %.2fs, unzip of a local copy %.2fs): %.2fx\n", wire.Seconds(), extract.Seconds(), rep.Seconds/slower.Seconds())
+	fmt.Printf("  update   %d files changed (%s compressed of a %s zip): fetched %s, %.2fx the changed files, %.4f of the zip; %.2fs, %.2fx the full install\n",
+		nchanged, install.Bytes(changedCompressed), install.Bytes(next.Size), install.Bytes(rep.UpdateFetched),
+		float64(rep.UpdateFetched)/float64(changedCompressed), float64(rep.UpdateFetched)/float64(next.Size), rep.UpdateSeconds, rep.UpdateSeconds/rep.Seconds)
 	return nil
 }
 
-type source struct{ j job }
+// source gives the child's installer the build to install: current.
+type source struct{ current *build }
 
 func (s source) GetDownload(context.Context, string, string) (install.Download, error) {
-	return install.Download{ReleaseID: "bench-release", Version: "1.0.0", URL: s.j.URL, SHA256: s.j.SHA256, Size: s.j.Size,
-		Files: s.j.Files, ExpiresAt: time.Now().Add(time.Hour)}, nil
+	b := s.current
+	return install.Download{ReleaseID: b.ReleaseID, Version: b.ReleaseID, URL: b.URL, SHA256: b.SHA256, Size: b.Size,
+		Files: b.Files, ExpiresAt: time.Now().Add(time.Hour)}, nil
 }
 
 func runChild(spec string) error {
@@ -201,7 +258,8 @@ func runChild(spec string) error {
 	if err != nil {
 		return err
 	}
-	inst, err := install.New(install.Config{State: st, Source: source{j}})
+	src := source{current: &j.Build}
+	inst, err := install.New(install.Config{State: st, Source: src})
 	if err != nil {
 		return err
 	}
@@ -220,14 +278,23 @@ func runChild(spec string) error {
 		return err
 	}
 	took := time.Since(start)
-	if res.Fetched != j.Size {
+	if res.Fetched != j.Build.Size {
 		return errors.New("the install did not download the whole build")
 	}
-	return json.NewEncoder(os.Stdout).Encode(report{Seconds: took.Seconds(), MaxRSSKiB: peakRSSKiB(), Phases: phases})
+	*src.current = j.Update
+	flushWrites()
+	start = time.Now()
+	upd, err := inst.Install(context.Background(), install.Game{ID: "bench", Slug: "bench-game"}, "", nil)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(report{Seconds: took.Seconds(), UpdateSeconds: time.Since(start).Seconds(),
+		UpdateFetched: upd.Fetched, MaxRSSKiB: peakRSSKiB(), Phases: phases})
 }
 
-// makeZip writes a zip of about size bytes: 16 MiB files of 4-bit random data, deflated.
-func makeZip(path string, size int64) error {
+// makeZip writes a zip of about size bytes: 16 MiB files of 4-bit random data, deflated. The
+// files numbered in changed get other random data.
+func makeZip(path string, size int64, changed map[int]bool) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return err
@@ -236,7 +303,7 @@ func makeZip(path string, size int64) error {
 	cw := &countingWriter{w: bufio.NewWriterSize(out, 1<<20)}
 	zw := zip.NewWriter(cw)
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng, other := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(3, 4))
 	buf := make([]byte, 1<<20)
 	for i := 0; cw.n < size; i++ {
 		hdr := &zip.FileHeader{Name: fmt.Sprintf("assets/pack-%04d.bin", i), Method: zip.Deflate}
@@ -248,6 +315,9 @@ func makeZip(path string, size int64) error {
 		for range 16 {
 			for k := 0; k < len(buf); k += 8 {
 				v := rng.Uint64() & 0x0f0f0f0f0f0f0f0f
+				if changed[i] { // the same draws from rng, so the files after stay the same
+					v = other.Uint64() & 0x0f0f0f0f0f0f0f0f
+				}
 				for s := range 8 {
 					buf[k+s] = byte(v >> (8 * s))
 				}

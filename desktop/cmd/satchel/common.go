@@ -117,8 +117,8 @@ func crashHook(at string) func(step string, done, total int64) {
 	return func(step string, done, total int64) {
 		hit := false
 		switch at {
-		case "mid-download":
-			hit = step == "download" && done*2 >= total
+		case "mid-download": // a streamed install: once it has recorded where to resume past half
+			hit = (step == "download" || step == "checkpoint") && done*2 >= total
 		case "mid-extract":
 			hit = step == "extract" && done*2 >= total
 		case "after-download":

@@ -1,7 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { api, type Status } from './api'
 import { Notice, Spinner } from './components/ui'
-import { shortKey } from './format'
+import { sentence, shortKey } from './format'
 import { isOffline, useAsync, useEvent } from './hooks'
 import { LibraryProvider, useLibrary } from './library'
 import { take, takeBoot } from './preload'
@@ -148,13 +148,6 @@ function Shell({ status, route, go }: { status: Status; route: Route; go: (r: Ro
       </div>
     </div>
   )
-}
-
-/** An error's text as a sentence: capital first, full stop last. */
-function sentence(s: string): string {
-  const t = s.trim()
-  if (!t) return ''
-  return t[0].toUpperCase() + t.slice(1) + (/[.!?)]$/.test(t) ? '' : '.')
 }
 
 function routeKey(r: Route): string {

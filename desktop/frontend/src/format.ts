@@ -3,6 +3,9 @@
 const intFmt = new Intl.NumberFormat('en-US')
 const satFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 })
 
+/** Keeps a size and its unit on one line ("1.5 MiB" never breaks before "MiB"). */
+const nbsp = '\u00a0'
+
 /** Millisatoshi as sats: 2100000 -> "2,100 sats". */
 export function sats(msat: number): string {
   const s = msat / 1000
@@ -14,9 +17,24 @@ export function price(msat: number): string {
   return msat === 0 ? 'Free' : sats(msat)
 }
 
+/**
+ * A price a person typed, in sats (commas and spaces allowed, up to 3 decimals: millisats),
+ * as millisatoshi for the API. Throws an Error whose message says, in sats, what is wrong.
+ */
+export function parseSats(text: string): number {
+  const t = text.trim().replace(/[,\s_]/g, '')
+  if (!/^\d+(\.\d{1,3})?$/.test(t)) {
+    throw new Error(`“${text.trim()}” is not a price in sats: type a number such as 2100 (0 for a free game).`)
+  }
+  const [whole, frac = ''] = t.split('.')
+  const msat = Number(whole) * 1000 + Number(frac.padEnd(3, '0'))
+  if (!Number.isSafeInteger(msat)) throw new Error(`${satFmt.format(Number(whole))} sats is too large for a price.`)
+  return msat
+}
+
 /** Bytes with a binary unit: "1.5 MiB". */
 export function bytes(n: number | undefined): string {
-  if (!n || n < 0) return '0 B'
+  if (!n || n < 0) return `0${nbsp}B`
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let v = n
   let u = 0
@@ -24,7 +42,7 @@ export function bytes(n: number | undefined): string {
     v /= 1024
     u++
   }
-  return u === 0 ? `${intFmt.format(v)} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`
+  return u === 0 ? `${intFmt.format(v)}${nbsp}B` : `${v.toFixed(v < 10 ? 1 : 0)}${nbsp}${units[u]}`
 }
 
 /** A transfer rate: "512 KiB/s". */
@@ -66,4 +84,11 @@ export function when(iso: unknown): string {
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return ''
   return d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+/** An error's text as a sentence: capital first, full stop last. */
+export function sentence(s: string): string {
+  const t = s.trim()
+  if (!t) return ''
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.')
 }

@@ -1,5 +1,5 @@
-// Package s3test starts a real S3-compatible server for tests: versitygw over a temporary
-// directory, on loopback.
+// Package s3test starts a real S3-compatible server for tests (and the soak,
+// cmd/satchel-soak): versitygw over a temporary directory, on loopback.
 package s3test
 
 import (
@@ -47,70 +47,122 @@ func Binary() (string, error) {
 // versitygw is not built: `make setup-tools` builds it.
 func Start(t testing.TB) s3.Config {
 	t.Helper()
+	s, err := Launch(t.TempDir())
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("versitygw output:\n%s", s.Output())
+		}
+	})
+	return s.Config
+}
+
+// Server is a versitygw process serving a directory on a loopback address. Stop and Start take
+// it down and bring it back on the same address with the same objects (the soak's outages).
+// Its methods are safe for concurrent use.
+type Server struct {
+	// Config is the s3.Config of the bucket (created by s3.New, as CreateBucket is set).
+	Config s3.Config
+
+	bin, dir string
+	out      syncBuffer
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Launch runs versitygw over dir (its data/ and meta/ folders, created if missing) on a free
+// loopback port and waits until it answers. Stop it when done; it also dies with this process.
+func Launch(dir string) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
-		t.Fatalf("s3test: finding versitygw: %v", err)
+		return nil, fmt.Errorf("finding versitygw: %w", err)
 	}
 	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("s3test: versitygw %s not found at %s: run make setup-tools", VersitygwVersion, bin)
+		return nil, fmt.Errorf("versitygw %s not found at %s: run make setup-tools", VersitygwVersion, bin)
 	}
+	for _, d := range []string{"data", "meta"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{bin: bin, dir: dir}
 	// The port is free when picked but may be taken before versitygw binds it: try again then.
 	var errs []string
 	for range 3 {
-		addr, err := startOnce(t, bin)
-		if err == nil {
-			return s3.Config{
-				Endpoint:     addr,
-				Region:       "us-east-1",
-				Bucket:       bucket,
-				AccessKey:    accessKey,
-				SecretKey:    secretKey,
-				CreateBucket: true,
-			}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
 		}
-		errs = append(errs, err.Error())
+		addr := l.Addr().String()
+		l.Close()
+		if err := s.start(addr); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		s.Config = s3.Config{Endpoint: addr, Region: "us-east-1", Bucket: bucket, AccessKey: accessKey,
+			SecretKey: secretKey, CreateBucket: true}
+		return s, nil
 	}
-	t.Fatalf("s3test: starting versitygw:\n%s", strings.Join(errs, "\n"))
-	return s3.Config{}
+	return nil, fmt.Errorf("starting versitygw:\n%s", strings.Join(errs, "\n"))
 }
 
-func startOnce(t testing.TB, bin string) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// Start brings a stopped server back on its address, with the objects it held, and waits until
+// it answers. It does nothing while the server runs.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	running := s.cmd != nil
+	s.mu.Unlock()
+	if running {
+		return nil
 	}
-	addr := l.Addr().String()
-	l.Close()
-
-	dir := t.TempDir()
-	data, meta := filepath.Join(dir, "data"), filepath.Join(dir, "meta")
-	for _, d := range []string{data, meta} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return "", err
+	var err error
+	for range 50 { // the address was just released; it may take a moment to be free again
+		if err = s.start(s.Config.Endpoint); err == nil {
+			return nil
 		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	cmd := exec.Command(bin, "--access", accessKey, "--secret", secretKey, "--port", addr, "--quiet",
-		"posix", "--sidecar", meta, data)
-	cmd.Env = cleanEnv()
-	cmd.SysProcAttr = sysProcAttr()
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	stop := func() {
-		cmd.Process.Kill()
+	return err
+}
+
+// Stop kills the server (SIGKILL: connections drop at once) and waits until it is gone.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Kill()
 		<-exited
 	}
+}
 
+// Output is what versitygw printed, over all its runs.
+func (s *Server) Output() string { return s.out.String() }
+
+// start runs versitygw on addr and waits until it answers.
+func (s *Server) start(addr string) error {
+	cmd := exec.Command(s.bin, "--access", accessKey, "--secret", secretKey, "--port", addr, "--quiet",
+		"posix", "--sidecar", filepath.Join(s.dir, "meta"), filepath.Join(s.dir, "data"))
+	cmd.Env = cleanEnv()
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Stdout, cmd.Stderr = &s.out, &s.out
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	client := &http.Client{Timeout: time.Second}
 	for {
 		select {
 		case <-exited:
-			return "", fmt.Errorf("versitygw exited at start (%v):\n%s", cmd.ProcessState, out.String())
+			return fmt.Errorf("versitygw exited at start (%v):\n%s", cmd.ProcessState, s.out.String())
 		default:
 		}
 		if resp, err := client.Get("http://" + addr + "/"); err == nil {
@@ -118,18 +170,16 @@ func startOnce(t testing.TB, bin string) (string, error) {
 			break // any HTTP answer (403 without credentials) means it is up
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Errorf("versitygw did not answer on %s within 10s:\n%s", addr, out.String())
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("versitygw did not answer on %s within 10s:\n%s", addr, s.out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("versitygw output:\n%s", out.String())
-		}
-	})
-	return addr, nil
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
+	return nil
 }
 
 // cleanEnv is the environment without versitygw's own settings, so the caller's cannot change

@@ -90,6 +90,12 @@ func (nd *Node) startOnce(ctx context.Context, chain *btcd) error {
 	nd.P2PAddr = "127.0.0.1:" + strconv.Itoa(ports[0])
 	nd.RPCAddr = "127.0.0.1:" + strconv.Itoa(ports[1])
 	nd.RESTURL = "https://127.0.0.1:" + strconv.Itoa(ports[2])
+	return nd.launch(ctx, chain)
+}
+
+// launch runs lnd on the node's addresses and waits until its wallet exists (or is unlocked)
+// and its RPCs answer.
+func (nd *Node) launch(ctx context.Context, chain *btcd) error {
 	args := []string{
 		"--lnddir=" + nd.Dir,
 		"--alias=" + nd.Name,
@@ -135,6 +141,12 @@ func (nd *Node) startOnce(ctx context.Context, chain *btcd) error {
 		}
 		if s.State == "NON_EXISTING" && nd.seed != nil && !initialized {
 			if err := nd.initWallet(ctx, state); err != nil {
+				return false, err
+			}
+			initialized = true
+		}
+		if s.State == "LOCKED" && nd.seed != nil && !initialized { // a restart
+			if err := state.Do(ctx, "POST", "/v1/unlockwallet", map[string]any{"wallet_password": []byte(walletPassword)}, nil); err != nil {
 				return false, err
 			}
 			initialized = true

@@ -239,19 +239,7 @@ func (n *Network) bringUp(ctx context.Context, began time.Time) error {
 	step("channel confirmed")
 
 	// Both ways: `active: true` alone is not enough for a payment to find its path.
-	return both(func(nd *Node) error {
-		dest := n.Platform
-		if nd == n.Platform {
-			dest = n.Buyer
-		}
-		return poll(ctx, 2*time.Minute, "a route from "+nd.Name+" to "+dest.Name, func() (bool, error) {
-			info, err := nd.info(ctx)
-			if err != nil || info.NumActiveChannels == 0 {
-				return false, err
-			}
-			return nd.hasRoute(ctx, dest, 100_000)
-		})
-	}, n.Platform, n.Buyer)
+	return n.routable(ctx)
 }
 
 // both runs f for each node at once and returns the first error.
@@ -277,6 +265,48 @@ func (n *Network) Mine(ctx context.Context, blocks int) error {
 		return err
 	}
 	return both(func(nd *Node) error { return nd.waitSynced(ctx, height) }, n.Platform, n.Buyer)
+}
+
+// Restart stops the node (SIGTERM) and starts it again on the same addresses with the same
+// wallet, and returns once payments route both ways between the platform and the buyer again.
+// Providers on the node see it go away and come back (the soak's LND restarts).
+func (n *Network) Restart(ctx context.Context, nd *Node) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return errors.New("regtest: Restart after Stop")
+	}
+	if err := nd.stop(ctx); err != nil {
+		return err
+	}
+	// The addresses were just released; another process may take one meanwhile, rarely.
+	if err := poll(ctx, 30*time.Second, "lnd "+nd.Name+" to start again", func() (bool, error) {
+		err := nd.launch(ctx, n.chain)
+		if err != nil && nd.proc != nil && !addrInUse(nd.proc.logPath) {
+			return false, &fatalError{err}
+		}
+		return err == nil, err
+	}); err != nil {
+		return err
+	}
+	return n.routable(ctx)
+}
+
+// routable waits until each node finds a route to the other.
+func (n *Network) routable(ctx context.Context) error {
+	return both(func(nd *Node) error {
+		dest := n.Platform
+		if nd == n.Platform {
+			dest = n.Buyer
+		}
+		return poll(ctx, 2*time.Minute, "a route from "+nd.Name+" to "+dest.Name, func() (bool, error) {
+			info, err := nd.info(ctx)
+			if err != nil || info.NumActiveChannels == 0 {
+				return false, err
+			}
+			return nd.hasRoute(ctx, dest, 100_000)
+		})
+	}, n.Platform, n.Buyer)
 }
 
 // Btcctl is btcctl set up for the network's btcd, for example n.Btcctl("getblockcount").

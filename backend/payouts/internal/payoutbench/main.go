@@ -32,8 +32,8 @@ import (
 	"satchel.dev/backend/lightning/lnd/regtest"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/payouts"
-	"satchel.dev/backend/payouts/internal/lnurltest"
 	"satchel.dev/backend/payouts/internal/payouttest"
+	"satchel.dev/backend/payouts/lnurltest"
 	"satchel.dev/backend/pgcluster"
 	"satchel.dev/backend/postgres"
 )

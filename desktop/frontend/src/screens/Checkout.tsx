@@ -112,10 +112,12 @@ export default function Checkout({
               <InvoiceQR invoice={purchase.invoice} onShown={() => setQrShown(true)} />
               <div className="checkout-side">
                 {purchase.reconnecting ? (
-                  <p className="status-line" role="status">
-                    <span className="spinner" aria-hidden="true" /> Reconnecting to the server… The invoice can still be
-                    paid: Satchel sees the payment once the server answers.
-                  </p>
+                  <>
+                    <p className="status-line" role="status">
+                      <span className="spinner" aria-hidden="true" /> Reconnecting to the server…
+                    </p>
+                    <p className="muted small">The invoice can still be paid: Satchel sees the payment once the server answers.</p>
+                  </>
                 ) : (
                   <p className="status-line" role="status">
                     <span className="spinner" aria-hidden="true" /> Waiting for payment…

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api, type BuildDiff, type DevGame, type DevRelease, type GameDraft, type UploadProgress } from '../api'
 import { LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
-import { bytes, eta, percent, price, rate, sats, when } from '../format'
+import { bytes, eta, parseSats, percent, price, rate, sats, when } from '../format'
 import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hooks'
 import { useNav } from '../route'
 
@@ -193,8 +193,13 @@ export function GameForm({ game, onSaved }: { game?: DevGame; onSaved: (g: DevGa
   const [preview, setPreview] = useState(false)
   const [saved, setSaved] = useState(false)
   const act = useAction()
-  const field = (k: keyof GameDraft) => (e: { target: { value: string } }) => {
+  // A change answers the last error: it is about what the fields held then.
+  const edited = () => {
     setSaved(false)
+    act.clear()
+  }
+  const field = (k: keyof GameDraft) => (e: { target: { value: string } }) => {
+    edited()
     setD({ ...d, [k]: e.target.value })
   }
   return (
@@ -203,9 +208,7 @@ export function GameForm({ game, onSaved }: { game?: DevGame; onSaved: (g: DevGa
       onSubmit={(e) => {
         e.preventDefault()
         void act.run(async () => {
-          const s = Number(priceSats)
-          if (!Number.isFinite(s) || s < 0) throw new Error('The price is a number of sats (0 for a free game).')
-          const draft = { ...d, price_msat: Math.round(s * 1000) }
+          const draft = { ...d, price_msat: parseSats(priceSats) }
           onSaved(game ? await api.updateGame(game.id, draft) : await api.createGame(draft))
           setSaved(true)
         })
@@ -222,7 +225,15 @@ export function GameForm({ game, onSaved }: { game?: DevGame; onSaved: (g: DevGa
         </label>
         <label>
           <span className="label">Price (sats, 0 for free)</span>
-          <input type="number" min={0} step="any" value={priceSats} onChange={(e) => { setSaved(false); setPriceSats(e.target.value) }} />
+          <input
+            type="text"
+            inputMode="decimal"
+            value={priceSats}
+            onChange={(e) => {
+              edited()
+              setPriceSats(e.target.value)
+            }}
+          />
         </label>
       </div>
       <label>
@@ -284,7 +295,13 @@ function ListingStatus({ game, onSaved }: { game: DevGame; onSaved: () => void }
         >
           <label>
             <span className="label">Who can see it</span>
-            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <select
+              value={status}
+              onChange={(e) => {
+                act.clear()
+                setStatus(e.target.value)
+              }}
+            >
               <option value="DRAFT">Draft: only you</option>
               <option value="UNLISTED">Unlisted: anyone with its address</option>
               <option value="LISTED">Listed: everyone, in the store</option>
@@ -304,8 +321,34 @@ function Releases({ game, onChanged }: { game: DevGame; onChanged: () => void })
   const [version, setVersion] = useState('')
   const [notes, setNotes] = useState('')
   const act = useAction()
+  const list = useAction()
+  const draft = game.status === 'DRAFT' && game.releases.some((r) => r.published)
   return (
     <div className="releases">
+      {draft && (
+        <Notice
+          tone="warn"
+          title={`${game.title} is still a Draft`}
+          action={
+            <button
+              type="button"
+              className="btn primary"
+              disabled={list.busy}
+              onClick={() =>
+                list.run(async () => {
+                  await api.setGameStatus(game.id, 'LISTED')
+                  onChanged()
+                })
+              }
+            >
+              List it in the store
+            </button>
+          }
+        >
+          Its published release is visible to you alone: players find the game once it is listed.
+        </Notice>
+      )}
+      {list.error && <Notice tone="error" title="The game was not listed">{list.error}</Notice>}
       <form
         className="new-release"
         onSubmit={(e) => {
@@ -322,11 +365,26 @@ function Releases({ game, onChanged }: { game: DevGame; onChanged: () => void })
         <div className="row">
           <label>
             <span className="label">Version</span>
-            <input required value={version} placeholder="1.1.0" onChange={(e) => setVersion(e.target.value)} />
+            <input
+              required
+              value={version}
+              placeholder="1.1.0"
+              onChange={(e) => {
+                act.clear()
+                setVersion(e.target.value)
+              }}
+            />
           </label>
           <label className="grow">
             <span className="label">Release notes (Markdown)</span>
-            <input value={notes} placeholder="What changed" onChange={(e) => setNotes(e.target.value)} />
+            <input
+              value={notes}
+              placeholder="What changed"
+              onChange={(e) => {
+                act.clear()
+                setNotes(e.target.value)
+              }}
+            />
           </label>
           <button type="submit" className="btn" disabled={act.busy || version.trim() === ''}>
             Create release
@@ -361,14 +419,17 @@ export function buildStatus(r: DevRelease, upload?: UploadProgress): { text: str
 
 function ReleaseRow({ release: r, onChanged }: { release: DevRelease; onChanged: () => void }) {
   const [upload, setUpload] = useState<UploadProgress | undefined>(r.upload)
+  const [replacing, setReplacing] = useState(false)
   const act = useAction()
   useEffect(() => setUpload(r.upload), [r.upload])
   useEvent('upload', (p) => {
     if (p.release_id !== r.id) return
     setUpload(p)
+    if (p.phase === 'ready') setReplacing(false)
     if (p.phase === 'ready' || p.phase === 'refused' || p.phase === 'failed') onChanged()
   })
   const st = buildStatus(r, upload)
+  const uploading = upload?.phase === 'hashing' || upload?.phase === 'uploading' || upload?.phase === 'checking'
   return (
     <li className="release" aria-label={`Release ${r.version}`}>
       <div className="row">
@@ -384,9 +445,7 @@ function ReleaseRow({ release: r, onChanged }: { release: DevRelease; onChanged:
           <span className="muted small">published {when(r.published_at)}</span>
         ) : (
           r.build &&
-          upload?.phase !== 'hashing' &&
-          upload?.phase !== 'uploading' &&
-          upload?.phase !== 'checking' && (
+          !uploading && (
             <button
               type="button"
               className="btn primary"
@@ -402,8 +461,14 @@ function ReleaseRow({ release: r, onChanged }: { release: DevRelease; onChanged:
         )}
       </div>
       {r.notes_md && <p className="muted small">{r.notes_md}</p>}
+      {!r.published && r.build && !replacing && !uploading && (
+        <button type="button" className="btn link small" onClick={() => setReplacing(true)}>
+          Replace the build…
+        </button>
+      )}
       {act.error && <Notice tone="error" title="Not published">{act.error}</Notice>}
-      {!r.published && <BuildUpload release={r} upload={upload} />}
+      {!r.published && (!r.build || replacing || uploading) && <BuildUpload release={r} upload={upload} />}
+      {!r.published && r.build && !replacing && upload && upload.phase !== 'ready' && !uploading && <UploadStatus upload={upload} />}
     </li>
   )
 }

@@ -88,7 +88,7 @@ test('the checkout route opens the checkout at once', async () => {
   expect(await screen.findByRole('dialog', { name: 'Buy Lantern Drift' })).toBeInTheDocument()
 })
 
-test('offline, an installed game's page plays from the library', async () => {
+test("offline, an installed game's page plays from the library", async () => {
   const reason = 'cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection'
   answer(bridge.Game, gameView({ owned: true, entry: entry(), offline: reason }, { price_msat: 0, description_md: '', releases: [] }))
   renderScreen(<GamePage slug="lantern-drift" />)

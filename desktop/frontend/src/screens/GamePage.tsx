@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react'
 import { api, type GameView, type LibraryGame } from '../api'
 import { Dialog, LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
-import { bytes, eta, percent, price, rate, when } from '../format'
+import { bytes, eta, percent, price, rate, sentence, when } from '../format'
 import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hooks'
 import { failureAdvice, useLibrary } from '../library'
 import { useNav } from '../route'
@@ -77,7 +77,7 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
       </header>
       {v.offline ? (
         <Notice tone="info" title="Offline: this page shows what your library knows">
-          {v.offline}. The store's page comes back by itself once the server answers.
+          {sentence(v.offline)} The store's page comes back by itself once the server answers.
         </Notice>
       ) : (
         <section className="description" aria-label="Description">
@@ -195,12 +195,14 @@ export function GameActions({ view, live, onBuy }: { view: GameView; live: Libra
   }
   return (
     <div className="game-actions">
-      <div className="row">{main}</div>
-      {owned && (
-        <button type="button" className="btn link" onClick={() => nav.go({ name: 'library' })}>
-          In your library →
-        </button>
-      )}
+      <div className="row">
+        {main}
+        {owned && (
+          <button type="button" className="btn link" onClick={() => nav.go({ name: 'library' })}>
+            In your library →
+          </button>
+        )}
+      </div>
       {act.error && <Notice tone="error">{act.error}</Notice>}
       {failure && (
         <Notice

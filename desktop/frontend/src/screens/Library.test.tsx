@@ -79,18 +79,24 @@ test('install states of the games', async () => {
 
 test('verify and repair show their report', async () => {
   renderScreen(<Library />, { library: libraryView([libGame()]) })
-  answer(bridge.Verify, { slug: 'lantern-drift', version: '1.0.0', dir: '/l', checked: 3, damaged: [{ path: 'bin/lantern-drift', problem: 'its sha256 differs' }] })
+  const damaged = [
+    { path: 'bin/lantern-drift', problem: 'sha256' },
+    { path: 'rivers/first.txt', problem: 'missing' },
+  ]
+  answer(bridge.Verify, { slug: 'lantern-drift', version: '1.0.0', dir: '/l', checked: 3, damaged })
   await userEvent.click(await screen.findByRole('button', { name: 'Verify files' }))
   const report = await screen.findByRole('dialog', { name: 'Verify report' })
-  expect(within(report).getByText('1 damaged files')).toBeInTheDocument()
-  expect(within(report).getByText('bin/lantern-drift')).toBeInTheDocument()
-  await userEvent.click(within(report).getByRole('button', { name: 'OK' }))
-  answer(bridge.Verify, { slug: 'lantern-drift', version: '1.0.0', dir: '/l', checked: 3, damaged: [{ path: 'bin/lantern-drift', problem: 'its sha256 differs' }], repaired: ['bin/lantern-drift'], fetched_bytes: 2048 })
-  await userEvent.click(screen.getByRole('button', { name: 'Repair' }))
+  expect(within(report).getByText('2 damaged files')).toBeInTheDocument()
+  const items = within(report).getAllByRole('listitem')
+  expect(items[0]).toHaveTextContent('bin/lantern-drift — different content: it was changed or is corrupted')
+  expect(items[1]).toHaveTextContent('rivers/first.txt — missing: the file is not there any more')
+  answer(bridge.Verify, { slug: 'lantern-drift', version: '1.0.0', dir: '/l', checked: 3, damaged, repaired: ['bin/lantern-drift', 'rivers/first.txt'], fetched_bytes: 2048 })
+  await userEvent.click(within(report).getByRole('button', { name: 'Repair these files' }))
   expect(bridge.Verify).toHaveBeenLastCalledWith('lantern-drift', true)
   const repaired = await screen.findByRole('dialog', { name: 'Repair report' })
-  expect(within(repaired).getByText('Repaired 1 of 1 damaged files')).toBeInTheDocument()
-  expect(within(repaired).getByText('repaired')).toBeInTheDocument()
+  expect(within(repaired).getByText('Repaired 2 of 2 damaged files')).toBeInTheDocument()
+  expect(within(repaired).getAllByText('repaired')).toHaveLength(2)
+  expect(within(repaired).queryByRole('button', { name: /Repair/ })).not.toBeInTheDocument()
 })
 
 test('uninstall asks first; open folder and auto-update', async () => {

@@ -242,7 +242,17 @@ export function GameRow({ game }: { game: LibraryGame }) {
           {note}
         </Notice>
       )}
-      {report && <VerifyReport report={report.report} repair={report.repair} onClose={() => setReport(undefined)} />}
+      {report && (
+        <VerifyReport
+          report={report.report}
+          repair={report.repair}
+          onClose={() => setReport(undefined)}
+          onRepair={() => {
+            setReport(undefined)
+            void verify(true)
+          }}
+        />
+      )}
       {confirmUninstall && (
         <Dialog title={`Uninstall ${e.title || slug}?`} onClose={() => setConfirmUninstall(false)}>
           <p>This deletes its files from this computer. It stays in your library, so you can install it again.</p>
@@ -267,8 +277,36 @@ export function GameRow({ game }: { game: LibraryGame }) {
   )
 }
 
-/** What a verify or repair found. */
-export function VerifyReport({ report, repair, onClose }: { report: Report; repair: boolean; onClose: () => void }) {
+/** What is wrong with a damaged file, in words (install.Issue's problem). */
+export function problemText(problem: string): string {
+  switch (problem) {
+    case 'missing':
+      return 'missing: the file is not there any more'
+    case 'not a regular file':
+      return 'not a file any more: a folder or a link is in its place'
+    case 'size':
+      return 'the wrong size: it was changed or cut short'
+    case 'sha256':
+      return 'different content: it was changed or is corrupted'
+    case 'not executable':
+      return 'no longer executable, so the game cannot start it'
+    default:
+      return problem
+  }
+}
+
+/** What a verify or repair found; after a verify that found damage, a Repair button. */
+export function VerifyReport({
+  report,
+  repair,
+  onClose,
+  onRepair,
+}: {
+  report: Report
+  repair: boolean
+  onClose: () => void
+  onRepair: () => void
+}) {
   const damaged = report.damaged ?? []
   const repaired = report.repaired ?? []
   const ok = damaged.length === repaired.length
@@ -282,14 +320,14 @@ export function VerifyReport({ report, repair, onClose }: { report: Report; repa
         <Notice tone={ok ? 'ok' : 'warn'} title={ok ? `Repaired ${repaired.length} of ${damaged.length} damaged files` : `${damaged.length} damaged files`}>
           Checked {report.checked} files of version {report.version}
           {report.fetched_bytes ? `; downloaded ${bytes(report.fetched_bytes)}` : ''}.
-          {!repair && ' Repair downloads only the damaged files again.'}
+          {!ok && ' Repair downloads only the damaged files again.'}
         </Notice>
       )}
       {damaged.length > 0 && (
         <ul className="report-list">
           {damaged.map((d) => (
             <li key={d.path}>
-              <code>{d.path}</code> — {d.problem}
+              <code>{d.path}</code> — {problemText(d.problem)}
               {repaired.includes(d.path) ? <span className="chip ok">repaired</span> : null}
             </li>
           ))}
@@ -299,8 +337,13 @@ export function VerifyReport({ report, repair, onClose }: { report: Report; repa
         <p className="muted small">Files the build does not have (left alone): {(report.extra ?? []).join(', ')}</p>
       )}
       <div className="row end">
-        <button type="button" className="btn primary" onClick={onClose}>
-          OK
+        {!ok && (
+          <button type="button" className="btn primary" onClick={onRepair}>
+            Repair {damaged.length - repaired.length === 1 ? 'this file' : 'these files'}
+          </button>
+        )}
+        <button type="button" className={`btn${ok ? ' primary' : ''}`} onClick={onClose}>
+          {ok ? 'OK' : 'Close'}
         </button>
       </div>
     </Dialog>

@@ -133,19 +133,30 @@ func (n *Node) Invoice(ctx context.Context, hash []byte) (InvoiceState, error) {
 	return s, err
 }
 
+// Payment is one of the node's outgoing payments.
+type Payment struct {
+	PaymentHash string `json:"payment_hash"` // hex
+	Status      string `json:"status"`       // IN_FLIGHT, SUCCEEDED, FAILED
+	ValueMsat   int64  `json:"value_msat,string"`
+}
+
+// Payments lists every outgoing payment the node made or is making.
+func (n *Node) Payments(ctx context.Context) ([]Payment, error) {
+	var resp struct {
+		Payments []Payment `json:"payments"`
+	}
+	err := n.call(ctx, "GET", "/v1/payments?include_incomplete=true&max_payments=100000", nil, &resp)
+	return resp.Payments, err
+}
+
 // PaymentsTo counts the node's outgoing payments of hash that succeeded, and all of them.
 func (n *Node) PaymentsTo(ctx context.Context, hash []byte) (succeeded, all int, err error) {
-	var resp struct {
-		Payments []struct {
-			PaymentHash string `json:"payment_hash"`
-			Status      string `json:"status"`
-		} `json:"payments"`
-	}
-	if err := n.call(ctx, "GET", "/v1/payments?include_incomplete=true&max_payments=100000", nil, &resp); err != nil {
+	payments, err := n.Payments(ctx)
+	if err != nil {
 		return 0, 0, err
 	}
 	want := hex.EncodeToString(hash)
-	for _, p := range resp.Payments {
+	for _, p := range payments {
 		if p.PaymentHash == want {
 			all++
 			if p.Status == "SUCCEEDED" {

@@ -1,0 +1,3 @@
+DROP INDEX library_changes_shared_idx;
+DROP TRIGGER library_changes_order ON library_changes;
+DROP FUNCTION library_changes_order();

@@ -1,0 +1,6 @@
+//go:build !soakbroken
+
+package postgres
+
+// brokenSettlement is false in every real build (see soakbroken.go).
+const brokenSettlement = false

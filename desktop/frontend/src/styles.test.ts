@@ -1,0 +1,22 @@
+// The stylesheet's rules that jsdom cannot check by rendering.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const css = readFileSync(join(__dirname, 'styles.css'), 'utf8')
+
+/** The declarations of the rule whose selector list is exactly selector. */
+function rule(selector: string): string {
+  const at = css.search(new RegExp(`(^|[}/]\\s*)${selector.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\{`))
+  if (at < 0) return ''
+  const open = css.indexOf('{', at)
+  return css.slice(open + 1, css.indexOf('}', open))
+}
+
+test('drop-downs open dark, as the rest of the window', () => {
+  expect(rule('select,\noption')).toContain('color-scheme: dark')
+  expect(rule('option')).toContain('background-color: var(--bg-2)')
+})
+
+test('only the content scrolls: the sidebar stays put on a long page', () => {
+  expect(rule('.shell')).toContain('grid-template-rows: minmax(0, 1fr)')
+})

@@ -1,0 +1,413 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/state"
+)
+
+// manyFiles is a build of n files of size random bytes (every third stored, the others
+// deflated), a launch script and a README.
+func manyFiles(version string, n, size int) []testenv.File {
+	files := gameFiles(version, 10)
+	for i := range n {
+		files = append(files, testenv.File{Name: fmt.Sprintf("assets/pack-%02d.bin", i), Body: randomBytes(size), Store: i%3 == 0})
+	}
+	return files
+}
+
+// streamed returns a bundle whose builds stream.
+func streamed(t *testing.T, tweak ...func(*Config)) *bundle {
+	b := setup(t, tweak...)
+	b.located = true
+	return b
+}
+
+// fileOf returns the manifest entry of path in bd.
+func fileOf(t *testing.T, bd *build, path string) state.File {
+	t.Helper()
+	for _, f := range bd.files {
+		if f.Path == path {
+			return f
+		}
+	}
+	t.Fatalf("%s is not in the build", path)
+	return state.File{}
+}
+
+// noTemp fails if a temporary folder is left in the game's folder.
+func noTemp(t *testing.T, b *bundle) {
+	t.Helper()
+	for _, p := range tree(t, filepath.Join(b.load().Library, b.game.Slug)) {
+		if strings.HasPrefix(p, ".tmp-") {
+			t.Errorf("a temporary folder is left: %s", p)
+		}
+	}
+}
+
+func TestStreamedInstall(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 9, 100<<10)...)
+	var phases []Phase
+	res, err := b.inst.Install(context.Background(), b.game, "", func(p Progress) {
+		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+			phases = append(phases, p.Phase)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Phase{PhaseDownloading, PhaseSwitching, PhaseDone}, phases); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	if res.Fetched != bd.size {
+		t.Errorf("fetched %d bytes, want the zip's %d", res.Fetched, bd.size)
+	}
+	if diff := cmp.Diff([]string{fmt.Sprintf("bytes=0-%d", bd.size-1)}, b.srv.ranges()); diff != "" {
+		t.Errorf("GETs (-want +got):\n%s", diff)
+	}
+	lib := b.load().Library
+	if got := tree(t, filepath.Join(lib, ".downloads")); len(got) != 0 {
+		t.Errorf("a zip was kept: %v", got)
+	}
+	if fi, err := os.Stat(filepath.Join(res.Dir, "run.sh")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("run.sh: %v %v, want mode 0755", fi, err)
+	}
+	rep, err := b.inst.Verify(context.Background(), b.game, false, nil)
+	if err != nil || !rep.OK() || rep.Checked != len(bd.files) || len(rep.Extra) != 0 {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+	if g := b.load().Games["tiny-game"]; g.Pending != nil || g.Current.Version != "1.0.0" {
+		t.Errorf("state: pending %+v current %+v", g.Pending, g.Current)
+	}
+}
+
+// TestStreamedResumeAfterDroppedConnection drops the connection in the middle of a file: the
+// download resumes at that file's local header, not at byte zero nor at the byte it stopped.
+func TestStreamedResumeAfterDroppedConnection(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
+	f := fileOf(t, bd, "assets/pack-03.bin")
+	cut := f.DataOffset + f.CompressedSize/2
+	b.srv.cutAfter = cut
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("bytes=0-%d", bd.size-1), fmt.Sprintf("bytes=%d-%d", f.HeaderOffset, bd.size-1)}
+	if diff := cmp.Diff(want, b.srv.ranges()); diff != "" {
+		t.Errorf("GETs (-want +got):\n%s", diff)
+	}
+	if wantFetched := cut + bd.size - f.HeaderOffset; res.Fetched != wantFetched {
+		t.Errorf("fetched %d bytes, want %d", res.Fetched, wantFetched)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+}
+
+// TestStreamedResumeAfterCrash stops the launcher as a crash would, mid-file, with only the
+// checkpoint it had recorded: after Recover, the next install resumes at that checkpoint.
+func TestStreamedResumeAfterCrash(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
+	f := fileOf(t, bd, "assets/pack-04.bin")
+	b.srv.stallAfter, b.srv.stall = f.DataOffset+10, make(chan struct{})
+	defer close(b.srv.stall)
+	ctx, cancel := context.WithCancel(context.Background())
+	var crashState []byte
+	statePath := filepath.Join(b.state.Dir(), "state.json")
+	inst, err := New(Config{State: b.state, Source: b.src, ProgressEvery: b.inst.cfg.ProgressEvery, FreeSpace: b.inst.cfg.FreeSpace,
+		Hook: func(step string, done, total int64) {
+			// The stream stalls in pack-04; once a checkpoint past the files before it is
+			// recorded, the process dies: what is on disk now is what a crash leaves.
+			if step == "checkpoint" && done == f.HeaderOffset && crashState == nil {
+				crashState, _ = os.ReadFile(statePath)
+				cancel()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.Install(ctx, b.game, "", nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Install = %v, want it stopped", err)
+	}
+	if err := os.WriteFile(statePath, crashState, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.inst.Recover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Actions) != 1 || !strings.Contains(rec.Actions[0], "to resume after them") {
+		t.Errorf("recovery = %q", rec.Actions)
+	}
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := b.srv.ranges()
+	if want := fmt.Sprintf("bytes=%d-%d", f.HeaderOffset, bd.size-1); rs[len(rs)-1] != want {
+		t.Errorf("the resumed GET asked for %s, want %s", rs[len(rs)-1], want)
+	}
+	if res.Fetched != bd.size-f.HeaderOffset || res.Resumed != f.HeaderOffset {
+		t.Errorf("resumed %d and fetched %d, want %d and %d", res.Resumed, res.Fetched, f.HeaderOffset, bd.size-f.HeaderOffset)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || len(rep.Extra) != 0 {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+}
+
+// TestStreamedBadBuildsAreRefused serves zips that do not match their manifest, or manifests
+// that break the zip rules: each install fails, removes its temporary folder and records why.
+func TestStreamedBadBuildsAreRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		mess    func(b *bundle, bd *build) []state.File
+		noGET   bool // refused from the manifest alone, before any byte
+		wantErr string
+	}{
+		{"wrong sha256 of a file", func(_ *bundle, bd *build) []state.File {
+			fs := append([]state.File(nil), bd.files...)
+			fs[2].SHA256 = strings.Repeat("0", 64)
+			return fs
+		}, false, "does not match the sha256 of the manifest"},
+		{"a path that climbs out", func(_ *bundle, bd *build) []state.File {
+			fs := append([]state.File(nil), bd.files...)
+			fs[0].Path = "../../evil.sh"
+			return fs
+		}, true, `rule "path"`},
+		{"overlapping entries", func(_ *bundle, bd *build) []state.File {
+			fs := append([]state.File(nil), bd.files...)
+			a, b := index(fs, "assets/pack-00.bin"), index(fs, "assets/pack-01.bin")
+			fs[b].HeaderOffset = fs[a].DataOffset + 10
+			fs[b].DataOffset = fs[b].HeaderOffset + 30 + int64(len(fs[b].Path))
+			return fs
+		}, true, `rule "overlap"`},
+		{"files swapped in the manifest", func(_ *bundle, bd *build) []state.File {
+			fs := append([]state.File(nil), bd.files...)
+			a, b := index(fs, "assets/pack-00.bin"), index(fs, "assets/pack-01.bin")
+			fs[a].Path, fs[b].Path = fs[b].Path, fs[a].Path
+			return fs
+		}, false, "the local header names"},
+		{"a file the manifest leaves out", func(_ *bundle, bd *build) []state.File {
+			return append([]state.File(nil), bd.files[1:]...)
+		}, false, "central directory does not match"},
+		{"a zip that is not the published one", func(b *bundle, bd *build) []state.File {
+			other := filepath.Join(b.dir, "other.zip")
+			body, _ := os.ReadFile(bd.path)
+			body[len(body)-30] ^= 0xff // in the end record's comment-free tail: files stay intact
+			os.WriteFile(other, body, 0o644)
+			b.srv.swap[bd.id] = other
+			return bd.files
+		}, false, "sha256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := streamed(t)
+			bd := b.addBuild("1.0.0", manyFiles("1.0.0", 3, 50<<10)...)
+			b.src.files[bd.id] = tt.mess(b, bd)
+			_, err := b.inst.Install(context.Background(), b.game, "", nil)
+			if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Install = %v, want ErrVerify saying %q", err, tt.wantErr)
+			}
+			if tt.noGET && len(b.srv.ranges()) != 0 {
+				t.Errorf("GETs %v before the manifest was refused", b.srv.ranges())
+			}
+			noTemp(t, b)
+			if _, err := os.Stat(filepath.Join(b.dir, "evil.sh")); err == nil {
+				t.Error("a file was written outside the library")
+			}
+			g := b.load().Games["tiny-game"]
+			if g.Pending != nil || g.Failed == nil || g.Current != nil {
+				t.Errorf("state: pending %+v failed %+v current %+v", g.Pending, g.Failed, g.Current)
+			}
+		})
+	}
+}
+
+// TestUpdateFetchesOnlyChanges updates a build of many files of which one changed, one was
+// renamed and one is damaged in the installed version: the update copies the unchanged and
+// renamed files, fetches the changed and the damaged ones (and the zip's directory) by Range,
+// and nothing else.
+func TestUpdateFetchesOnlyChanges(t *testing.T) {
+	b := streamed(t)
+	v1files := manyFiles("1.0.0", 20, 64<<10)
+	b.addBuild("1.0.0", v1files...)
+	res1, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1.1.0: pack-05 changes, pack-07 is renamed, the rest is the same.
+	v2files := append([]testenv.File(nil), v1files...)
+	for i := range v2files {
+		switch v2files[i].Name {
+		case "assets/pack-05.bin":
+			v2files[i].Body = randomBytes(64 << 10)
+		case "assets/pack-07.bin":
+			v2files[i].Name = "assets/renamed.bin"
+		}
+	}
+	v2 := b.addBuild("1.1.0", v2files...)
+	// The installed pack-09 is damaged: it must be fetched, never copied forward.
+	if err := os.WriteFile(filepath.Join(res1.Dir, "assets", "pack-09.bin"), []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := len(b.srv.ranges())
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, damaged := fileOf(t, v2, "assets/pack-05.bin"), fileOf(t, v2, "assets/pack-09.bin")
+	tail := v2.size - lastDataEnd(v2.files)
+	want := (changed.DataOffset + changed.CompressedSize - changed.HeaderOffset) +
+		(damaged.DataOffset + damaged.CompressedSize - damaged.HeaderOffset) + tail
+	if res.Fetched != want {
+		t.Errorf("fetched %d bytes, want %d: the changed and damaged files (%d and %d compressed bytes) and the directory",
+			res.Fetched, want, changed.CompressedSize, damaged.CompressedSize)
+	}
+	if changedBytes := changed.CompressedSize + damaged.CompressedSize; float64(res.Fetched) > 1.1*float64(changedBytes) {
+		t.Errorf("fetched %d bytes for %d compressed bytes changed", res.Fetched, changedBytes)
+	}
+	var installed int64
+	for _, f := range v2.files {
+		installed += f.Size
+	}
+	if res.Reused != installed-changed.Size-damaged.Size {
+		t.Errorf("reused %d bytes, want %d", res.Reused, installed-changed.Size-damaged.Size)
+	}
+	if got := b.srv.ranges()[before:]; len(got) != 3 {
+		t.Errorf("GETs %v, want one per changed file and one for the directory", got)
+	}
+	rep, err := b.inst.Verify(context.Background(), b.game, false, nil)
+	if err != nil || !rep.OK() || rep.Version != "1.1.0" || len(rep.Extra) != 0 {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+	if g := b.load().Games["tiny-game"]; g.Previous == nil || g.Previous.Version != "1.0.0" {
+		t.Errorf("previous = %+v, want 1.0.0 kept until 1.1.0 has launched", g.Previous)
+	}
+	// Unchanged files are hard links to the installed ones where the file system allows.
+	a, errA := os.Stat(filepath.Join(res1.Dir, "assets", "pack-01.bin"))
+	c, errC := os.Stat(filepath.Join(res.Dir, "assets", "pack-01.bin"))
+	if errA != nil || errC != nil || !os.SameFile(a, c) {
+		t.Errorf("pack-01.bin was not linked: %v %v", errA, errC)
+	}
+}
+
+// TestUpdateInterrupted stops an update in the middle, as a crash would: the current version
+// stays playable, and the update starts again and finishes.
+func TestUpdateInterrupted(t *testing.T) {
+	b := streamed(t)
+	v1files := manyFiles("1.0.0", 6, 64<<10)
+	b.addBuild("1.0.0", v1files...)
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	v2files := append([]testenv.File(nil), v1files...)
+	v2files[5].Body = randomBytes(64 << 10)
+	b.addBuild("1.1.0", v2files...)
+	ctx, cancel := context.WithCancel(context.Background())
+	var crashState []byte
+	statePath := filepath.Join(b.state.Dir(), "state.json")
+	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
+		if step == "stream" && crashState == nil {
+			crashState, _ = os.ReadFile(statePath)
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.Install(ctx, b.game, "", nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Install = %v, want it stopped", err)
+	}
+	os.WriteFile(statePath, crashState, 0o600)
+	if _, err := b.inst.Recover(); err != nil {
+		t.Fatal(err)
+	}
+	noTemp(t, b)
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || rep.Version != "1.0.0" {
+		t.Errorf("1.0.0 after the interrupted update: %+v %v", rep, err)
+	}
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil || res.Version != "1.1.0" || res.Reused == 0 {
+		t.Fatalf("the update again = %+v, %v", res, err)
+	}
+}
+
+// TestUpdateWithTamperedRange serves wrong bytes for the changed file: the update fails, and
+// the installed version is untouched and playable.
+func TestUpdateWithTamperedRange(t *testing.T) {
+	b := streamed(t)
+	v1files := manyFiles("1.0.0", 6, 64<<10)
+	b.addBuild("1.0.0", v1files...)
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	v2files := append([]testenv.File(nil), v1files...)
+	v2files[len(v2files)-1].Body = randomBytes(64 << 10)
+	v2 := b.addBuild("1.1.0", v2files...)
+	f := fileOf(t, v2, v2files[len(v2files)-1].Name)
+	body, _ := os.ReadFile(v2.path)
+	body[f.DataOffset+f.CompressedSize/2] ^= 0xff
+	other := filepath.Join(b.dir, "tampered.zip")
+	os.WriteFile(other, body, 0o644)
+	b.srv.swap[v2.id] = other
+	_, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if !errors.Is(err, ErrVerify) {
+		t.Fatalf("Install = %v, want ErrVerify", err)
+	}
+	noTemp(t, b)
+	rep, err := b.inst.Verify(context.Background(), b.game, false, nil)
+	if err != nil || !rep.OK() || rep.Version != "1.0.0" {
+		t.Errorf("1.0.0 after the failed update: %+v %v", rep, err)
+	}
+}
+
+// TestUpdateFromServerWithoutRange updates through a server that ignores Range: every range
+// is read from the start of the zip, skipping what comes before it, and the update succeeds.
+func TestUpdateFromServerWithoutRange(t *testing.T) {
+	b := streamed(t)
+	v1files := manyFiles("1.0.0", 6, 64<<10)
+	b.addBuild("1.0.0", v1files...)
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	v2files := append([]testenv.File(nil), v1files...)
+	v2files[4].Body = randomBytes(64 << 10)
+	b.addBuild("1.1.0", v2files...)
+	b.srv.noRange = true
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || rep.Version != "1.1.0" {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+}
+
+// index is the position of path in files.
+func index(files []state.File, path string) int {
+	for i, f := range files {
+		if f.Path == path {
+			return i
+		}
+	}
+	return -1
+}
+
+func lastDataEnd(files []state.File) int64 {
+	var end int64
+	for _, f := range files {
+		end = max(end, f.DataOffset+f.CompressedSize)
+	}
+	return end
+}

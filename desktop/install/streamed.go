@@ -1,0 +1,590 @@
+package install
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"satchel.dev/desktop/internal/fsutil"
+	"satchel.dev/desktop/launch"
+	"satchel.dev/desktop/state"
+	"satchel.dev/shared/zipsafe"
+)
+
+// coalesceGap is the most bytes of unchanged entries an update fetches to join two ranges
+// into one request.
+const coalesceGap = 32 << 10
+
+// maxRanges is how many ranges an update fetches at once.
+const maxRanges = 4
+
+// streamable returns the manifest of dl checked by the zip rules, sorted by offset, and the
+// offset where the zip's tail (central directory, end records) starts, or a refusal.
+func (in *Installer) streamable(dl Download) ([]zipsafe.Entry, int64, error) {
+	entries, _ := located(dl.Files)
+	sorted, err := zipsafe.CheckManifest(entries, dl.Size, in.cfg.Limits)
+	if err != nil {
+		return nil, 0, err
+	}
+	last := sorted[len(sorted)-1]
+	tailStart := last.DataOffset + last.CompressedSize
+	if dl.Size-tailStart > maxTail {
+		return nil, 0, fmt.Errorf("%w: the zip has %d bytes after its last file, more than a central directory needs", ErrVerify, dl.Size-tailStart)
+	}
+	return sorted, tailStart, nil
+}
+
+// refuseBuild drops pending install p, whose build broke a rule or the manifest (err), with
+// its temporary folder temp, records why, and returns the error to report.
+func (in *Installer) refuseBuild(g Game, lib string, p *state.Pending, temp string, err error) error {
+	if temp != "" {
+		os.RemoveAll(temp)
+	}
+	reason := fmt.Sprintf("the build of %s %s cannot be installed: %v", g.Slug, p.Version, err)
+	in.refuse(g.Slug, lib, p, reason)
+	return fmt.Errorf("%w: %s; nothing was installed: tell the developer", ErrVerify, reason)
+}
+
+// bad reports whether err means the build itself is wrong (a zip rule, a file that does not
+// match the manifest), as opposed to the network or the disk.
+func bad(err error) bool {
+	var ze *zipsafe.Error
+	return errors.As(err, &ze) || errors.Is(err, ErrVerify)
+}
+
+// streamTemp returns the temporary folder of p and where its stream resumes: the folder an
+// interrupted stream left, with its checkpoint, or a fresh one recorded in the state before
+// anything is written to it.
+func (in *Installer) streamTemp(slug string, p *state.Pending, lib string) (string, state.Stream, error) {
+	if p.Temp != "" {
+		temp := filepath.Join(lib, filepath.FromSlash(p.Temp))
+		if fi, err := os.Stat(temp); err == nil && fi.IsDir() && !p.Stream.Update {
+			return temp, *p.Stream, nil
+		}
+		os.RemoveAll(temp)
+	}
+	parent := filepath.Join(lib, slug)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", state.Stream{}, err
+	}
+	temp, err := os.MkdirTemp(parent, ".tmp-"+path.Base(p.Dir)+"-")
+	if err != nil {
+		return "", state.Stream{}, err
+	}
+	cp := state.Stream{Update: p.Stream.Update}
+	_, err = in.state.Update(func(s *state.State) error {
+		q := s.Game(slug).Pending
+		if q == nil {
+			return fmt.Errorf("the install of %s was cancelled meanwhile", slug)
+		}
+		q.Step, q.Temp, q.Stream = state.StepExtract, path.Join(slug, filepath.Base(temp)), &cp
+		return nil
+	})
+	if err != nil {
+		os.RemoveAll(temp)
+		return "", cp, err
+	}
+	return temp, cp, nil
+}
+
+// saveStream records the checkpoint of slug's streamed install.
+func (in *Installer) saveStream(slug string, cp state.Stream, size int64) error {
+	_, err := in.state.Update(func(s *state.State) error {
+		p := s.Game(slug).Pending
+		if p == nil || p.Stream == nil {
+			return fmt.Errorf("the install of %s was cancelled meanwhile", slug)
+		}
+		*p.Stream = cp
+		return nil
+	})
+	if err == nil {
+		in.hook("checkpoint", cp.Offset, size)
+	}
+	return err
+}
+
+// restoreHash sets h to the state s (nil: empty).
+func restoreHash(h hash.Hash, s []byte) {
+	h.Reset()
+	if s != nil {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(s); err != nil {
+			h.Reset() // a damaged checkpoint: the sha256 check at the end fails the install
+		}
+	}
+}
+
+// streamInstall installs dl by extracting its zip into p's temporary folder as it streams in:
+// the manifest passes the zip rules first (zipsafe.CheckManifest), each local header is
+// checked as it passes, each file inflated, written and checked against the manifest (size,
+// CRC-32, sha256) while the next ones arrive, the whole zip hashed on the same pass and its
+// central directory compared with the manifest at the end. No zip is kept on disk. A dropped
+// connection resumes (HTTP Range) at the first file not yet verified, and so does the next
+// install after a crash, from the checkpoint kept in the state. A build that breaks a rule or
+// its manifest is refused: its folder is removed and the failure recorded. It returns the
+// folder, every file verified, and the bytes it fetched.
+func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending, lib string, dl Download, progress func(Progress)) (temp string, resumed, fetched int64, err error) {
+	sorted, tailStart, err := in.streamable(dl)
+	if err != nil {
+		return "", 0, 0, in.refuseBuild(g, lib, p, "", err)
+	}
+	release := in.slots.acquire(ctx)
+	if release == nil {
+		return "", 0, 0, ctx.Err()
+	}
+	defer release()
+	temp, cp, err := in.streamTemp(g.Slug, p, lib)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	resumed = cp.Offset
+	root, err := os.OpenRoot(temp)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	defer root.Close()
+	x := newExtraction(root, sorted, sorted)
+	for i := range min(cp.Verified, len(sorted)) {
+		x.verified[i] = true
+	}
+	h := sha256.New()
+	restoreHash(h, cp.Hash)
+	url := dl.URL
+	failures, refreshes, wait := 0, 0, in.cfg.Backoff
+	for {
+		r := &route{x: x, pos: cp.Offset, i: cp.Verified, end: len(sorted), hash: h, tailStart: tailStart,
+			snaps: map[int][]byte{cp.Verified: cp.Hash}}
+		r.at.Store(cp.Offset)
+		stop := in.watch(g.Slug, dl, r, cp, progress)
+		n, err := in.fetchRange(ctx, url, cp.Offset, dl.Size-1, func(b []byte) error {
+			err := r.write(b)
+			in.hook("stream", r.pos, dl.Size)
+			return err
+		})
+		r.stop()
+		last := stop()
+		fetched += n
+		if xerr := x.err(); xerr != nil {
+			err = xerr
+		}
+		if err == nil && r.pos == dl.Size {
+			if got := hex.EncodeToString(h.Sum(nil)); got != dl.SHA256 {
+				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, fmt.Errorf("%w: the zip's sha256 is %s, the server published %s", ErrVerify, got, dl.SHA256))
+			}
+			if err := in.finish(x, r.tail, tailStart, dl.Size); err != nil {
+				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
+			}
+			break
+		}
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		if bad(err) {
+			return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
+		}
+		if next, ok := r.checkpoint(last); ok {
+			if serr := in.saveStream(g.Slug, next, dl.Size); serr != nil {
+				return "", resumed, fetched, serr
+			}
+			last = next
+		}
+		cp = last
+		restoreHash(h, cp.Hash)
+		switch {
+		case ctx.Err() != nil:
+			return "", resumed, fetched, ctx.Err()
+		case expired(err):
+			if refreshes++; refreshes > 3 {
+				return "", resumed, fetched, fmt.Errorf("downloading %s %s: the server keeps refusing the download link (%v)", g.Slug, dl.Version, err)
+			}
+			if url, err = in.freshURL(ctx, g, dl); err != nil {
+				return "", resumed, fetched, err
+			}
+			continue
+		}
+		if failures++; failures >= in.cfg.Attempts {
+			return "", resumed, fetched, fmt.Errorf("downloading %s %s failed %d times (last: %v): check your connection and install again; it resumes where it stopped", g.Slug, dl.Version, failures, err)
+		}
+		in.cfg.Logger.Info("download interrupted, resuming", "game", g.Slug, "at", cp.Offset, "err", err, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return "", resumed, fetched, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
+	return temp, resumed, fetched, in.extracted(g.Slug, temp, dl.Size)
+}
+
+// finish checks that every entry of x is verified and that the zip's central directory, in
+// tail (from tailStart), is the manifest the entries were extracted by.
+func (in *Installer) finish(x *extraction, tail []byte, tailStart, size int64) error {
+	if k := x.prefix(); k != len(x.entries) {
+		return fmt.Errorf("%w: %s never arrived whole", ErrVerify, x.entries[k].Path)
+	}
+	return checkDirectory(tail, tailStart, size, x.all, in.cfg.Limits)
+}
+
+// extracted marks the install of slug extracted into temp, every file verified.
+func (in *Installer) extracted(slug, temp string, size int64) error {
+	// Set the exec bits of the launch target if the zip lacked them; a build that cannot
+	// launch still installs, and says why when launched.
+	_, _ = launch.Resolve(temp, runtime.GOOS, runtime.GOARCH)
+	if err := in.setStepKeep(slug, state.StepExtracted); err != nil {
+		return err
+	}
+	in.hook("extracted", size, size)
+	return nil
+}
+
+// setStepKeep moves slug's pending install to step, keeping its folder and stream.
+func (in *Installer) setStepKeep(slug string, step state.Step) error {
+	_, err := in.state.Update(func(s *state.State) error {
+		p := s.Game(slug).Pending
+		if p == nil {
+			return fmt.Errorf("the install of %s was cancelled meanwhile", slug)
+		}
+		p.Step = step
+		return nil
+	})
+	return err
+}
+
+// freshURL asks the Source for a new signed URL of dl, refusing a build that changed.
+func (in *Installer) freshURL(ctx context.Context, g Game, dl Download) (string, error) {
+	fresh, err := in.cfg.Source.GetDownload(ctx, g.ID, dl.ReleaseID)
+	if err != nil {
+		return "", err
+	}
+	if fresh.SHA256 != dl.SHA256 || fresh.Size != dl.Size {
+		return "", fmt.Errorf("the build of %s %s changed on the server during the download: install again", g.Slug, dl.Version)
+	}
+	in.cfg.Logger.Info("download link refused, asked for a fresh one", "game", g.Slug)
+	return fresh.URL, nil
+}
+
+// watch reports the progress of route r every ProgressEvery and records its checkpoint when
+// more files are verified, until the returned function is called; that returns the last
+// checkpoint recorded.
+func (in *Installer) watch(slug string, dl Download, r *route, cp state.Stream, progress func(Progress)) func() state.Stream {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	start, from := time.Now(), r.at.Load()
+	wg.Go(func() {
+		t := time.NewTicker(in.cfg.ProgressEvery)
+		defer t.Stop()
+		for {
+			at := r.at.Load()
+			p := Progress{Slug: slug, Version: dl.Version, Phase: PhaseDownloading, Done: at, Total: dl.Size, Resumed: from}
+			if s := time.Since(start).Seconds(); s > 0 && at > from {
+				p.BytesPerSecond = float64(at-from) / s
+				p.ETA = time.Duration(float64(dl.Size-at) / p.BytesPerSecond * float64(time.Second)).Round(time.Second)
+			}
+			progress(p)
+			if next, ok := r.checkpoint(cp); ok && in.saveStream(slug, next, dl.Size) == nil {
+				cp = next
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() state.Stream {
+		close(done)
+		wg.Wait()
+		return cp
+	}
+}
+
+// worthUpdating reports whether an update from the installed files (their manifest) to dl
+// should fetch only what changed: when the files it lacks (by sha256) are at most half of
+// the zip's compressed bytes. Otherwise the whole zip streams in.
+func worthUpdating(installed []state.File, dl Download) bool {
+	have := map[string]bool{}
+	for _, f := range installed {
+		have[f.SHA256] = true
+	}
+	var changed, total int64
+	for _, f := range dl.Files {
+		total += f.CompressedSize
+		if !have[f.SHA256] {
+			changed += f.CompressedSize
+		}
+	}
+	return changed*2 <= total
+}
+
+// update installs dl into a fresh temporary folder with only what changed since the current
+// version (in curDir, with manifest cur): each file whose sha256 the current version has is
+// hard-linked or copied from there (reuser.reuse) and checked against the new manifest (a
+// damaged or missing file is fetched instead, never copied forward); the others are fetched by HTTP Range from
+// dl's URL (neighbours within coalesceGap joined into one range, maxRanges at once) and
+// extracted as they arrive, checked as in streamInstall; the zip's central directory is
+// fetched too and compared with the manifest. A build that breaks a rule or its manifest is
+// refused as by streamInstall. An interrupted update starts again from nothing. It returns
+// the folder, every file verified, the bytes fetched and the bytes copied.
+func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, curDir string, cur []state.File, dl Download, progress func(Progress)) (string, int64, int64, error) {
+	sorted, tailStart, err := in.streamable(dl)
+	if err != nil {
+		return "", 0, 0, in.refuseBuild(g, lib, p, "", err)
+	}
+	release := in.slots.acquire(ctx)
+	if release == nil {
+		return "", 0, 0, ctx.Err()
+	}
+	defer release()
+	temp, _, err := in.streamTemp(g.Slug, p, lib)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	root, err := os.OpenRoot(temp)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	defer root.Close()
+	src, err := os.OpenRoot(curDir)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	defer src.Close()
+	var game *os.Root // holds both versions' folders, to hard-link between them
+	if filepath.Dir(curDir) == filepath.Dir(temp) {
+		if game, err = os.OpenRoot(filepath.Dir(temp)); err != nil {
+			return "", 0, 0, err
+		}
+		defer game.Close()
+	}
+	rs := reuser{src: src, dst: root, game: game, srcName: filepath.Base(curDir), dstName: filepath.Base(temp), buf: make([]byte, 1<<20)}
+
+	bySHA := map[string][]string{}
+	for _, f := range cur {
+		bySHA[f.SHA256] = append(bySHA[f.SHA256], f.Path)
+	}
+	var need []zipsafe.Entry
+	var reused int64
+	for _, e := range sorted {
+		if err := ctx.Err(); err != nil {
+			return "", 0, reused, err
+		}
+		copied := false
+		for _, from := range bySHA[e.SHA256] {
+			if copied, err = rs.reuse(from, e); err != nil {
+				return "", 0, reused, err
+			}
+			if copied {
+				break
+			}
+		}
+		if copied {
+			reused += e.Size
+		} else {
+			need = append(need, e)
+		}
+	}
+
+	x := newExtraction(root, sorted, need)
+	type span struct {
+		from, to int64
+		i, end   int // entries of need in the span
+	}
+	var spans []span
+	for i, e := range need {
+		if n := len(spans); n > 0 && e.HeaderOffset-spans[n-1].to <= coalesceGap {
+			spans[n-1].to, spans[n-1].end = e.DataOffset+e.CompressedSize, i+1
+			continue
+		}
+		spans = append(spans, span{from: e.HeaderOffset, to: e.DataOffset + e.CompressedSize, i: i, end: i + 1})
+	}
+	spans = append(spans, span{from: tailStart, to: dl.Size, i: len(need), end: len(need)})
+	var total int64
+	for _, s := range spans {
+		total += s.to - s.from
+	}
+
+	var mu sync.Mutex
+	url, fetched, tail := dl.URL, int64(0), []byte(nil)
+	var firstErr error
+	sem := make(chan struct{}, maxRanges)
+	var wg sync.WaitGroup
+	for _, s := range spans {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r, n, err := in.fetchSpan(ctx, g, dl, x, s.from, s.to, s.i, s.end, tailStart, &mu, &url)
+			mu.Lock()
+			defer mu.Unlock()
+			fetched += n
+			progress(Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseDownloading, Done: fetched, Total: total})
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if s.i == len(need) && r != nil {
+				tail = r.tail
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = x.err()
+	}
+	if firstErr == nil {
+		firstErr = in.finish(x, tail, tailStart, dl.Size)
+	}
+	switch {
+	case firstErr == nil:
+	case bad(firstErr):
+		return "", fetched, reused, in.refuseBuild(g, lib, p, temp, firstErr)
+	default:
+		return "", fetched, reused, firstErr
+	}
+	return temp, fetched, reused, in.extracted(g.Slug, temp, dl.Size)
+}
+
+// fetchSpan fetches bytes [from, to) of dl into x's entries i to end (or, past the last
+// entry, keeps them as the zip's tail), retrying a dropped connection from the start of the
+// span and renewing an expired URL (shared in url, under mu). It returns the span's route.
+func (in *Installer) fetchSpan(ctx context.Context, g Game, dl Download, x *extraction, from, to int64, i, end int, tailStart int64, mu *sync.Mutex, url *string) (*route, int64, error) {
+	var fetched int64
+	failures, refreshes, wait := 0, 0, in.cfg.Backoff
+	for {
+		r := &route{x: x, pos: from, i: i, end: end, tailStart: -1}
+		if i == len(x.entries) {
+			r.tailStart = tailStart
+		}
+		mu.Lock()
+		u := *url
+		mu.Unlock()
+		n, err := in.fetchRange(ctx, u, from, to-1, func(b []byte) error {
+			err := r.write(b)
+			in.hook("stream", r.pos, dl.Size)
+			return err
+		})
+		r.stop()
+		fetched += n
+		if xerr := x.err(); xerr != nil {
+			err = xerr
+		}
+		switch {
+		case err == nil:
+			return r, fetched, nil
+		case bad(err) || ctx.Err() != nil:
+			return nil, fetched, err
+		case expired(err):
+			if refreshes++; refreshes > 3 {
+				return nil, fetched, fmt.Errorf("updating %s to %s: the server keeps refusing the download link (%v)", g.Slug, dl.Version, err)
+			}
+			fresh, err := in.freshURL(ctx, g, dl)
+			if err != nil {
+				return nil, fetched, err
+			}
+			mu.Lock()
+			*url = fresh
+			mu.Unlock()
+			continue
+		}
+		if failures++; failures >= in.cfg.Attempts {
+			return nil, fetched, fmt.Errorf("updating %s to %s failed %d times (last: %v): check your connection and update again", g.Slug, dl.Version, failures, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fetched, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
+}
+
+// reuser puts files of the current version (src, the folder srcName of game) in the new one
+// (dst, the folder dstName), each checked against the new manifest.
+type reuser struct {
+	src, dst, game   *os.Root // game is nil when the two folders are not side by side
+	srcName, dstName string
+	buf              []byte
+}
+
+// reuse puts the file from of the current version at e's place in the new one, and reports
+// whether it matches e (size, sha256; a mismatch is removed). It hard-links the file where
+// the file system allows and the modes agree (the two versions then share it until the
+// older is removed, once the new one has launched), and copies it otherwise. Only errors
+// writing the new folder are returned: a source that is missing, not a regular file or
+// damaged reports false, so the file is fetched instead.
+func (rs reuser) reuse(from string, e zipsafe.Entry) (bool, error) {
+	fi, err := rs.src.Lstat(from)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false, nil
+	}
+	if dir := path.Dir(e.Path); dir != "." {
+		if err := rs.dst.MkdirAll(dir, 0o755); err != nil {
+			return false, fmt.Errorf("copying %s: %w", e.Path, err)
+		}
+	}
+	if rs.game != nil && (!fsutil.ExecBits || fi.Mode().Perm() == e.Mode) &&
+		rs.game.Link(rs.srcName+"/"+from, rs.dstName+"/"+e.Path) == nil {
+		if same, err := hashes(rs.dst, e, rs.buf); same || err != nil {
+			return same, err
+		}
+		return false, rs.dst.Remove(e.Path)
+	}
+	return copyVerified(rs.src, from, rs.dst, e, rs.buf)
+}
+
+// hashes reports whether the file e.Path in root is e (a regular file of its size and sha256).
+func hashes(root *os.Root, e zipsafe.Entry, buf []byte) (bool, error) {
+	f, err := root.Open(e.Path)
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false, nil
+	}
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, f, buf); err != nil {
+		return false, nil
+	}
+	return hex.EncodeToString(h.Sum(nil)) == e.SHA256, nil
+}
+
+// copyVerified copies the file from of the current version (src) to e's place in dst, hashing
+// it as it goes, and reports whether the copy matches e (size and sha256); a copy that does
+// not is removed. Only errors writing dst are returned: a source that is missing, not a
+// regular file or damaged reports false.
+func copyVerified(src *os.Root, from string, dst *os.Root, e zipsafe.Entry, buf []byte) (bool, error) {
+	in, err := src.Open(from)
+	if err != nil {
+		return false, nil
+	}
+	defer in.Close()
+	if fi, err := in.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false, nil
+	}
+	out, err := dst.OpenFile(e.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, e.Mode)
+	if err != nil {
+		return false, fmt.Errorf("copying %s: %w", e.Path, err)
+	}
+	defer out.Close()
+	if err := out.Chmod(e.Mode); err != nil {
+		return false, fmt.Errorf("copying %s: %w", e.Path, err)
+	}
+	h := sha256.New()
+	n, rerr := io.CopyBuffer(io.MultiWriter(out, h), io.LimitReader(in, e.Size+1), buf)
+	if werr := out.Close(); werr != nil {
+		return false, fmt.Errorf("copying %s: %w", e.Path, werr)
+	}
+	if rerr != nil || n != e.Size || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+		return false, dst.Remove(e.Path)
+	}
+	return true, nil
+}
