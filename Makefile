@@ -56,7 +56,7 @@ LAUNCHER_ENV := SATCHEL_SERVER=http://127.0.0.1:8080 SATCHEL_DATA_DIR=$(CURDIR)/
 HAS_DISPLAY := [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]
 
 .PHONY: help setup setup-apt setup-apt-test setup-tools generate check-generated check-modules lint \
-	test test-bolt11-diff run regtest bench build server-build \
+	test test-bolt11-diff run regtest bench soak build server-build \
 	setup-launcher launcher-build launcher test-launcher bench-launcher cross-vet setup-dist dist
 
 help:
@@ -67,6 +67,7 @@ help:
 	@echo "make lint       gofmt, go vet, buf lint, buf breaking against main"
 	@echo "make regtest    run the server against a local regtest Lightning network (real LND, fake coins)"
 	@echo "make bench      load-test GetGame and ListGames beside pgbench; the launcher window's start and memory"
+	@echo "make soak       the whole store for 10 minutes under load while its parts fail, then its checks (SOAK_FLAGS=-h)"
 	@echo "make launcher   build the launcher window and open it on the local backend (make run starts both)"
 	@echo "make test-launcher  the window's component, end-to-end and screenshot tests (part of make test)"
 	@echo "make dist       the release artifacts into dist/: server and its image, the CLI for every platform, the window's packages"
@@ -233,6 +234,7 @@ test: setup check-generated check-modules lint cross-vet
 	go test -count=1 $$(go list $(GO_PACKAGES) | grep -vxF "$$(go list $(RACE_PACKAGES))")
 	go test -race -count=1 $(RACE_PACKAGES)
 	@$(MAKE) --no-print-directory test-bolt11-diff
+	@$(MAKE) --no-print-directory soak SOAK_FLAGS="-duration 60s -hold-for 15s"
 	@$(MAKE) --no-print-directory test-launcher
 
 # The launcher window: TypeScript (strict) and the component tests (vitest, bindings mocked),
@@ -280,6 +282,16 @@ bench: setup-apt setup-apt-test build $(BTCD) $(LND)
 	@echo; echo "install of a 1 GiB build beside curl, sha256sum and unzip"
 	go run ./desktop/cmd/satchel-installbench
 	@$(MAKE) --no-print-directory bench-launcher
+
+# The soak (backend/cmd/satchel-soak): several servers on one database, real LND, S3 and relays
+# under players, guests, developers and an admin while instances are killed and PostgreSQL, LND,
+# S3, a relay and a launcher fail; then its checks. Its servers are built with -tags soak
+# (loopback Lightning Addresses, retries within seconds: backend/server/soak.go).
+SOAK_BIN   := $(BIN)/soak
+SOAK_FLAGS ?=
+soak: setup-apt $(BTCD) $(LND) $(VERSITYGW)
+	go build -tags soak -o $(SOAK_BIN)/ ./backend/cmd/satchel-server ./backend/cmd/satchel-soak ./desktop/cmd/satchel
+	$(SOAK_BIN)/satchel-soak $(SOAK_FLAGS)
 
 # The launcher window's cold start to an interactive store and its idle memory, beside the bare
 # Wails react-ts template built the same way in the same run (desktop/app/figures_e2e_test.go).

@@ -81,9 +81,10 @@ type Entry struct {
 	LastRun    *state.Run     `json:"last_run,omitempty"`
 }
 
-// View returns the library of the identity owner (hex public key; "" for none) from the local
-// state: by slug, every game it owns, every game bought as a guest, and every installed game
-// no identity owns.
+// View returns the library of the identity owner (hex public key) from the local state: by
+// slug, every game it owns, every game bought as a guest, and every installed game no identity
+// owns. Owner "" is no identity in particular (a face that runs games without reading the
+// identity, such as the CLI's offline commands): every identity's games, owned by any.
 func View(st *state.State, set settings.Settings, owner string) []Entry {
 	out := []Entry{}
 	for _, slug := range st.Slugs() {
@@ -97,7 +98,18 @@ func View(st *state.State, set settings.Settings, owner string) []Entry {
 // Visible reports whether g is in the library of owner (see View).
 func Visible(g *state.Game, owner string) bool {
 	installed := g.Current != nil || g.Pending != nil
+	if owner == "" {
+		return g.Owned || installed
+	}
 	return g.OwnedBy(owner) || (installed && (g.Guest || !g.Owned))
+}
+
+// owned reports whether g is owned for the library of owner (see View).
+func owned(g *state.Game, owner string) bool {
+	if owner == "" {
+		return g.Owned
+	}
+	return g.OwnedBy(owner)
 }
 
 // Find returns the entry of slug from the local state, when it is in owner's library.
@@ -110,7 +122,7 @@ func Find(st *state.State, set settings.Settings, slug, owner string) (Entry, bo
 }
 
 func entry(st *state.State, g *state.Game, set settings.Settings, owner string) Entry {
-	e := Entry{Slug: g.Slug, GameID: g.GameID, Title: g.Title, Owned: g.OwnedBy(owner), Guest: g.Guest, Failed: g.Failed,
+	e := Entry{Slug: g.Slug, GameID: g.GameID, Title: g.Title, Owned: owned(g, owner), Guest: g.Guest, Failed: g.Failed,
 		AutoUpdate: set.AutoUpdateFor(g.Slug), LastRun: g.LastRun}
 	if g.Latest != nil {
 		e.Latest = g.Latest.Version

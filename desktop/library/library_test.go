@@ -192,6 +192,10 @@ func TestView(t *testing.T) {
 			g := tt.game
 			g.Slug = "g"
 			st := &state.State{Library: "/lib", Games: map[string]*state.Game{"g": &g}}
+			// No identity in particular: every identity's games.
+			if all := library.View(st, tt.set.WithDefaults(), ""); len(all) != 1 || all[0].Owned != g.Owned {
+				t.Errorf("the view of no identity in particular = %+v", all)
+			}
 			view := library.View(st, tt.set.WithDefaults(), "me")
 			e, found := library.Find(st, tt.set.WithDefaults(), "g", "me")
 			switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -26,49 +27,19 @@ import (
 // workload on the same cluster, and then the time from a settlement to its event on the buyer's
 // WatchLibrary stream.
 func benchBuying(ctx context.Context, s *server, c *pgcluster.Cluster, workers int, d time.Duration) error {
-	var game struct {
-		Game struct {
-			ID string `json:"id"`
-		} `json:"game"`
-	}
-	if err := signedCall(ctx, nil, s.url, "satchel.catalog.v1.CatalogService/GetGame", map[string]any{"slug": "lantern-drift"}, &game); err != nil {
+	gameID, err := featuredGame(ctx, s.url)
+	if err != nil {
 		return err
 	}
 	tpcb, err := pgbenchTPCB(ctx, c, workers, d)
 	if err != nil {
 		return err
 	}
-
-	watch := purchasev1connect.NewPurchaseServiceClient(http.DefaultClient, s.url)
-	var done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	runCtx, stop := context.WithTimeout(ctx, d)
-	defer stop()
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for runCtx.Err() == nil {
-				if err := within(ctx, "a purchase created, paid and seen PAID", 30*time.Second, func(ctx context.Context) error {
-					return buyOnce(ctx, s.url, watch, game.Game.ID)
-				}); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				done.Add(1)
-			}
-		}()
+	rate, _, err := buyFor(ctx, []string{s.url}, gameID, workers, 0, d)
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	rate := float64(done.Load()) / time.Since(start).Seconds()
-
-	lat, err := settlementToStream(ctx, s.url, game.Game.ID, 100)
+	lat, err := settlementToStream(ctx, s.url, gameID, 100)
 	if err != nil {
 		return err
 	}
@@ -81,8 +52,101 @@ func benchBuying(ctx context.Context, s *server, c *pgcluster.Cluster, workers i
 	return nil
 }
 
-// buyOnce buys the game as a guest, pays with test money, and waits on WatchPurchase for PAID.
-func buyOnce(ctx context.Context, base string, watch purchasev1connect.PurchaseServiceClient, gameID string) error {
+// featuredGame returns the id of the demo's featured game, the one the bench buys.
+func featuredGame(ctx context.Context, base string) (string, error) {
+	var game struct {
+		Game struct {
+			ID string `json:"id"`
+		} `json:"game"`
+	}
+	err := signedCall(ctx, nil, base, "satchel.catalog.v1.CatalogService/GetGame", map[string]any{"slug": "lantern-drift"}, &game)
+	return game.Game.ID, err
+}
+
+// benchInstances measures purchases per second with two server instances on one database,
+// served round-robin by the bench's clients (a purchase created on one instance is paid and
+// watched on the other), readers reading the catalog from both at once, beside the same load on
+// the first instance alone; then runs check-ledger on the database.
+func benchInstances(ctx context.Context, one, two *server, dsn string, workers int, d time.Duration) error {
+	gameID, err := featuredGame(ctx, one.url)
+	if err != nil {
+		return err
+	}
+	const readers = 4
+	single, singleReads, err := buyFor(ctx, []string{one.url}, gameID, workers, readers, d)
+	if err != nil {
+		return err
+	}
+	double, doubleReads, err := buyFor(ctx, []string{one.url, two.url}, gameID, workers, readers, d)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("two instances on one PostgreSQL, round-robin: %d buying clients and %d catalog readers, %s\n", workers, readers, d)
+	fmt.Printf("%-44s %14s %14s %8s\n", "", "one instance", "two instances", "ratio")
+	fmt.Printf("%-44s %14.0f %14.0f %8.2f\n", "purchases created, paid and seen PAID /s", single, double, double/single)
+	fmt.Printf("%-44s %14.0f %14.0f %8.2f\n", "GetGame reads /s meanwhile", singleReads, doubleReads, doubleReads/singleReads)
+	check := exec.CommandContext(ctx, one.cmd.Path, "check-ledger")
+	check.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	out, err := check.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("check-ledger after the two-instance run: %w\n%s", err, out)
+	}
+	fmt.Printf("check-ledger: %s", out)
+	return nil
+}
+
+// buyFor runs workers clients buying gameID for d, each purchase created on one of urls and paid
+// and watched on the next (round-robin), and readers clients reading the game from urls in turn
+// meanwhile; it returns the purchases and the reads per second.
+func buyFor(ctx context.Context, urls []string, gameID string, workers, readers int, d time.Duration) (purchases, reads float64, err error) {
+	var bought, read, turn atomic.Int64
+	var firstErr error
+	var once sync.Once
+	fail := func(err error) { once.Do(func() { firstErr = err }) }
+	runCtx, stop := context.WithTimeout(ctx, d)
+	defer stop()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Go(func() {
+			for runCtx.Err() == nil {
+				i := turn.Add(1)
+				create, pay := urls[i%int64(len(urls))], urls[(i+1)%int64(len(urls))]
+				if err := within(ctx, "a purchase created, paid and seen PAID", 30*time.Second, func(ctx context.Context) error {
+					return buyOnce(ctx, create, pay, gameID)
+				}); err != nil {
+					fail(err)
+					return
+				}
+				bought.Add(1)
+			}
+		})
+	}
+	for r := range readers {
+		wg.Go(func() {
+			for i := r; runCtx.Err() == nil; i++ {
+				err := within(ctx, "a catalog read", 30*time.Second, func(ctx context.Context) error {
+					return signedCall(ctx, nil, urls[i%len(urls)], "satchel.catalog.v1.CatalogService/GetGame", map[string]any{"slug": "lantern-drift"}, nil)
+				})
+				if err != nil {
+					fail(err)
+					return
+				}
+				read.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, 0, firstErr
+	}
+	secs := time.Since(start).Seconds()
+	return float64(bought.Load()) / secs, float64(read.Load()) / secs, nil
+}
+
+// buyOnce buys the game as a guest on the server at create, pays with test money and waits on
+// WatchPurchase for PAID on the one at pay (the same, or another instance on the same database).
+func buyOnce(ctx context.Context, create, pay, gameID string) error {
 	var res struct {
 		Purchase struct {
 			ID             string `json:"id"`
@@ -90,15 +154,16 @@ func buyOnce(ctx context.Context, base string, watch purchasev1connect.PurchaseS
 		} `json:"purchase"`
 		ReceiptCode string `json:"receiptCode"`
 	}
-	if err := signedCall(ctx, nil, base, "satchel.purchase.v1.PurchaseService/CreatePurchase", map[string]any{"gameId": gameID}, &res); err != nil {
+	if err := signedCall(ctx, nil, create, "satchel.purchase.v1.PurchaseService/CreatePurchase", map[string]any{"gameId": gameID}, &res); err != nil {
 		return err
 	}
+	watch := purchasev1connect.NewPurchaseServiceClient(http.DefaultClient, pay)
 	stream, err := watch.WatchPurchase(ctx, &purchasepb.WatchPurchaseRequest{PurchaseId: res.Purchase.ID, ReceiptCode: res.ReceiptCode})
 	if err != nil {
 		return err
 	}
 	defer stream.Close()
-	if err := signedCall(ctx, nil, base, "satchel.testmoney.v1.TestMoneyService/PayInvoice", map[string]any{"paymentRequest": res.Purchase.PaymentRequest}, nil); err != nil {
+	if err := signedCall(ctx, nil, pay, "satchel.testmoney.v1.TestMoneyService/PayInvoice", map[string]any{"paymentRequest": res.Purchase.PaymentRequest}, nil); err != nil {
 		return err
 	}
 	for stream.Receive() {

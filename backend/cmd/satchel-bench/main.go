@@ -8,12 +8,19 @@
 //     file to and from a plain static file server, and the server's peak memory meanwhile;
 //   - buying: purchases created and settled per second through the API with the dev provider,
 //     beside pgbench's TPC-B-like transactions/s, and the time from a settlement to its event
-//     on a WatchLibrary stream.
+//     on a WatchLibrary stream;
+//   - instances: purchases per second with a second satchel-server on the same database, the
+//     bench's clients going round-robin between the two while others read the catalog, beside
+//     the same load on one instance; then check-ledger.
+//
+// -stages picks some; every stage, and every wait in it, is bounded by a timeout that names it.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,15 +50,15 @@ func main() {
 func run(ctx context.Context) error {
 	duration := flag.Duration("duration", 10*time.Second, "length of each load run")
 	conns := flag.Int("connections", 32, "concurrent connections of wrk and pgbench")
-	stageList := flag.String("stages", "reads,builds,buying", "the stages to run, comma-separated: reads, builds, buying")
+	stageList := flag.String("stages", "reads,builds,buying,instances", "the stages to run, comma-separated: reads, builds, buying, instances")
 	flag.Parse()
 	stages := map[string]bool{}
 	for _, st := range strings.Split(*stageList, ",") {
 		switch st = strings.TrimSpace(st); st {
-		case "reads", "builds", "buying":
+		case "reads", "builds", "buying", "instances":
 			stages[st] = true
 		default:
-			return fmt.Errorf("-stages: unknown stage %q: use reads, builds or buying", st)
+			return fmt.Errorf("-stages: unknown stage %q: use reads, builds, buying or instances", st)
 		}
 	}
 
@@ -72,7 +79,12 @@ func run(ctx context.Context) error {
 		}
 	}
 
-	srv, err := startServer(ctx, cluster.DSN("satchel"), tmp)
+	// Instances on one database share its secret, kept in a file as an operator would.
+	secretFile := filepath.Join(tmp, "secret")
+	if err := os.WriteFile(secretFile, []byte(hex.EncodeToString(bytes.Repeat([]byte{0x5a}, 32))+"\n"), 0o600); err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, cluster.DSN("satchel"), filepath.Join(tmp, "server"), secretFile, "--demo")
 	if err != nil {
 		return err
 	}
@@ -102,6 +114,19 @@ func run(ctx context.Context) error {
 	if stages["buying"] {
 		if err := within(ctx, "buying", 3**duration+5*time.Minute, func(ctx context.Context) error {
 			return benchBuying(ctx, srv, cluster, *conns, *duration)
+		}); err != nil {
+			return err
+		}
+		fmt.Println()
+	}
+	if stages["instances"] {
+		if err := within(ctx, "two instances", 2**duration+5*time.Minute, func(ctx context.Context) error {
+			second, err := startServer(ctx, cluster.DSN("satchel"), filepath.Join(tmp, "server2"), secretFile)
+			if err != nil {
+				return err
+			}
+			defer second.stop()
+			return benchInstances(ctx, srv, second, cluster.DSN("satchel"), *conns, *duration)
 		}); err != nil {
 			return err
 		}
@@ -153,15 +178,16 @@ type server struct {
 
 func (s *server) stop() { _ = s.cmd.Process.Signal(syscall.SIGTERM); _ = s.cmd.Wait() }
 
-// startServer runs satchel-server (next to this binary) on dsn with the demo catalog, its data
-// under dir, and no purchase rate limit to speak of.
-func startServer(ctx context.Context, dsn, dir string) (*server, error) {
+// startServer runs satchel-server (next to this binary) on dsn, its data in dataDir, with the
+// secret in secretFile, no purchase rate limit to speak of, and args (--demo: load the demo
+// catalog).
+func startServer(ctx context.Context, dsn, dataDir, secretFile string, args ...string) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(self), "satchel-server"), "serve", "--demo",
-		"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "server"), "--purchase-rate", "1000000")
+	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(self), "satchel-server"), append([]string{"serve",
+		"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--secret-file", secretFile, "--purchase-rate", "1000000"}, args...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "SATCHEL_LOG_FORMAT=json")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	out, err := cmd.StdoutPipe()

@@ -30,8 +30,12 @@ type crashResult struct {
 	recovered          bool // its next start recovered, and the current version still verifies
 }
 
-// installSteps are the steps where the satchel CLI's crash hook can kill an install.
-var installSteps = []string{"mid-download", "after-download", "mid-extract", "after-extract", "after-rename"}
+// installSteps are where an install is killed: midDownload is the soak's own SIGKILL at a
+// random moment of a download slowed to a crawl; the others are steps where the satchel CLI's
+// crash hook (SATCHEL_TEST_CRASH_AT) kills itself.
+var installSteps = []string{midDownload, "after-extract", "after-rename"}
+
+const midDownload = "mid-download"
 
 // runFaults injects every kind of fault once, in a random order spread over the run, then more
 // at random while time is left. It returns when the last one is over; the error is a fault

@@ -343,14 +343,7 @@ func (p *player) install(ctx context.Context, gameID, slug, receipt string) erro
 	}
 	select {
 	case step := <-p.s.crash:
-		run.server, run.crashAt = p.api.pick(p.rng).in.url, step
-		_, err := p.s.cli(ctx, run, args...)
-		res := crashResult{player: p.name, slug: slug, step: step, killed: killedBySIGKILL(err)}
-		if res.killed {
-			res.recovered = p.recovered(ctx, slug)
-		}
-		p.s.crashed <- res
-		run.crashAt = ""
+		p.s.crashed <- p.killedInstall(ctx, run, step, slug, args)
 	default:
 	}
 	began := time.Now()
@@ -382,6 +375,31 @@ func (p *player) install(ctx context.Context, gameID, slug, receipt string) erro
 	}
 	p.installed[slug] = res.ReleaseID
 	return p.s.verifyInstall(ctx, p, gameID, slug, receipt, res.ReleaseID, res.Dir)
+}
+
+// killedInstall runs the install once, killed at step, then the launcher again to recover.
+func (p *player) killedInstall(ctx context.Context, run cliRun, step, slug string, args []string) crashResult {
+	run.server = p.api.pick(p.rng).in.url
+	if step == midDownload {
+		if _, err := p.s.cli(ctx, run, "config", "set", "speed-limit", "64K"); err != nil {
+			p.s.problem("%s: %v", p.name, err)
+		}
+		run.killAfter = 200*time.Millisecond + time.Duration(p.rng.Int64N(int64(700*time.Millisecond)))
+	} else {
+		run.crashAt = step
+	}
+	_, err := p.s.cli(ctx, run, args...)
+	res := crashResult{player: p.name, slug: slug, step: step, killed: killedBySIGKILL(err)}
+	run.crashAt, run.killAfter = "", 0
+	if step == midDownload {
+		if _, err := p.s.cli(ctx, run, "config", "set", "speed-limit", "off"); err != nil {
+			p.s.problem("%s: %v", p.name, err)
+		}
+	}
+	if res.killed {
+		res.recovered = p.recovered(ctx, slug)
+	}
+	return res
 }
 
 // recovered runs the launcher again after a killed install: its start recovers the library,
@@ -580,9 +598,11 @@ func (s *soak) trackPayment(ctx context.Context, hash string) (lightning.Payment
 }
 
 // cliRun is how to run the satchel CLI: as whom (nsec, empty for a guest), on which data
-// folder and server, and (crashAt) at which install step it kills itself.
+// folder and server; crashAt names the install step where it kills itself, killAfter when the
+// soak kills it (SIGKILL).
 type cliRun struct {
 	nsec, dir, server, crashAt string
+	killAfter                  time.Duration
 }
 
 // cli runs the satchel CLI (the launcher's engine: desktop/core and desktop/install) with
@@ -600,13 +620,19 @@ func (s *soak) cli(ctx context.Context, r cliRun, args ...string) ([]byte, error
 	if r.crashAt != "" {
 		cmd.Env = append(cmd.Env, "SATCHEL_TEST_CRASH_AT="+r.crashAt)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return out, &cliError{err: err, args: strings.Join(args, " "), stderr: lastLines(stderr.String(), 3)}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
 	}
-	return out, nil
+	if r.killAfter > 0 {
+		t := time.AfterFunc(r.killAfter, func() { _ = cmd.Process.Kill() })
+		defer t.Stop()
+	}
+	if err := cmd.Wait(); err != nil {
+		return []byte(stdout.String()), &cliError{err: err, args: strings.Join(args, " "), stderr: lastLines(stderr.String(), 3)}
+	}
+	return []byte(stdout.String()), nil
 }
 
 type cliError struct {

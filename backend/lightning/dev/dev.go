@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -318,7 +319,18 @@ func (p *Provider) Settle(ctx context.Context, paymentRequestOrHash string) (lig
 		return lightning.Invoice{}, coded(err)
 	}
 	inv, _, err := p.settle(ctx, p.pool, hash)
+	if err == nil {
+		p.announce(ctx, inv.SettleIndex)
+	}
 	return inv, coded(err)
+}
+
+// announce tells subscribers of a committed settlement. It is sent after the commit, outside
+// the settlement lock: a notifying transaction's commit waits on every other one's, and under
+// the lock that wait would hold up every settlement. An announcement that fails is only late:
+// subscribers also look every PollInterval.
+func (p *Provider) announce(ctx context.Context, settleIndex uint64) {
+	_, _ = p.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatUint(settleIndex, 10))
 }
 
 // ownHash turns a payment request of this node, or a payment hash, into the payment hash.
@@ -339,9 +351,9 @@ func (p *Provider) ownHash(s string) (string, error) {
 }
 
 // settle settles the invoice in one statement on q (the pool, which runs it in a transaction of
-// its own, or a transaction), which takes the settlement lock (held until its
-// transaction ends, so settle indexes become visible in index order) and announces the settle
-// index on NotifyChannel at commit. It returns the settled invoice and its preimage.
+// its own, or a transaction), which takes the settlement lock (held until its transaction
+// ends, so settle indexes become visible in index order). The caller announces it once
+// committed. It returns the settled invoice and its preimage.
 func (p *Provider) settle(ctx context.Context, q querier, hash string) (lightning.Invoice, string, error) {
 	now := p.cfg.Now()
 	inv, preimage, err := p.scanInvoice(q.QueryRow(ctx, `
@@ -352,8 +364,8 @@ func (p *Provider) settle(ctx context.Context, q querier, hash string) (lightnin
 			FROM locked
 			WHERE payment_hash = $1 AND state = 'OPEN' AND expires_at > $2
 			RETURNING dev_invoices.*)
-		SELECT `+invoiceColumns+` FROM settled, pg_notify($4, settled.settle_index::text)`,
-		hash, now, settleLock, NotifyChannel))
+		SELECT `+invoiceColumns+` FROM settled`,
+		hash, now, settleLock))
 	if errors.Is(err, pgx.ErrNoRows) {
 		cur, err := p.lookup(ctx, q, hash)
 		switch {
@@ -471,6 +483,7 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 	}
 	hash := hex.EncodeToString(inv.PaymentHash[:])
 	var pay lightning.Payment
+	var settled lightning.Invoice // one of ours, settled by this payment
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, paymentLockClass, hash); err != nil {
 			return err
@@ -491,7 +504,7 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 			// One of ours: settle it in this transaction; savepoint so a refusal can be recorded.
 			err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 				var err error
-				_, pay.Preimage, err = p.settle(ctx, sp, hash)
+				settled, pay.Preimage, err = p.settle(ctx, sp, hash)
 				return err
 			})
 			switch {
@@ -512,6 +525,9 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 	})
 	if err != nil {
 		return lightning.Payment{}, err
+	}
+	if settled.SettleIndex > 0 {
+		p.announce(ctx, settled.SettleIndex)
 	}
 	return pay, nil
 }
