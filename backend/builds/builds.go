@@ -54,8 +54,10 @@ type Repo interface {
 	// Entitlement returns the id of the user's entitlement to the game that is not revoked,
 	// or a NotFound error.
 	Entitlement(ctx context.Context, userID, gameID string) (string, error)
-	// RecordDownload writes a download_events row.
-	RecordDownload(ctx context.Context, entitlementID, releaseID, ipHash, userAgent string) error
+	// RecordDownload writes a download_events row, unless the entitlement has one for the
+	// release created after since: that download is still going on (a resume, a renewed
+	// link), and is counted once.
+	RecordDownload(ctx context.Context, entitlementID, releaseID, ipHash, userAgent string, since time.Time) error
 	// ExpiredUploads returns the upload slots, open, finished or closed, that expired before t.
 	ExpiredUploads(ctx context.Context, t time.Time) ([]market.Upload, error)
 	// BuildsWithoutEntries returns the builds (without Files) whose manifest does not say
@@ -76,6 +78,10 @@ const (
 	// begun before its URL expired may still be streaming. The slot and its upload object are
 	// kept until then, and deleted by PurgeExpiredUploads after.
 	DefaultFinishWithin = 2 * time.Hour
+	// DefaultDownloadWindow is how long the GetDownload calls of one entitlement for one
+	// release count as one download: long enough for a slow install with its renewed links
+	// and a resume after a crash.
+	DefaultDownloadWindow = 24 * time.Hour
 )
 
 // Config sets the pipeline's limits.
@@ -85,7 +91,10 @@ type Config struct {
 	UploadExpiry   time.Duration  // how long an upload URL accepts the start of a PUT
 	FinishWithin   time.Duration  // how long after CreateUpload the upload can be finished; at least UploadExpiry
 	DownloadExpiry time.Duration  // how long a download URL works
-	IPHashSecret   []byte         // key of the HMAC that turns client IPs into download_events.ip_hash
+	// DownloadWindow is how long after a download is recorded the entitlement's further
+	// GetDownload calls for the same release count as the same download.
+	DownloadWindow time.Duration
+	IPHashSecret   []byte // key of the HMAC that turns client IPs into download_events.ip_hash
 }
 
 // WithDefaults returns c with unset fields given their defaults.
@@ -104,6 +113,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DownloadExpiry == 0 {
 		c.DownloadExpiry = 30 * time.Minute
+	}
+	if c.DownloadWindow == 0 {
+		c.DownloadWindow = DefaultDownloadWindow
 	}
 	return c
 }
@@ -383,9 +395,13 @@ type Download struct {
 }
 
 // GetDownload returns a signed URL for a build of the game: releaseID, or the latest published
-// release when "". Players need an entitlement (recorded in download_events): their own, or
-// guestEntitlement, the one a guest's receipt code holds (the caller checked the code). The
-// developer may also fetch unpublished releases.
+// release when "". Players need an entitlement: their own, or guestEntitlement, the one a
+// guest's receipt code holds (the caller checked the code). The developer may also fetch
+// unpublished releases. A player's download is recorded in download_events once: the launcher
+// fetches an install or an update by many Range requests on the one URL (which the store
+// serves without the server knowing), and asks again for a fresh URL when it expires or when
+// it resumes after a crash; those calls, within DownloadWindow of the recorded one, are the
+// same download and are not recorded again.
 func (s *Service) GetDownload(ctx context.Context, a market.Actor, gameID, releaseID, guestEntitlement string, c market.Client) (Download, error) {
 	if err := market.ValidateID("game_id", gameID); err != nil {
 		return Download{}, err
@@ -424,7 +440,7 @@ func (s *Service) GetDownload(ctx context.Context, a market.Actor, gameID, relea
 		if len(ua) > 512 {
 			ua = ua[:512]
 		}
-		if err := s.repo.RecordDownload(ctx, entitlementID, r.ID, s.ipHash(c.IP), ua); err != nil {
+		if err := s.repo.RecordDownload(ctx, entitlementID, r.ID, s.ipHash(c.IP), ua, s.now().Add(-s.cfg.DownloadWindow)); err != nil {
 			return Download{}, err
 		}
 	}

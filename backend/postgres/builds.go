@@ -222,9 +222,12 @@ func (s *BuildRepo) Entitlement(ctx context.Context, userID, gameID string) (str
 }
 
 // RecordDownload implements builds.Repo.
-func (s *BuildRepo) RecordDownload(ctx context.Context, entitlementID, releaseID, ipHash, userAgent string) error {
+func (s *BuildRepo) RecordDownload(ctx context.Context, entitlementID, releaseID, ipHash, userAgent string, since time.Time) error {
 	_, err := s.db.pool.Exec(ctx, `
-		INSERT INTO download_events (entitlement_id, release_id, ip_hash, user_agent) VALUES ($1, $2, $3, $4)`,
-		entitlementID, releaseID, ipHash, userAgent)
+		INSERT INTO download_events (entitlement_id, release_id, ip_hash, user_agent)
+		SELECT $1::uuid, $2::uuid, $3::text, $4::text
+		WHERE NOT EXISTS (SELECT 1 FROM download_events
+			WHERE entitlement_id = $1::uuid AND release_id = $2::uuid AND created_at > $5)`,
+		entitlementID, releaseID, ipHash, userAgent, since)
 	return err
 }

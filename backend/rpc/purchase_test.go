@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -97,8 +98,23 @@ func TestBuyPayOwn(t *testing.T) {
 	if err != nil || len(lib.GetGames()) != 1 || lib.GetGames()[0].GetLatestRelease().GetVersion() != "1.0.0" {
 		t.Fatalf("library = %v, %v", lib, err)
 	}
-	if got := b.call(player, getDownload, jsonBody(map[string]any{"gameId": b.game.ID})); got.code != "ok" {
-		t.Errorf("download after buying: %s %q", got.code, got.message)
+	got := b.call(player, getDownload, jsonBody(map[string]any{"gameId": b.game.ID}))
+	if got.code != "ok" {
+		t.Fatalf("download after buying: %s %q", got.code, got.message)
+	}
+	// What follows is the same download, recorded once: the launcher's Range requests on the
+	// URL, and the fresh URL it asks for when the link expires or it resumes after a crash.
+	for _, rng := range []string{"bytes=0-99", "bytes=100-199"} {
+		req, _ := http.NewRequest(http.MethodGet, got.body["url"].(string), nil)
+		req.Header.Set("Range", rng)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusPartialContent {
+			t.Fatalf("GET %s of the download URL: %v %v", rng, res, err)
+		}
+		res.Body.Close()
+	}
+	if again := b.call(player, getDownload, jsonBody(map[string]any{"gameId": b.game.ID})); again.code != "ok" {
+		t.Errorf("a fresh download URL: %s %q", again.code, again.message)
 	}
 	_, err = pc.CreatePurchase(ctx, &purchasepb.CreatePurchaseRequest{GameId: b.game.ID})
 	if code(err) != connect.CodeAlreadyExists || !strings.Contains(err.Error(), lib.GetGames()[0].GetEntitlementId()) {

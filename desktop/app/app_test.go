@@ -55,7 +55,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer env.server.Stop()
+	defer func() { env.server.Stop() }() // the server of the end, which a test may have restarted
 	if env.session, err = testenv.StartSession(filepath.Join(env.root, "kr")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -5,6 +5,7 @@ package app
 import (
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,8 @@ import (
 // chromium, clicks through it (desktop/frontend/e2e/player.e2e.ts): create an identity, buy a
 // demo game with test money, watch it install, play it (the demo build writes a marker), then
 // as its developer upload and publish a new version, and watch the player's copy update
-// itself and play the new version.
+// itself and play the new version. Last, with a checkout open, the server stops and starts
+// again (when Playwright prints restartLine) and the invoice is paid after the restart.
 func TestWindowEndToEnd(t *testing.T) {
 	d := startDisplay(t)
 	root := t.TempDir()
@@ -58,10 +60,15 @@ func TestWindowEndToEnd(t *testing.T) {
 		"SATCHEL_E2E_URL="+url, "SATCHEL_E2E_MARKER="+marker, "SATCHEL_E2E_DEV_KEY="+hex.EncodeToString(key[:]),
 		"SATCHEL_E2E_BUILD="+zip, "SATCHEL_E2E_VERSION="+version),
 		vitest, "run", "--config", "vitest.e2e.config.ts")
+	restarted := make(chan error, 1)
+	go func() { restarted <- restartOnRequest(pw) }()
 	select {
 	case <-pw.done:
-	case <-time.After(5 * time.Minute):
+	case <-time.After(8 * time.Minute):
 		pw.stop()
+	}
+	if err := <-restarted; err != nil {
+		t.Errorf("restarting the server: %v", err)
 	}
 	t.Logf("playwright:\n%s", pw.out)
 	if pw.cmd.ProcessState == nil || !pw.cmd.ProcessState.Success() {
@@ -72,4 +79,38 @@ func TestWindowEndToEnd(t *testing.T) {
 	if len(runs) != 2 || !strings.HasPrefix(runs[0], "Lantern Drift ") || !strings.HasPrefix(runs[1], "Lantern Drift "+version+" ") {
 		t.Errorf("the marker of the games played: %q", b)
 	}
+}
+
+// restartLine is what the Playwright test prints to have the server stopped and started again
+// on the same address, its checkout open.
+const restartLine = "SATCHEL_E2E_RESTART_SERVER"
+
+// restartOnRequest waits until pw prints restartLine (or ends), then stops the server of the
+// tests and starts it again over the same data, on the same address (env.server is the new
+// one).
+func restartOnRequest(pw *process) error {
+	for {
+		pw.out.mu.Lock()
+		asked := strings.Contains(strings.Join(pw.out.seen, ""), restartLine)
+		pw.out.mu.Unlock()
+		if asked {
+			break
+		}
+		select {
+		case <-pw.out.wake:
+		case <-pw.done:
+			return nil
+		}
+	}
+	u, err := url.Parse(env.server.URL)
+	if err != nil {
+		return err
+	}
+	_ = env.server.Stop() // its exit code is the server's business here
+	srv, err := testenv.StartServer(env.bin, filepath.Join(env.root, "server"), "--listen", u.Host)
+	if err != nil {
+		return err
+	}
+	env.server = srv
+	return nil
 }

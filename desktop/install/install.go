@@ -96,9 +96,12 @@ type Progress struct {
 	Version string `json:"version,omitempty"`
 	Phase   Phase  `json:"phase"`
 	// Done and Total count bytes of the current phase (the zip while downloading and
-	// extracting).
+	// extracting; while an update fetches only what changed, the bytes it fetches).
 	Done  int64 `json:"done"`
 	Total int64 `json:"total"`
+	// BuildSize is the size of the whole zip while an update fetches only what changed, so
+	// that a face can say "Update 1.2.0: 14 MiB of 1.1 GiB" (Total of BuildSize); 0 otherwise.
+	BuildSize int64 `json:"build_size,omitempty"`
 	// BytesPerSecond is the recent download rate; ETA the time left at that rate.
 	BytesPerSecond float64       `json:"bytes_per_second,omitempty"`
 	ETA            time.Duration `json:"eta,omitempty"`
@@ -171,7 +174,9 @@ type Config struct {
 	// "extracted", "renamed" (before the switch) and "switched"; a streamed install or update
 	// calls "stream" (as bytes arrive, with the offset reached in the zip) and "checkpoint"
 	// (a resume point recorded: the offset a resumed install fetches from) in place of the
-	// first four. It exists for crash tests; production code leaves it nil.
+	// first four, and an update "reuse" (a file of the current version put in the new one,
+	// with the bytes reused so far). It exists for crash tests; production code leaves it nil.
+	// It may be called from several goroutines at once.
 	Hook func(step string, done, total int64)
 	// Logger receives what the installer does; nil discards it.
 	Logger *slog.Logger

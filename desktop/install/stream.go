@@ -94,6 +94,18 @@ func (x *extraction) prefix() int {
 	return k
 }
 
+// complete returns nil when every entry is verified; else the first entry's failure, or
+// which entry never arrived whole.
+func (x *extraction) complete() error {
+	if err := x.err(); err != nil {
+		return err
+	}
+	if k := x.prefix(); k != len(x.entries) {
+		return fmt.Errorf("%w: %s never arrived whole", ErrVerify, x.entries[k].Path)
+	}
+	return nil
+}
+
 // feed carries an entry's compressed bytes to its goroutine; cut is set when the stream
 // stopped before the entry's end.
 type feed struct {

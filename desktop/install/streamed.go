@@ -1,6 +1,7 @@
 package install
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding"
@@ -13,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -229,8 +231,8 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 // finish checks that every entry of x is verified and that the zip's central directory, in
 // tail (from tailStart), is the manifest the entries were extracted by.
 func (in *Installer) finish(x *extraction, tail []byte, tailStart, size int64) error {
-	if k := x.prefix(); k != len(x.entries) {
-		return fmt.Errorf("%w: %s never arrived whole", ErrVerify, x.entries[k].Path)
+	if err := x.complete(); err != nil {
+		return err
 	}
 	return checkDirectory(tail, tailStart, size, x.all, in.cfg.Limits)
 }
@@ -327,14 +329,15 @@ func worthUpdating(installed []state.File, dl Download) bool {
 }
 
 // update installs dl into a fresh temporary folder with only what changed since the current
-// version (in curDir, with manifest cur): each file whose sha256 the current version has is
-// hard-linked or copied from there (reuser.reuse) and checked against the new manifest (a
-// damaged or missing file is fetched instead, never copied forward); the others are fetched by HTTP Range from
-// dl's URL (neighbours within coalesceGap joined into one range, maxRanges at once) and
-// extracted as they arrive, checked as in streamInstall; the zip's central directory is
-// fetched too and compared with the manifest. A build that breaks a rule or its manifest is
-// refused as by streamInstall. An interrupted update starts again from nothing. It returns
-// the folder, every file verified, the bytes fetched and the bytes copied.
+// version (in curDir, with manifest cur). Two things run at once: each file whose sha256 the
+// current version has is hard-linked or copied from there and hashed against the new
+// manifest (reuser.reuseAll, on every CPU), while the files it lacks stream in by HTTP Range
+// from dl's URL (fetchEntries), with the zip's central directory. A reused file that is
+// damaged or missing is never carried forward: it is fetched in a second round once the
+// reuse has finished. Every file is verified, and the central directory compared with the
+// manifest, before it returns. A build that breaks a rule or its manifest is refused as by
+// streamInstall. An interrupted update starts again from nothing. It returns the folder, the
+// bytes fetched and the bytes reused.
 func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, curDir string, cur []state.File, dl Download, progress func(Progress)) (string, int64, int64, error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
@@ -366,35 +369,80 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 		}
 		defer game.Close()
 	}
-	rs := reuser{src: src, dst: root, game: game, srcName: filepath.Base(curDir), dstName: filepath.Base(temp), buf: make([]byte, 1<<20)}
-
-	bySHA := map[string][]string{}
+	rs := reuser{src: src, dst: root, game: game, srcName: filepath.Base(curDir), dstName: filepath.Base(temp),
+		from: map[string][]string{}, hook: in.hook}
 	for _, f := range cur {
-		bySHA[f.SHA256] = append(bySHA[f.SHA256], f.Path)
+		rs.from[f.SHA256] = append(rs.from[f.SHA256], f.Path)
 	}
-	var need []zipsafe.Entry
-	var reused int64
+	var have, lack []zipsafe.Entry
 	for _, e := range sorted {
-		if err := ctx.Err(); err != nil {
-			return "", 0, reused, err
-		}
-		copied := false
-		for _, from := range bySHA[e.SHA256] {
-			if copied, err = rs.reuse(from, e); err != nil {
-				return "", 0, reused, err
-			}
-			if copied {
-				break
-			}
-		}
-		if copied {
-			reused += e.Size
+		if len(rs.from[e.SHA256]) > 0 {
+			have = append(have, e)
 		} else {
-			need = append(need, e)
+			lack = append(lack, e)
 		}
 	}
 
-	x := newExtraction(root, sorted, need)
+	fx := fetcher{in: in, g: g, dl: dl, root: root, all: sorted, tailStart: tailStart, url: dl.URL, progress: progress}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var damaged []zipsafe.Entry
+	var reused int64
+	var rerr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if damaged, reused, rerr = rs.reuseAll(rctx, have); rerr != nil {
+			cancel() // the new folder cannot be written: stop the fetch too
+		}
+	})
+	tail, err := fx.fetchEntries(rctx, lack, true)
+	if err != nil {
+		cancel()
+	}
+	wg.Wait()
+	if err == nil || errors.Is(err, context.Canceled) && rerr != nil {
+		err = rerr
+	}
+	if err == nil && len(damaged) > 0 {
+		in.cfg.Logger.Info("fetching files the current version has damaged", "game", g.Slug, "files", len(damaged))
+		_, err = fx.fetchEntries(ctx, damaged, false)
+	}
+	if err == nil {
+		err = checkDirectory(tail, tailStart, dl.Size, sorted, in.cfg.Limits)
+	}
+	switch {
+	case err == nil:
+	case bad(err):
+		return "", fx.fetched, reused, in.refuseBuild(g, lib, p, temp, err)
+	default:
+		return "", fx.fetched, reused, err
+	}
+	return temp, fx.fetched, reused, in.extracted(g.Slug, temp, dl.Size)
+}
+
+// fetcher fetches entries of an update's build by HTTP Range into its folder (root), and
+// counts the bytes; its URL is renewed when it expires. It reports progress with Total the
+// bytes it plans to fetch, BuildSize the whole zip's.
+type fetcher struct {
+	in        *Installer
+	g         Game
+	dl        Download
+	root      *os.Root
+	all       []zipsafe.Entry // the manifest, sorted by HeaderOffset
+	tailStart int64
+	progress  func(Progress)
+
+	mu             sync.Mutex
+	url            string
+	fetched, total int64
+}
+
+// fetchEntries fetches and extracts need (sorted by HeaderOffset), each checked as in
+// streamInstall, with the zip's tail (its central directory) when withTail, which it returns:
+// neighbours within coalesceGap are joined into one range, maxRanges ranges are fetched at
+// once. It returns an error unless every entry of need is verified.
+func (f *fetcher) fetchEntries(ctx context.Context, need []zipsafe.Entry, withTail bool) ([]byte, error) {
+	x := newExtraction(f.root, f.all, need)
 	type span struct {
 		from, to int64
 		i, end   int // entries of need in the span
@@ -407,14 +455,16 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 		}
 		spans = append(spans, span{from: e.HeaderOffset, to: e.DataOffset + e.CompressedSize, i: i, end: i + 1})
 	}
-	spans = append(spans, span{from: tailStart, to: dl.Size, i: len(need), end: len(need)})
-	var total int64
-	for _, s := range spans {
-		total += s.to - s.from
+	if withTail {
+		spans = append(spans, span{from: f.tailStart, to: f.dl.Size, i: len(need), end: len(need)})
 	}
+	f.mu.Lock()
+	for _, s := range spans {
+		f.total += s.to - s.from
+	}
+	f.mu.Unlock()
 
-	var mu sync.Mutex
-	url, fetched, tail := dl.URL, int64(0), []byte(nil)
+	var tail []byte
 	var firstErr error
 	sem := make(chan struct{}, maxRanges)
 	var wg sync.WaitGroup
@@ -422,11 +472,10 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r, n, err := in.fetchSpan(ctx, g, dl, x, s.from, s.to, s.i, s.end, tailStart, &mu, &url)
-			mu.Lock()
-			defer mu.Unlock()
-			fetched += n
-			progress(Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseDownloading, Done: fetched, Total: total})
+			r, err := f.fetchSpan(ctx, x, s.from, s.to, s.i, s.end)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.progress(Progress{Slug: f.g.Slug, Version: f.dl.Version, Phase: PhaseDownloading, Done: f.fetched, Total: f.total, BuildSize: f.dl.Size})
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
@@ -436,70 +485,62 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 		})
 	}
 	wg.Wait()
-	if firstErr == nil {
-		firstErr = x.err()
+	if firstErr != nil {
+		return nil, firstErr
 	}
-	if firstErr == nil {
-		firstErr = in.finish(x, tail, tailStart, dl.Size)
-	}
-	switch {
-	case firstErr == nil:
-	case bad(firstErr):
-		return "", fetched, reused, in.refuseBuild(g, lib, p, temp, firstErr)
-	default:
-		return "", fetched, reused, firstErr
-	}
-	return temp, fetched, reused, in.extracted(g.Slug, temp, dl.Size)
+	return tail, x.complete()
 }
 
-// fetchSpan fetches bytes [from, to) of dl into x's entries i to end (or, past the last
-// entry, keeps them as the zip's tail), retrying a dropped connection from the start of the
-// span and renewing an expired URL (shared in url, under mu). It returns the span's route.
-func (in *Installer) fetchSpan(ctx context.Context, g Game, dl Download, x *extraction, from, to int64, i, end int, tailStart int64, mu *sync.Mutex, url *string) (*route, int64, error) {
-	var fetched int64
+// fetchSpan fetches bytes [from, to) of the build into x's entries i to end (or, past the
+// last entry, keeps them as the zip's tail), retrying a dropped connection from the start of
+// the span and renewing an expired URL. It returns the span's route.
+func (f *fetcher) fetchSpan(ctx context.Context, x *extraction, from, to int64, i, end int) (*route, error) {
+	in, g, dl := f.in, f.g, f.dl
 	failures, refreshes, wait := 0, 0, in.cfg.Backoff
 	for {
 		r := &route{x: x, pos: from, i: i, end: end, tailStart: -1}
 		if i == len(x.entries) {
-			r.tailStart = tailStart
+			r.tailStart = f.tailStart
 		}
-		mu.Lock()
-		u := *url
-		mu.Unlock()
+		f.mu.Lock()
+		u := f.url
+		f.mu.Unlock()
 		n, err := in.fetchRange(ctx, u, from, to-1, func(b []byte) error {
 			err := r.write(b)
 			in.hook("stream", r.pos, dl.Size)
 			return err
 		})
 		r.stop()
-		fetched += n
+		f.mu.Lock()
+		f.fetched += n
+		f.mu.Unlock()
 		if xerr := x.err(); xerr != nil {
 			err = xerr
 		}
 		switch {
 		case err == nil:
-			return r, fetched, nil
+			return r, nil
 		case bad(err) || ctx.Err() != nil:
-			return nil, fetched, err
+			return nil, err
 		case expired(err):
 			if refreshes++; refreshes > 3 {
-				return nil, fetched, fmt.Errorf("updating %s to %s: the server keeps refusing the download link (%v)", g.Slug, dl.Version, err)
+				return nil, fmt.Errorf("updating %s to %s: the server keeps refusing the download link (%v)", g.Slug, dl.Version, err)
 			}
 			fresh, err := in.freshURL(ctx, g, dl)
 			if err != nil {
-				return nil, fetched, err
+				return nil, err
 			}
-			mu.Lock()
-			*url = fresh
-			mu.Unlock()
+			f.mu.Lock()
+			f.url = fresh
+			f.mu.Unlock()
 			continue
 		}
 		if failures++; failures >= in.cfg.Attempts {
-			return nil, fetched, fmt.Errorf("updating %s to %s failed %d times (last: %v): check your connection and update again", g.Slug, dl.Version, failures, err)
+			return nil, fmt.Errorf("updating %s to %s failed %d times (last: %v): check your connection and update again", g.Slug, dl.Version, failures, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fetched, ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 30*time.Second)
@@ -507,20 +548,77 @@ func (in *Installer) fetchSpan(ctx context.Context, g Game, dl Download, x *extr
 }
 
 // reuser puts files of the current version (src, the folder srcName of game) in the new one
-// (dst, the folder dstName), each checked against the new manifest.
+// (dst, the folder dstName), each checked against the new manifest. from lists the current
+// version's paths by sha256.
 type reuser struct {
 	src, dst, game   *os.Root // game is nil when the two folders are not side by side
 	srcName, dstName string
-	buf              []byte
+	from             map[string][]string
+	hook             func(step string, done, total int64)
+}
+
+// reuseAll puts each entry of have in the new folder from one of the current version's files
+// with its sha256 (reuse), on every CPU at once, largest files first. It returns the entries
+// none of whose sources matched (damaged or missing: to fetch), sorted by HeaderOffset, and
+// the bytes reused; an error only when the new folder cannot be written or ctx ends. It calls
+// the hook "reuse" after each file, with the bytes reused so far.
+func (rs reuser) reuseAll(ctx context.Context, have []zipsafe.Entry) ([]zipsafe.Entry, int64, error) {
+	todo := slices.SortedFunc(slices.Values(have), func(a, b zipsafe.Entry) int { return cmp.Compare(b.Size, a.Size) })
+	var total int64
+	for _, e := range have {
+		total += e.Size
+	}
+	var mu sync.Mutex
+	var next int
+	var reused int64
+	var damaged []zipsafe.Entry
+	var firstErr error
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			buf := make([]byte, 1<<20)
+			for {
+				mu.Lock()
+				if next == len(todo) || firstErr != nil {
+					mu.Unlock()
+					return
+				}
+				e := todo[next]
+				next++
+				mu.Unlock()
+				ok, err := false, ctx.Err()
+				for _, from := range rs.from[e.SHA256] {
+					if err != nil || ok {
+						break
+					}
+					ok, err = rs.reuse(from, e, buf)
+				}
+				mu.Lock()
+				switch {
+				case err != nil && firstErr == nil:
+					firstErr = err
+				case ok:
+					reused += e.Size
+					rs.hook("reuse", reused, total)
+				case err == nil:
+					damaged = append(damaged, e)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(damaged, func(a, b zipsafe.Entry) int { return cmp.Compare(a.HeaderOffset, b.HeaderOffset) })
+	return damaged, reused, firstErr
 }
 
 // reuse puts the file from of the current version at e's place in the new one, and reports
-// whether it matches e (size, sha256; a mismatch is removed). It hard-links the file where
-// the file system allows and the modes agree (the two versions then share it until the
-// older is removed, once the new one has launched), and copies it otherwise. Only errors
-// writing the new folder are returned: a source that is missing, not a regular file or
-// damaged reports false, so the file is fetched instead.
-func (rs reuser) reuse(from string, e zipsafe.Entry) (bool, error) {
+// whether it matches e (size, sha256; a mismatch is removed), reading it once through buf. It
+// hard-links the file where the file system allows and the modes agree (the two versions then
+// share it until the older is removed, once the new one has launched), and copies it
+// otherwise. Only errors writing the new folder are returned: a source that is missing, not a
+// regular file or damaged reports false, so the file is fetched instead.
+func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	fi, err := rs.src.Lstat(from)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
 		return false, nil
@@ -532,12 +630,12 @@ func (rs reuser) reuse(from string, e zipsafe.Entry) (bool, error) {
 	}
 	if rs.game != nil && (!fsutil.ExecBits || fi.Mode().Perm() == e.Mode) &&
 		rs.game.Link(rs.srcName+"/"+from, rs.dstName+"/"+e.Path) == nil {
-		if same, err := hashes(rs.dst, e, rs.buf); same || err != nil {
+		if same, err := hashes(rs.dst, e, buf); same || err != nil {
 			return same, err
 		}
 		return false, rs.dst.Remove(e.Path)
 	}
-	return copyVerified(rs.src, from, rs.dst, e, rs.buf)
+	return copyVerified(rs.src, from, rs.dst, e, buf)
 }
 
 // hashes reports whether the file e.Path in root is e (a regular file of its size and sha256).

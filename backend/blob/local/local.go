@@ -37,8 +37,11 @@ const (
 	// New removes temporary files older than this, left by a crash; younger ones may belong to
 	// an upload still running in another process on the same directory.
 	staleTempAge = 24 * time.Hour
-	// Uploads stream through one buffer of this size each.
-	copyBufferSize = 256 << 10
+	// Uploads stream through one buffer of this size each: large reads mean few system calls.
+	copyBufferSize = 1 << 20
+	// An upload asks the kernel to start writing its file to disk every this many bytes, so
+	// that writing to disk overlaps receiving the body instead of following it.
+	writebackEvery = 16 << 20
 	// MinSecretLen is the shortest HMAC secret New accepts.
 	MinSecretLen = 32
 )
@@ -375,8 +378,10 @@ var (
 )
 
 // put streams exactly size bytes from body into a temporary file, syncs it and links it at key,
-// unless key holds an object (errExists). The temporary file is removed either way; on error key
-// is left as it was.
+// unless key holds an object (errExists). The bytes go from the body to the file through one
+// pooled buffer, with no other copy; the file is written to disk while the body arrives
+// (startWriteback) and synced once, at the end. The temporary file is removed either way; on
+// error key is left as it was.
 func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	tmp := tempName()
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -393,9 +398,9 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	bp := s.buffers.Get().(*[]byte)
 	defer s.buffers.Put(bp)
 	buf := *bp
-	var written int64
+	var written, kicked int64
 	for {
-		n, rerr := body.Read(buf)
+		n, rerr := io.ReadFull(body, buf)
 		if n > 0 {
 			if written+int64(n) > size {
 				return errTooLong
@@ -404,6 +409,13 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 				return err
 			}
 			written += int64(n)
+			if written-kicked >= writebackEvery {
+				startWriteback(f, kicked, written-kicked)
+				kicked = written
+			}
+		}
+		if rerr == io.ErrUnexpectedEOF {
+			rerr = io.EOF
 		}
 		if rerr == io.EOF {
 			break

@@ -92,7 +92,7 @@ func (s *soak) checkLedger(ctx context.Context) check {
 // among them.
 func (s *soak) checkPayments(ctx context.Context, db *pgxpool.Pool) check {
 	c := check{name: "buyer payments ↔ PAID purchases"}
-	pays, err := s.env.devNode.Payments(ctx)
+	pays, err := s.env.buyerNode.Payments(ctx)
 	if err != nil {
 		c.detail = err.Error()
 		return c

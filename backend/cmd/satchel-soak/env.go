@@ -26,17 +26,17 @@ import (
 // Lightning Address server, receives the developers' payouts), an S3 server holding the
 // builds, and two Nostr relays.
 type env struct {
-	dir     string
-	pg      *pgcluster.Cluster
-	pgOpts  pgcluster.Options
-	dsn     string
-	network *regtest.Network
-	buyer   *lnd.Provider      // the players' wallet
-	devNode *lnurltest.Node    // the same node, seen as the developers' wallet
-	lnurl   *lnurltest.Server  // the developers' Lightning Addresses
-	s3      *s3test.Server     // the builds
-	relays  []*relaytest.Relay // relays[0] goes down in the relay fault
-	owner   *owner
+	dir       string
+	pg        *pgcluster.Cluster
+	pgOpts    pgcluster.Options
+	dsn       string
+	network   *regtest.Network
+	buyer     *lnd.Provider      // the players' wallet
+	buyerNode *lnurltest.Node    // the same node over REST: it pays again, and is the developers' wallet
+	lnurl     *lnurltest.Server  // the developers' Lightning Addresses
+	s3        *s3test.Server     // the builds
+	relays    []*relaytest.Relay // relays[0] goes down in the relay fault
+	owner     *owner
 
 	secret   string          // the servers' shared secret, hex
 	platform nostr.SecretKey // signs the announcements
@@ -77,10 +77,10 @@ func startEnv(ctx context.Context, dir string, log *slog.Logger) (_ *env, err er
 		return nil, err
 	}
 	b := e.network.Buyer
-	if e.devNode, err = lnurltest.NewNode(b.RESTURL, b.TLSCertPath, b.MacaroonPath); err != nil {
+	if e.buyerNode, err = lnurltest.NewNode(b.RESTURL, b.TLSCertPath, b.MacaroonPath); err != nil {
 		return nil, err
 	}
-	e.lnurl = lnurltest.Start(e.devNode, lnurltest.Honest, false)
+	e.lnurl = lnurltest.Start(e.buyerNode, lnurltest.Honest, false)
 	if err := e.owner.try(func() {
 		e.relays = []*relaytest.Relay{relaytest.Start(e.owner), relaytest.Start(e.owner)}
 	}); err != nil {

@@ -558,6 +558,11 @@ func (s *soak) pay(ctx context.Context, invoice, purchaseID string, signed bool)
 		if err == nil && pay.Status == lightning.PaymentInFlight {
 			pay, err = s.trackPayment(ctx, pay.PaymentHash)
 		}
+		if err == nil && pay.Status == lightning.PaymentFailed { // failed during an outage: the wallet tries again
+			if err = s.env.buyerNode.PayInvoice(ctx, invoice, 20_000); err == nil {
+				pay.Status = lightning.PaymentSucceeded
+			}
+		}
 		if err == nil && pay.Status == lightning.PaymentSucceeded {
 			now := time.Now()
 			s.rec.observe("pay from the buyer's node", began, nil)

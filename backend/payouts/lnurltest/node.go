@@ -167,6 +167,23 @@ func (n *Node) PaymentsTo(ctx context.Context, hash []byte) (succeeded, all int,
 	return succeeded, all, nil
 }
 
+// PayInvoice pays a BOLT 11 invoice with the node's synchronous send, spending at most
+// maxFeeMsat in fees. Unlike lnd.Provider.PayInvoice it sends again an invoice whose earlier
+// payments failed, as a wallet does when its user tries again. The error carries LND's reason.
+func (n *Node) PayInvoice(ctx context.Context, paymentRequest string, maxFeeMsat int64) error {
+	var resp struct {
+		PaymentError string `json:"payment_error"`
+	}
+	req := map[string]any{"payment_request": paymentRequest, "fee_limit": map[string]string{"fixed_msat": strconv.FormatInt(maxFeeMsat, 10)}}
+	if err := n.call(ctx, "POST", "/v1/channels/transactions", req, &resp); err != nil {
+		return err
+	}
+	if resp.PaymentError != "" {
+		return fmt.Errorf("lnurltest: payment failed: %s", resp.PaymentError)
+	}
+	return nil
+}
+
 // ChannelBalanceMsat is what the node can spend on its channels right now.
 func (n *Node) ChannelBalanceMsat(ctx context.Context) (int64, error) {
 	var resp struct {

@@ -9,11 +9,12 @@
 // its time against the full install's. It also runs all this on a small build, to show that
 // the installer's memory does not grow with the build's size.
 //
-//	satchel-installbench [-size 1024] [-small 64] [-changed 3] [-dir DIR]
+//	satchel-installbench [-size 1024] [-small 64] [-files 300] [-changed 6] [-dir DIR]
 //
-// -size and -small are the zip sizes in MiB. Both runs start after a sync(2) (not on Windows, where
+// -size and -small are the zip sizes in MiB, -files how many files the large build has (the
+// small one has files of the same size). Both runs start after a sync(2) (not on Windows, where
 // only an administrator can flush a volume), so neither pays
-// for the other's writeback; both end with their files in the page cache, not on disk. The builds are made of 16 MiB files of random
+// for the other's writeback; both end with their files in the page cache, not on disk. The builds are made of files of random
 // data with about 4 bits of entropy per byte (so deflate halves them), as game assets often
 // are. It needs sh, curl, sha256sum and unzip (on Windows, from MSYS2 or Git for Windows), and
 // about 7 times -size of free disk. It measures,
@@ -57,7 +58,8 @@ func run(args []string) error {
 	size := fs.Int("size", 1024, "zip size of the large build, MiB")
 	small := fs.Int("small", 64, "zip size of the small build, MiB")
 	dir := fs.String("dir", "", "work folder (default: a temporary folder, removed after)")
-	changed := fs.Int("changed", 3, "files that differ between the build and its update")
+	files := fs.Int("files", 300, "files in the large build")
+	changed := fs.Int("changed", 6, "files that differ between the build and its update")
 	child := fs.String("child", "", "internal: install the build described by this JSON file and report")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,11 +80,16 @@ func run(args []string) error {
 			return fmt.Errorf("%s is needed (apt-get install %s)", tool, tool)
 		}
 	}
+	if *files < 1 || *size < 1 {
+		return errors.New("-files and -size must be at least 1")
+	}
+	// Deflate halves the files: the zip of -size MiB holds twice that in -files files.
+	fileSize := max(int64(*size)<<21/int64(*files)&^(64<<10-1), 64<<10)
 	for _, b := range []struct {
 		name string
 		mib  int
 	}{{"small", *small}, {"large", *size}} {
-		if err := bench(work, b.name, b.mib, *changed); err != nil {
+		if err := bench(work, b.name, b.mib, fileSize, *changed); err != nil {
 			return err
 		}
 	}
@@ -127,11 +134,11 @@ func timed(dir, script string, args ...string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// serve makes the zip of about mib MiB (with the files in changed made from other bytes),
-// serves it over loopback, and describes it as the server would.
-func serve(work, name string, mib int, changed map[int]bool) (build, string, func(), error) {
+// serve makes the zip of about mib MiB of files of fileSize bytes (with the files in changed
+// made from other bytes), serves it over loopback, and describes it as the server would.
+func serve(work, name string, mib int, fileSize int64, changed map[int]bool) (build, string, func(), error) {
 	zipPath := filepath.Join(work, name+".zip")
-	if err := makeZip(zipPath, int64(mib)<<20, changed); err != nil {
+	if err := makeZip(zipPath, int64(mib)<<20, fileSize, changed); err != nil {
 		return build{}, "", nil, err
 	}
 	sha, size, err := hashFile(zipPath) // also warms the page cache for every run
@@ -164,17 +171,18 @@ func serve(work, name string, mib int, changed map[int]bool) (build, string, fun
 	return b, zipPath, func() { srv.Close(); os.Remove(zipPath) }, nil
 }
 
-func bench(work, name string, mib, nchanged int) error {
-	full, zipPath, stop, err := serve(work, name, mib, nil)
+func bench(work, name string, mib int, fileSize int64, nchanged int) error {
+	full, zipPath, stop, err := serve(work, name, mib, fileSize, nil)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	nfiles := int(int64(mib) << 21 / fileSize)
 	changed := map[int]bool{}
 	for i := range nchanged {
-		changed[i*7+3] = true // spread over the zip
+		changed[(i*2+1)*nfiles/(2*nchanged)] = true // spread over the zip
 	}
-	next, _, stopNext, err := serve(work, name+"-update", mib, changed)
+	next, _, stopNext, err := serve(work, name+"-update", mib, fileSize, changed)
 	if err != nil {
 		return err
 	}
@@ -292,9 +300,9 @@ func runChild(spec string) error {
 		UpdateFetched: upd.Fetched, MaxRSSKiB: peakRSSKiB(), Phases: phases})
 }
 
-// makeZip writes a zip of about size bytes: 16 MiB files of 4-bit random data, deflated. The
-// files numbered in changed get other random data.
-func makeZip(path string, size int64, changed map[int]bool) error {
+// makeZip writes a zip of about size bytes: files of fileSize bytes of 4-bit random data,
+// deflated. The files numbered in changed get other random data.
+func makeZip(path string, size, fileSize int64, changed map[int]bool) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return err
@@ -312,7 +320,8 @@ func makeZip(path string, size int64, changed map[int]bool) error {
 		if err != nil {
 			return err
 		}
-		for range 16 {
+		for left := fileSize; left > 0; left -= int64(len(buf)) {
+			buf := buf[:min(left, int64(len(buf)))]
 			for k := 0; k < len(buf); k += 8 {
 				v := rng.Uint64() & 0x0f0f0f0f0f0f0f0f
 				if changed[i] { // the same draws from rng, so the files after stay the same

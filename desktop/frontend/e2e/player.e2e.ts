@@ -163,3 +163,29 @@ test('buy, install, play; the developer ships an update; the copy updates itself
 
   expect(problems.join('\n')).toBe('')
 })
+
+test('the checkout survives a server restart: reconnecting, the same invoice, paid after it', async () => {
+  await nav('Store').click()
+  await page.getByRole('region', { name: 'All games' }).getByRole('button', { name: /Pocket Orbits/ }).click()
+  await page.getByRole('button', { name: /^Buy for / }).click()
+  const dialog = page.getByRole('dialog', { name: 'Buy Pocket Orbits' })
+  await visible(dialog.getByText('Waiting for payment…'))
+  const invoice = await dialog.getByLabel('Lightning invoice').textContent()
+  expect(invoice).toMatch(/^lnbcrt/)
+
+  // The Go test stops the server when it reads this line, then starts it again.
+  console.log('SATCHEL_E2E_RESTART_SERVER')
+  await visible(dialog.getByText('Reconnecting to the server…'), 60_000)
+  expect(await dialog.getByRole('button', { name: /Try again|New invoice/ }).count()).toBe(0)
+  await visible(dialog.getByText('Waiting for payment…'), 120_000)
+
+  // Closed and opened again, the checkout returns to the same purchase.
+  await dialog.getByRole('button', { name: 'Close' }).last().click()
+  await page.getByRole('button', { name: /^Buy for / }).click()
+  await visible(dialog.getByText('Waiting for payment…'))
+  expect(await dialog.getByLabel('Lightning invoice').textContent()).toBe(invoice)
+  await dialog.getByRole('button', { name: 'Pay with test money' }).click()
+  await visible(dialog.getByText('Paid. The game is yours.'), 10_000)
+
+  expect(problems.join('\n')).toBe('')
+})

@@ -933,6 +933,7 @@ export namespace install {
 	    phase: string;
 	    done: number;
 	    total: number;
+	    build_size?: number;
 	    bytes_per_second?: number;
 	    eta?: number;
 	    resumed?: number;
@@ -949,6 +950,7 @@ export namespace install {
 	        this.phase = source["phase"];
 	        this.done = source["done"];
 	        this.total = source["total"];
+	        this.build_size = source["build_size"];
 	        this.bytes_per_second = source["bytes_per_second"];
 	        this.eta = source["eta"];
 	        this.resumed = source["resumed"];
