@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -115,15 +116,24 @@ func identity(dirs settings.Dirs, secret string) (*signer.Signer, error) {
 }
 
 // waitDownloading waits until the launcher of dirs has been downloading for a while (so its
-// rate and time left are known).
+// rate and time left are known): a zip downloaded whole (library/.downloads/), or a build
+// streamed into its temporary folder (library/<slug>/.tmp-*).
 func waitDownloading(t *testing.T, dirs settings.Dirs) {
 	t.Helper()
+	lib := filepath.Join(dirs.Data, "library")
 	size := func() int64 {
-		parts, _ := filepath.Glob(filepath.Join(dirs.Data, "library", ".downloads", "*.zip"))
 		var n int64
-		for _, p := range parts {
-			if fi, err := os.Stat(p); err == nil {
-				n += fi.Size()
+		for _, pattern := range []string{filepath.Join(lib, ".downloads"), filepath.Join(lib, "*", ".tmp-*")} {
+			dirs, _ := filepath.Glob(pattern)
+			for _, d := range dirs {
+				filepath.WalkDir(d, func(_ string, e fs.DirEntry, err error) error {
+					if err == nil && e.Type().IsRegular() {
+						if fi, err := e.Info(); err == nil {
+							n += fi.Size()
+						}
+					}
+					return nil
+				})
 			}
 		}
 		return n
