@@ -19,6 +19,7 @@ import (
 
 	"satchel.dev/backend/payouts"
 	"satchel.dev/backend/postgres"
+	"satchel.dev/shared/buildinfo"
 )
 
 // Metrics holds the server's collectors. A nil *Metrics records nothing, so code can call it
@@ -82,7 +83,7 @@ func New(stats func(context.Context) (postgres.Stats, error), log *slog.Logger) 
 		m.unaccounted.WithLabelValues(k)
 	}
 	m.registry.MustRegister(m.rpcRequests, m.rpcDuration, m.settleLag, m.blobBytes, m.jobFailures, m.announceAttempts,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	m.blobBytes.WithLabelValues("download")
 	m.blobBytes.WithLabelValues("upload")
 	if stats != nil {
@@ -266,4 +267,16 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, j := range s.Jobs {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(j.Count), j.Queue, j.Kind, j.State)
 	}
+}
+
+// buildInfo is the satchel_build_info gauge: always 1, its labels say which build is running.
+func buildInfo() prometheus.Collector {
+	b := buildinfo.Read()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "satchel_build_info",
+		Help:        "Always 1; its labels say which build of satchel-server is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "commit": b.Commit, "go_version": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }

@@ -58,6 +58,7 @@ func TestBlobBytesAndRPCs(t *testing.T) {
 		`satchel_blob_bytes_total{direction="upload"} 1234`,
 		`satchel_rpc_requests_total{code="ok",procedure="/satchel.catalog.v1.CatalogService/ListGames"} 1`,
 		`satchel_rpc_duration_seconds_count{code="ok",procedure="/satchel.catalog.v1.CatalogService/ListGames"} 1`,
+		`satchel_build_info{commit="`,
 	} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("/metrics lacks %s", want)

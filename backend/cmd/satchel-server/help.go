@@ -79,6 +79,7 @@ Usage:
   satchel-server dev pay [--server URL] INVOICE pay a dev-provider invoice with test money
   satchel-server admin [flags] COMMAND [ARGS]   the operators' actions on a running server
   satchel-server help [COMMAND]                 this help, or a command's (as COMMAND -h)
+  satchel-server --version                      the version, commit and Go version it was built from
 
 Every flag of serve, migrate and check-ledger has a SATCHEL_* environment variable (DATABASE_URL
 for --database-url); a flag wins over its variable. Secrets are never needed on the command line:

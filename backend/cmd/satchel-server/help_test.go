@@ -58,6 +58,16 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestVersion: --version says which build this is and exits 0, needing no database.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "version"} {
+		out, err := cli(t, nil, arg)
+		if code := exitStatus(t, err); code != 0 || !strings.HasPrefix(out, "satchel-server ") || !strings.Contains(out, "commit ") {
+			t.Errorf("satchel-server %s: exit %d, want 0 and the version:\n%s", arg, code, out)
+		}
+	}
+}
+
 // TestExitCodes: a wrong command line exits 2; check-ledger exits 0 on a sound ledger, 1 when a
 // purchase breaks an invariant, and 3 when it cannot reach the database.
 func TestExitCodes(t *testing.T) {

@@ -9,6 +9,7 @@
 //	                                            before migration 0010 lie in their zips (once)
 //	satchel-server dev pay [--server URL] INVOICE  pay an invoice of a server running the dev
 //	                                            invoice provider, with test money
+//	satchel-server --version                    print the version, commit and Go version
 //	satchel-server admin [--server URL] COMMAND  the operators' actions (feature, ban, refund,
 //	                                            revoke, payouts, announcements, audit) on a
 //	                                            running server, signed with an admin's key
@@ -34,6 +35,7 @@ import (
 	"satchel.dev/backend/server"
 	testmoneyv1 "satchel.dev/shared/api/satchel/testmoney/v1"
 	"satchel.dev/shared/api/satchel/testmoney/v1/testmoneyv1connect"
+	"satchel.dev/shared/buildinfo"
 )
 
 func main() {
@@ -61,6 +63,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			return helpRequested{overview}
 		}
 		args = append(args[1:len(args):len(args)], "-h") // `help COMMAND` is `COMMAND -h`
+	}
+	if len(args) > 0 && (args[0] == "version" || args[0] == "--version" || args[0] == "-version") {
+		_, err := fmt.Fprintln(stdout, "satchel-server", buildinfo.Read())
+		return err
 	}
 	cmd := "serve"
 	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "check-ledger" || args[0] == "backfill-entries") {
