@@ -29,7 +29,8 @@ func TestDisplayTextRefusesInvisibleTricks(t *testing.T) {
 			return market.GameUpdate{DescriptionMD: &s}.Validate(market.DefaultMinPriceMsat)
 		}},
 		{"release_notes_md", true, market.ValidateNotes},
-		{"display_name", false, func(s string) error { return market.ProfileUpdate{DisplayName: &s}.Validate() }},
+		{"display_name", false, func(s string) error { return market.ProfileUpdate{DisplayName: &s}.Validate(false) }},
+		{"studio_name", false, func(s string) error { return market.ProfileUpdate{StudioName: &s}.Validate(true) }},
 	}
 	refusedEverywhere := map[string]string{
 		"NEL (C1)":                  "Lantern\u0085Drift",

@@ -24,6 +24,9 @@ type Game struct {
 	DeveloperUserID string
 	DeveloperPubkey string
 	DeveloperName   string
+	// DeveloperStudio is the developer's studio name, "" when unset: the game is shown "by"
+	// it, else by DeveloperName.
+	DeveloperStudio string
 	Slug            string
 	Title           string
 	Summary         string
@@ -31,6 +34,8 @@ type Game struct {
 	PriceMsat       int64
 	Status          GameStatus
 	LatestRelease   *Release // newest published release; nil when none is published
+	Cover           *Media   // nil when none; loaded only where the store shows it
+	Screenshots     []Media  // in order; loaded with Cover
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }

@@ -18,15 +18,19 @@ type User struct {
 	CreatedAt   time.Time
 }
 
-// DeveloperProfile makes a user a developer: where their payouts go.
+// DeveloperProfile makes a user a developer: where their payouts go, and the studio their
+// games are shown "by" ("" when unset).
 type DeveloperProfile struct {
 	PayoutLNAddress string
+	StudioName      string
 }
 
 // ProfileUpdate changes a user's profile; nil fields stay unchanged, empty strings clear.
+// StudioName is a developer's only.
 type ProfileUpdate struct {
 	DisplayName *string
 	AvatarURL   *string
+	StudioName  *string
 }
 
 const (
@@ -35,10 +39,19 @@ const (
 	maxLNAddress   = 320
 )
 
-// Validate checks the update's fields against their limits.
-func (u ProfileUpdate) Validate() error {
+// Validate checks the update's fields against their limits; isDeveloper says whether the user
+// has a developer profile, which a studio name needs.
+func (u ProfileUpdate) Validate(isDeveloper bool) error {
+	if u.StudioName != nil && *u.StudioName != "" && !isDeveloper {
+		return Errorf(CodeFailedPrecondition, "only developers have a studio name: set a payout Lightning Address first")
+	}
 	if u.DisplayName != nil {
 		if err := checkText("display_name", *u.DisplayName, 0, maxDisplayName, false); err != nil {
+			return err
+		}
+	}
+	if u.StudioName != nil {
+		if err := checkText("studio_name", *u.StudioName, 0, maxDisplayName, false); err != nil {
 			return err
 		}
 	}

@@ -48,13 +48,17 @@ func (s *GameService) WithAnnouncements() *GameService {
 
 var _ market.GameService = (*GameService)(nil)
 
+// gameColumns are a game's columns with its developer's, as scanGame reads them.
+const gameColumns = `g.id, g.developer_user_id, u.pubkey, coalesce(u.display_name, ''), coalesce(dp.studio_name, ''),
+	g.slug, g.title, g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at`
+
 // gameSelect reads a game with its developer and its newest published release; scanGame reads
 // its row. Callers add WHERE, ORDER BY and locking clauses.
 const gameSelect = `
-	SELECT g.id, g.developer_user_id, u.pubkey, coalesce(u.display_name, ''), g.slug, g.title,
-	       g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at, r.*
+	SELECT ` + gameColumns + `, r.*
 	FROM games g
 	JOIN users u ON u.id = g.developer_user_id
+	LEFT JOIN developer_profiles dp ON dp.user_id = g.developer_user_id
 	LEFT JOIN LATERAL (` + releaseSelect + `
 		WHERE r.game_id = g.id AND r.published_at IS NOT NULL
 		ORDER BY r.published_at DESC, r.created_at DESC LIMIT 1
@@ -63,7 +67,7 @@ const gameSelect = `
 func scanGame(row pgx.Row) (market.Game, error) {
 	var g market.Game
 	var r nullRelease
-	err := row.Scan(append([]any{&g.ID, &g.DeveloperUserID, &g.DeveloperPubkey, &g.DeveloperName, &g.Slug, &g.Title,
+	err := row.Scan(append([]any{&g.ID, &g.DeveloperUserID, &g.DeveloperPubkey, &g.DeveloperName, &g.DeveloperStudio, &g.Slug, &g.Title,
 		&g.Summary, &g.DescriptionMD, &g.PriceMsat, &g.Status, &g.CreatedAt, &g.UpdatedAt}, r.dest()...)...)
 	if err != nil {
 		return market.Game{}, err
@@ -151,10 +155,10 @@ func (s *GameService) GameBySlug(ctx context.Context, a market.Actor, slug strin
 		developer = &a.UserID
 	}
 	rows, err := s.db.pool.Query(ctx, `
-		SELECT g.id, g.developer_user_id, u.pubkey, coalesce(u.display_name, ''), g.slug, g.title,
-		       g.summary, g.description_md, g.price_msat, g.status, g.created_at, g.updated_at, r.*
+		SELECT `+gameColumns+`, r.*
 		FROM games g
 		JOIN users u ON u.id = g.developer_user_id
+		LEFT JOIN developer_profiles dp ON dp.user_id = g.developer_user_id
 		LEFT JOIN LATERAL (`+releaseSelect+`
 			WHERE r.game_id = g.id AND (r.published_at IS NOT NULL OR g.developer_user_id = $2::uuid)
 		) r ON true

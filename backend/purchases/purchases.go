@@ -117,6 +117,9 @@ func New(repo Store, library LibraryStore, notifier Notifier, provider lightning
 	if err := CheckFeeBps(cfg.FeeBps); err != nil {
 		return nil, fmt.Errorf("purchases: %w", err)
 	}
+	if cfg.Settlers < 1 {
+		return nil, fmt.Errorf("purchases: %d settlers: use at least 1", cfg.Settlers)
+	}
 	if len(cfg.ReceiptSecret) < 16 {
 		return nil, errors.New("purchases: the receipt secret must have at least 16 bytes")
 	}

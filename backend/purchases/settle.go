@@ -148,7 +148,7 @@ func (w *settleWindow) start(index uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.running[index] = struct{}{}
-	w.started = index
+	w.started = max(w.started, index)
 }
 
 func (w *settleWindow) finish(index uint64) {

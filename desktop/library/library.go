@@ -286,8 +286,10 @@ func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) bool {
 	if lg.GetTitle() != "" {
 		g.Title = lg.GetTitle()
 	}
-	granted := !g.OwnedBy(s.cfg.Owner)
-	if granted && s.cfg.Owner != "" {
+	// A game owned before owners were recorded (Owned, no Owners) is adopted, not granted:
+	// it is no purchase, and auto-update must not install what the player uninstalled.
+	granted := !g.OwnedBy(s.cfg.Owner) && !(g.Owned && len(g.Owners) == 0)
+	if !g.OwnedBy(s.cfg.Owner) && s.cfg.Owner != "" {
 		g.Owners = append(g.Owners, s.cfg.Owner)
 	}
 	g.Owned = len(g.Owners) > 0

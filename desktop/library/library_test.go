@@ -218,7 +218,7 @@ func TestView(t *testing.T) {
 
 // TestSyncKeepsIdentitiesApart: two identities share one launcher's state. Each one's library
 // is its own; one's sync never takes a game from the other; a game is granted once, when its
-// identity first gets it.
+// identity first gets it, and a game owned before owners were recorded is adopted, not granted.
 func TestSyncKeepsIdentitiesApart(t *testing.T) {
 	ctx := context.Background()
 	store, err := state.Open(t.TempDir())
@@ -262,14 +262,33 @@ func TestSyncKeepsIdentitiesApart(t *testing.T) {
 		}
 		return out
 	}
+	// A's purchase as the state of an older launcher knew it: owned, by nobody in particular.
+	// A's first sync adopts it: no grant, as it is no new purchase.
+	if _, err := store.Update(func(st *state.State) error {
+		st.Games["moss-and-mortar"] = &state.Game{Slug: "moss-and-mortar", GameID: gg.GetGame().GetId(), Owned: true}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	buyB := func() {
+		if _, err := b.api.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(), RequestId: "apart-test-0002"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, step := range []struct {
+		before                   func()
 		who                      *player
 		wantA, wantB, wantGrants []string
 	}{
-		{a, []string{"moss-and-mortar"}, []string{}, []string{"moss-and-mortar"}},
-		{b, []string{"moss-and-mortar"}, []string{}, nil},
-		{a, []string{"moss-and-mortar"}, []string{}, nil},
+		{nil, a, []string{"moss-and-mortar"}, []string{}, nil},
+		{nil, b, []string{"moss-and-mortar"}, []string{}, nil},
+		{nil, a, []string{"moss-and-mortar"}, []string{}, nil},
+		{buyB, b, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}},
+		{nil, b, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}, nil},
 	} {
+		if step.before != nil {
+			step.before()
+		}
 		step.who.granted = nil
 		if _, err := step.who.syncer.Refresh(ctx); err != nil {
 			t.Fatal(err)

@@ -256,7 +256,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // PathPrefix+key. Mount it on the server's mux at PathPrefix, without stripping the prefix.
 // Every request is checked (key, signature, expiry) before the directory is touched: a
 // malformed key answers 400, a missing, tampered or expired signature 403, each with a short
-// plain-text reason. A PUT answers 200 once the object is stored and synced to disk; 413 if the
+// plain-text reason. A PUT answers 200 once the object is stored at key, its bytes on their way
+// to disk but not yet synced (Copy syncs them: an upload is used only through a Copy, and a
+// crash before it leaves an object that fails FinishUpload's size and sha256 checks); 413 if the
 // body is longer than the signed size, 400 if shorter; 409 if key holds an object, found before
 // the body is read or stored by another PUT meanwhile (an object is never replaced). A GET
 // serves the object as application/zip with Range support and the signed filename in
@@ -377,11 +379,11 @@ var (
 	errBodyRead = errors.New("reading the body")
 )
 
-// put streams exactly size bytes from body into a temporary file, syncs it and links it at key,
-// unless key holds an object (errExists). The bytes go from the body to the file through one
-// pooled buffer, with no other copy; the file is written to disk while the body arrives
-// (startWriteback) and synced once, at the end. The temporary file is removed either way; on
-// error key is left as it was.
+// put streams exactly size bytes from body into a temporary file and links it at key, unless
+// key holds an object (errExists). The bytes go from the body to the file through one pooled
+// buffer, with no other copy, and the kernel starts writing them to disk while the body
+// arrives (startWriteback), so that the fsync of Copy finds them there; put does not wait for
+// them. The temporary file is removed either way; on error key is left as it was.
 func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	tmp := tempName()
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -427,9 +429,7 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	if written < size {
 		return errTooShort
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
+	startWriteback(f, kicked, written-kicked)
 	if err := f.Close(); err != nil {
 		return err
 	}
@@ -480,7 +480,8 @@ func (s *Store) place(tmp, key string, replace bool) error {
 
 // Copy links src's file at dst, replacing any object there: both keys name one file, which is
 // never written again (a PUT only ever links a new file), so no later PUT or Delete of src
-// changes what dst holds.
+// changes what dst holds. It syncs the file to disk first (a PUT does not wait for that), so
+// dst survives a crash once Copy has returned.
 func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if err := blob.CheckKey(src); err != nil {
 		return err
@@ -498,6 +499,9 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if err != nil || !info.Mode().IsRegular() {
 		return fmt.Errorf("%w: %s", blob.ErrNotFound, src)
 	}
+	if err := s.syncFile(src); err != nil {
+		return err
+	}
 	tmp := tempName()
 	if err := s.root.Link(src, tmp); err != nil {
 		if notFound(err) {
@@ -507,6 +511,19 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	}
 	if err := s.place(tmp, dst, true); err != nil {
 		s.root.Remove(tmp)
+		return fmt.Errorf("local blob store: %w", err)
+	}
+	return nil
+}
+
+// syncFile flushes key's file to disk.
+func (s *Store) syncFile(key string) error {
+	f, _, err := s.openRegular(key)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
 		return fmt.Errorf("local blob store: %w", err)
 	}
 	return nil

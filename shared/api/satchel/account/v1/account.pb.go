@@ -122,8 +122,10 @@ type DeveloperProfile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Lightning Address (name@domain) that receives payouts.
 	PayoutLnAddress string `protobuf:"bytes,1,opt,name=payout_ln_address,json=payoutLnAddress,proto3" json:"payout_ln_address,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The studio the developer's games are shown "by"; empty when unset.
+	StudioName    string `protobuf:"bytes,2,opt,name=studio_name,json=studioName,proto3" json:"studio_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeveloperProfile) Reset() {
@@ -159,6 +161,13 @@ func (*DeveloperProfile) Descriptor() ([]byte, []int) {
 func (x *DeveloperProfile) GetPayoutLnAddress() string {
 	if x != nil {
 		return x.PayoutLnAddress
+	}
+	return ""
+}
+
+func (x *DeveloperProfile) GetStudioName() string {
+	if x != nil {
+		return x.StudioName
 	}
 	return ""
 }
@@ -248,7 +257,11 @@ type UpdateProfileRequest struct {
 	// At most 64 characters; unset leaves it unchanged, empty clears it.
 	DisplayName *string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
 	// An https URL of at most 512 characters; unset leaves it unchanged, empty clears it.
-	AvatarUrl     *string `protobuf:"bytes,2,opt,name=avatar_url,json=avatarUrl,proto3,oneof" json:"avatar_url,omitempty"`
+	AvatarUrl *string `protobuf:"bytes,2,opt,name=avatar_url,json=avatarUrl,proto3,oneof" json:"avatar_url,omitempty"`
+	// A developer's studio name, at most 64 characters, shown on their games as "by ...";
+	// unset leaves it unchanged, empty clears it. Only a developer has one (FailedPrecondition
+	// otherwise: set a payout address first).
+	StudioName    *string `protobuf:"bytes,3,opt,name=studio_name,json=studioName,proto3,oneof" json:"studio_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -293,6 +306,13 @@ func (x *UpdateProfileRequest) GetDisplayName() string {
 func (x *UpdateProfileRequest) GetAvatarUrl() string {
 	if x != nil && x.AvatarUrl != nil {
 		return *x.AvatarUrl
+	}
+	return ""
+}
+
+func (x *UpdateProfileRequest) GetStudioName() string {
+	if x != nil && x.StudioName != nil {
+		return *x.StudioName
 	}
 	return ""
 }
@@ -355,18 +375,23 @@ const file_satchel_account_v1_account_proto_rawDesc = "" +
 	"\bis_admin\x18\x05 \x01(\bR\aisAdmin\x12B\n" +
 	"\tdeveloper\x18\x06 \x01(\v2$.satchel.account.v1.DeveloperProfileR\tdeveloper\x129\n" +
 	"\n" +
-	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\">\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"_\n" +
 	"\x10DeveloperProfile\x12*\n" +
-	"\x11payout_ln_address\x18\x01 \x01(\tR\x0fpayoutLnAddress\"\x0e\n" +
+	"\x11payout_ln_address\x18\x01 \x01(\tR\x0fpayoutLnAddress\x12\x1f\n" +
+	"\vstudio_name\x18\x02 \x01(\tR\n" +
+	"studioName\"\x0e\n" +
 	"\fGetMeRequest\"=\n" +
 	"\rGetMeResponse\x12,\n" +
-	"\x04user\x18\x01 \x01(\v2\x18.satchel.account.v1.UserR\x04user\"\x82\x01\n" +
+	"\x04user\x18\x01 \x01(\v2\x18.satchel.account.v1.UserR\x04user\"\xb8\x01\n" +
 	"\x14UpdateProfileRequest\x12&\n" +
 	"\fdisplay_name\x18\x01 \x01(\tH\x00R\vdisplayName\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"avatar_url\x18\x02 \x01(\tH\x01R\tavatarUrl\x88\x01\x01B\x0f\n" +
+	"avatar_url\x18\x02 \x01(\tH\x01R\tavatarUrl\x88\x01\x01\x12$\n" +
+	"\vstudio_name\x18\x03 \x01(\tH\x02R\n" +
+	"studioName\x88\x01\x01B\x0f\n" +
 	"\r_display_nameB\r\n" +
-	"\v_avatar_url\"E\n" +
+	"\v_avatar_urlB\x0e\n" +
+	"\f_studio_name\"E\n" +
 	"\x15UpdateProfileResponse\x12,\n" +
 	"\x04user\x18\x01 \x01(\v2\x18.satchel.account.v1.UserR\x04user2\xc9\x01\n" +
 	"\x0eAccountService\x12Q\n" +

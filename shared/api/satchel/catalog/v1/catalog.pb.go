@@ -86,6 +86,58 @@ func (GameStatus) EnumDescriptor() ([]byte, []int) {
 	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{0}
 }
 
+// MediaKind says what an image of a game is for.
+type MediaKind int32
+
+const (
+	MediaKind_MEDIA_KIND_UNSPECIFIED MediaKind = 0
+	// The store card's image: one per game; a new one replaces it.
+	MediaKind_MEDIA_KIND_COVER MediaKind = 1
+	// A screenshot for the game's page: at most 8 per game.
+	MediaKind_MEDIA_KIND_SCREENSHOT MediaKind = 2
+)
+
+// Enum value maps for MediaKind.
+var (
+	MediaKind_name = map[int32]string{
+		0: "MEDIA_KIND_UNSPECIFIED",
+		1: "MEDIA_KIND_COVER",
+		2: "MEDIA_KIND_SCREENSHOT",
+	}
+	MediaKind_value = map[string]int32{
+		"MEDIA_KIND_UNSPECIFIED": 0,
+		"MEDIA_KIND_COVER":       1,
+		"MEDIA_KIND_SCREENSHOT":  2,
+	}
+)
+
+func (x MediaKind) Enum() *MediaKind {
+	p := new(MediaKind)
+	*p = x
+	return p
+}
+
+func (x MediaKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MediaKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_satchel_catalog_v1_catalog_proto_enumTypes[1].Descriptor()
+}
+
+func (MediaKind) Type() protoreflect.EnumType {
+	return &file_satchel_catalog_v1_catalog_proto_enumTypes[1]
+}
+
+func (x MediaKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MediaKind.Descriptor instead.
+func (MediaKind) EnumDescriptor() ([]byte, []int) {
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
 // Game is a listing owned by a developer.
 type Game struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -106,8 +158,15 @@ type Game struct {
 	LatestRelease *Release               `protobuf:"bytes,10,opt,name=latest_release,json=latestRelease,proto3" json:"latest_release,omitempty"`
 	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The store card's image; unset when the developer has not uploaded one.
+	Cover *Media `protobuf:"bytes,13,opt,name=cover,proto3" json:"cover,omitempty"`
+	// At most 8, in the order the store shows them.
+	Screenshots []*Media `protobuf:"bytes,14,rep,name=screenshots,proto3" json:"screenshots,omitempty"`
+	// The developer's studio name, empty when they have not set one: the store shows the game
+	// "by" it, or by developer_display_name when it is empty.
+	DeveloperStudioName string `protobuf:"bytes,15,opt,name=developer_studio_name,json=developerStudioName,proto3" json:"developer_studio_name,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Game) Reset() {
@@ -224,6 +283,134 @@ func (x *Game) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Game) GetCover() *Media {
+	if x != nil {
+		return x.Cover
+	}
+	return nil
+}
+
+func (x *Game) GetScreenshots() []*Media {
+	if x != nil {
+		return x.Screenshots
+	}
+	return nil
+}
+
+func (x *Game) GetDeveloperStudioName() string {
+	if x != nil {
+		return x.DeveloperStudioName
+	}
+	return ""
+}
+
+// Media is an image of a game, checked by the server: PNG, JPEG or WebP, at most 10 MiB, each
+// side from 16 to 4096 pixels.
+type Media struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind  MediaKind              `protobuf:"varint,2,opt,name=kind,proto3,enum=satchel.catalog.v1.MediaKind" json:"kind,omitempty"`
+	// Where anyone GETs the image while the game is UNLISTED, LISTED or FEATURED: a path under
+	// the server's URL, /media/<game id>/<sha256>.<png|jpg|webp>. It names the content, so it
+	// never changes: the server answers it with Cache-Control immutable, for a year.
+	Path string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	// image/png, image/jpeg or image/webp.
+	ContentType string `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Lowercase hex sha256 of the image file.
+	Sha256        string `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	SizeBytes     int64  `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	Width         int32  `protobuf:"varint,7,opt,name=width,proto3" json:"width,omitempty"`
+	Height        int32  `protobuf:"varint,8,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Media) Reset() {
+	*x = Media{}
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Media) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Media) ProtoMessage() {}
+
+func (x *Media) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Media.ProtoReflect.Descriptor instead.
+func (*Media) Descriptor() ([]byte, []int) {
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Media) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Media) GetKind() MediaKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MediaKind_MEDIA_KIND_UNSPECIFIED
+}
+
+func (x *Media) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Media) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Media) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *Media) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Media) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Media) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
 // Release is a version of a game.
 type Release struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -243,7 +430,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -255,7 +442,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -268,7 +455,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Release) GetId() string {
@@ -337,7 +524,7 @@ type Build struct {
 
 func (x *Build) Reset() {
 	*x = Build{}
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +536,7 @@ func (x *Build) String() string {
 func (*Build) ProtoMessage() {}
 
 func (x *Build) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +549,7 @@ func (x *Build) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Build.ProtoReflect.Descriptor instead.
 func (*Build) Descriptor() ([]byte, []int) {
-	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Build) GetSha256() string {
@@ -414,7 +601,7 @@ type ListGamesRequest struct {
 
 func (x *ListGamesRequest) Reset() {
 	*x = ListGamesRequest{}
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +613,7 @@ func (x *ListGamesRequest) String() string {
 func (*ListGamesRequest) ProtoMessage() {}
 
 func (x *ListGamesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +626,7 @@ func (x *ListGamesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGamesRequest.ProtoReflect.Descriptor instead.
 func (*ListGamesRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListGamesRequest) GetPageSize() int32 {
@@ -474,7 +661,7 @@ type ListGamesResponse struct {
 
 func (x *ListGamesResponse) Reset() {
 	*x = ListGamesResponse{}
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +673,7 @@ func (x *ListGamesResponse) String() string {
 func (*ListGamesResponse) ProtoMessage() {}
 
 func (x *ListGamesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +686,7 @@ func (x *ListGamesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGamesResponse.ProtoReflect.Descriptor instead.
 func (*ListGamesResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListGamesResponse) GetGames() []*Game {
@@ -525,7 +712,7 @@ type GetGameRequest struct {
 
 func (x *GetGameRequest) Reset() {
 	*x = GetGameRequest{}
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +724,7 @@ func (x *GetGameRequest) String() string {
 func (*GetGameRequest) ProtoMessage() {}
 
 func (x *GetGameRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +737,7 @@ func (x *GetGameRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGameRequest.ProtoReflect.Descriptor instead.
 func (*GetGameRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetGameRequest) GetSlug() string {
@@ -571,7 +758,7 @@ type GetGameResponse struct {
 
 func (x *GetGameResponse) Reset() {
 	*x = GetGameResponse{}
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +770,7 @@ func (x *GetGameResponse) String() string {
 func (*GetGameResponse) ProtoMessage() {}
 
 func (x *GetGameResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_satchel_catalog_v1_catalog_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +783,7 @@ func (x *GetGameResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGameResponse.ProtoReflect.Descriptor instead.
 func (*GetGameResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
+	return file_satchel_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetGameResponse) GetGame() *Game {
@@ -617,7 +804,7 @@ var File_satchel_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_satchel_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	" satchel/catalog/v1/catalog.proto\x12\x12satchel.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x03\n" +
+	" satchel/catalog/v1/catalog.proto\x12\x12satchel.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x05\n" +
 	"\x04Game\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04slug\x18\x02 \x01(\tR\x04slug\x12\x14\n" +
@@ -634,7 +821,20 @@ const file_satchel_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xa1\x02\n" +
+	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12/\n" +
+	"\x05cover\x18\r \x01(\v2\x19.satchel.catalog.v1.MediaR\x05cover\x12;\n" +
+	"\vscreenshots\x18\x0e \x03(\v2\x19.satchel.catalog.v1.MediaR\vscreenshots\x122\n" +
+	"\x15developer_studio_name\x18\x0f \x01(\tR\x13developerStudioName\"\xe6\x01\n" +
+	"\x05Media\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x121\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1d.satchel.catalog.v1.MediaKindR\x04kind\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\x12!\n" +
+	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x16\n" +
+	"\x06sha256\x18\x05 \x01(\tR\x06sha256\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\x12\x14\n" +
+	"\x05width\x18\a \x01(\x05R\x05width\x12\x16\n" +
+	"\x06height\x18\b \x01(\x05R\x06height\"\xa1\x02\n" +
 	"\aRelease\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\agame_id\x18\x02 \x01(\tR\x06gameId\x12\x18\n" +
@@ -673,7 +873,11 @@ const file_satchel_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x14GAME_STATUS_UNLISTED\x10\x02\x12\x16\n" +
 	"\x12GAME_STATUS_LISTED\x10\x03\x12\x18\n" +
 	"\x14GAME_STATUS_FEATURED\x10\x04\x12\x16\n" +
-	"\x12GAME_STATUS_BANNED\x10\x052\xc8\x01\n" +
+	"\x12GAME_STATUS_BANNED\x10\x05*X\n" +
+	"\tMediaKind\x12\x1a\n" +
+	"\x16MEDIA_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MEDIA_KIND_COVER\x10\x01\x12\x19\n" +
+	"\x15MEDIA_KIND_SCREENSHOT\x10\x022\xc8\x01\n" +
 	"\x0eCatalogService\x12]\n" +
 	"\tListGames\x12$.satchel.catalog.v1.ListGamesRequest\x1a%.satchel.catalog.v1.ListGamesResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\aGetGame\x12\".satchel.catalog.v1.GetGameRequest\x1a#.satchel.catalog.v1.GetGameResponse\"\x03\x90\x02\x01B\xc5\x01\n" +
@@ -691,40 +895,45 @@ func file_satchel_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_satchel_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_satchel_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_satchel_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_satchel_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_satchel_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_satchel_catalog_v1_catalog_proto_goTypes = []any{
 	(GameStatus)(0),               // 0: satchel.catalog.v1.GameStatus
-	(*Game)(nil),                  // 1: satchel.catalog.v1.Game
-	(*Release)(nil),               // 2: satchel.catalog.v1.Release
-	(*Build)(nil),                 // 3: satchel.catalog.v1.Build
-	(*ListGamesRequest)(nil),      // 4: satchel.catalog.v1.ListGamesRequest
-	(*ListGamesResponse)(nil),     // 5: satchel.catalog.v1.ListGamesResponse
-	(*GetGameRequest)(nil),        // 6: satchel.catalog.v1.GetGameRequest
-	(*GetGameResponse)(nil),       // 7: satchel.catalog.v1.GetGameResponse
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(MediaKind)(0),                // 1: satchel.catalog.v1.MediaKind
+	(*Game)(nil),                  // 2: satchel.catalog.v1.Game
+	(*Media)(nil),                 // 3: satchel.catalog.v1.Media
+	(*Release)(nil),               // 4: satchel.catalog.v1.Release
+	(*Build)(nil),                 // 5: satchel.catalog.v1.Build
+	(*ListGamesRequest)(nil),      // 6: satchel.catalog.v1.ListGamesRequest
+	(*ListGamesResponse)(nil),     // 7: satchel.catalog.v1.ListGamesResponse
+	(*GetGameRequest)(nil),        // 8: satchel.catalog.v1.GetGameRequest
+	(*GetGameResponse)(nil),       // 9: satchel.catalog.v1.GetGameResponse
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_satchel_catalog_v1_catalog_proto_depIdxs = []int32{
 	0,  // 0: satchel.catalog.v1.Game.status:type_name -> satchel.catalog.v1.GameStatus
-	2,  // 1: satchel.catalog.v1.Game.latest_release:type_name -> satchel.catalog.v1.Release
-	8,  // 2: satchel.catalog.v1.Game.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 3: satchel.catalog.v1.Game.updated_at:type_name -> google.protobuf.Timestamp
-	8,  // 4: satchel.catalog.v1.Release.published_at:type_name -> google.protobuf.Timestamp
-	8,  // 5: satchel.catalog.v1.Release.created_at:type_name -> google.protobuf.Timestamp
-	3,  // 6: satchel.catalog.v1.Release.build:type_name -> satchel.catalog.v1.Build
-	8,  // 7: satchel.catalog.v1.Build.created_at:type_name -> google.protobuf.Timestamp
-	1,  // 8: satchel.catalog.v1.ListGamesResponse.games:type_name -> satchel.catalog.v1.Game
-	1,  // 9: satchel.catalog.v1.GetGameResponse.game:type_name -> satchel.catalog.v1.Game
-	2,  // 10: satchel.catalog.v1.GetGameResponse.releases:type_name -> satchel.catalog.v1.Release
-	4,  // 11: satchel.catalog.v1.CatalogService.ListGames:input_type -> satchel.catalog.v1.ListGamesRequest
-	6,  // 12: satchel.catalog.v1.CatalogService.GetGame:input_type -> satchel.catalog.v1.GetGameRequest
-	5,  // 13: satchel.catalog.v1.CatalogService.ListGames:output_type -> satchel.catalog.v1.ListGamesResponse
-	7,  // 14: satchel.catalog.v1.CatalogService.GetGame:output_type -> satchel.catalog.v1.GetGameResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 1: satchel.catalog.v1.Game.latest_release:type_name -> satchel.catalog.v1.Release
+	10, // 2: satchel.catalog.v1.Game.created_at:type_name -> google.protobuf.Timestamp
+	10, // 3: satchel.catalog.v1.Game.updated_at:type_name -> google.protobuf.Timestamp
+	3,  // 4: satchel.catalog.v1.Game.cover:type_name -> satchel.catalog.v1.Media
+	3,  // 5: satchel.catalog.v1.Game.screenshots:type_name -> satchel.catalog.v1.Media
+	1,  // 6: satchel.catalog.v1.Media.kind:type_name -> satchel.catalog.v1.MediaKind
+	10, // 7: satchel.catalog.v1.Release.published_at:type_name -> google.protobuf.Timestamp
+	10, // 8: satchel.catalog.v1.Release.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 9: satchel.catalog.v1.Release.build:type_name -> satchel.catalog.v1.Build
+	10, // 10: satchel.catalog.v1.Build.created_at:type_name -> google.protobuf.Timestamp
+	2,  // 11: satchel.catalog.v1.ListGamesResponse.games:type_name -> satchel.catalog.v1.Game
+	2,  // 12: satchel.catalog.v1.GetGameResponse.game:type_name -> satchel.catalog.v1.Game
+	4,  // 13: satchel.catalog.v1.GetGameResponse.releases:type_name -> satchel.catalog.v1.Release
+	6,  // 14: satchel.catalog.v1.CatalogService.ListGames:input_type -> satchel.catalog.v1.ListGamesRequest
+	8,  // 15: satchel.catalog.v1.CatalogService.GetGame:input_type -> satchel.catalog.v1.GetGameRequest
+	7,  // 16: satchel.catalog.v1.CatalogService.ListGames:output_type -> satchel.catalog.v1.ListGamesResponse
+	9,  // 17: satchel.catalog.v1.CatalogService.GetGame:output_type -> satchel.catalog.v1.GetGameResponse
+	16, // [16:18] is the sub-list for method output_type
+	14, // [14:16] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_satchel_catalog_v1_catalog_proto_init() }
@@ -737,8 +946,8 @@ func file_satchel_catalog_v1_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_satchel_catalog_v1_catalog_proto_rawDesc), len(file_satchel_catalog_v1_catalog_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   7,
+			NumEnums:      2,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1115,6 +1115,343 @@ func (x *PublishReleaseResponse) GetRelease() *v1.Release {
 	return nil
 }
 
+type CreateMediaUploadRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	GameId string                 `protobuf:"bytes,1,opt,name=game_id,json=gameId,proto3" json:"game_id,omitempty"`
+	// COVER or SCREENSHOT.
+	Kind v1.MediaKind `protobuf:"varint,2,opt,name=kind,proto3,enum=satchel.catalog.v1.MediaKind" json:"kind,omitempty"`
+	// Exact size of the file in bytes, at most 10485760 (10 MiB).
+	SizeBytes int64 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Lowercase hex sha256 of the file.
+	Sha256 string `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// image/png, image/jpeg or image/webp: what the file is.
+	ContentType   string `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMediaUploadRequest) Reset() {
+	*x = CreateMediaUploadRequest{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMediaUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMediaUploadRequest) ProtoMessage() {}
+
+func (x *CreateMediaUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMediaUploadRequest.ProtoReflect.Descriptor instead.
+func (*CreateMediaUploadRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CreateMediaUploadRequest) GetGameId() string {
+	if x != nil {
+		return x.GameId
+	}
+	return ""
+}
+
+func (x *CreateMediaUploadRequest) GetKind() v1.MediaKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.MediaKind(0)
+}
+
+func (x *CreateMediaUploadRequest) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *CreateMediaUploadRequest) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *CreateMediaUploadRequest) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+type CreateMediaUploadResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	UploadId string                 `protobuf:"bytes,1,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	// Send the file here with HTTP PUT, with exactly size_bytes bytes in the body.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// Headers to send with the PUT.
+	Headers       map[string]string      `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateMediaUploadResponse) Reset() {
+	*x = CreateMediaUploadResponse{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMediaUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMediaUploadResponse) ProtoMessage() {}
+
+func (x *CreateMediaUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMediaUploadResponse.ProtoReflect.Descriptor instead.
+func (*CreateMediaUploadResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CreateMediaUploadResponse) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
+func (x *CreateMediaUploadResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *CreateMediaUploadResponse) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *CreateMediaUploadResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+type FinishMediaUploadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UploadId      string                 `protobuf:"bytes,1,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishMediaUploadRequest) Reset() {
+	*x = FinishMediaUploadRequest{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishMediaUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishMediaUploadRequest) ProtoMessage() {}
+
+func (x *FinishMediaUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishMediaUploadRequest.ProtoReflect.Descriptor instead.
+func (*FinishMediaUploadRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FinishMediaUploadRequest) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
+type FinishMediaUploadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The image added.
+	Media *v1.Media `protobuf:"bytes,1,opt,name=media,proto3" json:"media,omitempty"`
+	// The game with its media now.
+	Game          *v1.Game `protobuf:"bytes,2,opt,name=game,proto3" json:"game,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishMediaUploadResponse) Reset() {
+	*x = FinishMediaUploadResponse{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishMediaUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishMediaUploadResponse) ProtoMessage() {}
+
+func (x *FinishMediaUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishMediaUploadResponse.ProtoReflect.Descriptor instead.
+func (*FinishMediaUploadResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *FinishMediaUploadResponse) GetMedia() *v1.Media {
+	if x != nil {
+		return x.Media
+	}
+	return nil
+}
+
+func (x *FinishMediaUploadResponse) GetGame() *v1.Game {
+	if x != nil {
+		return x.Game
+	}
+	return nil
+}
+
+type DeleteMediaRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MediaId       string                 `protobuf:"bytes,1,opt,name=media_id,json=mediaId,proto3" json:"media_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMediaRequest) Reset() {
+	*x = DeleteMediaRequest{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMediaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMediaRequest) ProtoMessage() {}
+
+func (x *DeleteMediaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMediaRequest.ProtoReflect.Descriptor instead.
+func (*DeleteMediaRequest) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *DeleteMediaRequest) GetMediaId() string {
+	if x != nil {
+		return x.MediaId
+	}
+	return ""
+}
+
+type DeleteMediaResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The game with its media now.
+	Game          *v1.Game `protobuf:"bytes,1,opt,name=game,proto3" json:"game,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMediaResponse) Reset() {
+	*x = DeleteMediaResponse{}
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMediaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMediaResponse) ProtoMessage() {}
+
+func (x *DeleteMediaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMediaResponse.ProtoReflect.Descriptor instead.
+func (*DeleteMediaResponse) Descriptor() ([]byte, []int) {
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DeleteMediaResponse) GetGame() *v1.Game {
+	if x != nil {
+		return x.Game
+	}
+	return nil
+}
+
 type ListMyGamesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1123,7 +1460,7 @@ type ListMyGamesRequest struct {
 
 func (x *ListMyGamesRequest) Reset() {
 	*x = ListMyGamesRequest{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[18]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1472,7 @@ func (x *ListMyGamesRequest) String() string {
 func (*ListMyGamesRequest) ProtoMessage() {}
 
 func (x *ListMyGamesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[18]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1485,7 @@ func (x *ListMyGamesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyGamesRequest.ProtoReflect.Descriptor instead.
 func (*ListMyGamesRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{18}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{24}
 }
 
 type ListMyGamesResponse struct {
@@ -1160,7 +1497,7 @@ type ListMyGamesResponse struct {
 
 func (x *ListMyGamesResponse) Reset() {
 	*x = ListMyGamesResponse{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[19]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1509,7 @@ func (x *ListMyGamesResponse) String() string {
 func (*ListMyGamesResponse) ProtoMessage() {}
 
 func (x *ListMyGamesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[19]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1522,7 @@ func (x *ListMyGamesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyGamesResponse.ProtoReflect.Descriptor instead.
 func (*ListMyGamesResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{19}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListMyGamesResponse) GetGames() []*MyGame {
@@ -1207,7 +1544,7 @@ type MyGame struct {
 
 func (x *MyGame) Reset() {
 	*x = MyGame{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[20]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1556,7 @@ func (x *MyGame) String() string {
 func (*MyGame) ProtoMessage() {}
 
 func (x *MyGame) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[20]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1569,7 @@ func (x *MyGame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MyGame.ProtoReflect.Descriptor instead.
 func (*MyGame) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{20}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MyGame) GetGame() *v1.Game {
@@ -1263,7 +1600,7 @@ type ListSalesRequest struct {
 
 func (x *ListSalesRequest) Reset() {
 	*x = ListSalesRequest{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[21]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1612,7 @@ func (x *ListSalesRequest) String() string {
 func (*ListSalesRequest) ProtoMessage() {}
 
 func (x *ListSalesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[21]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1625,7 @@ func (x *ListSalesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSalesRequest.ProtoReflect.Descriptor instead.
 func (*ListSalesRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{21}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListSalesRequest) GetGameId() string {
@@ -1325,7 +1662,7 @@ type ListSalesResponse struct {
 
 func (x *ListSalesResponse) Reset() {
 	*x = ListSalesResponse{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[22]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1337,7 +1674,7 @@ func (x *ListSalesResponse) String() string {
 func (*ListSalesResponse) ProtoMessage() {}
 
 func (x *ListSalesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[22]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1350,7 +1687,7 @@ func (x *ListSalesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSalesResponse.ProtoReflect.Descriptor instead.
 func (*ListSalesResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{22}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListSalesResponse) GetSales() []*Sale {
@@ -1397,7 +1734,7 @@ type Sale struct {
 
 func (x *Sale) Reset() {
 	*x = Sale{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[23]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1746,7 @@ func (x *Sale) String() string {
 func (*Sale) ProtoMessage() {}
 
 func (x *Sale) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[23]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1759,7 @@ func (x *Sale) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sale.ProtoReflect.Descriptor instead.
 func (*Sale) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{23}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Sale) GetPurchaseId() string {
@@ -1506,7 +1843,7 @@ type SalesTotals struct {
 
 func (x *SalesTotals) Reset() {
 	*x = SalesTotals{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[24]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +1855,7 @@ func (x *SalesTotals) String() string {
 func (*SalesTotals) ProtoMessage() {}
 
 func (x *SalesTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[24]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +1868,7 @@ func (x *SalesTotals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SalesTotals.ProtoReflect.Descriptor instead.
 func (*SalesTotals) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{24}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SalesTotals) GetSaleCount() int64 {
@@ -1611,7 +1948,7 @@ type Payout struct {
 
 func (x *Payout) Reset() {
 	*x = Payout{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[25]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1960,7 @@ func (x *Payout) String() string {
 func (*Payout) ProtoMessage() {}
 
 func (x *Payout) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[25]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +1973,7 @@ func (x *Payout) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payout.ProtoReflect.Descriptor instead.
 func (*Payout) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{25}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Payout) GetId() string {
@@ -1751,7 +2088,7 @@ type ListLedgerRequest struct {
 
 func (x *ListLedgerRequest) Reset() {
 	*x = ListLedgerRequest{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[26]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +2100,7 @@ func (x *ListLedgerRequest) String() string {
 func (*ListLedgerRequest) ProtoMessage() {}
 
 func (x *ListLedgerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[26]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +2113,7 @@ func (x *ListLedgerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLedgerRequest.ProtoReflect.Descriptor instead.
 func (*ListLedgerRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{26}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListLedgerRequest) GetGameId() string {
@@ -1811,7 +2148,7 @@ type ListLedgerResponse struct {
 
 func (x *ListLedgerResponse) Reset() {
 	*x = ListLedgerResponse{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[27]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +2160,7 @@ func (x *ListLedgerResponse) String() string {
 func (*ListLedgerResponse) ProtoMessage() {}
 
 func (x *ListLedgerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[27]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +2173,7 @@ func (x *ListLedgerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLedgerResponse.ProtoReflect.Descriptor instead.
 func (*ListLedgerResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{27}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListLedgerResponse) GetEntries() []*LedgerEntry {
@@ -1870,7 +2207,7 @@ type LedgerEntry struct {
 
 func (x *LedgerEntry) Reset() {
 	*x = LedgerEntry{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[28]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2219,7 @@ func (x *LedgerEntry) String() string {
 func (*LedgerEntry) ProtoMessage() {}
 
 func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[28]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2232,7 @@ func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerEntry.ProtoReflect.Descriptor instead.
 func (*LedgerEntry) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{28}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *LedgerEntry) GetId() string {
@@ -1968,7 +2305,7 @@ type ListPayoutsRequest struct {
 
 func (x *ListPayoutsRequest) Reset() {
 	*x = ListPayoutsRequest{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[29]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1980,7 +2317,7 @@ func (x *ListPayoutsRequest) String() string {
 func (*ListPayoutsRequest) ProtoMessage() {}
 
 func (x *ListPayoutsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[29]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1993,7 +2330,7 @@ func (x *ListPayoutsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPayoutsRequest.ProtoReflect.Descriptor instead.
 func (*ListPayoutsRequest) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{29}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListPayoutsRequest) GetGameId() string {
@@ -2028,7 +2365,7 @@ type ListPayoutsResponse struct {
 
 func (x *ListPayoutsResponse) Reset() {
 	*x = ListPayoutsResponse{}
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[30]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2377,7 @@ func (x *ListPayoutsResponse) String() string {
 func (*ListPayoutsResponse) ProtoMessage() {}
 
 func (x *ListPayoutsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_satchel_developer_v1_developer_proto_msgTypes[30]
+	mi := &file_satchel_developer_v1_developer_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2390,7 @@ func (x *ListPayoutsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPayoutsResponse.ProtoReflect.Descriptor instead.
 func (*ListPayoutsResponse) Descriptor() ([]byte, []int) {
-	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{30}
+	return file_satchel_developer_v1_developer_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListPayoutsResponse) GetPayouts() []*Payout {
@@ -2148,7 +2485,32 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\n" +
 	"release_id\x18\x01 \x01(\tR\treleaseId\"O\n" +
 	"\x16PublishReleaseResponse\x125\n" +
-	"\arelease\x18\x01 \x01(\v2\x1b.satchel.catalog.v1.ReleaseR\arelease\"\x14\n" +
+	"\arelease\x18\x01 \x01(\v2\x1b.satchel.catalog.v1.ReleaseR\arelease\"\xc0\x01\n" +
+	"\x18CreateMediaUploadRequest\x12\x17\n" +
+	"\agame_id\x18\x01 \x01(\tR\x06gameId\x121\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1d.satchel.catalog.v1.MediaKindR\x04kind\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x03R\tsizeBytes\x12\x16\n" +
+	"\x06sha256\x18\x04 \x01(\tR\x06sha256\x12!\n" +
+	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\"\x99\x02\n" +
+	"\x19CreateMediaUploadResponse\x12\x1b\n" +
+	"\tupload_id\x18\x01 \x01(\tR\buploadId\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12V\n" +
+	"\aheaders\x18\x03 \x03(\v2<.satchel.developer.v1.CreateMediaUploadResponse.HeadersEntryR\aheaders\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"7\n" +
+	"\x18FinishMediaUploadRequest\x12\x1b\n" +
+	"\tupload_id\x18\x01 \x01(\tR\buploadId\"z\n" +
+	"\x19FinishMediaUploadResponse\x12/\n" +
+	"\x05media\x18\x01 \x01(\v2\x19.satchel.catalog.v1.MediaR\x05media\x12,\n" +
+	"\x04game\x18\x02 \x01(\v2\x18.satchel.catalog.v1.GameR\x04game\"/\n" +
+	"\x12DeleteMediaRequest\x12\x19\n" +
+	"\bmedia_id\x18\x01 \x01(\tR\amediaId\"C\n" +
+	"\x13DeleteMediaResponse\x12,\n" +
+	"\x04game\x18\x01 \x01(\v2\x18.satchel.catalog.v1.GameR\x04game\"\x14\n" +
 	"\x12ListMyGamesRequest\"I\n" +
 	"\x13ListMyGamesResponse\x122\n" +
 	"\x05games\x18\x01 \x03(\v2\x1c.satchel.developer.v1.MyGameR\x05games\"o\n" +
@@ -2256,8 +2618,7 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\x1dLEDGER_ENTRY_TYPE_PAYOUT_SENT\x10\x05\x12#\n" +
 	"\x1fLEDGER_ENTRY_TYPE_PAYOUT_FAILED\x10\x06\x12\x1c\n" +
 	"\x18LEDGER_ENTRY_TYPE_REFUND\x10\a\x12(\n" +
-	"$LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE\x10\b2\xea\n" +
-	"\n" +
+	"$LEDGER_ENTRY_TYPE_PAYOUT_ROUTING_FEE\x10\b2\xba\r\n" +
 	"\x10DeveloperService\x12v\n" +
 	"\x10SetPayoutAddress\x12-.satchel.developer.v1.SetPayoutAddressRequest\x1a..satchel.developer.v1.SetPayoutAddressResponse\"\x03\x90\x02\x02\x12_\n" +
 	"\n" +
@@ -2269,7 +2630,10 @@ const file_satchel_developer_v1_developer_proto_rawDesc = "" +
 	"\rUpdateRelease\x12*.satchel.developer.v1.UpdateReleaseRequest\x1a+.satchel.developer.v1.UpdateReleaseResponse\x12e\n" +
 	"\fCreateUpload\x12).satchel.developer.v1.CreateUploadRequest\x1a*.satchel.developer.v1.CreateUploadResponse\x12e\n" +
 	"\fFinishUpload\x12).satchel.developer.v1.FinishUploadRequest\x1a*.satchel.developer.v1.FinishUploadResponse\x12p\n" +
-	"\x0ePublishRelease\x12+.satchel.developer.v1.PublishReleaseRequest\x1a,.satchel.developer.v1.PublishReleaseResponse\"\x03\x90\x02\x02\x12g\n" +
+	"\x0ePublishRelease\x12+.satchel.developer.v1.PublishReleaseRequest\x1a,.satchel.developer.v1.PublishReleaseResponse\"\x03\x90\x02\x02\x12t\n" +
+	"\x11CreateMediaUpload\x12..satchel.developer.v1.CreateMediaUploadRequest\x1a/.satchel.developer.v1.CreateMediaUploadResponse\x12t\n" +
+	"\x11FinishMediaUpload\x12..satchel.developer.v1.FinishMediaUploadRequest\x1a/.satchel.developer.v1.FinishMediaUploadResponse\x12b\n" +
+	"\vDeleteMedia\x12(.satchel.developer.v1.DeleteMediaRequest\x1a).satchel.developer.v1.DeleteMediaResponse\x12g\n" +
 	"\vListMyGames\x12(.satchel.developer.v1.ListMyGamesRequest\x1a).satchel.developer.v1.ListMyGamesResponse\"\x03\x90\x02\x01\x12a\n" +
 	"\tListSales\x12&.satchel.developer.v1.ListSalesRequest\x1a'.satchel.developer.v1.ListSalesResponse\"\x03\x90\x02\x01\x12d\n" +
 	"\n" +
@@ -2290,107 +2654,128 @@ func file_satchel_developer_v1_developer_proto_rawDescGZIP() []byte {
 }
 
 var file_satchel_developer_v1_developer_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_satchel_developer_v1_developer_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_satchel_developer_v1_developer_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_satchel_developer_v1_developer_proto_goTypes = []any{
-	(PayoutStatus)(0),                // 0: satchel.developer.v1.PayoutStatus
-	(LedgerEntryType)(0),             // 1: satchel.developer.v1.LedgerEntryType
-	(*SetPayoutAddressRequest)(nil),  // 2: satchel.developer.v1.SetPayoutAddressRequest
-	(*SetPayoutAddressResponse)(nil), // 3: satchel.developer.v1.SetPayoutAddressResponse
-	(*CreateGameRequest)(nil),        // 4: satchel.developer.v1.CreateGameRequest
-	(*CreateGameResponse)(nil),       // 5: satchel.developer.v1.CreateGameResponse
-	(*UpdateGameRequest)(nil),        // 6: satchel.developer.v1.UpdateGameRequest
-	(*UpdateGameResponse)(nil),       // 7: satchel.developer.v1.UpdateGameResponse
-	(*SetGameStatusRequest)(nil),     // 8: satchel.developer.v1.SetGameStatusRequest
-	(*SetGameStatusResponse)(nil),    // 9: satchel.developer.v1.SetGameStatusResponse
-	(*CreateReleaseRequest)(nil),     // 10: satchel.developer.v1.CreateReleaseRequest
-	(*CreateReleaseResponse)(nil),    // 11: satchel.developer.v1.CreateReleaseResponse
-	(*UpdateReleaseRequest)(nil),     // 12: satchel.developer.v1.UpdateReleaseRequest
-	(*UpdateReleaseResponse)(nil),    // 13: satchel.developer.v1.UpdateReleaseResponse
-	(*CreateUploadRequest)(nil),      // 14: satchel.developer.v1.CreateUploadRequest
-	(*CreateUploadResponse)(nil),     // 15: satchel.developer.v1.CreateUploadResponse
-	(*FinishUploadRequest)(nil),      // 16: satchel.developer.v1.FinishUploadRequest
-	(*FinishUploadResponse)(nil),     // 17: satchel.developer.v1.FinishUploadResponse
-	(*PublishReleaseRequest)(nil),    // 18: satchel.developer.v1.PublishReleaseRequest
-	(*PublishReleaseResponse)(nil),   // 19: satchel.developer.v1.PublishReleaseResponse
-	(*ListMyGamesRequest)(nil),       // 20: satchel.developer.v1.ListMyGamesRequest
-	(*ListMyGamesResponse)(nil),      // 21: satchel.developer.v1.ListMyGamesResponse
-	(*MyGame)(nil),                   // 22: satchel.developer.v1.MyGame
-	(*ListSalesRequest)(nil),         // 23: satchel.developer.v1.ListSalesRequest
-	(*ListSalesResponse)(nil),        // 24: satchel.developer.v1.ListSalesResponse
-	(*Sale)(nil),                     // 25: satchel.developer.v1.Sale
-	(*SalesTotals)(nil),              // 26: satchel.developer.v1.SalesTotals
-	(*Payout)(nil),                   // 27: satchel.developer.v1.Payout
-	(*ListLedgerRequest)(nil),        // 28: satchel.developer.v1.ListLedgerRequest
-	(*ListLedgerResponse)(nil),       // 29: satchel.developer.v1.ListLedgerResponse
-	(*LedgerEntry)(nil),              // 30: satchel.developer.v1.LedgerEntry
-	(*ListPayoutsRequest)(nil),       // 31: satchel.developer.v1.ListPayoutsRequest
-	(*ListPayoutsResponse)(nil),      // 32: satchel.developer.v1.ListPayoutsResponse
-	nil,                              // 33: satchel.developer.v1.CreateUploadResponse.HeadersEntry
-	(*v1.Game)(nil),                  // 34: satchel.catalog.v1.Game
-	(v1.GameStatus)(0),               // 35: satchel.catalog.v1.GameStatus
-	(*v1.Release)(nil),               // 36: satchel.catalog.v1.Release
-	(*timestamppb.Timestamp)(nil),    // 37: google.protobuf.Timestamp
-	(v11.PurchaseStatus)(0),          // 38: satchel.purchase.v1.PurchaseStatus
+	(PayoutStatus)(0),                 // 0: satchel.developer.v1.PayoutStatus
+	(LedgerEntryType)(0),              // 1: satchel.developer.v1.LedgerEntryType
+	(*SetPayoutAddressRequest)(nil),   // 2: satchel.developer.v1.SetPayoutAddressRequest
+	(*SetPayoutAddressResponse)(nil),  // 3: satchel.developer.v1.SetPayoutAddressResponse
+	(*CreateGameRequest)(nil),         // 4: satchel.developer.v1.CreateGameRequest
+	(*CreateGameResponse)(nil),        // 5: satchel.developer.v1.CreateGameResponse
+	(*UpdateGameRequest)(nil),         // 6: satchel.developer.v1.UpdateGameRequest
+	(*UpdateGameResponse)(nil),        // 7: satchel.developer.v1.UpdateGameResponse
+	(*SetGameStatusRequest)(nil),      // 8: satchel.developer.v1.SetGameStatusRequest
+	(*SetGameStatusResponse)(nil),     // 9: satchel.developer.v1.SetGameStatusResponse
+	(*CreateReleaseRequest)(nil),      // 10: satchel.developer.v1.CreateReleaseRequest
+	(*CreateReleaseResponse)(nil),     // 11: satchel.developer.v1.CreateReleaseResponse
+	(*UpdateReleaseRequest)(nil),      // 12: satchel.developer.v1.UpdateReleaseRequest
+	(*UpdateReleaseResponse)(nil),     // 13: satchel.developer.v1.UpdateReleaseResponse
+	(*CreateUploadRequest)(nil),       // 14: satchel.developer.v1.CreateUploadRequest
+	(*CreateUploadResponse)(nil),      // 15: satchel.developer.v1.CreateUploadResponse
+	(*FinishUploadRequest)(nil),       // 16: satchel.developer.v1.FinishUploadRequest
+	(*FinishUploadResponse)(nil),      // 17: satchel.developer.v1.FinishUploadResponse
+	(*PublishReleaseRequest)(nil),     // 18: satchel.developer.v1.PublishReleaseRequest
+	(*PublishReleaseResponse)(nil),    // 19: satchel.developer.v1.PublishReleaseResponse
+	(*CreateMediaUploadRequest)(nil),  // 20: satchel.developer.v1.CreateMediaUploadRequest
+	(*CreateMediaUploadResponse)(nil), // 21: satchel.developer.v1.CreateMediaUploadResponse
+	(*FinishMediaUploadRequest)(nil),  // 22: satchel.developer.v1.FinishMediaUploadRequest
+	(*FinishMediaUploadResponse)(nil), // 23: satchel.developer.v1.FinishMediaUploadResponse
+	(*DeleteMediaRequest)(nil),        // 24: satchel.developer.v1.DeleteMediaRequest
+	(*DeleteMediaResponse)(nil),       // 25: satchel.developer.v1.DeleteMediaResponse
+	(*ListMyGamesRequest)(nil),        // 26: satchel.developer.v1.ListMyGamesRequest
+	(*ListMyGamesResponse)(nil),       // 27: satchel.developer.v1.ListMyGamesResponse
+	(*MyGame)(nil),                    // 28: satchel.developer.v1.MyGame
+	(*ListSalesRequest)(nil),          // 29: satchel.developer.v1.ListSalesRequest
+	(*ListSalesResponse)(nil),         // 30: satchel.developer.v1.ListSalesResponse
+	(*Sale)(nil),                      // 31: satchel.developer.v1.Sale
+	(*SalesTotals)(nil),               // 32: satchel.developer.v1.SalesTotals
+	(*Payout)(nil),                    // 33: satchel.developer.v1.Payout
+	(*ListLedgerRequest)(nil),         // 34: satchel.developer.v1.ListLedgerRequest
+	(*ListLedgerResponse)(nil),        // 35: satchel.developer.v1.ListLedgerResponse
+	(*LedgerEntry)(nil),               // 36: satchel.developer.v1.LedgerEntry
+	(*ListPayoutsRequest)(nil),        // 37: satchel.developer.v1.ListPayoutsRequest
+	(*ListPayoutsResponse)(nil),       // 38: satchel.developer.v1.ListPayoutsResponse
+	nil,                               // 39: satchel.developer.v1.CreateUploadResponse.HeadersEntry
+	nil,                               // 40: satchel.developer.v1.CreateMediaUploadResponse.HeadersEntry
+	(*v1.Game)(nil),                   // 41: satchel.catalog.v1.Game
+	(v1.GameStatus)(0),                // 42: satchel.catalog.v1.GameStatus
+	(*v1.Release)(nil),                // 43: satchel.catalog.v1.Release
+	(*timestamppb.Timestamp)(nil),     // 44: google.protobuf.Timestamp
+	(v1.MediaKind)(0),                 // 45: satchel.catalog.v1.MediaKind
+	(*v1.Media)(nil),                  // 46: satchel.catalog.v1.Media
+	(v11.PurchaseStatus)(0),           // 47: satchel.purchase.v1.PurchaseStatus
 }
 var file_satchel_developer_v1_developer_proto_depIdxs = []int32{
-	34, // 0: satchel.developer.v1.CreateGameResponse.game:type_name -> satchel.catalog.v1.Game
-	34, // 1: satchel.developer.v1.UpdateGameResponse.game:type_name -> satchel.catalog.v1.Game
-	35, // 2: satchel.developer.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
-	34, // 3: satchel.developer.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
-	36, // 4: satchel.developer.v1.CreateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
-	36, // 5: satchel.developer.v1.UpdateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
-	33, // 6: satchel.developer.v1.CreateUploadResponse.headers:type_name -> satchel.developer.v1.CreateUploadResponse.HeadersEntry
-	37, // 7: satchel.developer.v1.CreateUploadResponse.expires_at:type_name -> google.protobuf.Timestamp
-	36, // 8: satchel.developer.v1.FinishUploadResponse.release:type_name -> satchel.catalog.v1.Release
-	36, // 9: satchel.developer.v1.PublishReleaseResponse.release:type_name -> satchel.catalog.v1.Release
-	22, // 10: satchel.developer.v1.ListMyGamesResponse.games:type_name -> satchel.developer.v1.MyGame
-	34, // 11: satchel.developer.v1.MyGame.game:type_name -> satchel.catalog.v1.Game
-	36, // 12: satchel.developer.v1.MyGame.releases:type_name -> satchel.catalog.v1.Release
-	25, // 13: satchel.developer.v1.ListSalesResponse.sales:type_name -> satchel.developer.v1.Sale
-	26, // 14: satchel.developer.v1.ListSalesResponse.totals:type_name -> satchel.developer.v1.SalesTotals
-	38, // 15: satchel.developer.v1.Sale.status:type_name -> satchel.purchase.v1.PurchaseStatus
-	37, // 16: satchel.developer.v1.Sale.paid_at:type_name -> google.protobuf.Timestamp
-	27, // 17: satchel.developer.v1.Sale.payout:type_name -> satchel.developer.v1.Payout
-	0,  // 18: satchel.developer.v1.Payout.status:type_name -> satchel.developer.v1.PayoutStatus
-	37, // 19: satchel.developer.v1.Payout.next_attempt_at:type_name -> google.protobuf.Timestamp
-	37, // 20: satchel.developer.v1.Payout.sent_at:type_name -> google.protobuf.Timestamp
-	37, // 21: satchel.developer.v1.Payout.created_at:type_name -> google.protobuf.Timestamp
-	37, // 22: satchel.developer.v1.Payout.updated_at:type_name -> google.protobuf.Timestamp
-	30, // 23: satchel.developer.v1.ListLedgerResponse.entries:type_name -> satchel.developer.v1.LedgerEntry
-	1,  // 24: satchel.developer.v1.LedgerEntry.type:type_name -> satchel.developer.v1.LedgerEntryType
-	37, // 25: satchel.developer.v1.LedgerEntry.created_at:type_name -> google.protobuf.Timestamp
-	27, // 26: satchel.developer.v1.ListPayoutsResponse.payouts:type_name -> satchel.developer.v1.Payout
-	2,  // 27: satchel.developer.v1.DeveloperService.SetPayoutAddress:input_type -> satchel.developer.v1.SetPayoutAddressRequest
-	4,  // 28: satchel.developer.v1.DeveloperService.CreateGame:input_type -> satchel.developer.v1.CreateGameRequest
-	6,  // 29: satchel.developer.v1.DeveloperService.UpdateGame:input_type -> satchel.developer.v1.UpdateGameRequest
-	8,  // 30: satchel.developer.v1.DeveloperService.SetGameStatus:input_type -> satchel.developer.v1.SetGameStatusRequest
-	10, // 31: satchel.developer.v1.DeveloperService.CreateRelease:input_type -> satchel.developer.v1.CreateReleaseRequest
-	12, // 32: satchel.developer.v1.DeveloperService.UpdateRelease:input_type -> satchel.developer.v1.UpdateReleaseRequest
-	14, // 33: satchel.developer.v1.DeveloperService.CreateUpload:input_type -> satchel.developer.v1.CreateUploadRequest
-	16, // 34: satchel.developer.v1.DeveloperService.FinishUpload:input_type -> satchel.developer.v1.FinishUploadRequest
-	18, // 35: satchel.developer.v1.DeveloperService.PublishRelease:input_type -> satchel.developer.v1.PublishReleaseRequest
-	20, // 36: satchel.developer.v1.DeveloperService.ListMyGames:input_type -> satchel.developer.v1.ListMyGamesRequest
-	23, // 37: satchel.developer.v1.DeveloperService.ListSales:input_type -> satchel.developer.v1.ListSalesRequest
-	28, // 38: satchel.developer.v1.DeveloperService.ListLedger:input_type -> satchel.developer.v1.ListLedgerRequest
-	31, // 39: satchel.developer.v1.DeveloperService.ListPayouts:input_type -> satchel.developer.v1.ListPayoutsRequest
-	3,  // 40: satchel.developer.v1.DeveloperService.SetPayoutAddress:output_type -> satchel.developer.v1.SetPayoutAddressResponse
-	5,  // 41: satchel.developer.v1.DeveloperService.CreateGame:output_type -> satchel.developer.v1.CreateGameResponse
-	7,  // 42: satchel.developer.v1.DeveloperService.UpdateGame:output_type -> satchel.developer.v1.UpdateGameResponse
-	9,  // 43: satchel.developer.v1.DeveloperService.SetGameStatus:output_type -> satchel.developer.v1.SetGameStatusResponse
-	11, // 44: satchel.developer.v1.DeveloperService.CreateRelease:output_type -> satchel.developer.v1.CreateReleaseResponse
-	13, // 45: satchel.developer.v1.DeveloperService.UpdateRelease:output_type -> satchel.developer.v1.UpdateReleaseResponse
-	15, // 46: satchel.developer.v1.DeveloperService.CreateUpload:output_type -> satchel.developer.v1.CreateUploadResponse
-	17, // 47: satchel.developer.v1.DeveloperService.FinishUpload:output_type -> satchel.developer.v1.FinishUploadResponse
-	19, // 48: satchel.developer.v1.DeveloperService.PublishRelease:output_type -> satchel.developer.v1.PublishReleaseResponse
-	21, // 49: satchel.developer.v1.DeveloperService.ListMyGames:output_type -> satchel.developer.v1.ListMyGamesResponse
-	24, // 50: satchel.developer.v1.DeveloperService.ListSales:output_type -> satchel.developer.v1.ListSalesResponse
-	29, // 51: satchel.developer.v1.DeveloperService.ListLedger:output_type -> satchel.developer.v1.ListLedgerResponse
-	32, // 52: satchel.developer.v1.DeveloperService.ListPayouts:output_type -> satchel.developer.v1.ListPayoutsResponse
-	40, // [40:53] is the sub-list for method output_type
-	27, // [27:40] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	41, // 0: satchel.developer.v1.CreateGameResponse.game:type_name -> satchel.catalog.v1.Game
+	41, // 1: satchel.developer.v1.UpdateGameResponse.game:type_name -> satchel.catalog.v1.Game
+	42, // 2: satchel.developer.v1.SetGameStatusRequest.status:type_name -> satchel.catalog.v1.GameStatus
+	41, // 3: satchel.developer.v1.SetGameStatusResponse.game:type_name -> satchel.catalog.v1.Game
+	43, // 4: satchel.developer.v1.CreateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
+	43, // 5: satchel.developer.v1.UpdateReleaseResponse.release:type_name -> satchel.catalog.v1.Release
+	39, // 6: satchel.developer.v1.CreateUploadResponse.headers:type_name -> satchel.developer.v1.CreateUploadResponse.HeadersEntry
+	44, // 7: satchel.developer.v1.CreateUploadResponse.expires_at:type_name -> google.protobuf.Timestamp
+	43, // 8: satchel.developer.v1.FinishUploadResponse.release:type_name -> satchel.catalog.v1.Release
+	43, // 9: satchel.developer.v1.PublishReleaseResponse.release:type_name -> satchel.catalog.v1.Release
+	45, // 10: satchel.developer.v1.CreateMediaUploadRequest.kind:type_name -> satchel.catalog.v1.MediaKind
+	40, // 11: satchel.developer.v1.CreateMediaUploadResponse.headers:type_name -> satchel.developer.v1.CreateMediaUploadResponse.HeadersEntry
+	44, // 12: satchel.developer.v1.CreateMediaUploadResponse.expires_at:type_name -> google.protobuf.Timestamp
+	46, // 13: satchel.developer.v1.FinishMediaUploadResponse.media:type_name -> satchel.catalog.v1.Media
+	41, // 14: satchel.developer.v1.FinishMediaUploadResponse.game:type_name -> satchel.catalog.v1.Game
+	41, // 15: satchel.developer.v1.DeleteMediaResponse.game:type_name -> satchel.catalog.v1.Game
+	28, // 16: satchel.developer.v1.ListMyGamesResponse.games:type_name -> satchel.developer.v1.MyGame
+	41, // 17: satchel.developer.v1.MyGame.game:type_name -> satchel.catalog.v1.Game
+	43, // 18: satchel.developer.v1.MyGame.releases:type_name -> satchel.catalog.v1.Release
+	31, // 19: satchel.developer.v1.ListSalesResponse.sales:type_name -> satchel.developer.v1.Sale
+	32, // 20: satchel.developer.v1.ListSalesResponse.totals:type_name -> satchel.developer.v1.SalesTotals
+	47, // 21: satchel.developer.v1.Sale.status:type_name -> satchel.purchase.v1.PurchaseStatus
+	44, // 22: satchel.developer.v1.Sale.paid_at:type_name -> google.protobuf.Timestamp
+	33, // 23: satchel.developer.v1.Sale.payout:type_name -> satchel.developer.v1.Payout
+	0,  // 24: satchel.developer.v1.Payout.status:type_name -> satchel.developer.v1.PayoutStatus
+	44, // 25: satchel.developer.v1.Payout.next_attempt_at:type_name -> google.protobuf.Timestamp
+	44, // 26: satchel.developer.v1.Payout.sent_at:type_name -> google.protobuf.Timestamp
+	44, // 27: satchel.developer.v1.Payout.created_at:type_name -> google.protobuf.Timestamp
+	44, // 28: satchel.developer.v1.Payout.updated_at:type_name -> google.protobuf.Timestamp
+	36, // 29: satchel.developer.v1.ListLedgerResponse.entries:type_name -> satchel.developer.v1.LedgerEntry
+	1,  // 30: satchel.developer.v1.LedgerEntry.type:type_name -> satchel.developer.v1.LedgerEntryType
+	44, // 31: satchel.developer.v1.LedgerEntry.created_at:type_name -> google.protobuf.Timestamp
+	33, // 32: satchel.developer.v1.ListPayoutsResponse.payouts:type_name -> satchel.developer.v1.Payout
+	2,  // 33: satchel.developer.v1.DeveloperService.SetPayoutAddress:input_type -> satchel.developer.v1.SetPayoutAddressRequest
+	4,  // 34: satchel.developer.v1.DeveloperService.CreateGame:input_type -> satchel.developer.v1.CreateGameRequest
+	6,  // 35: satchel.developer.v1.DeveloperService.UpdateGame:input_type -> satchel.developer.v1.UpdateGameRequest
+	8,  // 36: satchel.developer.v1.DeveloperService.SetGameStatus:input_type -> satchel.developer.v1.SetGameStatusRequest
+	10, // 37: satchel.developer.v1.DeveloperService.CreateRelease:input_type -> satchel.developer.v1.CreateReleaseRequest
+	12, // 38: satchel.developer.v1.DeveloperService.UpdateRelease:input_type -> satchel.developer.v1.UpdateReleaseRequest
+	14, // 39: satchel.developer.v1.DeveloperService.CreateUpload:input_type -> satchel.developer.v1.CreateUploadRequest
+	16, // 40: satchel.developer.v1.DeveloperService.FinishUpload:input_type -> satchel.developer.v1.FinishUploadRequest
+	18, // 41: satchel.developer.v1.DeveloperService.PublishRelease:input_type -> satchel.developer.v1.PublishReleaseRequest
+	20, // 42: satchel.developer.v1.DeveloperService.CreateMediaUpload:input_type -> satchel.developer.v1.CreateMediaUploadRequest
+	22, // 43: satchel.developer.v1.DeveloperService.FinishMediaUpload:input_type -> satchel.developer.v1.FinishMediaUploadRequest
+	24, // 44: satchel.developer.v1.DeveloperService.DeleteMedia:input_type -> satchel.developer.v1.DeleteMediaRequest
+	26, // 45: satchel.developer.v1.DeveloperService.ListMyGames:input_type -> satchel.developer.v1.ListMyGamesRequest
+	29, // 46: satchel.developer.v1.DeveloperService.ListSales:input_type -> satchel.developer.v1.ListSalesRequest
+	34, // 47: satchel.developer.v1.DeveloperService.ListLedger:input_type -> satchel.developer.v1.ListLedgerRequest
+	37, // 48: satchel.developer.v1.DeveloperService.ListPayouts:input_type -> satchel.developer.v1.ListPayoutsRequest
+	3,  // 49: satchel.developer.v1.DeveloperService.SetPayoutAddress:output_type -> satchel.developer.v1.SetPayoutAddressResponse
+	5,  // 50: satchel.developer.v1.DeveloperService.CreateGame:output_type -> satchel.developer.v1.CreateGameResponse
+	7,  // 51: satchel.developer.v1.DeveloperService.UpdateGame:output_type -> satchel.developer.v1.UpdateGameResponse
+	9,  // 52: satchel.developer.v1.DeveloperService.SetGameStatus:output_type -> satchel.developer.v1.SetGameStatusResponse
+	11, // 53: satchel.developer.v1.DeveloperService.CreateRelease:output_type -> satchel.developer.v1.CreateReleaseResponse
+	13, // 54: satchel.developer.v1.DeveloperService.UpdateRelease:output_type -> satchel.developer.v1.UpdateReleaseResponse
+	15, // 55: satchel.developer.v1.DeveloperService.CreateUpload:output_type -> satchel.developer.v1.CreateUploadResponse
+	17, // 56: satchel.developer.v1.DeveloperService.FinishUpload:output_type -> satchel.developer.v1.FinishUploadResponse
+	19, // 57: satchel.developer.v1.DeveloperService.PublishRelease:output_type -> satchel.developer.v1.PublishReleaseResponse
+	21, // 58: satchel.developer.v1.DeveloperService.CreateMediaUpload:output_type -> satchel.developer.v1.CreateMediaUploadResponse
+	23, // 59: satchel.developer.v1.DeveloperService.FinishMediaUpload:output_type -> satchel.developer.v1.FinishMediaUploadResponse
+	25, // 60: satchel.developer.v1.DeveloperService.DeleteMedia:output_type -> satchel.developer.v1.DeleteMediaResponse
+	27, // 61: satchel.developer.v1.DeveloperService.ListMyGames:output_type -> satchel.developer.v1.ListMyGamesResponse
+	30, // 62: satchel.developer.v1.DeveloperService.ListSales:output_type -> satchel.developer.v1.ListSalesResponse
+	35, // 63: satchel.developer.v1.DeveloperService.ListLedger:output_type -> satchel.developer.v1.ListLedgerResponse
+	38, // 64: satchel.developer.v1.DeveloperService.ListPayouts:output_type -> satchel.developer.v1.ListPayoutsResponse
+	49, // [49:65] is the sub-list for method output_type
+	33, // [33:49] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_satchel_developer_v1_developer_proto_init() }
@@ -2406,7 +2791,7 @@ func file_satchel_developer_v1_developer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_satchel_developer_v1_developer_proto_rawDesc), len(file_satchel_developer_v1_developer_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   32,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

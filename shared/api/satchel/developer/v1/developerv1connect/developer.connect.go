@@ -60,6 +60,15 @@ const (
 	// DeveloperServicePublishReleaseProcedure is the fully-qualified name of the DeveloperService's
 	// PublishRelease RPC.
 	DeveloperServicePublishReleaseProcedure = "/satchel.developer.v1.DeveloperService/PublishRelease"
+	// DeveloperServiceCreateMediaUploadProcedure is the fully-qualified name of the DeveloperService's
+	// CreateMediaUpload RPC.
+	DeveloperServiceCreateMediaUploadProcedure = "/satchel.developer.v1.DeveloperService/CreateMediaUpload"
+	// DeveloperServiceFinishMediaUploadProcedure is the fully-qualified name of the DeveloperService's
+	// FinishMediaUpload RPC.
+	DeveloperServiceFinishMediaUploadProcedure = "/satchel.developer.v1.DeveloperService/FinishMediaUpload"
+	// DeveloperServiceDeleteMediaProcedure is the fully-qualified name of the DeveloperService's
+	// DeleteMedia RPC.
+	DeveloperServiceDeleteMediaProcedure = "/satchel.developer.v1.DeveloperService/DeleteMedia"
 	// DeveloperServiceListMyGamesProcedure is the fully-qualified name of the DeveloperService's
 	// ListMyGames RPC.
 	DeveloperServiceListMyGamesProcedure = "/satchel.developer.v1.DeveloperService/ListMyGames"
@@ -76,7 +85,10 @@ const (
 
 // DeveloperServiceClient is a client for the satchel.developer.v1.DeveloperService service.
 type DeveloperServiceClient interface {
-	// SetPayoutAddress makes the caller a developer, or changes where payouts go.
+	// SetPayoutAddress makes the caller a developer, or changes where payouts go. The address is
+	// resolved live (LUD-16): it must answer with a LUD-06 pay request whose sendable range takes
+	// the developer's share of each of their paid games (of the server's lowest paid price when
+	// they have none); otherwise it is refused (InvalidArgument) with the reason.
 	SetPayoutAddress(context.Context, *v1.SetPayoutAddressRequest) (*v1.SetPayoutAddressResponse, error)
 	// CreateGame creates a DRAFT game.
 	CreateGame(context.Context, *v1.CreateGameRequest) (*v1.CreateGameResponse, error)
@@ -98,6 +110,18 @@ type DeveloperServiceClient interface {
 	FinishUpload(context.Context, *v1.FinishUploadRequest) (*v1.FinishUploadResponse, error)
 	// PublishRelease publishes a release with its build; publishing it again changes nothing.
 	PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error)
+	// CreateMediaUpload opens an upload slot for an image of a game (a cover, or a screenshot
+	// while the game has fewer than 8): the client sends the file with one plain HTTP PUT to the
+	// returned URL before it expires, and calls FinishMediaUpload. PNG, JPEG or WebP, at most
+	// 10 MiB.
+	CreateMediaUpload(context.Context, *v1.CreateMediaUploadRequest) (*v1.CreateMediaUploadResponse, error)
+	// FinishMediaUpload checks what was uploaded (size, sha256, that it decodes as an image of
+	// the declared type, each side from 16 to 4096 pixels) and adds it to the game: a cover
+	// replaces the game's cover, a screenshot goes last. A failed check deletes the upload and
+	// says which check failed (FailedPrecondition); the same image twice is AlreadyExists.
+	FinishMediaUpload(context.Context, *v1.FinishMediaUploadRequest) (*v1.FinishMediaUploadResponse, error)
+	// DeleteMedia removes an image from the caller's game; removing a removed one is NotFound.
+	DeleteMedia(context.Context, *v1.DeleteMediaRequest) (*v1.DeleteMediaResponse, error)
 	// ListMyGames lists the caller's games in every status, each with all its releases.
 	ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error)
 	// ListSales lists the caller's paid sales, newest first, each with its price, the platform's
@@ -180,6 +204,24 @@ func NewDeveloperServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		createMediaUpload: connect.NewClient[v1.CreateMediaUploadRequest, v1.CreateMediaUploadResponse](
+			httpClient,
+			baseURL+DeveloperServiceCreateMediaUploadProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("CreateMediaUpload")),
+			connect.WithClientOptions(opts...),
+		),
+		finishMediaUpload: connect.NewClient[v1.FinishMediaUploadRequest, v1.FinishMediaUploadResponse](
+			httpClient,
+			baseURL+DeveloperServiceFinishMediaUploadProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("FinishMediaUpload")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteMedia: connect.NewClient[v1.DeleteMediaRequest, v1.DeleteMediaResponse](
+			httpClient,
+			baseURL+DeveloperServiceDeleteMediaProcedure,
+			connect.WithSchema(developerServiceMethods.ByName("DeleteMedia")),
+			connect.WithClientOptions(opts...),
+		),
 		listMyGames: connect.NewClient[v1.ListMyGamesRequest, v1.ListMyGamesResponse](
 			httpClient,
 			baseURL+DeveloperServiceListMyGamesProcedure,
@@ -213,19 +255,22 @@ func NewDeveloperServiceClient(httpClient connect.HTTPClient, baseURL string, op
 
 // developerServiceClient implements DeveloperServiceClient.
 type developerServiceClient struct {
-	setPayoutAddress *connect.Client[v1.SetPayoutAddressRequest, v1.SetPayoutAddressResponse]
-	createGame       *connect.Client[v1.CreateGameRequest, v1.CreateGameResponse]
-	updateGame       *connect.Client[v1.UpdateGameRequest, v1.UpdateGameResponse]
-	setGameStatus    *connect.Client[v1.SetGameStatusRequest, v1.SetGameStatusResponse]
-	createRelease    *connect.Client[v1.CreateReleaseRequest, v1.CreateReleaseResponse]
-	updateRelease    *connect.Client[v1.UpdateReleaseRequest, v1.UpdateReleaseResponse]
-	createUpload     *connect.Client[v1.CreateUploadRequest, v1.CreateUploadResponse]
-	finishUpload     *connect.Client[v1.FinishUploadRequest, v1.FinishUploadResponse]
-	publishRelease   *connect.Client[v1.PublishReleaseRequest, v1.PublishReleaseResponse]
-	listMyGames      *connect.Client[v1.ListMyGamesRequest, v1.ListMyGamesResponse]
-	listSales        *connect.Client[v1.ListSalesRequest, v1.ListSalesResponse]
-	listLedger       *connect.Client[v1.ListLedgerRequest, v1.ListLedgerResponse]
-	listPayouts      *connect.Client[v1.ListPayoutsRequest, v1.ListPayoutsResponse]
+	setPayoutAddress  *connect.Client[v1.SetPayoutAddressRequest, v1.SetPayoutAddressResponse]
+	createGame        *connect.Client[v1.CreateGameRequest, v1.CreateGameResponse]
+	updateGame        *connect.Client[v1.UpdateGameRequest, v1.UpdateGameResponse]
+	setGameStatus     *connect.Client[v1.SetGameStatusRequest, v1.SetGameStatusResponse]
+	createRelease     *connect.Client[v1.CreateReleaseRequest, v1.CreateReleaseResponse]
+	updateRelease     *connect.Client[v1.UpdateReleaseRequest, v1.UpdateReleaseResponse]
+	createUpload      *connect.Client[v1.CreateUploadRequest, v1.CreateUploadResponse]
+	finishUpload      *connect.Client[v1.FinishUploadRequest, v1.FinishUploadResponse]
+	publishRelease    *connect.Client[v1.PublishReleaseRequest, v1.PublishReleaseResponse]
+	createMediaUpload *connect.Client[v1.CreateMediaUploadRequest, v1.CreateMediaUploadResponse]
+	finishMediaUpload *connect.Client[v1.FinishMediaUploadRequest, v1.FinishMediaUploadResponse]
+	deleteMedia       *connect.Client[v1.DeleteMediaRequest, v1.DeleteMediaResponse]
+	listMyGames       *connect.Client[v1.ListMyGamesRequest, v1.ListMyGamesResponse]
+	listSales         *connect.Client[v1.ListSalesRequest, v1.ListSalesResponse]
+	listLedger        *connect.Client[v1.ListLedgerRequest, v1.ListLedgerResponse]
+	listPayouts       *connect.Client[v1.ListPayoutsRequest, v1.ListPayoutsResponse]
 }
 
 // SetPayoutAddress calls satchel.developer.v1.DeveloperService.SetPayoutAddress.
@@ -309,6 +354,33 @@ func (c *developerServiceClient) PublishRelease(ctx context.Context, req *v1.Pub
 	return nil, err
 }
 
+// CreateMediaUpload calls satchel.developer.v1.DeveloperService.CreateMediaUpload.
+func (c *developerServiceClient) CreateMediaUpload(ctx context.Context, req *v1.CreateMediaUploadRequest) (*v1.CreateMediaUploadResponse, error) {
+	response, err := c.createMediaUpload.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// FinishMediaUpload calls satchel.developer.v1.DeveloperService.FinishMediaUpload.
+func (c *developerServiceClient) FinishMediaUpload(ctx context.Context, req *v1.FinishMediaUploadRequest) (*v1.FinishMediaUploadResponse, error) {
+	response, err := c.finishMediaUpload.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteMedia calls satchel.developer.v1.DeveloperService.DeleteMedia.
+func (c *developerServiceClient) DeleteMedia(ctx context.Context, req *v1.DeleteMediaRequest) (*v1.DeleteMediaResponse, error) {
+	response, err := c.deleteMedia.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ListMyGames calls satchel.developer.v1.DeveloperService.ListMyGames.
 func (c *developerServiceClient) ListMyGames(ctx context.Context, req *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error) {
 	response, err := c.listMyGames.CallUnary(ctx, connect.NewRequest(req))
@@ -348,7 +420,10 @@ func (c *developerServiceClient) ListPayouts(ctx context.Context, req *v1.ListPa
 // DeveloperServiceHandler is an implementation of the satchel.developer.v1.DeveloperService
 // service.
 type DeveloperServiceHandler interface {
-	// SetPayoutAddress makes the caller a developer, or changes where payouts go.
+	// SetPayoutAddress makes the caller a developer, or changes where payouts go. The address is
+	// resolved live (LUD-16): it must answer with a LUD-06 pay request whose sendable range takes
+	// the developer's share of each of their paid games (of the server's lowest paid price when
+	// they have none); otherwise it is refused (InvalidArgument) with the reason.
 	SetPayoutAddress(context.Context, *v1.SetPayoutAddressRequest) (*v1.SetPayoutAddressResponse, error)
 	// CreateGame creates a DRAFT game.
 	CreateGame(context.Context, *v1.CreateGameRequest) (*v1.CreateGameResponse, error)
@@ -370,6 +445,18 @@ type DeveloperServiceHandler interface {
 	FinishUpload(context.Context, *v1.FinishUploadRequest) (*v1.FinishUploadResponse, error)
 	// PublishRelease publishes a release with its build; publishing it again changes nothing.
 	PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error)
+	// CreateMediaUpload opens an upload slot for an image of a game (a cover, or a screenshot
+	// while the game has fewer than 8): the client sends the file with one plain HTTP PUT to the
+	// returned URL before it expires, and calls FinishMediaUpload. PNG, JPEG or WebP, at most
+	// 10 MiB.
+	CreateMediaUpload(context.Context, *v1.CreateMediaUploadRequest) (*v1.CreateMediaUploadResponse, error)
+	// FinishMediaUpload checks what was uploaded (size, sha256, that it decodes as an image of
+	// the declared type, each side from 16 to 4096 pixels) and adds it to the game: a cover
+	// replaces the game's cover, a screenshot goes last. A failed check deletes the upload and
+	// says which check failed (FailedPrecondition); the same image twice is AlreadyExists.
+	FinishMediaUpload(context.Context, *v1.FinishMediaUploadRequest) (*v1.FinishMediaUploadResponse, error)
+	// DeleteMedia removes an image from the caller's game; removing a removed one is NotFound.
+	DeleteMedia(context.Context, *v1.DeleteMediaRequest) (*v1.DeleteMediaResponse, error)
 	// ListMyGames lists the caller's games in every status, each with all its releases.
 	ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error)
 	// ListSales lists the caller's paid sales, newest first, each with its price, the platform's
@@ -448,6 +535,24 @@ func NewDeveloperServiceHandler(svc DeveloperServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	developerServiceCreateMediaUploadHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceCreateMediaUploadProcedure,
+		svc.CreateMediaUpload,
+		connect.WithSchema(developerServiceMethods.ByName("CreateMediaUpload")),
+		connect.WithHandlerOptions(opts...),
+	)
+	developerServiceFinishMediaUploadHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceFinishMediaUploadProcedure,
+		svc.FinishMediaUpload,
+		connect.WithSchema(developerServiceMethods.ByName("FinishMediaUpload")),
+		connect.WithHandlerOptions(opts...),
+	)
+	developerServiceDeleteMediaHandler := connect.NewUnaryHandlerSimple(
+		DeveloperServiceDeleteMediaProcedure,
+		svc.DeleteMedia,
+		connect.WithSchema(developerServiceMethods.ByName("DeleteMedia")),
+		connect.WithHandlerOptions(opts...),
+	)
 	developerServiceListMyGamesHandler := connect.NewUnaryHandlerSimple(
 		DeveloperServiceListMyGamesProcedure,
 		svc.ListMyGames,
@@ -496,6 +601,12 @@ func NewDeveloperServiceHandler(svc DeveloperServiceHandler, opts ...connect.Han
 			developerServiceFinishUploadHandler.ServeHTTP(w, r)
 		case DeveloperServicePublishReleaseProcedure:
 			developerServicePublishReleaseHandler.ServeHTTP(w, r)
+		case DeveloperServiceCreateMediaUploadProcedure:
+			developerServiceCreateMediaUploadHandler.ServeHTTP(w, r)
+		case DeveloperServiceFinishMediaUploadProcedure:
+			developerServiceFinishMediaUploadHandler.ServeHTTP(w, r)
+		case DeveloperServiceDeleteMediaProcedure:
+			developerServiceDeleteMediaHandler.ServeHTTP(w, r)
 		case DeveloperServiceListMyGamesProcedure:
 			developerServiceListMyGamesHandler.ServeHTTP(w, r)
 		case DeveloperServiceListSalesProcedure:
@@ -547,6 +658,18 @@ func (UnimplementedDeveloperServiceHandler) FinishUpload(context.Context, *v1.Fi
 
 func (UnimplementedDeveloperServiceHandler) PublishRelease(context.Context, *v1.PublishReleaseRequest) (*v1.PublishReleaseResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.PublishRelease is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) CreateMediaUpload(context.Context, *v1.CreateMediaUploadRequest) (*v1.CreateMediaUploadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.CreateMediaUpload is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) FinishMediaUpload(context.Context, *v1.FinishMediaUploadRequest) (*v1.FinishMediaUploadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.FinishMediaUpload is not implemented"))
+}
+
+func (UnimplementedDeveloperServiceHandler) DeleteMedia(context.Context, *v1.DeleteMediaRequest) (*v1.DeleteMediaResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("satchel.developer.v1.DeveloperService.DeleteMedia is not implemented"))
 }
 
 func (UnimplementedDeveloperServiceHandler) ListMyGames(context.Context, *v1.ListMyGamesRequest) (*v1.ListMyGamesResponse, error) {
