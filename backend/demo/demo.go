@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -95,7 +96,9 @@ type Deps struct {
 	Users  market.UserService
 	Games  market.GameService
 	Builds *builds.Service
-	// HTTP sends the build zips to their upload URLs.
+	// Media takes the games' covers and screenshots, drawn here (art).
+	Media *builds.Media
+	// HTTP sends the build zips and images to their upload URLs.
 	HTTP *http.Client
 	// GameBinary is the satchel-demo-game program every demo build carries.
 	GameBinary string
@@ -107,8 +110,8 @@ type Deps struct {
 }
 
 // Load creates the demo developer and whatever of the demo catalog is missing: games, releases,
-// their build zips (uploaded through CreateUpload, an HTTP PUT and FinishUpload), publication
-// and listing. It acts as the operator to feature the featured game. Running it again changes
+// their build zips (uploaded through CreateUpload, an HTTP PUT and FinishUpload), a cover and
+// screenshots (drawn here, uploaded the same way), publication and listing. It acts as the operator to feature the featured game. Running it again changes
 // nothing.
 func Load(ctx context.Context, d Deps) error {
 	pk := DeveloperKey().PublicKey().Hex()
@@ -118,10 +121,10 @@ func Load(ctx context.Context, d Deps) error {
 	}
 	dev := market.Actor{UserID: devID, Pubkey: pk}
 	name := "Satchel Demo Studio"
-	if _, err := d.Users.UpdateProfile(ctx, dev, market.ProfileUpdate{DisplayName: &name}); err != nil {
+	if _, err := d.Users.SetPayoutAddress(ctx, dev, d.PayoutAddress); err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
-	if _, err := d.Users.SetPayoutAddress(ctx, dev, d.PayoutAddress); err != nil {
+	if _, err := d.Users.UpdateProfile(ctx, dev, market.ProfileUpdate{DisplayName: &name, StudioName: &name}); err != nil {
 		return fmt.Errorf("demo developer: %w", err)
 	}
 	for _, dg := range Catalog {
@@ -155,6 +158,13 @@ func (d Deps) loadGame(ctx context.Context, dev market.Actor, dg Game) error {
 		if !r.Published() {
 			if _, err := d.Games.PublishRelease(ctx, dev, r.ID); err != nil {
 				return err
+			}
+		}
+	}
+	if g.Cover == nil && len(g.Screenshots) == 0 {
+		for variant := range Screenshots + 1 {
+			if err := d.uploadImage(ctx, dev, g, variant); err != nil {
+				return fmt.Errorf("image %d: %w", variant, err)
 			}
 		}
 	}
@@ -205,15 +215,57 @@ func (d Deps) upload(ctx context.Context, dev market.Actor, dg Game, r market.Re
 	if err != nil {
 		return err
 	}
+	if err := d.put(ctx, slot.URL, slot.Header, f, size); err != nil {
+		return err
+	}
+	_, err = d.Builds.FinishUpload(ctx, dev, slot.Upload.ID)
+	return err
+}
+
+// uploadImage draws the game's image variant (0 the cover, then its screenshots) and sends
+// it through the developer's image upload path.
+func (d Deps) uploadImage(ctx context.Context, dev market.Actor, g market.Game, variant int) error {
+	path := filepath.Join(d.WorkDir, fmt.Sprintf("%s-%d.png", g.Slug, variant))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	h := sha256.New()
+	if err := png.Encode(io.MultiWriter(f, h), art(g.Slug, g.Title, variant)); err != nil {
+		return err
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	kind := market.MediaScreenshot
+	if variant == 0 {
+		kind = market.MediaCover
+	}
+	slot, err := d.Media.CreateUpload(ctx, dev, g.ID, kind, size, hex.EncodeToString(h.Sum(nil)), "image/png")
+	if err != nil {
+		return err
+	}
+	if err := d.put(ctx, slot.URL, slot.Header, f, size); err != nil {
+		return err
+	}
+	_, _, err = d.Media.FinishUpload(ctx, dev, slot.Upload.ID)
+	return err
+}
+
+// put sends the size bytes of f, from its start, to an upload URL.
+func (d Deps) put(ctx context.Context, url string, header http.Header, f *os.File, size int64) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.URL, f)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, io.NopCloser(f))
 	if err != nil {
 		return err
 	}
 	req.ContentLength = size
-	for k, v := range slot.Header {
+	for k, v := range header {
 		req.Header[k] = v
 	}
 	res, err := d.HTTP.Do(req)
@@ -225,8 +277,7 @@ func (d Deps) upload(ctx context.Context, dev market.Actor, dg Game, r market.Re
 	if res.StatusCode/100 != 2 {
 		return fmt.Errorf("upload: %s: %s", res.Status, body)
 	}
-	_, err = d.Builds.FinishUpload(ctx, dev, slot.Upload.ID)
-	return err
+	return nil
 }
 
 // writeZip writes a demo build: the game program, a satchel.toml naming it as the launch

@@ -111,12 +111,12 @@ func CheckPrice(priceMsat, minPaidMsat int64) error {
 		return nil
 	}
 	return Errorf(CodeInvalid, "a price of %s sats is not allowed: a game is free (0) or costs %s to %s sats, so the developer's share can be paid out",
-		formatSats(priceMsat), formatSats(minPaidMsat), formatSats(MaxPriceMsat))
+		FormatSats(priceMsat), FormatSats(minPaidMsat), FormatSats(MaxPriceMsat))
 }
 
-// formatSats writes an amount in millisatoshi as sats with thousands separators ("1,000",
+// FormatSats writes an amount in millisatoshi as sats with thousands separators ("1,000",
 // "0.5").
-func formatSats(msat int64) string {
+func FormatSats(msat int64) string {
 	sign := ""
 	if msat < 0 {
 		sign, msat = "-", -msat
@@ -247,4 +247,16 @@ func RequireDeveloper(a Actor, isDeveloper bool) error {
 		return Errorf(CodePermissionDenied, "become a developer first: set a payout Lightning Address")
 	}
 	return nil
+}
+
+// By names who the game is by: the developer's studio, else their display name, else "an
+// independent developer".
+func (g Game) By() string {
+	switch {
+	case g.DeveloperStudio != "":
+		return g.DeveloperStudio
+	case g.DeveloperName != "":
+		return g.DeveloperName
+	}
+	return "an independent developer"
 }

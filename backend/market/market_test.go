@@ -108,20 +108,25 @@ func TestNormalizeLNAddress(t *testing.T) {
 
 func TestProfileUpdateValidate(t *testing.T) {
 	tests := []struct {
-		u    market.ProfileUpdate
-		want market.Code
+		u         market.ProfileUpdate
+		developer bool
+		want      market.Code
 	}{
-		{market.ProfileUpdate{DisplayName: ptr("Ada")}, ""},
-		{market.ProfileUpdate{DisplayName: ptr("")}, ""},
-		{market.ProfileUpdate{DisplayName: ptr(strings.Repeat("a", 65))}, market.CodeInvalid},
-		{market.ProfileUpdate{AvatarURL: ptr("https://example.com/a.png")}, ""},
-		{market.ProfileUpdate{AvatarURL: ptr("")}, ""},
-		{market.ProfileUpdate{AvatarURL: ptr("http://example.com/a.png")}, market.CodeInvalid},
-		{market.ProfileUpdate{AvatarURL: ptr("javascript:alert(1)")}, market.CodeInvalid},
-		{market.ProfileUpdate{AvatarURL: ptr("https://example.com/" + strings.Repeat("a", 600))}, market.CodeInvalid},
+		{market.ProfileUpdate{DisplayName: ptr("Ada")}, false, ""},
+		{market.ProfileUpdate{DisplayName: ptr("")}, false, ""},
+		{market.ProfileUpdate{DisplayName: ptr(strings.Repeat("a", 65))}, false, market.CodeInvalid},
+		{market.ProfileUpdate{AvatarURL: ptr("https://example.com/a.png")}, false, ""},
+		{market.ProfileUpdate{AvatarURL: ptr("")}, false, ""},
+		{market.ProfileUpdate{AvatarURL: ptr("http://example.com/a.png")}, false, market.CodeInvalid},
+		{market.ProfileUpdate{AvatarURL: ptr("javascript:alert(1)")}, false, market.CodeInvalid},
+		{market.ProfileUpdate{AvatarURL: ptr("https://example.com/" + strings.Repeat("a", 600))}, false, market.CodeInvalid},
+		{market.ProfileUpdate{StudioName: ptr("Lantern Works")}, true, ""},
+		{market.ProfileUpdate{StudioName: ptr("Lantern Works")}, false, market.CodeFailedPrecondition},
+		{market.ProfileUpdate{StudioName: ptr("")}, false, ""},
+		{market.ProfileUpdate{StudioName: ptr(strings.Repeat("a", 65))}, true, market.CodeInvalid},
 	}
 	for _, tt := range tests {
-		if got := market.ErrorCode(tt.u.Validate()); got != tt.want {
+		if got := market.ErrorCode(tt.u.Validate(tt.developer)); got != tt.want {
 			t.Errorf("Validate(%+v) = %q, want %q", tt.u, got, tt.want)
 		}
 	}

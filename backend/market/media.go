@@ -107,21 +107,18 @@ func CheckScreenshotRoom(g Game, screenshots int) error {
 	return nil
 }
 
-// CheckMediaImage decides whether an image of format (as image.Decode names it: "png",
-// "jpeg", "webp") and size width by height may be uploaded as contentType.
+// CheckMediaImage decides whether an image of format (as image.DecodeConfig names it: "png",
+// "jpeg", "webp"; "" when the file is none of them) and size width by height may be uploaded
+// as contentType.
 func CheckMediaImage(contentType, format string, width, height int) error {
+	if format == "" {
+		return Errorf(CodeFailedPrecondition, "type check failed: the file is not a PNG, JPEG or WebP image; upload one of those")
+	}
 	if "image/"+format != contentType {
-		return Errorf(CodeFailedPrecondition, "type check failed: the file is %s, not %s as CreateMediaUpload declared; upload it again with its type", imageTypeName(format), contentType)
+		return Errorf(CodeFailedPrecondition, "type check failed: the file is image/%s, not %s as CreateMediaUpload declared; upload it again with its type", format, contentType)
 	}
 	if width < MinMediaSide || height < MinMediaSide || width > MaxMediaSide || height > MaxMediaSide {
-		return Errorf(CodeFailedPrecondition, "size check failed: the image is %d by %d pixels; each side must be %d to %d pixels", width, height, MinMediaSide, MaxMediaSide)
+		return Errorf(CodeFailedPrecondition, "dimension check failed: the image is %d by %d pixels; each side must be %d to %d pixels", width, height, MinMediaSide, MaxMediaSide)
 	}
 	return nil
-}
-
-func imageTypeName(format string) string {
-	if format == "" {
-		return "not a PNG, JPEG or WebP image"
-	}
-	return "image/" + format
 }

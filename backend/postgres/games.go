@@ -116,9 +116,11 @@ func (s *GameService) ListGames(ctx context.Context, a market.Actor, f market.Ga
 	if err != nil {
 		return market.GamePage{}, err
 	}
-	page := market.GamePage{Games: games}
+	page := market.GamePage{Games: games[:min(len(games), limit)]}
+	if err := withMedia(ctx, s.db.pool, page.Games); err != nil {
+		return market.GamePage{}, err
+	}
 	if len(games) > limit {
-		page.Games = games[:limit]
 		last := page.Games[limit-1]
 		c := storeCursor{CreatedAt: last.CreatedAt, ID: last.ID, Query: f.Query}
 		if last.Status == market.StatusFeatured {
@@ -194,7 +196,8 @@ func (s *GameService) GameBySlug(ctx context.Context, a market.Actor, slug strin
 	if !found || !market.CanView(a, g) {
 		return market.Game{}, nil, market.Errorf(market.CodeNotFound, "no game with slug %q", market.Clip(slug))
 	}
-	return g, releases, nil
+	g, err = withMediaOne(ctx, s.db.pool, g, nil)
+	return g, releases, err
 }
 
 // CreateGame implements market.GameService.
@@ -225,7 +228,7 @@ func (s *GameService) CreateGame(ctx context.Context, a market.Actor, ng market.
 	if err != nil {
 		return market.Game{}, err
 	}
-	return scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, id))
+	return scanGame(s.db.pool.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, id)) // a new game has no media
 }
 
 // gameNotFound turns pgx.ErrNoRows into market.GameNotFound(id), the one answer for a game id
@@ -278,7 +281,7 @@ func (s *GameService) UpdateGame(ctx context.Context, a market.Actor, gameID str
 		if err != nil {
 			return err
 		}
-		out, err = scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, g.ID))
+		out, err = gameWithMedia(ctx, tx, g.ID)
 		return err
 	})
 	return out, err
@@ -329,7 +332,7 @@ func (s *GameService) setStatus(ctx context.Context, a market.Actor, gameID stri
 				return err
 			}
 		}
-		out, err = scanGame(tx.QueryRow(ctx, gameSelect+` WHERE g.id = $1`, g.ID))
+		out, err = gameWithMedia(ctx, tx, g.ID)
 		return err
 	})
 	return out, err
@@ -345,6 +348,9 @@ func (s *GameService) ListMyGames(ctx context.Context, a market.Actor) ([]market
 		return nil, err
 	}
 	games, err := collectGames(rows)
+	if err == nil {
+		err = withMedia(ctx, s.db.pool, games)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func TestSchemaMapsTheSeed(t *testing.T) {
 	with := func(cols ...string) []string { s := append([]string{}, cols...); sort.Strings(s); return s }
 	want := map[string][]string{
 		"users":              with(append([]string{"id", "pubkey", "display_name", "avatar_url"}, ts...)...),
-		"developer_profiles": with(append([]string{"user_id", "payout_ln_address"}, ts...)...),
+		"developer_profiles": with(append([]string{"user_id", "payout_ln_address", "studio_name"}, ts...)...), // studio_name: beyond the seeds
 		"games": with(append([]string{"id", "developer_user_id", "slug", "title", "summary", "description_md", "status",
 			"price_msat"}, ts...)...), // price_msat: beyond the seeds
 		"releases": with(append([]string{"id", "game_id", "version", "release_notes_md", "published_at"}, ts...)...),
@@ -78,8 +78,11 @@ func TestSchemaMapsTheSeed(t *testing.T) {
 			"payment_request", "payment_hash", "invoice_expires_at", "fee_msat", "preimage", "sent_at", "next_attempt_at",
 			"lease_id", "lease_until", "payment_state", "payment_state_since"}, ts...)...), // the last eleven: beyond the seeds
 		// Beyond the seeds: tables of their own.
-		"payout_invoices":   with("payment_hash", "payout_id", "payment_request", "ln_address", "amount_msat", "expires_at", "created_at"),
-		"nip98_events":      with("event_id", "pubkey", "signed_at"),
+		"payout_invoices": with("payment_hash", "payout_id", "payment_request", "ln_address", "amount_msat", "expires_at", "created_at"),
+		"nip98_events":    with("event_id", "pubkey", "signed_at"),
+		"game_media":      with("id", "game_id", "kind", "position", "object_key", "sha256", "size_bytes", "content_type", "width", "height", "created_at"),
+		"media_uploads": with("id", "game_id", "developer_user_id", "kind", "object_key", "sha256", "size_bytes", "content_type", "status",
+			"expires_at", "created_at"),
 		"uploads":           with("id", "release_id", "developer_user_id", "object_key", "sha256", "size_bytes", "expires_at", "created_at", "status"),
 		"build_files":       with("build_asset_id", "path", "size_bytes", "mode", "sha256", "header_offset", "data_offset", "compressed_bytes", "method", "crc32"),
 		"lightning_cursors": with("provider", "settle_index"),

@@ -75,16 +75,28 @@ func (s *UserService) UpdateProfile(ctx context.Context, a market.Actor, u marke
 	if err := market.RequireUser(a); err != nil {
 		return market.User{}, err
 	}
-	if err := u.Validate(); err != nil {
+	me, err := s.user(ctx, s.db.pool, a.UserID)
+	if err != nil {
 		return market.User{}, err
 	}
-	_, err := s.db.pool.Exec(ctx, `
-		UPDATE users SET
-			display_name = CASE WHEN $2::boolean THEN nullif($3, '') ELSE display_name END,
-			avatar_url   = CASE WHEN $4::boolean THEN nullif($5, '') ELSE avatar_url END,
-			updated_at   = now()
-		WHERE id = $1`,
-		a.UserID, u.DisplayName != nil, deref(u.DisplayName), u.AvatarURL != nil, deref(u.AvatarURL))
+	if err := u.Validate(me.Developer != nil); err != nil {
+		return market.User{}, err
+	}
+	err = s.db.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			UPDATE users SET
+				display_name = CASE WHEN $2::boolean THEN nullif($3, '') ELSE display_name END,
+				avatar_url   = CASE WHEN $4::boolean THEN nullif($5, '') ELSE avatar_url END,
+				updated_at   = now()
+			WHERE id = $1`,
+			a.UserID, u.DisplayName != nil, deref(u.DisplayName), u.AvatarURL != nil, deref(u.AvatarURL))
+		if err != nil || u.StudioName == nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE developer_profiles SET studio_name = nullif($2, ''), updated_at = now() WHERE user_id = $1`,
+			a.UserID, *u.StudioName)
+		return err
+	})
 	if err != nil {
 		return market.User{}, err
 	}
@@ -100,30 +112,32 @@ func (s *UserService) SetPayoutAddress(ctx context.Context, a market.Actor, lnAd
 	if err != nil {
 		return market.DeveloperProfile{}, err
 	}
-	_, err = s.db.pool.Exec(ctx, `
+	var studio *string
+	err = s.db.pool.QueryRow(ctx, `
 		INSERT INTO developer_profiles (user_id, payout_ln_address) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET payout_ln_address = EXCLUDED.payout_ln_address, updated_at = now()`,
-		a.UserID, addr)
+		ON CONFLICT (user_id) DO UPDATE SET payout_ln_address = EXCLUDED.payout_ln_address, updated_at = now()
+		RETURNING studio_name`,
+		a.UserID, addr).Scan(&studio)
 	if err != nil {
 		return market.DeveloperProfile{}, err
 	}
-	return market.DeveloperProfile{PayoutLNAddress: addr}, nil
+	return market.DeveloperProfile{PayoutLNAddress: addr, StudioName: deref(studio)}, nil
 }
 
 // user loads one user with their developer profile.
 func (s *UserService) user(ctx context.Context, q querier, id string) (market.User, error) {
 	var u market.User
-	var name, avatar, payout *string
+	var name, avatar, payout, studio *string
 	err := q.QueryRow(ctx, `
-		SELECT u.id, u.pubkey, u.display_name, u.avatar_url, u.created_at, d.payout_ln_address
+		SELECT u.id, u.pubkey, u.display_name, u.avatar_url, u.created_at, d.payout_ln_address, d.studio_name
 		FROM users u LEFT JOIN developer_profiles d ON d.user_id = u.id
-		WHERE u.id = $1`, id).Scan(&u.ID, &u.Pubkey, &name, &avatar, &u.CreatedAt, &payout)
+		WHERE u.id = $1`, id).Scan(&u.ID, &u.Pubkey, &name, &avatar, &u.CreatedAt, &payout, &studio)
 	if err != nil {
 		return market.User{}, notFound(err, "no user with id %s", id)
 	}
 	u.DisplayName, u.AvatarURL = deref(name), deref(avatar)
 	if payout != nil {
-		u.Developer = &market.DeveloperProfile{PayoutLNAddress: *payout}
+		u.Developer = &market.DeveloperProfile{PayoutLNAddress: *payout, StudioName: deref(studio)}
 	}
 	return u, nil
 }

@@ -23,7 +23,7 @@ func (h accountHandler) GetMe(ctx context.Context, _ *accountv1.GetMeRequest) (*
 
 func (h accountHandler) UpdateProfile(ctx context.Context, req *accountv1.UpdateProfileRequest) (*accountv1.UpdateProfileResponse, error) {
 	a := actor(ctx)
-	u, err := h.users.UpdateProfile(ctx, a, market.ProfileUpdate{DisplayName: req.DisplayName, AvatarURL: req.AvatarUrl})
+	u, err := h.users.UpdateProfile(ctx, a, market.ProfileUpdate{DisplayName: req.DisplayName, AvatarURL: req.AvatarUrl, StudioName: req.StudioName})
 	if err != nil {
 		return nil, err
 	}

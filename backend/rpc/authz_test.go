@@ -66,7 +66,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"satchel.catalog.v1.CatalogService/GetGame": {
 			func(b *bundle) map[string]any { return map[string]any{"slug": b.game.Slug} }, want{ok, ok, ok, ok, ok}},
 		"satchel.developer.v1.DeveloperService/SetPayoutAddress": {
-			func(*bundle) map[string]any { return map[string]any{"lnAddress": "me@example.com"} }, signedIn},
+			func(b *bundle) map[string]any { return map[string]any{"lnAddress": b.address("me")} }, signedIn},
 		"satchel.developer.v1.DeveloperService/CreateGame": {
 			func(*bundle) map[string]any { return map[string]any{"slug": "new-game", "title": "New"} }, developers},
 		"satchel.developer.v1.DeveloperService/UpdateGame": {

@@ -41,13 +41,41 @@ func gameToProto(g market.Game) *catalogv1.Game {
 		Status:               statusToProto[g.Status],
 		DeveloperPubkey:      g.DeveloperPubkey,
 		DeveloperDisplayName: g.DeveloperName,
+		DeveloperStudioName:  g.DeveloperStudio,
 		CreatedAt:            timestamppb.New(g.CreatedAt),
 		UpdatedAt:            timestamppb.New(g.UpdatedAt),
 	}
 	if g.LatestRelease != nil {
 		out.LatestRelease = releaseToProto(*g.LatestRelease)
 	}
+	if g.Cover != nil {
+		out.Cover = mediaToProto(*g.Cover)
+	}
+	for _, m := range g.Screenshots {
+		out.Screenshots = append(out.Screenshots, mediaToProto(m))
+	}
 	return out
+}
+
+var mediaKinds = map[market.MediaKind]catalogv1.MediaKind{
+	market.MediaCover:      catalogv1.MediaKind_MEDIA_KIND_COVER,
+	market.MediaScreenshot: catalogv1.MediaKind_MEDIA_KIND_SCREENSHOT,
+}
+
+// mediaKindFromProto returns the domain kind; UNSPECIFIED and unknown values become "", which
+// the domain refuses as invalid.
+func mediaKindFromProto(k catalogv1.MediaKind) market.MediaKind {
+	for d, p := range mediaKinds {
+		if p == k {
+			return d
+		}
+	}
+	return ""
+}
+
+func mediaToProto(m market.Media) *catalogv1.Media {
+	return &catalogv1.Media{Id: m.ID, Kind: mediaKinds[m.Kind], Path: m.Path(), ContentType: m.ContentType, Sha256: m.SHA256,
+		SizeBytes: m.SizeBytes, Width: int32(m.Width), Height: int32(m.Height)}
 }
 
 func releaseToProto(r market.Release) *catalogv1.Release {
@@ -93,7 +121,7 @@ func userToProto(u market.User, admin bool) *accountv1.User {
 		out.Npub = pk.Npub()
 	}
 	if u.Developer != nil {
-		out.Developer = &accountv1.DeveloperProfile{PayoutLnAddress: u.Developer.PayoutLNAddress}
+		out.Developer = &accountv1.DeveloperProfile{PayoutLnAddress: u.Developer.PayoutLNAddress, StudioName: u.Developer.StudioName}
 	}
 	return out
 }

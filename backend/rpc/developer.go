@@ -13,10 +13,17 @@ import (
 )
 
 type developerHandler struct {
-	users   market.UserService
-	games   market.GameService
-	builds  *builds.Service
-	payouts PayoutViews
+	addresses PayoutAddresses
+	games     market.GameService
+	builds    *builds.Service
+	media     *builds.Media
+	payouts   PayoutViews
+}
+
+// PayoutAddresses sets developers' payout addresses (payouts.AddressCheck implements it,
+// resolving each address live first).
+type PayoutAddresses interface {
+	SetPayoutAddress(ctx context.Context, a market.Actor, lnAddress string) (market.DeveloperProfile, error)
 }
 
 // PayoutViews shows developers their money (payouts.Service implements it).
@@ -27,7 +34,7 @@ type PayoutViews interface {
 }
 
 func (h developerHandler) SetPayoutAddress(ctx context.Context, req *developerv1.SetPayoutAddressRequest) (*developerv1.SetPayoutAddressResponse, error) {
-	p, err := h.users.SetPayoutAddress(ctx, actor(ctx), req.GetLnAddress())
+	p, err := h.addresses.SetPayoutAddress(ctx, actor(ctx), req.GetLnAddress())
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +115,36 @@ func (h developerHandler) FinishUpload(ctx context.Context, req *developerv1.Fin
 		return nil, err
 	}
 	return &developerv1.FinishUploadResponse{Release: releaseToProto(r)}, nil
+}
+
+func (h developerHandler) CreateMediaUpload(ctx context.Context, req *developerv1.CreateMediaUploadRequest) (*developerv1.CreateMediaUploadResponse, error) {
+	slot, err := h.media.CreateUpload(ctx, actor(ctx), req.GetGameId(), mediaKindFromProto(req.GetKind()), req.GetSizeBytes(),
+		req.GetSha256(), req.GetContentType())
+	if err != nil {
+		return nil, err
+	}
+	out := &developerv1.CreateMediaUploadResponse{UploadId: slot.Upload.ID, Url: slot.URL, Headers: map[string]string{},
+		ExpiresAt: timestamppb.New(slot.Upload.ExpiresAt)}
+	for k := range slot.Header {
+		out.Headers[k] = slot.Header.Get(k)
+	}
+	return out, nil
+}
+
+func (h developerHandler) FinishMediaUpload(ctx context.Context, req *developerv1.FinishMediaUploadRequest) (*developerv1.FinishMediaUploadResponse, error) {
+	m, g, err := h.media.FinishUpload(ctx, actor(ctx), req.GetUploadId())
+	if err != nil {
+		return nil, err
+	}
+	return &developerv1.FinishMediaUploadResponse{Media: mediaToProto(m), Game: gameToProto(g)}, nil
+}
+
+func (h developerHandler) DeleteMedia(ctx context.Context, req *developerv1.DeleteMediaRequest) (*developerv1.DeleteMediaResponse, error) {
+	g, err := h.media.Delete(ctx, actor(ctx), req.GetMediaId())
+	if err != nil {
+		return nil, err
+	}
+	return &developerv1.DeleteMediaResponse{Game: gameToProto(g)}, nil
 }
 
 func (h developerHandler) ListMyGames(ctx context.Context, _ *developerv1.ListMyGamesRequest) (*developerv1.ListMyGamesResponse, error) {

@@ -172,6 +172,12 @@ func setupWith(t *testing.T, store s3.Config) *bundle {
 	return b
 }
 
+// address is a Lightning Address the server itself answers with test money
+// (payouts.DevLNURLHandler), so it passes SetPayoutAddress's live check.
+func (b *bundle) address(name string) string {
+	return name + "@" + strings.TrimPrefix(b.srv.URL, "http://")
+}
+
 func (b *bundle) must(g market.Game, err error) market.Game {
 	b.t.Helper()
 	if err != nil {

@@ -52,10 +52,14 @@ type Config struct {
 
 // Services are the domain services the handlers call.
 type Services struct {
-	Users     market.UserService
-	Games     market.GameService
-	Builds    *builds.Service
+	Users  market.UserService
+	Games  market.GameService
+	Builds *builds.Service
+	// Media keeps games' covers and screenshots; the handler serves them under /media/.
+	Media     *builds.Media
 	Purchases *purchases.Service
+	// Addresses sets developers' payout addresses.
+	Addresses PayoutAddresses
 	// Payouts shows developers their sales, ledger and payouts.
 	Payouts PayoutViews
 	// Admin is what the operators do (the admin service).
@@ -108,7 +112,7 @@ func NewHandler(cfg Config, s Services) http.Handler {
 		append(opts[:len(opts):len(opts)], cache.codecs()...)...)
 	handle(catalogPath, notModified(catalog))
 	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, writes...))
-	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{users: s.Users, games: s.Games, builds: s.Builds, payouts: s.Payouts}, writes...))
+	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{addresses: s.Addresses, games: s.Games, builds: s.Builds, media: s.Media, payouts: s.Payouts}, writes...))
 	handle(adminv1connect.NewAdminServiceHandler(adminHandler{admin: s.Admin, purchases: s.Purchases}, writes...))
 	handle(libraryv1connect.NewLibraryServiceHandler(libraryHandler{builds: s.Builds, purchases: s.Purchases}, opts...))
 	handle(purchasev1connect.NewPurchaseServiceHandler(purchaseHandler{purchases: s.Purchases}, opts...))
@@ -121,6 +125,7 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	web := webHandler{games: s.Games, builds: s.Builds, purchases: s.Purchases, auth: auth, publicURL: trimURL(cfg.PublicURL), log: cfg.Logger}
 	mux.HandleFunc("GET /games/{slug}", web.page)
 	mux.HandleFunc("GET /games/{slug}/releases/{version}/build.zip", web.build)
+	mux.HandleFunc("GET /media/{game}/{file}", mediaHandler{media: s.Media, log: cfg.Logger}.serve)
 	if s.DevLNURL != nil {
 		mux.Handle("/.well-known/lnurlp/", s.DevLNURL)
 	}

@@ -56,10 +56,7 @@ func (h webHandler) page(w http.ResponseWriter, r *http.Request) {
 		Free                      bool
 		Sats                      int64
 		Latest                    *latest
-	}{Title: g.Title, Summary: g.Summary, Developer: g.DeveloperName, Free: g.PriceMsat == 0, Sats: g.PriceMsat / 1000}
-	if data.Developer == "" {
-		data.Developer = "an independent developer"
-	}
+	}{Title: g.Title, Summary: g.Summary, Developer: g.By(), Free: g.PriceMsat == 0, Sats: g.PriceMsat / 1000}
 	for _, rel := range releases {
 		if rel.Published() && rel.Build != nil {
 			data.Latest = &latest{Version: rel.Version, SHA256: rel.Build.SHA256, Size: rel.Build.SizeBytes}

@@ -49,6 +49,7 @@ type Main struct {
 	Users     *postgres.UserService
 	Games     *postgres.GameService
 	Builds    *builds.Service
+	Media     *builds.Media
 	Purchases *purchases.Service
 	Provider  lightning.Provider
 	// Notifier hands committed changes to the streams; Run makes it listen.
@@ -57,9 +58,10 @@ type Main struct {
 	log      *slog.Logger
 	key      nostr.SecretKey // signs announcements, with NostrRelays
 	jobs     *river.Client[pgx.Tx]
-	metrics  *metrics.Metrics // nil without MetricsListen
-	devLNURL http.Handler     // this server's Lightning Addresses, with test money
-	closers  []func()         // run by Close, last first
+	metrics  *metrics.Metrics  // nil without MetricsListen
+	devLNURL http.Handler      // this server's Lightning Addresses, with test money
+	resolver *payouts.Resolver // the payout worker's, for a live check of the addresses set
+	closers  []func()          // run by Close, last first
 }
 
 // Open builds a server from cfg (which Validate accepted): it starts the private database
@@ -128,6 +130,7 @@ func (m *Main) wire(ctx context.Context) error {
 	if m.Builds, err = buildPipeline(cfg, db, store, secret, m.log); err != nil {
 		return err
 	}
+	m.Media = builds.NewMedia(postgres.NewMediaRepo(db), store, builds.Config{UploadExpiry: cfg.UploadExpiry}, m.log)
 	provider, testMoney, err := invoiceProvider(ctx, cfg, db, m.log)
 	if err != nil {
 		return err
@@ -161,8 +164,9 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Handler = rpc.NewHandler(rpc.Config{
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: m.log,
 		BehindProxy: cfg.BehindTLSProxy, Metrics: m.metrics, CatalogVersion: m.Notifier.CatalogVersion,
-	}, rpc.Services{Users: m.Users, Games: m.Games, Builds: m.Builds, Purchases: m.Purchases, TestMoney: testMoney,
-		Payouts: payoutService, Admin: admin.New(postgres.NewAdminRepo(db, m.Games), payoutService, postgres.NewAnnounceRepo(db), m.log),
+	}, rpc.Services{Users: m.Users, Games: m.Games, Builds: m.Builds, Media: m.Media, Purchases: m.Purchases, TestMoney: testMoney,
+		Addresses: payouts.NewAddressCheck(m.Users, m.Games, m.resolver, cfg.FeeBps, cfg.MinPriceSats*1000),
+		Payouts:   payoutService, Admin: admin.New(postgres.NewAdminRepo(db, m.Games), payoutService, postgres.NewAnnounceRepo(db), m.log),
 		Files: files, DevLNURL: m.devLNURL, Ready: db.Ping})
 	return nil
 }
@@ -183,6 +187,7 @@ func (m *Main) queue() (announcing bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	m.resolver = payoutWorker.Resolver()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, payoutWorker)
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
@@ -333,7 +338,7 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	go m.Purchases.RunSettlements(ctx)
 	go m.Purchases.RunExpiry(ctx, 10*time.Second)
-	go housekeeping(ctx, m.Users, m.Builds, m.log)
+	go housekeeping(ctx, m.Users, m.Builds, m.Media, m.log)
 	return nil
 }
 
@@ -353,7 +358,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	if m.devLNURL != nil {
 		address = "demo@" + strings.TrimPrefix(strings.TrimPrefix(m.Config.PublicURL, "http://"), "https://")
 	}
-	return loadDemo(ctx, m.Config, m.Users, m.Games, m.Builds, m.URL, address)
+	return loadDemo(ctx, m.Config, m.Users, m.Games, m.Builds, m.Media, m.URL, address)
 }
 
 // serveMetrics serves /metrics on its own listener, never the public one, until closed; with
@@ -387,8 +392,8 @@ func serveMetrics(addr string, withPprof bool, m *metrics.Metrics, log *slog.Log
 }
 
 // housekeeping runs every minute: it forgets used NIP-98 event ids once they are too old to
-// pass the clock check, and deletes uploads that expired unfinished.
-func housekeeping(ctx context.Context, users *postgres.UserService, pipeline *builds.Service, log *slog.Logger) {
+// pass the clock check, and deletes uploads of builds and images that expired unfinished.
+func housekeeping(ctx context.Context, users *postgres.UserService, pipeline *builds.Service, media *builds.Media, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -401,6 +406,9 @@ func housekeeping(ctx context.Context, users *postgres.UserService, pipeline *bu
 			}
 			if err := pipeline.PurgeExpiredUploads(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("purging expired uploads", "err", err)
+			}
+			if err := media.PurgeExpiredUploads(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("purging expired image uploads", "err", err)
 			}
 		}
 	}

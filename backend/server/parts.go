@@ -161,7 +161,8 @@ func OpenBuilds(ctx context.Context, cfg Config, db *postgres.DB, log *slog.Logg
 }
 
 // loadDemo loads the demo catalog through the server's own upload path at localURL.
-func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, games *postgres.GameService, pipeline *builds.Service, localURL, payoutAddress string) error {
+func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, games *postgres.GameService, pipeline *builds.Service,
+	media *builds.Media, localURL, payoutAddress string) error {
 	game := cfg.DemoGame
 	if game == "" {
 		self, err := os.Executable()
@@ -177,7 +178,7 @@ func loadDemo(ctx context.Context, cfg Config, users *postgres.UserService, game
 	defer os.RemoveAll(work)
 	// Upload URLs name the public URL; behind a proxy, reach this process directly.
 	client := &http.Client{Transport: RewriteHost{Public: cfg.PublicURL, Local: localURL}}
-	return demo.Load(ctx, demo.Deps{Users: users, Games: games, Builds: pipeline, HTTP: client, GameBinary: game, WorkDir: work,
+	return demo.Load(ctx, demo.Deps{Users: users, Games: games, Builds: pipeline, Media: media, HTTP: client, GameBinary: game, WorkDir: work,
 		PayoutAddress: payoutAddress})
 }
 

@@ -314,7 +314,7 @@ func TestUpdateInterrupted(t *testing.T) {
 	}
 	v2files := append([]testenv.File(nil), v1files...)
 	v2files[5].Body = randomBytes(64 << 10)
-	b.addBuild("1.1.0", v2files...)
+	v2 := b.addBuild("1.1.0", v2files...)
 	ctx, cancel := context.WithCancel(context.Background())
 	var crashState []byte
 	statePath := filepath.Join(b.state.Dir(), "state.json")
@@ -335,6 +335,10 @@ func TestUpdateInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	noTemp(t, b)
+	changed := fileOf(t, v2, v2files[5].Name).CompressedSize
+	if sz, err := b.inst.PendingSize(b.game.Slug); err != nil || sz != (Size{Version: "1.1.0", Fetch: changed, BuildSize: v2.size, Update: true}) {
+		t.Errorf("PendingSize = %+v, %v; want 1.1.0 fetching %d of %d bytes", sz, err, changed, v2.size)
+	}
 	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || rep.Version != "1.0.0" {
 		t.Errorf("1.0.0 after the interrupted update: %+v %v", rep, err)
 	}

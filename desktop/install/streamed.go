@@ -314,18 +314,66 @@ func (in *Installer) watch(slug string, dl Download, r *route, cp state.Stream, 
 // should fetch only what changed: when the files it lacks (by sha256) are at most half of
 // the zip's compressed bytes. Otherwise the whole zip streams in.
 func worthUpdating(installed []state.File, dl Download) bool {
+	changed, total := lacking(installed, dl.Files)
+	return changed*2 <= total
+}
+
+// lacking returns the compressed bytes of the files of next whose sha256 none of installed
+// has, and of all the files of next.
+func lacking(installed, next []state.File) (changed, total int64) {
 	have := map[string]bool{}
 	for _, f := range installed {
 		have[f.SHA256] = true
 	}
-	var changed, total int64
-	for _, f := range dl.Files {
+	for _, f := range next {
 		total += f.CompressedSize
 		if !have[f.SHA256] {
 			changed += f.CompressedSize
 		}
 	}
-	return changed*2 <= total
+	return changed, total
+}
+
+// Size is the size of an install under way or interrupted.
+type Size struct {
+	Version string `json:"version"`
+	// Fetch is how many bytes it downloads in all: for an update that fetches only what
+	// changed, the compressed bytes of the files the current version lacks (more if some of
+	// its files turn out damaged); else the whole zip, BuildSize.
+	Fetch     int64 `json:"fetch_bytes"`
+	BuildSize int64 `json:"build_size"`
+	// Update is set when only what changed is fetched.
+	Update bool `json:"update,omitempty"`
+}
+
+// PendingSize returns the size of slug's install under way (in this process or another) or
+// interrupted, from the local state alone, so that a face can say "Update 1.2.0: 14 MiB of
+// 1.1 GiB" before and while it downloads. It returns ErrNotInstalled when none is pending.
+func (in *Installer) PendingSize(slug string) (Size, error) {
+	st, err := in.state.Load()
+	if err != nil {
+		return Size{}, err
+	}
+	g := st.Games[slug]
+	if g == nil || g.Pending == nil {
+		return Size{}, fmt.Errorf("%w: no install of %s is under way", ErrNotInstalled, slug)
+	}
+	p := g.Pending
+	sz := Size{Version: p.Version, Fetch: p.Size, BuildSize: p.Size}
+	if p.Stream == nil || !p.Stream.Update || g.Current == nil {
+		return sz, nil
+	}
+	cur, err := in.state.Manifest(g.Current.ReleaseID)
+	if err != nil {
+		return sz, nil // the current version's manifest is gone: the update falls back to the whole zip
+	}
+	next, err := in.state.Manifest(p.ReleaseID)
+	if err != nil {
+		return Size{}, err
+	}
+	sz.Fetch, _ = lacking(cur, next)
+	sz.Update = true
+	return sz, nil
 }
 
 // update installs dl into a fresh temporary folder with only what changed since the current

@@ -205,7 +205,9 @@ func newDeveloper(ctx context.Context, base string) (*developer, error) {
 		return nil, err
 	}
 	d := &developer{base: base, key: key}
-	return d, d.call(ctx, "satchel.developer.v1.DeveloperService/SetPayoutAddress", map[string]any{"lnAddress": "bench@example.com"}, nil)
+	// The server checks the address: with test money it serves one itself (payouts.DevLNURLHandler).
+	addr := "bench@" + strings.TrimPrefix(base, "http://")
+	return d, d.call(ctx, "satchel.developer.v1.DeveloperService/SetPayoutAddress", map[string]any{"lnAddress": addr}, nil)
 }
 
 // release creates a game and its release 1.0.0, returning their ids.

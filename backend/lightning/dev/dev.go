@@ -328,9 +328,10 @@ func (p *Provider) Settle(ctx context.Context, paymentRequestOrHash string) (lig
 // announce tells subscribers of a committed settlement. It is sent after the commit, outside
 // the settlement lock: a notifying transaction's commit waits on every other one's, and under
 // the lock that wait would hold up every settlement. An announcement that fails is only late:
-// subscribers also look every PollInterval.
+// subscribers also look every PollInterval. It is sent even when ctx was canceled meanwhile:
+// the settlement happened.
 func (p *Provider) announce(ctx context.Context, settleIndex uint64) {
-	_, _ = p.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatUint(settleIndex, 10))
+	_, _ = p.pool.Exec(context.WithoutCancel(ctx), `SELECT pg_notify($1, $2)`, NotifyChannel, strconv.FormatUint(settleIndex, 10))
 }
 
 // ownHash turns a payment request of this node, or a payment hash, into the payment hash.

@@ -113,6 +113,10 @@ func (a *app) statusCmd(args []string) error {
 		local = &e
 		out["local"] = e
 	}
+	pending, err := c.Installer().PendingSize(pos[0])
+	if err == nil {
+		out["pending"] = pending
+	}
 	a.out(out, func(w io.Writer) {
 		fmt.Fprintf(w, "%s (%s): %s, %d sats\n", g.GetTitle(), g.GetSlug(), strings.TrimPrefix(g.GetStatus().String(), "GAME_STATUS_"), g.GetPriceMsat()/1000)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -134,6 +138,13 @@ func (a *app) statusCmd(args []string) error {
 				fmt.Fprintf(w, ", %s installed in %s", local.Installed, local.Dir)
 			}
 			fmt.Fprintln(w)
+			if pending.Version != "" {
+				what := "Install"
+				if local.Installed != "" {
+					what = "Update"
+				}
+				fmt.Fprintf(w, "%s %s: %s of %s\n", what, pending.Version, install.Bytes(pending.Fetch), install.Bytes(pending.BuildSize))
+			}
 			if local.Failed != nil {
 				fmt.Fprintf(w, "%s failed: %s\n", local.Failed.Version, local.Failed.Reason)
 			}

@@ -196,6 +196,9 @@ Examples:
   SATCHEL_NSEC="$NSEC" satchel --server https://store.example.com push lantern-drift 1.2.0 build.zip
 `},
 	{"status", "status SLUG", "a game and its releases as the server has them", `
+With the game on this machine: its install, and the size of an install or update under way or
+interrupted ("Update 1.2.0: 14 MiB of 1.1 GiB": the bytes it downloads, of the whole build).
+
 Examples:
   satchel status lantern-drift
 `},

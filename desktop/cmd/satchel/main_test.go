@@ -554,6 +554,59 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
+// TestUpdateSizes updates a game whose large asset stays the same: `install --json` reports
+// the few bytes fetched and the asset reused, and `status` shows the size of an update left
+// pending by a crash.
+func TestUpdateSizes(t *testing.T) {
+	const slug = "size-tester"
+	d := newDeveloper(t)
+	d.game(slug, "Size Tester")
+	asset := testenv.File{Name: "data/assets.bin", Body: make([]byte, 8<<20), Store: true}
+	rand.Read(asset.Body)
+	d.push(slug, "1.0.0", d.build(slug, "Size 1.0.0", asset))
+	d.list(slug)
+	p := newPlayer(t)
+	p.ok(nil, "identity", "new")
+	p.ok(nil, "buy", slug)
+	p.ok(nil, "install", slug)
+
+	d.push(slug, "1.1.0", d.build(slug, "Size 1.1.0", asset))
+	var res struct {
+		Version string
+		Fetched int64 `json:"fetched_bytes"`
+		Reused  int64 `json:"reused_bytes"`
+	}
+	p.ok(&res, "install", slug)
+	if res.Version != "1.1.0" || res.Fetched <= 0 || res.Fetched > 1<<20 || res.Reused < 8<<20 {
+		t.Errorf("the update = %+v, want the asset reused and under 1 MiB fetched", res)
+	}
+
+	d.push(slug, "1.2.0", d.build(slug, "Size 1.2.0", asset))
+	if r := p.run([]string{"SATCHEL_TEST_CRASH_AT=after-extract"}, "install", slug); r.code != -1 {
+		t.Fatalf("the update was not killed: %s", r)
+	}
+	var st struct {
+		Pending struct {
+			Version   string
+			Fetch     int64 `json:"fetch_bytes"`
+			BuildSize int64 `json:"build_size"`
+			Update    bool
+		}
+	}
+	p.ok(&st, "status", slug)
+	if pd := st.Pending; pd.Version != "1.2.0" || !pd.Update || pd.Fetch <= 0 || pd.Fetch > 1<<20 || pd.BuildSize < 8<<20 {
+		t.Errorf("status of the pending update: %+v", pd)
+	}
+	if r := p.ok(nil, "status", slug); !strings.Contains(r.stdout, "Update 1.2.0: ") || !strings.Contains(r.stdout, " of 8.0 MiB") {
+		t.Errorf("status does not show the update's size:\n%s", r)
+	}
+	p.ok(nil, "install", slug)
+	p.ok(nil, "launch", slug)
+	if got := p.markers(); len(got) != 1 || got[0] != "Size 1.2.0" {
+		t.Errorf("markers = %q, want 1.2.0", got)
+	}
+}
+
 func TestHostileAndBrokenBuilds(t *testing.T) {
 	const slug = "hostile-tester"
 	d := newDeveloper(t)

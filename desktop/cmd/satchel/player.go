@@ -204,6 +204,10 @@ func (a *app) installCmd(args []string) error {
 		if res.Resumed > 0 {
 			fmt.Fprintf(w, " (resumed a download at %s)", install.Bytes(res.Resumed))
 		}
+		fmt.Fprintf(w, ": fetched %s", install.Bytes(res.Fetched))
+		if res.Reused > 0 {
+			fmt.Fprintf(w, ", reused %s of the installed version", install.Bytes(res.Reused))
+		}
 		fmt.Fprintln(w)
 		if res.Previous != "" {
 			fmt.Fprintf(w, "%s stays until %s has launched once\n", res.Previous, res.Version)
