@@ -52,7 +52,7 @@ LAUNCHER := desktop/build/bin/satchel-launcher
 # The launcher `make run` and `make launcher` open: on the local backend, with its files under
 # .data/launcher so the player's own launcher data is never touched.
 LAUNCHER_ENV := SATCHEL_SERVER=http://127.0.0.1:8080 SATCHEL_DATA_DIR=$(CURDIR)/.data/launcher/data \
-	SATCHEL_CONFIG_DIR=$(CURDIR)/.data/launcher/config
+	SATCHEL_CONFIG_DIR=$(CURDIR)/.data/launcher/config SATCHEL_STATE_DIR=$(CURDIR)/.data/launcher/state
 HAS_DISPLAY := [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]
 
 .PHONY: help setup setup-apt setup-apt-test setup-tools generate check-generated check-modules lint \

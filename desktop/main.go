@@ -2,8 +2,9 @@
 // settings and developer tools over the launcher's engine (package core), drawn by a web view
 // (Wails). Build it with `make launcher` (wails build -tags webkit2_41).
 //
-// Environment: SATCHEL_SERVER overrides the server of the settings; SATCHEL_DATA_DIR and
-// SATCHEL_CONFIG_DIR move the launcher's folders (as for the satchel CLI);
+// Environment: SATCHEL_SERVER overrides the server of the settings; SATCHEL_DATA_DIR,
+// SATCHEL_CONFIG_DIR and SATCHEL_STATE_DIR move the launcher's folders (settings.DirsFor, as
+// for the satchel CLI);
 // SATCHEL_LAUNCHER_ROUTE opens another screen first (game/SLUG, checkout/SLUG, library,
 // developer, settings, account). When each screen has first shown its data, a line
 // "satchel-launcher: ready SCREEN" goes to standard output.

@@ -95,6 +95,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"satchel.developer.v1.DeveloperService/ListPayouts": {func(*bundle) map[string]any { return nil }, developers},
 		"satchel.developer.v1.DeveloperService/FinishUpload": {
 			func(b *bundle) map[string]any { return map[string]any{"uploadId": b.upload.Upload.ID} }, ownerOnly},
+		"satchel.developer.v1.DeveloperService/CreateMediaUpload": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"gameId": b.game.ID, "kind": "MEDIA_KIND_COVER", "sizeBytes": 100, "sha256": strings.Repeat("ab", 32),
+					"contentType": "image/png"}
+			}, ownerOnly},
+		"satchel.developer.v1.DeveloperService/FinishMediaUpload": {
+			func(b *bundle) map[string]any {
+				return map[string]any{"uploadId": b.sendImage(b.game.ID, "MEDIA_KIND_COVER", "image/png", pngOf(b.t, 32, 32, 1)).body["uploadId"]}
+			}, ownerOnly},
+		"satchel.developer.v1.DeveloperService/DeleteMedia": {
+			func(b *bundle) map[string]any {
+				m := b.image(b.game.ID, "MEDIA_KIND_COVER", "image/png", pngOf(b.t, 32, 32, 1)).body["media"].(map[string]any)
+				return map[string]any{"mediaId": m["id"]}
+			}, ownerOnly},
 		"satchel.library.v1.LibraryService/GetDownload": {
 			func(b *bundle) map[string]any { return map[string]any{"gameId": b.game.ID} }, want{unauth, denied, ok, denied, ok}},
 		"satchel.library.v1.LibraryService/ListLibrary": {func(*bundle) map[string]any { return nil }, signedIn},

@@ -48,6 +48,10 @@ type Config struct {
 	// CatalogVersion lets the public catalog's answers be cached while it stays the same; nil
 	// caches nothing.
 	CatalogVersion CatalogVersion
+	// Shutdown is closed when the server begins to shut down: every open server stream then
+	// ends at once with Unavailable (clients reconnect), so that shutting down does not wait
+	// for them. Nil never closes.
+	Shutdown <-chan struct{}
 }
 
 // Services are the domain services the handlers call.
@@ -93,6 +97,7 @@ func NewHandler(cfg Config, s Services) http.Handler {
 			metricsInterceptor{metrics: cfg.Metrics},
 			errorInterceptor{log: cfg.Logger},
 			auth,
+			shutdownInterceptor{shutdown: cfg.Shutdown},
 		),
 		connect.WithReadMaxBytes(int(cfg.MaxBodyBytes)),
 	}

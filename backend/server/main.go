@@ -61,6 +61,7 @@ type Main struct {
 	metrics  *metrics.Metrics  // nil without MetricsListen
 	devLNURL http.Handler      // this server's Lightning Addresses, with test money
 	resolver *payouts.Resolver // the payout worker's, for a live check of the addresses set
+	shutdown chan struct{}     // closed when Run begins to shut down: open streams end
 	closers  []func()          // run by Close, last first
 }
 
@@ -69,7 +70,7 @@ type Main struct {
 // and wires every part. Nothing runs until Run; Close releases what Open made, also after an
 // error.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
-	m := &Main{Config: cfg, log: log}
+	m := &Main{Config: cfg, log: log, shutdown: make(chan struct{})}
 	if err := m.open(ctx); err != nil {
 		m.Close()
 		return nil, err
@@ -163,7 +164,7 @@ func (m *Main) wire(ctx context.Context) error {
 	payoutService := payouts.NewService(postgres.NewPayoutRepo(db), provider, m.log)
 	m.Handler = rpc.NewHandler(rpc.Config{
 		PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Admins: cfg.Admins, Logger: m.log,
-		BehindProxy: cfg.BehindTLSProxy, Metrics: m.metrics, CatalogVersion: m.Notifier.CatalogVersion,
+		BehindProxy: cfg.BehindTLSProxy, Metrics: m.metrics, CatalogVersion: m.Notifier.CatalogVersion, Shutdown: m.shutdown,
 	}, rpc.Services{Users: m.Users, Games: m.Games, Builds: m.Builds, Media: m.Media, Purchases: m.Purchases, TestMoney: testMoney,
 		Addresses: payouts.NewAddressCheck(m.Users, m.Games, m.resolver, cfg.FeeBps, cfg.MinPriceSats*1000),
 		Payouts:   payoutService, Admin: admin.New(postgres.NewAdminRepo(db, m.Games), payoutService, postgres.NewAnnounceRepo(db), m.log),
@@ -259,8 +260,9 @@ func (m *Main) announceWorkers(workers *river.Workers) error {
 
 // Run starts the background work (the job queue, notifications, the settlements followed
 // from where they were left, unpaid invoices expiring, housekeeping, metrics), loads the demo
-// catalog if configured, and serves until ctx is done; then it shuts down gracefully. It tells
-// stdout where it serves.
+// catalog if configured, and serves until ctx is done; then it shuts down gracefully: it stops
+// accepting, ends the open streams at once (Unavailable: clients reconnect), lets unary calls
+// finish (for up to 15 s), and returns nil. It tells stdout where it serves. Call it once.
 func (m *Main) Run(ctx context.Context, stdout io.Writer) error {
 	if err := m.start(ctx); err != nil {
 		return err
@@ -283,6 +285,7 @@ func (m *Main) Run(ctx context.Context, stdout io.Writer) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true) // gRPC clients and load tools over h2c
+	srv.RegisterOnShutdown(func() { close(m.shutdown) })
 	errc := make(chan error, 1)
 	go func() {
 		if m.Config.TLSCert != "" {

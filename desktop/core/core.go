@@ -12,6 +12,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ import (
 
 // Config configures a Core.
 type Config struct {
-	// Dirs are the data and config folders. Required.
+	// Dirs are the launcher's folders: Data and Config are required; State defaults to Data.
 	Dirs settings.Dirs
 	// Signer is the player's identity; nil limits the Core to what needs no signature (the
 	// catalog, guest purchases, everything local).
@@ -100,8 +101,9 @@ type Core struct {
 }
 
 // Open opens the launcher over cfg.Dirs: it creates the folders if needed, loads the settings
-// and the local state, and recovers from an earlier crash (Recovery says what it did). It does
-// not touch the network.
+// and the local state (moving a state.json an older launcher kept in the data folder into the
+// state folder, see state.OpenIn), and recovers from an earlier crash (Recovery says what it
+// did). It does not touch the network.
 func Open(cfg Config) (*Core, error) {
 	cfg = cfg.WithDefaults()
 	if cfg.Dirs.Data == "" || cfg.Dirs.Config == "" {
@@ -127,7 +129,7 @@ func Open(cfg Config) (*Core, error) {
 	if c.client, err = client.New(client.Config{BaseURL: server, Signer: cfg.Signer, Transport: cfg.Transport}); err != nil {
 		return nil, err
 	}
-	if c.state, err = state.Open(cfg.Dirs.Data); err != nil {
+	if c.state, err = state.OpenIn(cfg.Dirs.Data, cmp.Or(cfg.Dirs.State, cfg.Dirs.Data)); err != nil {
 		return nil, err
 	}
 	c.inst, err = install.New(install.Config{

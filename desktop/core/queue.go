@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"satchel.dev/desktop/client"
 	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/library"
 	"satchel.dev/desktop/state"
 )
@@ -37,7 +37,7 @@ func Problem(err error) string {
 		return ProblemOffline
 	case errors.Is(err, install.ErrVerify):
 		return ProblemVerify
-	case errors.Is(err, install.ErrDiskSpace), errors.Is(err, syscall.ENOSPC):
+	case errors.Is(err, install.ErrDiskSpace), fsutil.DiskFull(err):
 		return ProblemDiskSpace
 	case errors.Is(err, install.ErrBusy):
 		return ProblemBusy

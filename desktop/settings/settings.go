@@ -19,12 +19,15 @@ import (
 	"satchel.dev/desktop/internal/fsutil"
 )
 
-// Dirs are the launcher's two folders.
+// Dirs are the launcher's folders.
 type Dirs struct {
-	// Data holds the local state, locks, build manifests and (by default) the library.
-	Data string
+	// Data holds the build manifests, locks, open purchases and (by default) the library.
+	Data string `json:"data"`
 	// Config holds settings.json and identities.json (public keys only).
-	Config string
+	Config string `json:"config"`
+	// State holds the local state (state.json and its lock): what is installed where. Empty
+	// means Data, as in a Dirs written by hand.
+	State string `json:"state,omitempty"`
 }
 
 // DefaultDirs returns the folders of the operating system this runs on: DirsFor(runtime.GOOS,
@@ -32,14 +35,17 @@ type Dirs struct {
 func DefaultDirs(getenv func(string) string) (Dirs, error) { return DirsFor(runtime.GOOS, getenv) }
 
 // DirsFor returns the launcher's folders on goos, as absolute paths, reading the environment
-// through getenv. $SATCHEL_DATA_DIR and $SATCHEL_CONFIG_DIR win everywhere. Otherwise:
+// through getenv. $SATCHEL_DATA_DIR, $SATCHEL_CONFIG_DIR and $SATCHEL_STATE_DIR win
+// everywhere; without $SATCHEL_STATE_DIR, a $SATCHEL_DATA_DIR holds the state too, so one
+// variable keeps all of a launcher's files apart (as tests and `make run` do). Otherwise:
 //
 //   - windows: Data is %LOCALAPPDATA%\Satchel (this machine's: the library is large), Config
 //     is %APPDATA%\Satchel (roams with the user's profile); both fall back to
-//     %USERPROFILE%\AppData\...;
-//   - darwin: both are ~/Library/Application Support/Satchel (their files never share a name);
-//   - any other: $XDG_DATA_HOME/satchel (else ~/.local/share/satchel) and
-//     $XDG_CONFIG_HOME/satchel (else ~/.config/satchel).
+//     %USERPROFILE%\AppData\...; State is Data, as Windows has no folder of its own for state;
+//   - darwin: all three are ~/Library/Application Support/Satchel (their files never share a
+//     name), as macOS has no folder of its own for state either;
+//   - any other: $XDG_DATA_HOME/satchel (else ~/.local/share/satchel), $XDG_CONFIG_HOME/satchel
+//     (else ~/.config/satchel) and $XDG_STATE_HOME/satchel (else ~/.local/state/satchel).
 //
 // It creates nothing, and fails only when the environment names no home at all.
 func DirsFor(goos string, getenv func(string) string) (Dirs, error) {
@@ -54,30 +60,41 @@ func DirsFor(goos string, getenv func(string) string) (Dirs, error) {
 		}
 		return "", fmt.Errorf("cannot find a folder for Satchel's files: set $%s or $%s", own, cmp.Or(base, fallbackHome))
 	}
-	var data, config string
+	var d Dirs
 	var err error
 	switch goos {
 	case "windows":
-		if data, err = pick("SATCHEL_DATA_DIR", "LOCALAPPDATA", "USERPROFILE", filepath.Join("AppData", "Local"), "Satchel"); err != nil {
+		if d.Data, err = pick("SATCHEL_DATA_DIR", "LOCALAPPDATA", "USERPROFILE", filepath.Join("AppData", "Local"), "Satchel"); err != nil {
 			return Dirs{}, err
 		}
-		config, err = pick("SATCHEL_CONFIG_DIR", "APPDATA", "USERPROFILE", filepath.Join("AppData", "Roaming"), "Satchel")
+		d.Config, err = pick("SATCHEL_CONFIG_DIR", "APPDATA", "USERPROFILE", filepath.Join("AppData", "Roaming"), "Satchel")
 	case "darwin":
 		support := filepath.Join("Library", "Application Support")
-		if data, err = pick("SATCHEL_DATA_DIR", "", "HOME", support, "Satchel"); err != nil {
+		if d.Data, err = pick("SATCHEL_DATA_DIR", "", "HOME", support, "Satchel"); err != nil {
 			return Dirs{}, err
 		}
-		config, err = pick("SATCHEL_CONFIG_DIR", "", "HOME", support, "Satchel")
+		d.Config, err = pick("SATCHEL_CONFIG_DIR", "", "HOME", support, "Satchel")
 	default:
-		if data, err = pick("SATCHEL_DATA_DIR", "XDG_DATA_HOME", "HOME", filepath.Join(".local", "share"), "satchel"); err != nil {
+		if d.Data, err = pick("SATCHEL_DATA_DIR", "XDG_DATA_HOME", "HOME", filepath.Join(".local", "share"), "satchel"); err != nil {
 			return Dirs{}, err
 		}
-		config, err = pick("SATCHEL_CONFIG_DIR", "XDG_CONFIG_HOME", "HOME", ".config", "satchel")
+		d.Config, err = pick("SATCHEL_CONFIG_DIR", "XDG_CONFIG_HOME", "HOME", ".config", "satchel")
 	}
 	if err != nil {
 		return Dirs{}, err
 	}
-	return Dirs{Data: data, Config: config}, nil
+	switch {
+	case getenv("SATCHEL_STATE_DIR") != "":
+		d.State, err = filepath.Abs(getenv("SATCHEL_STATE_DIR"))
+	case goos == "windows" || goos == "darwin" || getenv("SATCHEL_DATA_DIR") != "":
+		d.State = d.Data
+	default:
+		d.State, err = pick("SATCHEL_STATE_DIR", "XDG_STATE_HOME", "HOME", filepath.Join(".local", "state"), "satchel")
+	}
+	if err != nil {
+		return Dirs{}, err
+	}
+	return d, nil
 }
 
 // DefaultServer is the server used when none is configured.

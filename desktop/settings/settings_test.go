@@ -22,22 +22,29 @@ func TestDirsFor(t *testing.T) {
 		env  map[string]string
 		want settings.Dirs
 	}{
-		{"XDG", "linux", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf"},
-			settings.Dirs{Data: "/x/data/satchel", Config: "/x/conf/satchel"}},
+		{"XDG", "linux", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf", "XDG_STATE_HOME": "/x/state"},
+			settings.Dirs{Data: "/x/data/satchel", Config: "/x/conf/satchel", State: "/x/state/satchel"}},
 		{"home", "linux", map[string]string{"HOME": "/home/p"},
-			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel"}},
-		{"own variables win", "linux", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c"},
-			settings.Dirs{Data: "/d", Config: "/c"}},
+			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel", State: "/home/p/.local/state/satchel"}},
+		{"own variables win", "linux", map[string]string{"HOME": "/home/p", "XDG_DATA_HOME": "/x", "XDG_STATE_HOME": "/y",
+			"SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c", "SATCHEL_STATE_DIR": "/s"},
+			settings.Dirs{Data: "/d", Config: "/c", State: "/s"}},
+		{"the state follows an own data folder", "linux", map[string]string{"HOME": "/home/p", "XDG_STATE_HOME": "/y", "SATCHEL_DATA_DIR": "/d"},
+			settings.Dirs{Data: "/d", Config: "/home/p/.config/satchel", State: "/d"}},
+		{"an own state folder alone", "linux", map[string]string{"HOME": "/home/p", "SATCHEL_STATE_DIR": "/s"},
+			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel", State: "/s"}},
 		{"BSD is XDG too", "freebsd", map[string]string{"HOME": "/home/p"},
-			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel"}},
-		{"macOS", "darwin", map[string]string{"HOME": "/Users/p", "XDG_DATA_HOME": "/ignored"},
-			settings.Dirs{Data: "/Users/p/Library/Application Support/Satchel", Config: "/Users/p/Library/Application Support/Satchel"}},
-		{"macOS, own variables win", "darwin", map[string]string{"HOME": "/Users/p", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c"},
-			settings.Dirs{Data: "/d", Config: "/c"}},
-		{"Windows", "windows", map[string]string{"LOCALAPPDATA": local, "APPDATA": roaming, "USERPROFILE": `C:\elsewhere`, "HOME": "/ignored"},
-			settings.Dirs{Data: j(local, "Satchel"), Config: j(roaming, "Satchel")}},
+			settings.Dirs{Data: "/home/p/.local/share/satchel", Config: "/home/p/.config/satchel", State: "/home/p/.local/state/satchel"}},
+		{"macOS", "darwin", map[string]string{"HOME": "/Users/p", "XDG_DATA_HOME": "/ignored", "XDG_STATE_HOME": "/ignored"},
+			settings.Dirs{Data: "/Users/p/Library/Application Support/Satchel", Config: "/Users/p/Library/Application Support/Satchel",
+				State: "/Users/p/Library/Application Support/Satchel"}},
+		{"macOS, own variables win", "darwin", map[string]string{"HOME": "/Users/p", "SATCHEL_DATA_DIR": "/d", "SATCHEL_CONFIG_DIR": "/c", "SATCHEL_STATE_DIR": "/s"},
+			settings.Dirs{Data: "/d", Config: "/c", State: "/s"}},
+		{"Windows", "windows", map[string]string{"LOCALAPPDATA": local, "APPDATA": roaming, "USERPROFILE": `C:\elsewhere`, "HOME": "/ignored", "XDG_STATE_HOME": "/ignored"},
+			settings.Dirs{Data: j(local, "Satchel"), Config: j(roaming, "Satchel"), State: j(local, "Satchel")}},
 		{"Windows, from the profile", "windows", map[string]string{"USERPROFILE": `C:\Users\p`},
-			settings.Dirs{Data: j(`C:\Users\p`, "AppData", "Local", "Satchel"), Config: j(`C:\Users\p`, "AppData", "Roaming", "Satchel")}},
+			settings.Dirs{Data: j(`C:\Users\p`, "AppData", "Local", "Satchel"), Config: j(`C:\Users\p`, "AppData", "Roaming", "Satchel"),
+				State: j(`C:\Users\p`, "AppData", "Local", "Satchel")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +62,10 @@ func TestDirsFor(t *testing.T) {
 		if _, err := settings.DirsFor(goos, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s with no home: %v, want %q", goos, err, want)
 		}
+	}
+	xdg := map[string]string{"XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf"}
+	if _, err := settings.DirsFor("linux", func(k string) string { return xdg[k] }); err == nil || !strings.Contains(err.Error(), "set $SATCHEL_STATE_DIR or $XDG_STATE_HOME") {
+		t.Errorf("linux with no state home: %v", err)
 	}
 }
 

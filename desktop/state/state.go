@@ -2,12 +2,12 @@
 // which version is current, and what is in progress. It is what lets installed games launch
 // with no server and what the launcher recovers from after a crash.
 //
-// The state is one small JSON file (state.json in the data folder), replaced atomically
+// The state is one small JSON file (state.json in the state folder), replaced atomically
 // (temporary file, fsync, rename, fsync of the folder) on every change, so a crash leaves
 // either the state before a step or the state after it. Changes are read-modify-write under
 // an advisory file lock, so several launcher processes (the window and the CLI) can share it.
-// Build manifests, which can hold thousands of files, are kept beside it, one file per
-// release, written before the state that refers to them.
+// Build manifests, which can hold thousands of files, are kept in the data folder, one file
+// per release, written before the state that refers to them.
 package state
 
 import (
@@ -231,24 +231,82 @@ type File struct {
 	CRC32          uint32 `json:"crc32,omitempty"`
 }
 
-// Store keeps the state in a data folder.
+// Store keeps the state in a state folder and the build manifests in a data folder.
 type Store struct {
-	dir string
-	mu  sync.Mutex // one Update at a time in this process; the file lock covers other processes
+	dir      string     // the data folder
+	stateDir string     // the folder of state.json and state.lock
+	mu       sync.Mutex // one Update at a time in this process; the file lock covers other processes
 }
 
-// Open returns the store in the data folder dir, creating the folder if needed.
-func Open(dir string) (*Store, error) {
+// Open returns the store whose state and build manifests are both in the data folder dir:
+// OpenIn(dir, dir).
+func Open(dir string) (*Store, error) { return OpenIn(dir, dir) }
+
+// OpenIn returns the store whose state file (state.json, with state.lock) is in stateDir and
+// whose build manifests, install locks and default library are in the data folder dir,
+// creating both folders if needed.
+//
+// Launchers before the state folder existed kept state.json in the data folder: when stateDir
+// is another folder and has no state.json yet, OpenIn moves the data folder's there, once,
+// under the state lock (one atomic rename, or an atomic copy then removal when the folders
+// are on different file systems), so no other process sees it missing.
+func OpenIn(dir, stateDir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data folder: %w", err)
 	}
-	return &Store{dir: dir}, nil
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the state folder: %w", err)
+	}
+	s := &Store{dir: dir, stateDir: stateDir}
+	if filepath.Clean(dir) != filepath.Clean(stateDir) {
+		if err := s.moveFrom(filepath.Join(dir, "state.json")); err != nil {
+			return nil, fmt.Errorf("moving the launcher's state to %s: %w", stateDir, err)
+		}
+	}
+	return s, nil
+}
+
+// moveFrom moves the state file old into the state folder unless the folder has one already.
+func (s *Store) moveFrom(old string) error {
+	l, err := fsutil.WaitLock(s.lockPath())
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	if _, err := os.Lstat(s.path()); !errors.Is(err, fs.ErrNotExist) {
+		return err // nil when the state folder has its state already
+	}
+	err = fsutil.Rename(old, s.path())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // nothing to move: a new launcher
+	case fsutil.CrossDevice(err):
+		b, err := os.ReadFile(old)
+		if err != nil {
+			return err
+		}
+		if err := fsutil.WriteFile(s.path(), b, 0o600); err != nil {
+			return err
+		}
+		if err := os.Remove(old); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if err := fsutil.SyncDir(s.stateDir); err != nil {
+			return err
+		}
+	}
+	return fsutil.SyncDir(s.dir)
 }
 
 // Dir is the data folder.
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) path() string { return filepath.Join(s.dir, "state.json") }
+func (s *Store) path() string { return filepath.Join(s.stateDir, "state.json") }
+
+func (s *Store) lockPath() string { return filepath.Join(s.stateDir, "state.lock") }
 
 // Load returns a fresh copy of the state. A missing file is an empty state whose library is
 // <data>/library.
@@ -279,7 +337,7 @@ func (s *Store) Load() (*State, error) {
 func (s *Store) Update(fn func(*State) error) (*State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, err := fsutil.WaitLock(filepath.Join(s.dir, "state.lock"))
+	l, err := fsutil.WaitLock(s.lockPath())
 	if err != nil {
 		return nil, err
 	}

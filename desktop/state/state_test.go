@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,53 @@ func TestUpdateIsAtomicAndSerialized(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"manifests", "state.json", "state.lock"}, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenInMovesTheOldState: a state.json an older launcher left in the data folder moves to
+// the state folder on the first start, once, even when several processes start together.
+func TestOpenInMovesTheOldState(t *testing.T) {
+	data, stateDir := t.TempDir(), filepath.Join(t.TempDir(), "state")
+	old, err := state.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Update(func(st *state.State) error { st.Game("g").Title = "G"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s, err := state.OpenIn(data, stateDir)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if st, err := s.Load(); err != nil || st.Games["g"] == nil || st.Games["g"].Title != "G" || st.Library != filepath.Join(data, "library") {
+				t.Errorf("state after the move = %+v, %v", st, err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := os.Stat(filepath.Join(data, "state.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the old state.json is still in the data folder: %v", err)
+	}
+	// Once moved, the state folder's file wins over one that shows up in the old place again.
+	os.WriteFile(filepath.Join(data, "state.json"), []byte(`{"games":{"stale":{}}}`), 0o600)
+	s, err := state.OpenIn(data, stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Load(); st.Games["stale"] != nil || st.Games["g"] == nil {
+		t.Errorf("a stale state.json replaced the moved one: %+v", st.Games)
+	}
+	// A new launcher has nothing to move: its state starts empty, its library in the data folder.
+	fresh, err := state.OpenIn(t.TempDir(), filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := fresh.Load(); err != nil || len(st.Games) != 0 || st.Library != filepath.Join(fresh.Dir(), "library") {
+		t.Errorf("a new launcher's state = %+v, %v", st, err)
 	}
 }
 

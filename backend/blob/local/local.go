@@ -39,9 +39,6 @@ const (
 	staleTempAge = 24 * time.Hour
 	// Uploads stream through one buffer of this size each: large reads mean few system calls.
 	copyBufferSize = 1 << 20
-	// An upload asks the kernel to start writing its file to disk every this many bytes, so
-	// that writing to disk overlaps receiving the body instead of following it.
-	writebackEvery = 16 << 20
 	// MinSecretLen is the shortest HMAC secret New accepts.
 	MinSecretLen = 32
 )
@@ -256,9 +253,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // PathPrefix+key. Mount it on the server's mux at PathPrefix, without stripping the prefix.
 // Every request is checked (key, signature, expiry) before the directory is touched: a
 // malformed key answers 400, a missing, tampered or expired signature 403, each with a short
-// plain-text reason. A PUT answers 200 once the object is stored at key, its bytes on their way
-// to disk but not yet synced (Copy syncs them: an upload is used only through a Copy, and a
-// crash before it leaves an object that fails FinishUpload's size and sha256 checks); 413 if the
+// plain-text reason. A PUT answers 200 once the object is stored at key, written but not yet
+// synced to disk, at the speed of the page cache: Copy syncs it, and an upload is only ever
+// used through a Copy (a crash before it can leave an object that fails FinishUpload's size and
+// sha256 checks, never a build that does); 413 if the
 // body is longer than the signed size, 400 if shorter; 409 if key holds an object, found before
 // the body is read or stored by another PUT meanwhile (an object is never replaced). A GET
 // serves the object as application/zip with Range support and the signed filename in
@@ -381,9 +379,8 @@ var (
 
 // put streams exactly size bytes from body into a temporary file and links it at key, unless
 // key holds an object (errExists). The bytes go from the body to the file through one pooled
-// buffer, with no other copy, and the kernel starts writing them to disk while the body
-// arrives (startWriteback), so that the fsync of Copy finds them there; put does not wait for
-// them. The temporary file is removed either way; on error key is left as it was.
+// buffer, with no other copy; put does not sync them to disk (Copy does). The temporary file
+// is removed either way; on error key is left as it was.
 func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	tmp := tempName()
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -400,7 +397,7 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	bp := s.buffers.Get().(*[]byte)
 	defer s.buffers.Put(bp)
 	buf := *bp
-	var written, kicked int64
+	var written int64
 	for {
 		n, rerr := io.ReadFull(body, buf)
 		if n > 0 {
@@ -411,10 +408,6 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 				return err
 			}
 			written += int64(n)
-			if written-kicked >= writebackEvery {
-				startWriteback(f, kicked, written-kicked)
-				kicked = written
-			}
 		}
 		if rerr == io.ErrUnexpectedEOF {
 			rerr = io.EOF
@@ -429,7 +422,6 @@ func (s *Store) put(key string, size int64, body io.Reader) (err error) {
 	if written < size {
 		return errTooShort
 	}
-	startWriteback(f, kicked, written-kicked)
 	if err := f.Close(); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"satchel.dev/shared/nip98"
@@ -25,6 +26,9 @@ import (
 
 // benchBuilds uploads and downloads a 1 GiB build through the server with curl, and moves the
 // same file with curl to and from a plain static file server, and compares the throughputs.
+// Each upload starts after a sync(2), so that none pays for the writeback of the one before,
+// and each side uploads twice, in the order static, satchel, satchel, static, its better run
+// counting: neither gains from going first.
 func benchBuilds(ctx context.Context, s *server, dir string) error {
 	zipPath, size, sum, err := writeBigZip(dir, 1<<30)
 	if err != nil {
@@ -38,7 +42,7 @@ func benchBuilds(ctx context.Context, s *server, dir string) error {
 	}
 	defer static.Close()
 	staticURL := "http://" + static.Addr().String() + "/build.zip"
-	baseUp, err := curlSpeed(ctx, "upload", "-T", zipPath, staticURL)
+	baseUp, err := upload(ctx, zipPath, staticURL)
 	if err != nil {
 		return err
 	}
@@ -59,22 +63,31 @@ func benchBuilds(ctx context.Context, s *server, dir string) error {
 		UploadID string `json:"uploadId"`
 		URL      string `json:"url"`
 	}
-	if err := dev.call(ctx, "satchel.developer.v1.DeveloperService/CreateUpload",
-		map[string]any{"releaseId": releaseID, "sizeBytes": size, "sha256": sum}, &slot); err != nil {
-		return err
-	}
 	before, _, err := rss(s.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	up, err := curlSpeed(ctx, "upload", "-T", zipPath, slot.URL)
-	if err != nil {
-		return err
+	var up float64
+	for range 2 { // two slots of the release: the second replaces the first
+		if err := dev.call(ctx, "satchel.developer.v1.DeveloperService/CreateUpload",
+			map[string]any{"releaseId": releaseID, "sizeBytes": size, "sha256": sum}, &slot); err != nil {
+			return err
+		}
+		bps, err := upload(ctx, zipPath, slot.URL)
+		if err != nil {
+			return err
+		}
+		up = max(up, bps)
 	}
 	_, peak, err := rss(s.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
+	again, err := upload(ctx, zipPath, staticURL)
+	if err != nil {
+		return err
+	}
+	baseUp = max(baseUp, again)
 	start := time.Now()
 	if err := dev.call(ctx, "satchel.developer.v1.DeveloperService/FinishUpload", map[string]any{"uploadId": slot.UploadID}, nil); err != nil {
 		return err
@@ -98,7 +111,7 @@ func benchBuilds(ctx context.Context, s *server, dir string) error {
 	mib := func(bps float64) string { return fmt.Sprintf("%.0f MiB/s", bps/(1<<20)) }
 	fmt.Printf("builds: a %d MiB zip over loopback with curl (goal: at least 0.8 of the static server)\n", size>>20)
 	fmt.Printf("%-34s %14s %14s %8s\n", "", "satchel", "static server", "ratio")
-	fmt.Printf("%-34s %14s %14s %8.2f\n", "upload (PUT to the upload URL)", mib(up), mib(baseUp), up/baseUp)
+	fmt.Printf("%-34s %14s %14s %8.2f\n", "upload (PUT the URL, best of 2)", mib(up), mib(baseUp), up/baseUp)
 	fmt.Printf("%-34s %14s %14s %8.2f\n", "download (GET the signed URL)", mib(down), mib(baseDown), down/baseDown)
 	fmt.Printf("FinishUpload (size, sha256, zip checks, manifest) took %v: %s\n", finish.Round(time.Millisecond), mib(float64(size)/finish.Seconds()))
 	fmt.Printf("server RSS: %d MiB before the upload, peak %d MiB after it, %d MiB after the checks\n", before>>20, peak>>20, peakFinish>>20)
@@ -162,6 +175,13 @@ func startStaticServer(dir string) (net.Listener, error) {
 		}
 	}))
 	return ln, nil
+}
+
+// upload PUTs the file at path to url with curl, after a sync(2), and returns its speed in
+// bytes/s.
+func upload(ctx context.Context, path, url string) (float64, error) {
+	syscall.Sync()
+	return curlSpeed(ctx, "upload", "-T", path, url)
 }
 
 // curlSpeed runs curl and returns its average speed in bytes/s (what: upload or download).

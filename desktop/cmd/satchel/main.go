@@ -161,15 +161,19 @@ func (a *app) main(args []string) error {
 	if !ok {
 		return usagef("unknown command %q", cmd)
 	}
-	dirs, err := settings.DefaultDirs(a.getenv)
+	// --data-dir and --config-dir act as SATCHEL_DATA_DIR and SATCHEL_CONFIG_DIR (the state
+	// follows the data folder the same way).
+	dirs, err := settings.DefaultDirs(func(k string) string {
+		switch {
+		case k == "SATCHEL_DATA_DIR" && *dataDir != "":
+			return *dataDir
+		case k == "SATCHEL_CONFIG_DIR" && *configDir != "":
+			return *configDir
+		}
+		return a.getenv(k)
+	})
 	if err != nil {
 		return err
-	}
-	if *dataDir != "" {
-		dirs.Data = *dataDir
-	}
-	if *configDir != "" {
-		dirs.Config = *configDir
 	}
 	a.dirs = dirs
 	return r(rest)

@@ -81,6 +81,7 @@ func newPlayer(t *testing.T) *player {
 	p.env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
 		"SATCHEL_SERVER=" + env.server.URL, "SATCHEL_DEMO_MARKER=" + p.marker,
 	}, env.keyring.Env...)
 	return p
@@ -133,7 +134,7 @@ func (p *player) ok(v any, args ...string) result {
 // state reads the player's launcher state.
 func (p *player) state() *state.State {
 	p.t.Helper()
-	st, err := state.Open(filepath.Join(p.dir, "data", "satchel"))
+	st, err := state.OpenIn(filepath.Join(p.dir, "data", "satchel"), filepath.Join(p.dir, "state", "satchel"))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -301,7 +302,7 @@ func TestBuyInstallLaunchRepairUninstall(t *testing.T) {
 	if err != nil || key.PublicKey().Hex() != id["pubkey"] {
 		t.Fatalf("export: %v %v", exported, err)
 	}
-	for _, d := range []string{"data", "config"} {
+	for _, d := range []string{"data", "config", "state"} {
 		filepath.WalkDir(filepath.Join(p.dir, d), func(path string, e fs.DirEntry, err error) error {
 			if err != nil || e.IsDir() {
 				return err

@@ -1,8 +1,8 @@
 // Package fsutil holds the few file system operations the launcher's core needs to be crash
 // safe, and every one that differs between operating systems: atomic file replacement,
-// directory syncs, advisory locks between processes, free disk space, executable bits and
-// path lengths. fsutil_unix.go and fsutil_windows.go hold the per-OS halves, one small
-// function each; everything else is shared.
+// directory syncs, advisory locks between processes, free disk space and full-disk errors,
+// executable bits and path lengths. fsutil_unix.go and fsutil_windows.go hold the per-OS
+// halves, one small function each; everything else is shared.
 package fsutil
 
 import (

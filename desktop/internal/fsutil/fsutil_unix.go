@@ -58,6 +58,12 @@ func Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) 
 // different file systems, so the caller must copy instead.
 func CrossDevice(err error) bool { return errors.Is(err, syscall.EXDEV) }
 
+// DiskFull reports whether err is a write refused because the file system is full (ENOSPC),
+// or the user's quota on it is used up (EDQUOT).
+func DiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
 // FreeSpace returns the bytes an unprivileged process may still write on the file system
 // that holds dir.
 func FreeSpace(dir string) (int64, error) {

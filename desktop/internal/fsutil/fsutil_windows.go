@@ -100,6 +100,14 @@ func fixLongPath(p string) string {
 // different volumes, so the caller must copy instead.
 func CrossDevice(err error) bool { return errors.Is(err, windows.ERROR_NOT_SAME_DEVICE) }
 
+// DiskFull reports whether err is a write refused because the volume is full
+// (ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL), or the user's quota on it is used up
+// (ERROR_DISK_QUOTA_EXCEEDED).
+func DiskFull(err error) bool {
+	return errors.Is(err, windows.ERROR_DISK_FULL) || errors.Is(err, windows.ERROR_HANDLE_DISK_FULL) ||
+		errors.Is(err, windows.ERROR_DISK_QUOTA_EXCEEDED)
+}
+
 // FreeSpace returns the bytes this user may still write on the volume that holds dir (quotas
 // included).
 func FreeSpace(dir string) (int64, error) {

@@ -1,0 +1,29 @@
+package fsutil_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"satchel.dev/desktop/internal/fsutil"
+)
+
+// TestDiskFull writes to /dev/full, which refuses every write as a full disk does.
+func TestDiskFull(t *testing.T) {
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = f.Write([]byte("x"))
+	if !fsutil.DiskFull(err) || !fsutil.DiskFull(fmt.Errorf("extracting: %w", err)) {
+		t.Errorf("DiskFull(%v) = false, want true", err)
+	}
+	_, other := os.Open(filepath.Join(t.TempDir(), "missing"))
+	for _, err := range []error{nil, other} {
+		if fsutil.DiskFull(err) {
+			t.Errorf("DiskFull(%v) = true", err)
+		}
+	}
+}
