@@ -258,7 +258,7 @@ run: setup-apt server-build
 	@if $(HAS_DISPLAY); then $(MAKE) --no-print-directory launcher-build; fi
 	@rm -f .data/server.out; launcher=; \
 	$(BIN)/satchel-server serve --demo > >(tee .data/server.out) & server=$$!; \
-	trap 'kill -TERM $$server $$launcher 2>/dev/null' TERM; \
+	trap 'kill -TERM $$server $$launcher 2>/dev/null' TERM; trap : INT; \
 	until grep -q 'is serving on' .data/server.out 2>/dev/null; do \
 		kill -0 $$server 2>/dev/null || { wait $$server; exit $$?; }; sleep 0.2; \
 	done; \
@@ -268,7 +268,7 @@ run: setup-apt server-build
 	else \
 		echo "no display (\$$DISPLAY and \$$WAYLAND_DISPLAY are unset): serving the backend only; start the launcher later, in a desktop session, with make launcher"; \
 	fi; \
-	wait $$server; code=$$?; \
+	until wait $$server; code=$$?; ! kill -0 $$server 2>/dev/null; do :; done; \
 	[ -z "$$launcher" ] || kill $$launcher 2>/dev/null || true; \
 	exit $$code
 

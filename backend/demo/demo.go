@@ -281,7 +281,7 @@ func (d Deps) put(ctx context.Context, url string, header http.Header, f *os.Fil
 }
 
 // writeZip writes a demo build: the game program, a satchel.toml naming it as the launch
-// target, and a README that differs by version.
+// target (a terminal program), and a README that differs by version.
 func writeZip(path, binary string, dg Game, version string) error {
 	bin, err := os.Open(binary)
 	if err != nil {
@@ -301,7 +301,8 @@ func writeZip(path, binary string, dg Game, version string) error {
 		body io.Reader
 	}{
 		{"satchel.toml", 0o644, strings.NewReader(fmt.Sprintf(
-			"# How the Satchel launcher starts this game.\n[launch.linux-amd64]\nexec = %q\nargs = [\"-title\", %q]\n", exe, dg.Title))},
+			"# How the Satchel launcher starts this game: it draws in a terminal.\n[launch.linux-amd64]\nexec = %q\nargs = [\"-title\", %q]\nterminal = true\n",
+			exe, dg.Title))},
 		{"README.txt", 0o644, strings.NewReader(fmt.Sprintf("%s %s\n\n%s\n", dg.Title, version, dg.Summary))},
 		{exe, 0o755, bin},
 	}

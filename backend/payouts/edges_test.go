@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/lightning/bolt11"
@@ -166,6 +167,9 @@ func TestNoPayoutOfNothing(t *testing.T) {
 	if p, err := d.repo.PayoutByPurchase(d.ctx, sale.ID); market.ErrorCode(err) != market.CodeNotFound {
 		t.Errorf("payout of a sale with nothing for the developer: %+v, %v; want none", p, err)
 	}
+	if _, _, ok, err := d.repo.LeasePayout(d.ctx, sale.ID, time.Minute); ok || market.ErrorCode(err) != market.CodeNotFound {
+		t.Errorf("lease of a payout that does not exist: %v, %v; want not found", ok, err)
+	}
 	var jobs int
 	if err := d.db.Pool().QueryRow(d.ctx, `SELECT count(*) FROM river_job WHERE kind = 'payout' AND args->>'purchase_id' = $1`,
 		sale.ID).Scan(&jobs); err != nil {
@@ -217,6 +221,12 @@ func TestRoutingFeeCappedAndLedgered(t *testing.T) {
 	amount, meta := d.ledgerMeta(sent.PurchaseID, market.LedgerPayoutRoutingFee)
 	if amount != 1_500 || meta["payout_id"] != sent.ID || meta["payment_hash"] != sent.PaymentHash {
 		t.Errorf("PAYOUT_ROUTING_FEE of %d msat, meta_json %v", amount, meta)
+	}
+	amount, meta = d.ledgerMeta(sent.PurchaseID, market.LedgerPayoutSent)
+	wantMeta := map[string]any{"payout_id": sent.ID, "ln_address": sent.Destination, "payment_hash": sent.PaymentHash,
+		"fee_msat": 1500.0, "preimage": sent.Preimage}
+	if diff := cmp.Diff(wantMeta, meta); amount != sent.AmountMsat || diff != "" {
+		t.Errorf("PAYOUT_SENT of %d msat, want %d; meta_json (-want +got):\n%s", amount, sent.AmountMsat, diff)
 	}
 	d.checkLedger()
 
@@ -271,11 +281,13 @@ func TestRetryRecordsTheAddressPaid(t *testing.T) {
 	t.Parallel()
 	d := setupDev(t)
 	provider, allow := failFirstPayment(d)
-	d.startClient(d.worker(provider, devConfig()), clientOpts{})
+	completed, stop := d.startClient(d.worker(provider, devConfig()), clientOpts{}).Subscribe(river.EventKindJobCompleted)
+	defer stop()
 	svc := payouts.NewService(d.repo, d.dev, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 
 	failed := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusFailed)
+	d.waitJobDone(completed, failed.PurchaseID, 10*time.Second) // the attempt that failed it holds its lease until then
 	if failed.PaymentHash == "" || failed.Destination != d.addr {
 		t.Fatalf("FAILED payout: invoice %q from %s, want one stored from %s", failed.PaymentHash, failed.Destination, d.addr)
 	}
@@ -309,10 +321,12 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 	t.Parallel()
 	d := setupDev(t)
 	provider, _ := failFirstPayment(d)
-	d.startClient(d.worker(provider, devConfig()), clientOpts{})
+	completed, stop := d.startClient(d.worker(provider, devConfig()), clientOpts{}).Subscribe(river.EventKindJobCompleted)
+	defer stop()
 	svc := payouts.NewService(d.repo, provider, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 	failed := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusFailed)
+	d.waitJobDone(completed, failed.PurchaseID, 10*time.Second) // the attempt that failed it holds its lease until then
 
 	asked := false
 	provider.script(func(context.Context, string, int64) (lightning.Payment, error) {
@@ -329,7 +343,7 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 		if err != nil {
 			t.Errorf("while Cancel asks the node, the payout's row is locked: %v", err)
 		}
-		if unlock, ok, err := d.repo.LeasePayout(ctx, failed.ID, time.Minute); err != nil || ok {
+		if _, unlock, ok, err := d.repo.LeasePayout(ctx, failed.PurchaseID, time.Minute); err != nil || ok {
 			t.Errorf("while Cancel asks the node, an attempt could take the payout's lease (%v, %v)", ok, err)
 			if ok {
 				unlock()
@@ -344,11 +358,14 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 	if err != nil || got.Status != payouts.StatusCanceled || !asked {
 		t.Fatalf("Cancel: %s, %v (node asked: %v)", got.Status, err, asked)
 	}
-	unlock, ok, err := d.repo.LeasePayout(d.ctx, failed.ID, time.Minute)
+	leased, unlock, ok, err := d.repo.LeasePayout(d.ctx, failed.PurchaseID, time.Minute)
 	if err != nil || !ok {
 		t.Errorf("after Cancel, its lease is still held (%v, %v)", ok, err)
 	} else {
 		unlock()
+		if leased.ID != failed.ID || leased.Status != payouts.StatusCanceled {
+			t.Errorf("leased after Cancel: payout %s %s, want %s CANCELED", leased.ID, leased.Status, failed.ID)
+		}
 	}
 	d.checkLedger()
 }

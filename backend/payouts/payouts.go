@@ -144,13 +144,11 @@ type Invoice struct {
 
 // Store keeps payouts. Package postgres implements it.
 type Store interface {
-	// PayoutByPurchase returns the payout of a purchase (market NotFound if none).
-	PayoutByPurchase(ctx context.Context, purchaseID string) (Payout, error)
-	// Payout returns a payout by id (market NotFound if none).
-	Payout(ctx context.Context, id string) (Payout, error)
-	// LeasePayout takes the payout's lease for an attempt, until unlock is called or for d at
-	// most (a worker that dies holds it that long). ok is false if another attempt holds it.
-	LeasePayout(ctx context.Context, id string, d time.Duration) (unlock func(), ok bool, err error)
+	// LeasePayout takes the lease of the purchase's payout for an attempt, until unlock is
+	// called or for d at most (a worker that dies holds it that long), and returns the payout as
+	// it is under the lease, whatever its status. ok is false (and the payout zero) if another
+	// attempt holds the lease; market NotFound if the purchase has no payout.
+	LeasePayout(ctx context.Context, purchaseID string, d time.Duration) (p Payout, unlock func(), ok bool, err error)
 	// StoreInvoice records inv as the invoice the payout pays, and its address as the
 	// payout's destination, if the payout is SCHEDULED or RETRYING with no invoice stored.
 	// An invoice already stored on any payout, ever, is refused with ErrInvoiceReused.

@@ -166,26 +166,22 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 }
 
 func (w *Worker) run(ctx context.Context, purchaseID string) (time.Duration, error) {
-	p, err := w.store.PayoutByPurchase(ctx, purchaseID)
+	// Read under the lease: an attempt that held it may have changed everything.
+	p, unlock, ok, err := w.store.LeasePayout(ctx, purchaseID, w.Timeout(nil))
 	if market.ErrorCode(err) == market.CodeNotFound {
 		w.log.WarnContext(ctx, "payout job for a purchase without a payout: nothing to pay", "purchase", purchaseID)
 		return 0, river.JobCancel(err)
 	}
-	if err != nil || p.Status.Final() {
-		return 0, err
-	}
-	unlock, ok, err := w.store.LeasePayout(ctx, p.ID, w.Timeout(nil))
 	if err != nil {
 		return 0, err
 	}
 	if !ok {
-		w.log.InfoContext(ctx, "payout: another attempt holds it; looking again later", "payout", p.ID)
+		w.log.InfoContext(ctx, "payout: another attempt holds it; looking again later", "purchase", purchaseID)
 		return w.cfg.RecheckInterval, nil
 	}
 	defer unlock()
-	// Read again under the lease: an attempt that held it may have changed everything.
-	if p, err = w.store.Payout(ctx, p.ID); err != nil || p.Status.Final() {
-		return 0, err
+	if p.Status.Final() {
+		return 0, nil
 	}
 	if now := w.cfg.Now(); p.NextAttemptAt != nil && now.Before(*p.NextAttemptAt) {
 		return p.NextAttemptAt.Sub(now), nil // an early run (a duplicate or rescued job)

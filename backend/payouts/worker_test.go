@@ -240,7 +240,7 @@ func TestOperatorRetryAndCancel(t *testing.T) {
 	retrying := b.waitStatus(sale.ID, 30*time.Second, payouts.StatusRetrying)
 	var unlock func()
 	for i := 0; ; i++ { // the worker may still hold the lease of the attempt that just failed
-		u, ok, err := b.repo.LeasePayout(b.ctx, retrying.ID, time.Minute)
+		_, u, ok, err := b.repo.LeasePayout(b.ctx, retrying.PurchaseID, time.Minute)
 		if err != nil || !ok && i == 50 {
 			t.Fatalf("lease: %v %v", ok, err)
 		}

@@ -23,34 +23,40 @@ func NewPayoutRepo(db *DB) *PayoutRepo { return &PayoutRepo{db: db} }
 
 var _ payouts.Store = (*PayoutRepo)(nil)
 
-const payoutSelect = `
-	SELECT po.id, po.purchase_id, p.game_id, g.title, po.developer_user_id, po.destination_ln_address,
+// payoutColumns are the columns scanPayout reads, of a payout po joined with payoutJoins.
+const payoutColumns = `
+	       po.id, po.purchase_id, p.game_id, g.title, po.developer_user_id, po.destination_ln_address,
 	       coalesce(d.payout_ln_address, ''), po.amount_msat, po.status, po.attempt_count, coalesce(po.last_error, ''),
 	       coalesce(po.payment_request, ''), coalesce(po.payment_hash, ''), po.invoice_expires_at,
 	       coalesce(po.fee_msat, 0), coalesce(po.preimage, ''), po.next_attempt_at, po.sent_at, po.created_at, po.updated_at,
 	       coalesce((SELECT sum(l.amount_msat) FROM ledger_entries l WHERE l.purchase_id = po.purchase_id AND l.type = 'PLATFORM_FEE'), 0),
-	       coalesce(po.payment_state, ''), po.payment_state_since
-	FROM payouts po
+	       coalesce(po.payment_state, ''), po.payment_state_since`
+
+// payoutJoins are what payoutColumns read beside the payout po.
+const payoutJoins = `
 	JOIN purchases p ON p.id = po.purchase_id
 	JOIN games g ON g.id = p.game_id
 	LEFT JOIN developer_profiles d ON d.user_id = po.developer_user_id`
 
-func scanPayout(row pgx.Row) (payouts.Payout, error) {
+const payoutSelect = `SELECT ` + payoutColumns + ` FROM payouts po` + payoutJoins
+
+// scanPayout reads a row of payoutColumns, then into extra any columns after them.
+func scanPayout(row pgx.Row, extra ...any) (payouts.Payout, error) {
 	var p payouts.Payout
-	err := row.Scan(&p.ID, &p.PurchaseID, &p.GameID, &p.GameTitle, &p.DeveloperUserID, &p.Destination, &p.CurrentAddress,
+	err := row.Scan(append([]any{&p.ID, &p.PurchaseID, &p.GameID, &p.GameTitle, &p.DeveloperUserID, &p.Destination, &p.CurrentAddress,
 		&p.AmountMsat, &p.Status, &p.AttemptCount, &p.LastError, &p.PaymentRequest, &p.PaymentHash, &p.InvoiceExpiresAt,
 		&p.FeeMsat, &p.Preimage, &p.NextAttemptAt, &p.SentAt, &p.CreatedAt, &p.UpdatedAt, &p.PlatformFeeMsat, &p.PaymentState,
-		&p.PaymentStateSince)
+		&p.PaymentStateSince}, extra...)...)
 	return p, err
 }
 
-// PayoutByPurchase implements payouts.Store.
+// PayoutByPurchase returns the payout of a purchase (market NotFound if none).
 func (r *PayoutRepo) PayoutByPurchase(ctx context.Context, purchaseID string) (payouts.Payout, error) {
 	p, err := scanPayout(r.db.pool.QueryRow(ctx, payoutSelect+` WHERE po.purchase_id = $1`, purchaseID))
 	return p, notFound(err, "purchase %s has no payout", purchaseID)
 }
 
-// Payout implements payouts.Store.
+// Payout returns a payout by id (market NotFound if none).
 func (r *PayoutRepo) Payout(ctx context.Context, id string) (payouts.Payout, error) {
 	return r.payout(ctx, r.db.pool, id)
 }
@@ -60,27 +66,37 @@ func (r *PayoutRepo) payout(ctx context.Context, q querier, id string) (payouts.
 	return p, notFound(err, "no payout %s", id)
 }
 
-// LeasePayout implements payouts.Store with a lease on the payout row: no connection is held
-// while the attempt runs.
-func (r *PayoutRepo) LeasePayout(ctx context.Context, id string, d time.Duration) (func(), bool, error) {
+// LeasePayout implements payouts.Store with a lease on the payout row, taken and read in one
+// statement (the row as updated, so as the attempt that held the lease before left it): no
+// connection is held while the attempt runs.
+func (r *PayoutRepo) LeasePayout(ctx context.Context, purchaseID string, d time.Duration) (payouts.Payout, func(), bool, error) {
 	var lease string
-	err := r.db.pool.QueryRow(ctx, `
-		UPDATE payouts SET lease_id = gen_random_uuid(), lease_until = now() + make_interval(secs => $2)
-		WHERE id = $1 AND (lease_until IS NULL OR lease_until < now())
-		RETURNING lease_id`, id, d.Seconds()).Scan(&lease)
+	p, err := scanPayout(r.db.pool.QueryRow(ctx, `
+		WITH po AS (
+			UPDATE payouts SET lease_id = gen_random_uuid(), lease_until = now() + make_interval(secs => $2)
+			WHERE purchase_id = $1 AND (lease_until IS NULL OR lease_until < now())
+			RETURNING *)
+		SELECT `+payoutColumns+`, po.lease_id FROM po`+payoutJoins, purchaseID, d.Seconds()), &lease)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
+		var exists bool
+		if err := r.db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM payouts WHERE purchase_id = $1)`, purchaseID).Scan(&exists); err != nil {
+			return payouts.Payout{}, nil, false, err
+		}
+		if !exists {
+			return payouts.Payout{}, nil, false, market.Errorf(market.CodeNotFound, "purchase %s has no payout", purchaseID)
+		}
+		return payouts.Payout{}, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return payouts.Payout{}, nil, false, err
 	}
 	unlock := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		// If this fails, the lease ends at lease_until anyway.
-		_, _ = r.db.pool.Exec(ctx, `UPDATE payouts SET lease_id = NULL, lease_until = NULL WHERE id = $1 AND lease_id = $2`, id, lease)
+		_, _ = r.db.pool.Exec(ctx, `UPDATE payouts SET lease_id = NULL, lease_until = NULL WHERE id = $1 AND lease_id = $2`, p.ID, lease)
 	}
-	return unlock, true, nil
+	return p, unlock, true, nil
 }
 
 // lockUnleased locks the payout's row for the transaction, or fails with FailedPrecondition
@@ -97,31 +113,28 @@ func lockUnleased(ctx context.Context, tx pgx.Tx, id string) error {
 	return nil
 }
 
-// StoreInvoice implements payouts.Store.
+// StoreInvoice implements payouts.Store in one statement: the payout's update, and only if it
+// was made, the invoice's row (whose payment hash, like the payout's, is unique).
 func (r *PayoutRepo) StoreInvoice(ctx context.Context, id string, inv payouts.Invoice) error {
-	return r.db.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO payout_invoices (payment_hash, payout_id, payment_request, ln_address, amount_msat, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, inv.PaymentHash, id, inv.PaymentRequest, inv.Address, inv.AmountMsat, inv.ExpiresAt)
-		if uniqueViolation(err, "payout_invoices_pkey") {
-			return fmt.Errorf("payment hash %s: %w", inv.PaymentHash, payouts.ErrInvoiceReused)
-		}
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE payouts SET payment_request = $2, payment_hash = $3, invoice_expires_at = $4, destination_ln_address = $5,
+	tag, err := r.db.pool.Exec(ctx, `
+		WITH stored AS (
+			UPDATE payouts SET payment_request = $3, payment_hash = $1, invoice_expires_at = $6, destination_ln_address = $4,
 			       updated_at = now()
-			WHERE id = $1 AND payment_hash IS NULL AND status IN ('SCHEDULED', 'RETRYING')`,
-			id, inv.PaymentRequest, inv.PaymentHash, inv.ExpiresAt, inv.Address)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return market.Errorf(market.CodeFailedPrecondition, "payout %s changed while an invoice was asked for", id)
-		}
-		return nil
-	})
+			WHERE id = $2 AND payment_hash IS NULL AND status IN ('SCHEDULED', 'RETRYING')
+			RETURNING id)
+		INSERT INTO payout_invoices (payment_hash, payout_id, payment_request, ln_address, amount_msat, expires_at)
+		SELECT $1, id, $3, $4, $5, $6 FROM stored`,
+		inv.PaymentHash, id, inv.PaymentRequest, inv.Address, inv.AmountMsat, inv.ExpiresAt)
+	if uniqueViolation(err, "payout_invoices_pkey") || uniqueViolation(err, "payouts_payment_hash_key") {
+		return fmt.Errorf("payment hash %s: %w", inv.PaymentHash, payouts.ErrInvoiceReused)
+	}
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return market.Errorf(market.CodeFailedPrecondition, "payout %s changed while an invoice was asked for", id)
+	}
+	return nil
 }
 
 // ClearInvoice implements payouts.Store.
@@ -133,38 +146,30 @@ func (r *PayoutRepo) ClearInvoice(ctx context.Context, id, paymentHash string) e
 	return err
 }
 
-// MarkSent implements payouts.Store. The destination becomes the address the paid invoice was
-// asked of (payout_invoices), whatever the developer's address is now.
+// MarkSent implements payouts.Store in one statement: the payout's update, and only if it was
+// made, its ledger entries. The destination becomes the address the paid invoice was asked of
+// (payout_invoices), whatever the developer's address is now.
 func (r *PayoutRepo) MarkSent(ctx context.Context, id string, pay lightning.Payment) (bool, error) {
-	sent := false
-	err := r.db.tx(ctx, func(tx pgx.Tx) error {
-		var purchaseID, address, hash string
-		var amount int64
-		err := tx.QueryRow(ctx, `
+	var sent bool
+	err := r.db.pool.QueryRow(ctx, `
+		WITH sent AS (
 			UPDATE payouts po SET status = 'SENT', fee_msat = $2, preimage = $3, sent_at = clock_timestamp(),
 			       destination_ln_address = coalesce(
 			           (SELECT i.ln_address FROM payout_invoices i WHERE i.payment_hash = po.payment_hash), po.destination_ln_address),
 			       next_attempt_at = NULL, payment_state = NULL, payment_state_since = NULL, updated_at = clock_timestamp()
 			WHERE id = $1 AND status <> 'SENT'
-			RETURNING purchase_id, amount_msat, destination_ln_address, coalesce(payment_hash, '')`,
-			id, pay.FeeMsat, pay.Preimage).Scan(&purchaseID, &amount, &address, &hash)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		sent = true
-		err = ledger(ctx, tx, purchaseID, market.LedgerPayoutSent, amount, map[string]any{
-			"payout_id": id, "ln_address": address, "payment_hash": hash, "fee_msat": pay.FeeMsat, "preimage": pay.Preimage,
-		})
-		if err != nil || pay.FeeMsat == 0 {
-			return err
-		}
-		return ledger(ctx, tx, purchaseID, market.LedgerPayoutRoutingFee, pay.FeeMsat, map[string]any{
-			"payout_id": id, "payment_hash": hash,
-		})
-	})
+			RETURNING purchase_id, amount_msat, destination_ln_address, coalesce(payment_hash, '') AS payment_hash),
+		entries AS (
+			INSERT INTO ledger_entries (purchase_id, type, amount_msat, meta_json)
+			SELECT s.purchase_id, e.type, e.amount, e.meta
+			FROM sent s, LATERAL (VALUES
+				(1, $4::text, s.amount_msat, jsonb_build_object('payout_id', $1::text, 'ln_address', s.destination_ln_address,
+					'payment_hash', s.payment_hash, 'fee_msat', $2::bigint, 'preimage', $3::text)),
+				(2, $5::text, $2::bigint, jsonb_build_object('payout_id', $1::text, 'payment_hash', s.payment_hash))) AS e(n, type, amount, meta)
+			WHERE e.n = 1 OR $2::bigint > 0
+			ORDER BY e.n)
+		SELECT EXISTS (SELECT FROM sent)`,
+		id, pay.FeeMsat, pay.Preimage, market.LedgerPayoutSent, market.LedgerPayoutRoutingFee).Scan(&sent)
 	return sent, err
 }
 

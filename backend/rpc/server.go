@@ -80,6 +80,9 @@ type Services struct {
 	Ready func(context.Context) error
 }
 
+// compressMinBytes is the size below which the Connect handlers send a message uncompressed.
+const compressMinBytes = 1024
+
 // NewHandler returns the server's whole HTTP surface: every Connect service, gRPC server
 // reflection and health checking, /healthz and /readyz, each request logged with a request id.
 func NewHandler(cfg Config, s Services) http.Handler {
@@ -100,6 +103,9 @@ func NewHandler(cfg Config, s Services) http.Handler {
 			shutdownInterceptor{shutdown: cfg.Shutdown},
 		),
 		connect.WithReadMaxBytes(int(cfg.MaxBodyBytes)),
+		// Messages under compressMinBytes go uncompressed: gzip costs more CPU than their
+		// few bytes save (most stream messages, such as a purchase's status, are far smaller).
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	ew := connect.NewErrorWriter(opts...)
 	mux := http.NewServeMux()

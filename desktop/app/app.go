@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ import (
 
 	"satchel.dev/desktop/core"
 	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/launch"
 	"satchel.dev/desktop/library"
 	"satchel.dev/desktop/settings"
 	"satchel.dev/desktop/signer"
@@ -57,6 +59,9 @@ type Config struct {
 	GameEnv []string
 	// LaunchGrace is passed to core.Config.
 	LaunchGrace time.Duration
+	// Terminal is passed to core.Config: the terminal window terminal games run in; nil
+	// means launch.TerminalCommand on this system ($SATCHEL_TERMINAL, x-terminal-emulator...).
+	Terminal func() ([]string, error)
 	// BootWait bounds how long index.html waits for the engine and the store's first page
 	// before it is served without them; 0 means DefaultBootWait.
 	BootWait time.Duration
@@ -108,6 +113,9 @@ func New(cfg Config) *App {
 	}
 	if cfg.BootWait == 0 {
 		cfg.BootWait = DefaultBootWait
+	}
+	if cfg.Terminal == nil {
+		cfg.Terminal = func() ([]string, error) { return launch.TerminalCommand(goruntime.GOOS, os.Getenv, exec.LookPath) }
 	}
 	return &App{cfg: cfg, ids: signer.NewStore(cfg.Dirs.Config, cfg.Keyring), opened: make(chan struct{}),
 		first: firstPage{done: make(chan struct{})}, readyShown: map[string]bool{}}
@@ -184,7 +192,7 @@ func (a *App) reopen() {
 		keyringErr = err.Error()
 	}
 	c, err := core.Open(core.Config{Dirs: a.cfg.Dirs, Signer: sg, Server: a.cfg.Server, GameEnv: a.cfg.GameEnv,
-		LaunchGrace: a.cfg.LaunchGrace, Logger: a.cfg.Logger})
+		LaunchGrace: a.cfg.LaunchGrace, Terminal: a.cfg.Terminal, Logger: a.cfg.Logger})
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.signer, a.keyringErr, a.openErr = sg, keyringErr, ""
@@ -295,6 +303,11 @@ type Status struct {
 	Route string `json:"route,omitempty"`
 	// Recovered lists what the launcher did to recover from a crash when it opened.
 	Recovered []string `json:"recovered,omitempty"`
+	// OS is the operating system the launcher runs on (runtime.GOOS: windows, darwin, linux...),
+	// for the window to name the keyring that holds the secret keys.
+	OS string `json:"os"`
+	// Dirs are the launcher's folders.
+	Dirs settings.Dirs `json:"dirs"`
 }
 
 // Status returns the launcher's status.
@@ -302,7 +315,8 @@ func (a *App) Status() Status {
 	<-a.opened
 	a.mu.Lock()
 	c, sg := a.core, a.signer
-	st := Status{KeyringError: a.keyringErr, Error: a.openErr, TestMoney: a.testMoney, Route: a.cfg.Route}
+	st := Status{KeyringError: a.keyringErr, Error: a.openErr, TestMoney: a.testMoney, Route: a.cfg.Route,
+		OS: goruntime.GOOS, Dirs: a.cfg.Dirs.WithDefaults()}
 	a.mu.Unlock()
 	if c != nil {
 		st.Server, st.Sync, st.Recovered = c.Server(), c.SyncStatus(), c.Recovery().Actions
@@ -671,11 +685,32 @@ func (a *App) OpenFolder(slug string) error {
 	if e.Dir == "" {
 		return fmt.Errorf("%s is not installed", slug)
 	}
-	cmd := exec.Command("xdg-open", e.Dir)
+	return openWith("a file manager", "the game is in", e.Dir)
+}
+
+// OpenLaunchLog opens the log of the game's last launch (core.Core.LaunchLog) in the desktop's
+// viewer for text files; when none opens, the error says where the log is.
+func (a *App) OpenLaunchLog(slug string) error {
+	c, _, err := a.current()
+	if err != nil {
+		return err
+	}
+	path := c.LaunchLog(slug)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%s has no launch log yet: play it first", slug)
+	}
+	return openWith("a text viewer", "the log is", path)
+}
+
+// openWith opens path with the desktop's default application (xdg-open); when none starts
+// or it fails at once, the error names what (the application) did not open it and says
+// where path is (where).
+func openWith(what, where, path string) error {
+	cmd := exec.Command("xdg-open", path)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("no file manager could be started (%v): the game is in %s", err, e.Dir)
+		return fmt.Errorf("no %s could be started (%v): %s %s", strings.TrimPrefix(what, "a "), err, where, path)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -686,9 +721,9 @@ func (a *App) OpenFolder(slug string) error {
 			if why == "" {
 				why = err.Error()
 			}
-			return fmt.Errorf("no file manager opened the folder (%s): the game is in %s", why, e.Dir)
+			return fmt.Errorf("no %s opened it (%s): %s %s", strings.TrimPrefix(what, "a "), why, where, path)
 		}
-	case <-time.After(openFolderWait): // still at it: a file manager is opening the folder
+	case <-time.After(openFolderWait): // still at it: the application is opening it
 	}
 	return nil
 }
@@ -848,6 +883,40 @@ func (a *App) BecomeDeveloper(lnAddress string) (core.Account, error) {
 		return core.Account{}, err
 	}
 	return c.BecomeDeveloper(ctx, lnAddress)
+}
+
+// SetStudio sets the studio name the developer's games are shown "by".
+func (a *App) SetStudio(name string) (core.Account, error) {
+	c, ctx, err := a.current()
+	if err != nil {
+		return core.Account{}, err
+	}
+	return c.SetStudio(ctx, name)
+}
+
+// ChooseImage asks for an image file (a cover or a screenshot); "" when cancelled.
+func (a *App) ChooseImage(title string) (string, error) {
+	return runtime.OpenFileDialog(a.wctx, runtime.OpenDialogOptions{Title: title,
+		Filters: []runtime.FileFilter{{DisplayName: "Images (*.png, *.jpg, *.webp)", Pattern: "*.png;*.jpg;*.jpeg;*.webp"}}})
+}
+
+// UploadImage adds an image to a game: its cover (cover true, replacing it) or its last
+// screenshot; it returns the game with its images.
+func (a *App) UploadImage(gameID string, cover bool, path string) (core.DevGame, error) {
+	c, ctx, err := a.current()
+	if err != nil {
+		return core.DevGame{}, err
+	}
+	return c.UploadImage(ctx, gameID, cover, path)
+}
+
+// DeleteImage removes an image from a game and returns the game.
+func (a *App) DeleteImage(gameID, imageID string) (core.DevGame, error) {
+	c, ctx, err := a.current()
+	if err != nil {
+		return core.DevGame{}, err
+	}
+	return c.DeleteImage(ctx, gameID, imageID)
 }
 
 // MyGames returns the developer's games with their releases.

@@ -146,7 +146,8 @@ func start(t *testing.T, tweak ...func(*Config)) *launcher {
 		dirs:   settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")},
 		marker: filepath.Join(root, "marker")}
 	cfg := Config{Dirs: l.dirs, Server: env.server.URL, LaunchGrace: 300 * time.Millisecond,
-		GameEnv: append(os.Environ(), "SATCHEL_DEMO_MARKER="+l.marker), Emit: l.w.emit}
+		GameEnv: append(os.Environ(), "SATCHEL_DEMO_MARKER="+l.marker), Emit: l.w.emit,
+		Terminal: func() ([]string, error) { return []string{"env"}, nil }} // no desktop here: terminal games run directly
 	for _, f := range tweak {
 		f(&cfg)
 	}

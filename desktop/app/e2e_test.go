@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"satchel.dev/desktop/internal/testenv"
+	"satchel.dev/desktop/launch"
 )
 
 // TestWindowEndToEnd drives the window as a player would: `wails dev` serves the app with its
@@ -42,7 +43,7 @@ func TestWindowEndToEnd(t *testing.T) {
 
 	port := freePort(t)
 	wails := spawn(t, dir, windowEnv(d, filepath.Join(root, "data"), filepath.Join(root, "config"),
-		"SATCHEL_DEMO_MARKER="+marker),
+		"SATCHEL_DEMO_MARKER="+marker, launch.TerminalEnv+"=env"), // no terminal window here: the terminal game runs directly
 		wailsCLI(t), "dev", "-m", "-nosyncgomod", "-s", "-skipbindings", "-noreload", "-nogorebuild", "-nocolour",
 		"-loglevel", "Warning", "-devserver", fmt.Sprintf("127.0.0.1:%d", port))
 	defer func() {

@@ -20,11 +20,25 @@ type GameCard struct {
 	Summary   string `json:"summary"`
 	PriceMsat int64  `json:"price_msat"`
 	Featured  bool   `json:"featured"`
+	// Developer is who the game is "by": the developer's studio, else their name.
 	Developer string `json:"developer,omitempty"`
 	// Latest is the newest published release's version and its build's size ("" and 0
 	// before the first release).
 	Latest     string `json:"latest,omitempty"`
 	LatestSize int64  `json:"latest_size,omitempty"`
+	// Cover is the card's image, nil when the developer has not uploaded one.
+	Cover *Image `json:"cover,omitempty"`
+	// Owned is true when the identity owns the game (it is in its library, not as a guest's).
+	Owned bool `json:"owned"`
+}
+
+// Image is a game's cover or screenshot: where to GET it (anyone may, while the game is in
+// the store; the URL never changes its content), and its size in pixels.
+type Image struct {
+	ID     string `json:"id"`
+	URL    string `json:"url"`
+	Width  int32  `json:"width"`
+	Height int32  `json:"height"`
 }
 
 // GamePage is one page of the store: featured games first, then the newest.
@@ -47,30 +61,63 @@ type StoreRelease struct {
 // StoreGame is a game's store page.
 type StoreGame struct {
 	GameCard
-	DescriptionMD string         `json:"description_md"`
-	Releases      []StoreRelease `json:"releases"`
+	DescriptionMD string `json:"description_md"`
+	// Screenshots, in the developer's order.
+	Screenshots []Image `json:"screenshots"`
+	// Releases are every published release, newest first, each with its notes.
+	Releases []StoreRelease `json:"releases"`
 }
 
-func cardFrom(g *catalogv1.Game) GameCard {
-	c := GameCard{ID: g.GetId(), Slug: g.GetSlug(), Title: g.GetTitle(), Summary: g.GetSummary(), PriceMsat: g.GetPriceMsat(),
-		Featured: g.GetStatus() == catalogv1.GameStatus_GAME_STATUS_FEATURED, Developer: g.GetDeveloperDisplayName()}
-	if r := g.GetLatestRelease(); r != nil {
-		c.Latest = r.GetVersion()
-		c.LatestSize = r.GetBuild().GetSizeBytes()
+// cardFrom is the card of g; owned is the identity's library, by slug.
+func (c *Core) cardFrom(g *catalogv1.Game, owned map[string]bool) GameCard {
+	card := GameCard{ID: g.GetId(), Slug: g.GetSlug(), Title: g.GetTitle(), Summary: g.GetSummary(), PriceMsat: g.GetPriceMsat(),
+		Featured: g.GetStatus() == catalogv1.GameStatus_GAME_STATUS_FEATURED, Developer: g.GetDeveloperStudioName(),
+		Cover: c.image(g.GetCover()), Owned: owned[g.GetSlug()]}
+	if card.Developer == "" {
+		card.Developer = g.GetDeveloperDisplayName()
 	}
-	return c
+	if r := g.GetLatestRelease(); r != nil {
+		card.Latest = r.GetVersion()
+		card.LatestSize = r.GetBuild().GetSizeBytes()
+	}
+	return card
 }
 
-// Games returns a page of the store, filtered by a title search when query is not empty.
-// It needs no identity.
+// image is m with its URL on the server; nil for nil.
+func (c *Core) image(m *catalogv1.Media) *Image {
+	if m == nil {
+		return nil
+	}
+	return &Image{ID: m.GetId(), URL: c.client.BaseURL + m.GetPath(), Width: m.GetWidth(), Height: m.GetHeight()}
+}
+
+// owned returns the slugs of the games the identity owns, from the local library; none when
+// it cannot be read (the store still shows).
+func (c *Core) owned() map[string]bool {
+	out := map[string]bool{}
+	entries, err := c.Library()
+	if err != nil {
+		c.cfg.Logger.Warn("reading the library for the store", "err", err)
+	}
+	for _, e := range entries {
+		if e.Owned {
+			out[e.Slug] = true
+		}
+	}
+	return out
+}
+
+// Games returns a page of the store, filtered by a title search when query is not empty,
+// each game marked Owned when the identity owns it. It needs no identity.
 func (c *Core) Games(ctx context.Context, query, pageToken string) (GamePage, error) {
 	res, err := c.client.Catalog.ListGames(ctx, &catalogv1.ListGamesRequest{Query: query, PageToken: pageToken, PageSize: 50})
 	if err != nil {
 		return GamePage{}, err
 	}
 	out := GamePage{Games: []GameCard{}, Next: res.GetNextPageToken()}
+	owned := c.owned()
 	for _, g := range res.GetGames() {
-		out.Games = append(out.Games, cardFrom(g))
+		out.Games = append(out.Games, c.cardFrom(g, owned))
 	}
 	return out, nil
 }
@@ -86,14 +133,18 @@ func (c *Core) StorePage(ctx context.Context, slug string) (StoreGame, error) {
 	}
 	if client.Offline(err) {
 		if e, lerr := c.Game(slug); lerr == nil {
-			return StoreGame{GameCard: GameCard{ID: e.GameID, Slug: slug, Title: e.Title, Latest: e.Latest}, Releases: []StoreRelease{}}, err
+			return StoreGame{GameCard: GameCard{ID: e.GameID, Slug: slug, Title: e.Title, Latest: e.Latest, Owned: e.Owned},
+				Screenshots: []Image{}, Releases: []StoreRelease{}}, err
 		}
 	}
 	if err != nil {
 		return StoreGame{}, err
 	}
 	g := res.GetGame()
-	out := StoreGame{GameCard: cardFrom(g), DescriptionMD: g.GetDescriptionMd(), Releases: []StoreRelease{}}
+	out := StoreGame{GameCard: c.cardFrom(g, c.owned()), DescriptionMD: g.GetDescriptionMd(), Screenshots: []Image{}, Releases: []StoreRelease{}}
+	for _, m := range g.GetScreenshots() {
+		out.Screenshots = append(out.Screenshots, *c.image(m))
+	}
 	for _, r := range res.GetReleases() {
 		if r.GetPublishedAt() == nil {
 			continue // the developer's drafts

@@ -12,7 +12,6 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,8 +50,13 @@ type Config struct {
 	LaunchGrace time.Duration
 	// GameEnv is the environment of launched games; nil means the launcher's own.
 	GameEnv []string
-	// GameStdout and GameStderr receive the games' output; nil discards it.
+	// GameStdout and GameStderr receive the games' output (the command line's terminal); nil
+	// writes it to the game's launch log (Core.LaunchLog), as the window does.
 	GameStdout, GameStderr io.Writer
+	// Terminal returns the terminal emulator command a terminal game (satchel.toml's
+	// terminal = true) runs in (launch.Options.Terminal; the window's is launch.TerminalCommand);
+	// nil runs terminal games like any other, in the command line's own terminal.
+	Terminal func() ([]string, error)
 	// GOOS and GOARCH choose the launch target; default the launcher's own.
 	GOOS, GOARCH string
 	// FreeSpace and Hook are passed to the installer (see install.Config); tests set them.
@@ -63,6 +67,7 @@ type Config struct {
 
 // WithDefaults returns c with unset fields given their defaults.
 func (c Config) WithDefaults() Config {
+	c.Dirs = c.Dirs.WithDefaults()
 	if c.Transport == nil {
 		c.Transport = client.NewTransport()
 	}
@@ -129,7 +134,7 @@ func Open(cfg Config) (*Core, error) {
 	if c.client, err = client.New(client.Config{BaseURL: server, Signer: cfg.Signer, Transport: cfg.Transport}); err != nil {
 		return nil, err
 	}
-	if c.state, err = state.OpenIn(cfg.Dirs.Data, cmp.Or(cfg.Dirs.State, cfg.Dirs.Data)); err != nil {
+	if c.state, err = state.OpenIn(cfg.Dirs.Data, cfg.Dirs.State); err != nil {
 		return nil, err
 	}
 	c.inst, err = install.New(install.Config{

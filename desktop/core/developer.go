@@ -1,6 +1,7 @@
 package core
 
 import (
+	"archive/zip"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -25,6 +26,8 @@ import (
 	"satchel.dev/shared/zipsafe"
 
 	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/launch"
+	"satchel.dev/desktop/publish"
 )
 
 // The developer's side of the engine: the account, games and releases, build uploads with
@@ -39,7 +42,9 @@ type Account struct {
 	// Developer is true once a payout Lightning Address is set.
 	Developer     bool   `json:"developer"`
 	PayoutAddress string `json:"payout_address,omitempty"`
-	Admin         bool   `json:"admin,omitempty"`
+	// Studio is the name the developer's games are shown "by"; "" shows DisplayName.
+	Studio string `json:"studio,omitempty"`
+	Admin  bool   `json:"admin,omitempty"`
 }
 
 // ErrNoSigner: the call needs an identity and the Core has none.
@@ -64,11 +69,48 @@ func (c *Core) Account(ctx context.Context) (Account, error) {
 	u := res.GetUser()
 	return Account{Pubkey: u.GetPubkey(), Npub: u.GetNpub(), DisplayName: u.GetDisplayName(),
 		Developer: u.GetDeveloper().GetPayoutLnAddress() != "", PayoutAddress: u.GetDeveloper().GetPayoutLnAddress(),
-		Admin: u.GetIsAdmin()}, nil
+		Studio: u.GetDeveloper().GetStudioName(), Admin: u.GetIsAdmin()}, nil
+}
+
+// SetStudio sets the studio name the developer's games are shown "by" ("" clears it).
+func (c *Core) SetStudio(ctx context.Context, name string) (Account, error) {
+	if err := c.needSigner(); err != nil {
+		return Account{}, err
+	}
+	name = strings.TrimSpace(name)
+	if _, err := c.client.Account.UpdateProfile(ctx, &accountv1.UpdateProfileRequest{StudioName: &name}); err != nil {
+		return Account{}, err
+	}
+	return c.Account(ctx)
+}
+
+// UploadImage adds the image file at path to the developer's game: as its cover (replacing
+// it) or as its last screenshot. The server checks it (PNG, JPEG or WebP, at most 10 MiB,
+// 16 to 4096 pixels a side; 8 screenshots at most). It returns the game with its images.
+func (c *Core) UploadImage(ctx context.Context, gameID string, cover bool, path string) (DevGame, error) {
+	if err := c.needSigner(); err != nil {
+		return DevGame{}, err
+	}
+	if _, err := publish.UploadImage(ctx, c.client, &http.Client{Transport: c.cfg.Transport}, gameID, cover, path); err != nil {
+		return DevGame{}, err
+	}
+	return c.myGame(ctx, gameID)
+}
+
+// DeleteImage removes an image from the developer's game and returns the game.
+func (c *Core) DeleteImage(ctx context.Context, gameID, imageID string) (DevGame, error) {
+	if err := c.needSigner(); err != nil {
+		return DevGame{}, err
+	}
+	if _, err := c.client.Developer.DeleteMedia(ctx, &developerv1.DeleteMediaRequest{MediaId: imageID}); err != nil {
+		return DevGame{}, err
+	}
+	return c.myGame(ctx, gameID)
 }
 
 // BecomeDeveloper sets the Lightning Address the identity's sales are paid to, which makes it
-// a developer (the server checks the address answers).
+// a developer, or changes it. The server resolves the address first and refuses it, saying
+// why, unless it answers with a pay request that takes the developer's share of a sale.
 func (c *Core) BecomeDeveloper(ctx context.Context, lnAddress string) (Account, error) {
 	if err := c.needSigner(); err != nil {
 		return Account{}, err
@@ -99,6 +141,10 @@ type DevGame struct {
 	PriceMsat     int64        `json:"price_msat"`
 	Status        string       `json:"status"` // DRAFT, UNLISTED, LISTED, FEATURED or BANNED
 	Releases      []DevRelease `json:"releases"`
+	// Cover and Screenshots are the store's images of the game (URLs that answer once the
+	// game is UNLISTED, LISTED or FEATURED).
+	Cover       *Image  `json:"cover,omitempty"`
+	Screenshots []Image `json:"screenshots"`
 }
 
 // DevRelease is a release as its developer sees it.
@@ -129,9 +175,13 @@ func gameStatus(s catalogv1.GameStatus) string {
 	return strings.TrimPrefix(s.String(), "GAME_STATUS_")
 }
 
-func devGameFrom(g *catalogv1.Game, rels []*catalogv1.Release, uploads map[string]UploadProgress) DevGame {
+func (c *Core) devGameFrom(g *catalogv1.Game, rels []*catalogv1.Release, uploads map[string]UploadProgress) DevGame {
 	out := DevGame{ID: g.GetId(), Slug: g.GetSlug(), Title: g.GetTitle(), Summary: g.GetSummary(),
-		DescriptionMD: g.GetDescriptionMd(), PriceMsat: g.GetPriceMsat(), Status: gameStatus(g.GetStatus()), Releases: []DevRelease{}}
+		DescriptionMD: g.GetDescriptionMd(), PriceMsat: g.GetPriceMsat(), Status: gameStatus(g.GetStatus()), Releases: []DevRelease{},
+		Cover: c.image(g.GetCover()), Screenshots: []Image{}}
+	for _, m := range g.GetScreenshots() {
+		out.Screenshots = append(out.Screenshots, *c.image(m))
+	}
 	for _, r := range rels {
 		out.Releases = append(out.Releases, devReleaseFrom(r, uploads))
 	}
@@ -170,7 +220,7 @@ func (c *Core) MyGames(ctx context.Context) ([]DevGame, error) {
 	uploads := c.uploadStates()
 	out := []DevGame{}
 	for _, g := range res.GetGames() {
-		out = append(out, devGameFrom(g.GetGame(), g.GetReleases(), uploads))
+		out = append(out, c.devGameFrom(g.GetGame(), g.GetReleases(), uploads))
 	}
 	return out, nil
 }
@@ -198,7 +248,7 @@ func (c *Core) CreateGame(ctx context.Context, d GameDraft) (DevGame, error) {
 	if err != nil {
 		return DevGame{}, err
 	}
-	return devGameFrom(res.GetGame(), nil, nil), nil
+	return c.devGameFrom(res.GetGame(), nil, nil), nil
 }
 
 // UpdateGame changes a game's title, summary, description and price (not its slug).
@@ -275,6 +325,9 @@ type BuildDiff struct {
 	Removed   []FileChange `json:"removed"`
 	Changed   []FileChange `json:"changed"`
 	Unchanged int          `json:"unchanged"`
+	// Gaps are the platforms the build cannot be launched on, with why: a warning, not a
+	// refusal (a game may ship for some systems only).
+	Gaps []launch.Gap `json:"gaps"`
 }
 
 // PreviewBuild checks the zip with the same rules as the server and compares its files with
@@ -297,7 +350,12 @@ func (c *Core) PreviewBuild(ctx context.Context, releaseID, zip string) (BuildDi
 	if err != nil {
 		return BuildDiff{}, fmt.Errorf("%s cannot be a build: %w", zip, err)
 	}
-	diff := BuildDiff{Zip: zip, Size: fi.Size(), Files: len(entries), Added: []FileChange{}, Removed: []FileChange{}, Changed: []FileChange{}}
+	gaps, err := buildGaps(f, fi.Size())
+	if err != nil {
+		return BuildDiff{}, fmt.Errorf("%s cannot be launched anywhere: %w", zip, err)
+	}
+	diff := BuildDiff{Zip: zip, Size: fi.Size(), Files: len(entries), Added: []FileChange{}, Removed: []FileChange{}, Changed: []FileChange{},
+		Gaps: gaps}
 	for _, e := range entries {
 		diff.InstalledBytes += e.Size
 	}
@@ -334,6 +392,19 @@ func (c *Core) PreviewBuild(ctx context.Context, releaseID, zip string) (BuildDi
 	}
 	slices.SortFunc(diff.Removed, func(a, b FileChange) int { return cmp.Compare(a.Path, b.Path) })
 	return diff, nil
+}
+
+// buildGaps is launch.Gaps of a build zip (never nil, for the window).
+func buildGaps(r io.ReaderAt, size int64) ([]launch.Gap, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	gaps, err := launch.Gaps(zr)
+	if gaps == nil {
+		gaps = []launch.Gap{}
+	}
+	return gaps, err
 }
 
 func (c *Core) findRelease(ctx context.Context, releaseID string) (DevGame, DevRelease, error) {

@@ -32,6 +32,9 @@ type Event struct {
 	PID      int                 `json:"pid,omitempty"`
 	ExitCode int                 `json:"exit_code,omitempty"`
 	Message  string              `json:"message,omitempty"`
+	// Tail is the last lines of the launch log of an exited event whose game failed within
+	// seconds (see QuickFailure).
+	Tail []string `json:"tail,omitempty"`
 	// Problem classifies an install-failed event's error (see Problem) so a window can
 	// offer the action that fits.
 	Problem string `json:"problem,omitempty"`

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"satchel.dev/desktop/install"
@@ -19,6 +23,9 @@ type Session struct {
 	ReleaseID string `json:"release_id"`
 	PID       int    `json:"pid"`
 	Dir       string `json:"dir"`
+	// Log is the launch log: what was run, the game's output (unless the command line shows
+	// it, or a terminal window does), and how it ended.
+	Log string `json:"log"`
 	// RolledBack is set when the newly installed version failed to launch and the previous
 	// version was put back and launched instead.
 	RolledBack *Rollback `json:"rolled_back,omitempty"`
@@ -86,7 +93,7 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 		dir := st.Path(slug, cur.Dir)
 		proc, failure := c.start(ctx, slug, dir, cur)
 		if failure == "" {
-			s := &Session{Slug: slug, Version: cur.Version, ReleaseID: cur.ReleaseID, PID: proc.PID(), Dir: dir,
+			s := &Session{Slug: slug, Version: cur.Version, ReleaseID: cur.ReleaseID, PID: proc.PID(), Dir: dir, Log: c.LaunchLog(slug),
 				RolledBack: rolled, proc: proc, ended: make(chan struct{})}
 			if !cur.Launched {
 				if err := c.inst.Launched(slug, cur.ReleaseID); err != nil {
@@ -110,19 +117,49 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 	}
 }
 
-// start runs the version cur installed in dir and waits until its launch is decided. It
-// returns the process, or why the launch failed. A version that launched before is never
-// judged: its exit codes are the game's business.
+// QuickFailure is how soon after it starts a game that exits with an error is said to have
+// failed, with the last lines of its log, rather than to have ended.
+const QuickFailure = 10 * time.Second
+
+// tailLines is how many of the log's last lines a quick failure shows.
+const tailLines = 12
+
+// LaunchLog is the path of slug's launch log, written anew at each launch:
+// <data>/logs/<slug>.log.
+func (c *Core) LaunchLog(slug string) string {
+	return filepath.Join(c.cfg.Dirs.Data, "logs", slug+".log")
+}
+
+// start runs the version cur installed in dir, writing its launch log, and waits until its
+// launch is decided. It returns the process, or why the launch failed. A version that
+// launched before is never judged: its exit codes are the game's business.
 func (c *Core) start(ctx context.Context, slug, dir string, cur state.Install) (*launch.Process, string) {
-	spec, err := launch.Resolve(dir, c.cfg.GOOS, c.cfg.GOARCH)
-	if err != nil {
+	failed := func(err error) (*launch.Process, string) {
 		c.recordRun(slug, &state.Run{Version: cur.Version, StartedAt: time.Now().UTC(), EndedAt: time.Now().UTC(), ExitCode: -1, Error: err.Error()})
 		return nil, err.Error()
 	}
-	proc, err := launch.Start(spec, launch.Options{Env: c.cfg.GameEnv, Stdout: c.cfg.GameStdout, Stderr: c.cfg.GameStderr})
+	spec, err := launch.Resolve(dir, c.cfg.GOOS, c.cfg.GOARCH)
 	if err != nil {
-		c.recordRun(slug, &state.Run{Version: cur.Version, StartedAt: time.Now().UTC(), EndedAt: time.Now().UTC(), ExitCode: -1, Error: err.Error()})
-		return nil, err.Error()
+		return failed(err)
+	}
+	opts := launch.Options{Env: c.cfg.GameEnv, Stdout: c.cfg.GameStdout, Stderr: c.cfg.GameStderr}
+	if spec.Terminal && c.cfg.Terminal != nil {
+		if opts.Terminal, err = c.cfg.Terminal(); err != nil {
+			return failed(err)
+		}
+	}
+	log, err := c.openLog(slug, cur.Version, spec, opts)
+	if err != nil {
+		return failed(err)
+	}
+	defer log.Close() // the game has its own copy
+	if opts.Stdout == nil {
+		opts.Stdout, opts.Stderr = log, log
+	}
+	proc, err := launch.Start(spec, opts)
+	if err != nil {
+		fmt.Fprintf(log, "satchel: %v\n", err)
+		return failed(err)
 	}
 	c.recordRun(slug, &state.Run{Version: cur.Version, StartedAt: proc.StartedAt().UTC()})
 	if cur.Launched {
@@ -132,7 +169,8 @@ func (c *Core) start(ctx context.Context, slug, dir string, cur state.Install) (
 	case <-proc.Done():
 		if e := proc.Wait(); !e.Success() {
 			reason := fmt.Sprintf("it ended after %s with %s", e.Ran.Round(time.Millisecond), e)
-			c.recordRun(slug, &state.Run{Version: cur.Version, StartedAt: proc.StartedAt().UTC(), EndedAt: time.Now().UTC(), ExitCode: e.Code, Error: reason})
+			c.recordRun(slug, &state.Run{Version: cur.Version, StartedAt: proc.StartedAt().UTC(), EndedAt: time.Now().UTC(), ExitCode: e.Code,
+				Error: reason, Tail: c.endLog(slug, e)})
 			return nil, reason
 		}
 	case <-time.After(c.cfg.LaunchGrace):
@@ -140,6 +178,61 @@ func (c *Core) start(ctx context.Context, slug, dir string, cur state.Install) (
 		// Undecided: the game runs on, its first launch unconfirmed.
 	}
 	return proc, ""
+}
+
+// openLog starts slug's launch log anew, saying what is run and where its output goes.
+func (c *Core) openLog(slug, version string, spec launch.Spec, opts launch.Options) (*os.File, error) {
+	path := c.LaunchLog(slug)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("the launch log: %w", err)
+	}
+	fmt.Fprintf(f, "satchel: %s: launching %s %s (%s): %q %q in %s\n", time.Now().Format(time.RFC3339), slug, version, spec.Source,
+		spec.Path, spec.Args, spec.WorkDir)
+	switch {
+	case spec.Terminal && len(opts.Terminal) > 0:
+		fmt.Fprintf(f, "satchel: it runs in a terminal window (%s): its output is there\n", strings.Join(opts.Terminal, " "))
+	case opts.Stdout != nil:
+		fmt.Fprintf(f, "satchel: its output goes to the command line's terminal\n")
+	}
+	return f, nil
+}
+
+// endLog writes how a game ended at the end of its launch log and returns the log's last
+// lines when it failed within QuickFailure (nil otherwise).
+func (c *Core) endLog(slug string, e launch.Exit) []string {
+	path := c.LaunchLog(slug)
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+		fmt.Fprintf(f, "satchel: %s: ended after %s with %s\n", time.Now().Format(time.RFC3339), e.Ran.Round(time.Millisecond), e)
+		f.Close()
+	}
+	if e.Success() || e.Ran >= QuickFailure {
+		return nil
+	}
+	return tail(path, tailLines)
+}
+
+// tail returns the last n lines of the file at path (of its last 64 KiB at most).
+func tail(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	off := max(fi.Size()-64<<10, 0)
+	b, err := io.ReadAll(io.NewSectionReader(f, off, fi.Size()-off))
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return lines[max(len(lines)-n, 0):]
 }
 
 // track follows a session until the game ends.
@@ -154,8 +247,14 @@ func (c *Core) track(s *Session) {
 		c.mu.Lock()
 		delete(c.running, s.Slug)
 		c.mu.Unlock()
-		c.recordRun(s.Slug, &state.Run{Version: s.Version, StartedAt: s.proc.StartedAt().UTC(), EndedAt: time.Now().UTC(), ExitCode: e.Code})
-		c.events.publish(Event{Kind: EventExited, Slug: s.Slug, Version: s.Version, PID: s.PID, ExitCode: e.Code, Message: e.String()})
+		run := &state.Run{Version: s.Version, StartedAt: s.proc.StartedAt().UTC(), EndedAt: time.Now().UTC(), ExitCode: e.Code}
+		msg := e.String()
+		if run.Tail = c.endLog(s.Slug, e); run.Tail != nil {
+			msg = fmt.Sprintf("%s exited with an error after %s (%s)", s.Slug, e.Ran.Round(100*time.Millisecond), e)
+			run.Error = msg
+		}
+		c.recordRun(s.Slug, run)
+		c.events.publish(Event{Kind: EventExited, Slug: s.Slug, Version: s.Version, PID: s.PID, ExitCode: e.Code, Message: msg, Tail: run.Tail})
 	}()
 }
 

@@ -6,6 +6,7 @@
 //	exec = "bin/game"             # relative to the install folder
 //	args = ["-title", "My Game"]  # optional
 //	working_dir = "."             # optional, relative to the install folder
+//	terminal = true               # optional: the game draws in a terminal (see TerminalCommand)
 //
 // Without satchel.toml the target is the only executable file at the top level of the build:
 // a file with an executable bit on Linux and macOS, an .exe on Windows. Anything else (no
@@ -26,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -49,6 +51,9 @@ type Target struct {
 	Exec       string   `toml:"exec"`
 	Args       []string `toml:"args"`
 	WorkingDir string   `toml:"working_dir"`
+	// Terminal says the game is a terminal program: launched from a desktop, it needs a
+	// terminal window (Options.Terminal).
+	Terminal bool `toml:"terminal"`
 }
 
 // Spec is a resolved launch: everything needed to run the game.
@@ -60,6 +65,8 @@ type Spec struct {
 	// Source says where the target came from: `satchel.toml [launch.linux-amd64]` or
 	// "the only executable at the top level".
 	Source string
+	// Terminal is the target's terminal setting.
+	Terminal bool
 }
 
 // Error is a build that cannot be launched, with the reason.
@@ -81,7 +88,7 @@ func ParseManifest(data string) (Manifest, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return Manifest{}, failf("%s has unknown keys: %s (known: launch.<os>-<arch>.exec, args, working_dir)", ManifestName, strings.Join(keys, ", "))
+		return Manifest{}, failf("%s has unknown keys: %s (known: launch.<os>-<arch>.exec, args, working_dir, terminal)", ManifestName, strings.Join(keys, ", "))
 	}
 	return m, nil
 }
@@ -139,7 +146,7 @@ func Resolve(dir, goos, goarch string) (Spec, error) {
 			return Spec{}, failf("%s working_dir %q is not a folder of the build", where, t.WorkingDir)
 		}
 	}
-	return Spec{Dir: dir, Path: path, Args: t.Args, WorkDir: work, Source: where}, nil
+	return Spec{Dir: dir, Path: path, Args: t.Args, WorkDir: work, Source: where, Terminal: t.Terminal}, nil
 }
 
 // target returns the section of m for goos/goarch ([launch.<os>-<arch>], else [launch.<os>])
@@ -270,6 +277,11 @@ type Options struct {
 	Env []string
 	// Stdout and Stderr receive the game's output; nil discards it.
 	Stdout, Stderr io.Writer
+	// Terminal, for a game whose Spec.Terminal is set, is the terminal emulator command the
+	// game runs in (TerminalCommand), placed before the game's own: the process launched,
+	// watched and stopped is then the terminal's, and the game's output is in its window
+	// (Stdout and Stderr get the terminal's own). Nil runs a terminal game like any other.
+	Terminal []string
 }
 
 // Exit is how a game's process ended.
@@ -314,7 +326,11 @@ func Start(spec Spec, opts Options) (*Process, error) {
 	if spec.Path == "" || spec.Dir == "" {
 		return nil, errors.New("launch: empty Spec: call Resolve first")
 	}
-	cmd := exec.Command(spec.Path, spec.Args...)
+	argv := append([]string{spec.Path}, spec.Args...)
+	if spec.Terminal && len(opts.Terminal) > 0 {
+		argv = append(slices.Clip(opts.Terminal), argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = spec.WorkDir
 	cmd.Env = opts.Env
 	cmd.Stdout, cmd.Stderr = opts.Stdout, opts.Stderr

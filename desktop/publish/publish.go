@@ -3,6 +3,7 @@
 package publish
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"satchel.dev/shared/zipsafe"
 
 	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/launch"
 )
 
 // PushOptions say what to push.
@@ -48,6 +50,9 @@ type PushResult struct {
 	Uploaded bool `json:"uploaded"`
 	// Published is true when the release is published (by this push or before).
 	Published bool `json:"published"`
+	// Gaps are the platforms the build cannot be launched on, with why (launch.Gaps): a
+	// warning, as the Developer tab's change preview shows.
+	Gaps []launch.Gap `json:"gaps,omitempty"`
 }
 
 // Progress reports an upload: bytes sent of total.
@@ -71,7 +76,9 @@ type Pusher struct {
 // (or updates its notes), uploads the zip unless the release already has that exact build,
 // asks the server to check it (size, sha256, zip rules), and publishes the release if asked.
 // Pushing the same build again is a no-op, so a retried CI job is safe. A published release
-// with another build is refused: publish a new version instead.
+// with another build is refused: publish a new version instead. The platforms the build
+// cannot be launched on are in the result's Gaps; a satchel.toml that does not parse is
+// refused before anything is sent.
 func (p *Pusher) Push(ctx context.Context, opts PushOptions, progress func(Progress)) (PushResult, error) {
 	if progress == nil {
 		progress = func(Progress) {}
@@ -95,6 +102,13 @@ func (p *Pusher) Push(ctx context.Context, opts PushOptions, progress func(Progr
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
 	if _, err := zipsafe.Scan(f, res.Size, zipsafe.Limits{}); err != nil {
 		return res, fmt.Errorf("%s cannot be a build: %w", opts.Zip, err)
+	}
+	zr, err := zip.NewReader(f, res.Size)
+	if err == nil {
+		res.Gaps, err = launch.Gaps(zr)
+	}
+	if err != nil {
+		return res, fmt.Errorf("%s cannot be launched anywhere: %w", opts.Zip, err)
 	}
 
 	gg, err := p.Client.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: opts.Slug})

@@ -27,7 +27,15 @@ type Dirs struct {
 	Config string `json:"config"`
 	// State holds the local state (state.json and its lock): what is installed where. Empty
 	// means Data, as in a Dirs written by hand.
-	State string `json:"state,omitempty"`
+	State string `json:"state"`
+}
+
+// WithDefaults returns d with an empty State set to Data.
+func (d Dirs) WithDefaults() Dirs {
+	if d.State == "" {
+		d.State = d.Data
+	}
+	return d
 }
 
 // DefaultDirs returns the folders of the operating system this runs on: DirsFor(runtime.GOOS,

@@ -149,8 +149,11 @@ type Run struct {
 	EndedAt   time.Time `json:"ended_at,omitzero"`
 	// ExitCode is the process's exit code once it ended; -1 if it was killed by a signal.
 	ExitCode int `json:"exit_code"`
-	// Error is why the game could not start, or why its launch counted as failed.
+	// Error is why the game could not start, why its launch counted as failed, or that it
+	// exited with an error within seconds.
 	Error string `json:"error,omitempty"`
+	// Tail is the last lines of the launch log when Error is set.
+	Tail []string `json:"tail,omitempty"`
 }
 
 // Game returns the game of slug, creating an empty one if needed.

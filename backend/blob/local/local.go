@@ -437,7 +437,8 @@ func tempName() string {
 
 // place gives the file tmp the name key, making key's directories: it renames tmp onto key when
 // replace is set, else it links tmp at key, failing with errExists if key is taken, and leaves
-// tmp to the caller. Then it syncs key's directory, so the new name survives a crash.
+// tmp to the caller. It syncs nothing: an upload is made durable by Copy, which syncs the file
+// and the directory of the key it copies to.
 func (s *Store) place(tmp, key string, replace bool) error {
 	dir := path.Dir(key)
 	for attempt := 0; ; attempt++ {
@@ -463,17 +464,13 @@ func (s *Store) place(tmp, key string, replace bool) error {
 			return err
 		}
 	}
-	if d, err := s.root.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }
 
 // Copy links src's file at dst, replacing any object there: both keys name one file, which is
 // never written again (a PUT only ever links a new file), so no later PUT or Delete of src
-// changes what dst holds. It syncs the file to disk first (a PUT does not wait for that), so
-// dst survives a crash once Copy has returned.
+// changes what dst holds. It syncs the file to disk first (a PUT does not wait for that), and
+// dst's directory after, so dst survives a crash once Copy has returned.
 func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if err := blob.CheckKey(src); err != nil {
 		return err
@@ -505,14 +502,17 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 		s.root.Remove(tmp)
 		return fmt.Errorf("local blob store: %w", err)
 	}
-	return nil
+	return s.syncFile(path.Dir(dst))
 }
 
-// syncFile flushes key's file to disk.
-func (s *Store) syncFile(key string) error {
-	f, _, err := s.openRegular(key)
+// syncFile flushes the file or directory name (a key, or a key's directory) to disk.
+func (s *Store) syncFile(name string) error {
+	f, err := s.root.Open(name)
 	if err != nil {
-		return err
+		if notFound(err) {
+			return fmt.Errorf("%w: %s", blob.ErrNotFound, name)
+		}
+		return fmt.Errorf("local blob store: %w", err)
 	}
 	defer f.Close()
 	if err := f.Sync(); err != nil {

@@ -314,15 +314,40 @@ func (p *Provider) CancelInvoice(ctx context.Context, id string) error {
 // what is neither an invoice nor a payment hash (market.CodeInvalid), and lightning.ErrNotFound
 // for an invoice of another node or none at all (market.CodeNotFound).
 func (p *Provider) Settle(ctx context.Context, paymentRequestOrHash string) (lightning.Invoice, error) {
-	hash, err := p.ownHash(paymentRequestOrHash)
-	if err != nil {
-		return lightning.Invoice{}, coded(err)
+	var inv lightning.Invoice
+	hash, err := normalizeHash(paymentRequestOrHash)
+	if err == nil {
+		inv, _, err = p.settle(ctx, p.pool, hash)
+	} else {
+		// The exact payment request of one of this node's open invoices is settled by its text,
+		// without recovering its signature; anything else is decoded to say what it is.
+		inv, _, err = p.settleBy(ctx, p.pool, byRequest, requestText(paymentRequestOrHash))
+		if errors.Is(err, pgx.ErrNoRows) {
+			if hash, err = p.ownHash(paymentRequestOrHash); err != nil {
+				return lightning.Invoice{}, coded(err)
+			}
+			inv, _, err = p.settle(ctx, p.pool, hash)
+		} else if err != nil {
+			err = fmt.Errorf("dev provider: settle: %w", err)
+		}
 	}
-	inv, _, err := p.settle(ctx, p.pool, hash)
 	if err == nil {
 		p.announce(ctx, inv.SettleIndex)
 	}
 	return inv, coded(err)
+}
+
+// requestText is a pasted payment request as this node stores its own: no "lightning:" prefix,
+// lowercase (an invoice in a QR code is often all uppercase; mixed case is no invoice).
+func requestText(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= len("lightning:") && strings.EqualFold(s[:len("lightning:")], "lightning:") {
+		s = s[len("lightning:"):]
+	}
+	if strings.ToUpper(s) == s {
+		s = strings.ToLower(s)
+	}
+	return s
 }
 
 // announce tells subscribers of a committed settlement. It is sent after the commit, outside
@@ -351,22 +376,13 @@ func (p *Provider) ownHash(s string) (string, error) {
 	return hex.EncodeToString(inv.PaymentHash[:]), nil
 }
 
-// settle settles the invoice in one statement on q (the pool, which runs it in a transaction of
-// its own, or a transaction), which takes the settlement lock (held until its transaction
-// ends, so settle indexes become visible in index order). The caller announces it once
-// committed. It returns the settled invoice and its preimage.
+// settle settles the invoice with payment hash hash in one statement on q (the pool, which
+// runs it in a transaction of its own, or a transaction), which takes the settlement lock (held
+// until its transaction ends, so settle indexes become visible in index order). The caller
+// announces it once committed. It returns the settled invoice and its preimage, or says why
+// the invoice cannot be settled (ErrAlreadyPaid, ErrExpired, ErrCanceled, lightning.ErrNotFound).
 func (p *Provider) settle(ctx context.Context, q querier, hash string) (lightning.Invoice, string, error) {
-	now := p.cfg.Now()
-	inv, preimage, err := p.scanInvoice(q.QueryRow(ctx, `
-		WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($3)),
-		settled AS (
-			UPDATE dev_invoices
-			SET state = 'SETTLED', settle_index = nextval('dev_settle_index'), settled_at = $2, amount_paid_msat = amount_msat
-			FROM locked
-			WHERE payment_hash = $1 AND state = 'OPEN' AND expires_at > $2
-			RETURNING dev_invoices.*)
-		SELECT `+invoiceColumns+` FROM settled`,
-		hash, now, settleLock))
+	inv, preimage, err := p.settleBy(ctx, q, byHash, hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		cur, err := p.lookup(ctx, q, hash)
 		switch {
@@ -375,7 +391,7 @@ func (p *Provider) settle(ctx context.Context, q querier, hash string) (lightnin
 		case cur.State == lightning.InvoiceSettled:
 			return lightning.Invoice{}, "", fmt.Errorf("dev provider: invoice %s: %w (settle index %d, at %s)",
 				hash, ErrAlreadyPaid, cur.SettleIndex, cur.SettledAt.Format(time.RFC3339))
-		case !now.Before(cur.ExpiresAt):
+		case !p.cfg.Now().Before(cur.ExpiresAt):
 			return lightning.Invoice{}, "", fmt.Errorf("dev provider: invoice %s: %w (at %s): create a new one",
 				hash, ErrExpired, cur.ExpiresAt.Format(time.RFC3339))
 		default:
@@ -386,6 +402,29 @@ func (p *Provider) settle(ctx context.Context, q querier, hash string) (lightnin
 		return lightning.Invoice{}, "", fmt.Errorf("dev provider: settle: %w", err)
 	}
 	return inv, preimage, nil
+}
+
+// invoiceKey is a unique column of dev_invoices an invoice is settled by.
+type invoiceKey string
+
+const (
+	byHash    invoiceKey = "payment_hash"
+	byRequest invoiceKey = "payment_request" // unique since migration 0014
+)
+
+// settleBy settles the open, unexpired invoice whose key column is value, as settle does, in
+// one statement on q. pgx.ErrNoRows when there is no such invoice.
+func (p *Provider) settleBy(ctx context.Context, q querier, key invoiceKey, value string) (lightning.Invoice, string, error) {
+	return p.scanInvoice(q.QueryRow(ctx, `
+		WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($3)),
+		settled AS (
+			UPDATE dev_invoices
+			SET state = 'SETTLED', settle_index = nextval('dev_settle_index'), settled_at = $2, amount_paid_msat = amount_msat
+			FROM locked
+			WHERE `+string(key)+` = $1 AND state = 'OPEN' AND expires_at > $2
+			RETURNING dev_invoices.*)
+		SELECT `+invoiceColumns+` FROM settled`,
+		value, p.cfg.Now(), settleLock))
 }
 
 // SubscribeSettlements implements lightning.Provider. It holds a connection of its own (taken
@@ -483,6 +522,9 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 		return lightning.Payment{}, errors.New("dev provider: pay: the invoice names no amount; ask for one with an amount")
 	}
 	hash := hex.EncodeToString(inv.PaymentHash[:])
+	if inv.Payee != p.NodeID() {
+		return p.record(ctx, hash, paymentRequest, inv)
+	}
 	var pay lightning.Payment
 	var settled lightning.Invoice // one of ours, settled by this payment
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
@@ -501,19 +543,17 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 			return fmt.Errorf("dev provider: pay: the invoice expired at %s", inv.ExpiresAt().Format(time.RFC3339))
 		}
 		pay = lightning.Payment{PaymentHash: hash, Status: lightning.PaymentSucceeded, AmountMsat: inv.AmountMsat}
-		if inv.Payee == p.NodeID() {
-			// One of ours: settle it in this transaction; savepoint so a refusal can be recorded.
-			err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
-				var err error
-				settled, pay.Preimage, err = p.settle(ctx, sp, hash)
-				return err
-			})
-			switch {
-			case errors.Is(err, ErrAlreadyPaid), errors.Is(err, ErrExpired), errors.Is(err, ErrCanceled), errors.Is(err, lightning.ErrNotFound):
-				pay.Status, pay.FailureReason = lightning.PaymentFailed, err.Error()
-			case err != nil:
-				return err
-			}
+		// Settle it in this transaction; savepoint so a refusal can be recorded.
+		err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+			var err error
+			settled, pay.Preimage, err = p.settle(ctx, sp, hash)
+			return err
+		})
+		switch {
+		case errors.Is(err, ErrAlreadyPaid), errors.Is(err, ErrExpired), errors.Is(err, ErrCanceled), errors.Is(err, lightning.ErrNotFound):
+			pay.Status, pay.FailureReason = lightning.PaymentFailed, err.Error()
+		case err != nil:
+			return err
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO dev_payments (payment_hash, payment_request, status, amount_msat, preimage, failure_reason)
@@ -533,6 +573,38 @@ func (p *Provider) PayInvoice(ctx context.Context, paymentRequest string, maxFee
 	return pay, nil
 }
 
+// record is PayInvoice for another node's invoice inv (decoded from paymentRequest, with
+// payment hash hash): the payment is recorded as succeeded, in one statement holding the
+// payment hash's lock, unless it succeeded before (that payment is returned).
+func (p *Provider) record(ctx context.Context, hash, paymentRequest string, inv *bolt11.Invoice) (lightning.Payment, error) {
+	if inv.Expired(p.cfg.Now()) {
+		prev, err := p.payment(ctx, p.pool, hash)
+		switch {
+		case err == nil && prev.Status == lightning.PaymentSucceeded:
+			return prev, nil
+		case err != nil && !errors.Is(err, lightning.ErrNotFound):
+			return lightning.Payment{}, err
+		}
+		return lightning.Payment{}, fmt.Errorf("dev provider: pay: the invoice expired at %s", inv.ExpiresAt().Format(time.RFC3339))
+	}
+	pay, err := scanPayment(p.pool.QueryRow(ctx, `
+		WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($4, hashtext($1)))
+		INSERT INTO dev_payments AS d (payment_hash, payment_request, status, amount_msat)
+		SELECT $1, $2, 'SUCCEEDED', $3 FROM locked
+		ON CONFLICT (payment_hash) DO UPDATE SET payment_request = excluded.payment_request, status = excluded.status,
+			amount_msat = excluded.amount_msat, preimage = '', failure_reason = '', updated_at = now()
+		WHERE d.status <> 'SUCCEEDED'
+		RETURNING `+paymentColumns,
+		hash, paymentRequest, inv.AmountMsat, paymentLockClass))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p.payment(ctx, p.pool, hash) // it succeeded before
+	}
+	if err != nil {
+		return lightning.Payment{}, fmt.Errorf("dev provider: pay: %w", err)
+	}
+	return pay, nil
+}
+
 // TrackPayment implements lightning.Provider.
 func (p *Provider) TrackPayment(ctx context.Context, paymentHash string) (lightning.Payment, error) {
 	hash, err := normalizeHash(paymentHash)
@@ -543,15 +615,20 @@ func (p *Provider) TrackPayment(ctx context.Context, paymentHash string) (lightn
 }
 
 func (p *Provider) payment(ctx context.Context, q querier, hash string) (lightning.Payment, error) {
-	var pay lightning.Payment
-	var status string
-	err := q.QueryRow(ctx, `SELECT payment_hash, status, amount_msat, fee_msat, preimage, failure_reason
-		FROM dev_payments WHERE payment_hash = $1`, hash).
-		Scan(&pay.PaymentHash, &status, &pay.AmountMsat, &pay.FeeMsat, &pay.Preimage, &pay.FailureReason)
+	pay, err := scanPayment(q.QueryRow(ctx, `SELECT `+paymentColumns+` FROM dev_payments WHERE payment_hash = $1`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lightning.Payment{}, fmt.Errorf("dev provider: no payment with hash %s: %w", hash, lightning.ErrNotFound)
 	}
-	if err != nil {
+	return pay, err
+}
+
+// paymentColumns are the columns of dev_payments scanPayment reads, in its order.
+const paymentColumns = `payment_hash, status, amount_msat, fee_msat, preimage, failure_reason`
+
+func scanPayment(row pgx.Row) (lightning.Payment, error) {
+	var pay lightning.Payment
+	var status string
+	if err := row.Scan(&pay.PaymentHash, &status, &pay.AmountMsat, &pay.FeeMsat, &pay.Preimage, &pay.FailureReason); err != nil {
 		return lightning.Payment{}, err
 	}
 	pay.Status = lightning.PaymentStatus(status)

@@ -464,6 +464,9 @@ func TestPayForeignInvoice(t *testing.T) {
 	if diff := cmp.Diff(want, pay); diff != "" {
 		t.Errorf("PayInvoice (-want +got):\n%s", diff)
 	}
+	if again, err := b.provider.PayInvoice(ctx, pr, 1000, 30*time.Second); err != nil || again != pay {
+		t.Errorf("PayInvoice again = %+v, %v; want %+v", again, err, pay)
+	}
 	b.clock.Advance(2 * time.Hour) // even expired now: the existing payment comes back
 	again, err := b.provider.PayInvoice(ctx, "lightning:"+pr, 1000, 30*time.Second)
 	if err != nil || again != pay {
@@ -486,6 +489,37 @@ func TestPayForeignInvoice(t *testing.T) {
 	}
 	if _, err := b.provider.PayInvoice(ctx, "lnbcrt1nonsense", 0, time.Second); err == nil {
 		t.Error("paying garbage succeeded")
+	}
+}
+
+// TestPayForeignInvoiceConcurrently pays one invoice of another node from 8 goroutines, half
+// through a second provider on its own pool: each gets the one payment recorded.
+func TestPayForeignInvoiceConcurrently(t *testing.T) {
+	b := setup(t)
+	other := newProvider(t, openPool(t, b.dsn), b.clock)
+	pr, hash := foreignInvoice(t, bolt11.Regtest, 21_000, b.clock.Now(), time.Hour)
+	want := lightning.Payment{PaymentHash: hash, Status: lightning.PaymentSucceeded, AmountMsat: 21_000}
+	var wg sync.WaitGroup
+	pays := make(chan lightning.Payment, 8)
+	for g := range 8 {
+		p := b.provider
+		if g%2 == 1 {
+			p = other
+		}
+		wg.Go(func() {
+			pay, err := p.PayInvoice(context.Background(), pr, 0, time.Second)
+			if err != nil {
+				t.Errorf("PayInvoice: %v", err)
+			}
+			pays <- pay
+		})
+	}
+	wg.Wait()
+	close(pays)
+	for pay := range pays {
+		if diff := cmp.Diff(want, pay); diff != "" {
+			t.Errorf("PayInvoice (-want +got):\n%s", diff)
+		}
 	}
 }
 

@@ -50,6 +50,9 @@ func (a *app) pushCmd(args []string) error {
 		return err
 	}
 	a.out(res, func(w io.Writer) {
+		for _, g := range res.Gaps {
+			fmt.Fprintf(w, "warning: no launch entry for %s: %s\n", g.Platform, g.Reason)
+		}
 		what := "uploaded"
 		if !res.Uploaded {
 			what = "already had this build"

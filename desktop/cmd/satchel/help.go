@@ -195,6 +195,16 @@ Examples:
   satchel push lantern-drift 1.2.0 dist/lantern-drift.zip --notes CHANGES.md --publish
   SATCHEL_NSEC="$NSEC" satchel --server https://store.example.com push lantern-drift 1.2.0 build.zip
 `},
+	{"media", "media SLUG [--cover FILE] [--screenshot FILE]... [--remove ID]...", "set your game's cover and screenshots (developers, CI)", `
+Uploads PNG, JPEG or WebP images (at most 10 MiB, each side 16 to 4096 pixels) as the store's
+images of your game SLUG: --cover replaces its cover, each --screenshot goes last (8 at most),
+and --remove takes an image away by its id. With no flag it lists the game's images: kind,
+size in pixels, id and URL.
+
+Examples:
+  satchel media lantern-drift --cover art/cover.png --screenshot art/river.png --screenshot art/shrine.jpg
+  satchel media lantern-drift --remove 3f0c9a3e-...
+`},
 	{"status", "status SLUG", "a game and its releases as the server has them", `
 With the game on this machine: its install, and the size of an install or update under way or
 interrupted ("Update 1.2.0: 14 MiB of 1.1 GiB": the bytes it downloads, of the whole build).
@@ -217,8 +227,16 @@ Global flags (anywhere on the command line):
   --server URL       the store ($SATCHEL_SERVER, else the settings, else http://127.0.0.1:8080)
   --json             one JSON document on standard output; progress as JSON lines on stderr
   --identity ID      the identity to sign with ($SATCHEL_IDENTITY, else the active one)
-  --data-dir DIR     games and state ($SATCHEL_DATA_DIR, else $XDG_DATA_HOME/satchel)
-  --config-dir DIR   settings and identities ($SATCHEL_CONFIG_DIR, else $XDG_CONFIG_HOME/satchel)
+  --data-dir DIR     games and state ($SATCHEL_DATA_DIR; $SATCHEL_STATE_DIR moves the state)
+  --config-dir DIR   settings and identities ($SATCHEL_CONFIG_DIR)
+
+satchel --version prints the version, commit and Go version of this satchel.
+
+Folders by default: on Linux $XDG_DATA_HOME/satchel (~/.local/share/satchel), the state in
+$XDG_STATE_HOME/satchel (~/.local/state/satchel), $XDG_CONFIG_HOME/satchel (~/.config/satchel);
+on Windows %LOCALAPPDATA%\Satchel, settings in %APPDATA%\Satchel; on macOS
+~/Library/Application Support/Satchel. Secret keys live in the OS keyring: the Secret Service
+on Linux, Windows Credential Manager, the macOS Keychain.
 
 In CI, where there is no keyring, SATCHEL_NSEC holds the secret key (nsec1... or hex): satchel
 signs with it and never touches the keyring.

@@ -5,7 +5,12 @@
 //
 // `satchel help` lists the commands, the global flags, the environment and the exit codes
 // (help.go); `satchel help COMMAND` and `satchel COMMAND --help` show a command's flags and
-// examples, and exit 0.
+// examples, and exit 0. `satchel --version` (where a command would be) prints "satchel " and
+// buildinfo's version, commit and Go version, and exits 0.
+//
+// Secret keys live in the OS keyring: Windows Credential Manager, the macOS Keychain, the
+// Secret Service on Linux. The folders are each OS's (settings.DirsFor; `satchel help` names
+// them).
 //
 // Test hook: when SATCHEL_TEST_CRASH_AT names an install step (mid-download, after-download,
 // mid-extract, after-extract, after-rename), the process kills itself with SIGKILL at that
@@ -30,6 +35,7 @@ import (
 	"satchel.dev/desktop/install"
 	"satchel.dev/desktop/settings"
 	"satchel.dev/desktop/signer"
+	"satchel.dev/shared/buildinfo"
 )
 
 func main() {
@@ -152,6 +158,10 @@ func (a *app) main(args []string) error {
 	}
 	cmd, rest := rest[0], rest[1:]
 	switch {
+	case cmd == "--version" || cmd == "-version": // not a global flag: install has its own --version
+		info := buildinfo.Read()
+		a.out(info, func(w io.Writer) { fmt.Fprintln(w, "satchel", info) })
+		return nil
 	case helpFlags[cmd], cmd == "help" && !wantsHelp(rest):
 		return printHelp(a.stdout, rest)
 	case wantsHelp(rest):
@@ -199,6 +209,7 @@ func (a *app) runners() map[string]func(args []string) error {
 		"config":      a.configCmd,
 		"auto-update": a.autoUpdateCmd,
 		"push":        a.pushCmd,
+		"media":       a.mediaCmd,
 		"status":      a.statusCmd,
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"satchel.dev/shared/nostr"
 
 	"satchel.dev/desktop/client"
+	"satchel.dev/desktop/install"
 	"satchel.dev/desktop/internal/testenv"
 	"satchel.dev/desktop/state"
 )
@@ -188,7 +189,7 @@ func newDeveloper(t *testing.T) *developer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Developer.SetPayoutAddress(context.Background(), &developerv1.SetPayoutAddressRequest{LnAddress: "dev@example.com"}); err != nil {
+	if _, err := c.Developer.SetPayoutAddress(context.Background(), &developerv1.SetPayoutAddressRequest{LnAddress: "dev@" + strings.TrimPrefix(env.server.URL, "http://")} /* answered by the test-money server itself */); err != nil {
 		t.Fatal(err)
 	}
 	d := &developer{t: t, key: key, c: c, p: newPlayer(t)}
@@ -481,9 +482,14 @@ func TestCrashRecovery(t *testing.T) {
 	d.game(slug, "Crash Tester")
 	d.push(slug, "1.0.0", d.build(slug, "Crash 1.0.0"))
 	d.list(slug)
-	big := make([]byte, 8<<20)
-	rand.Read(big)
-	d.push(slug, "2.0.0", d.build(slug, "Crash 2.0.0", testenv.File{Name: "data/assets.bin", Body: big, Store: true}))
+	// 8 MiB of new data in four files, so that the stream records resume points past its middle.
+	var assets []testenv.File
+	for i := range 4 {
+		big := make([]byte, 2<<20)
+		rand.Read(big)
+		assets = append(assets, testenv.File{Name: fmt.Sprintf("data/assets-%d.bin", i), Body: big, Store: true})
+	}
+	d.push(slug, "2.0.0", d.build(slug, "Crash 2.0.0", assets...))
 
 	for _, step := range []string{"mid-download", "after-extract", "after-rename"} {
 		t.Run(step, func(t *testing.T) {
@@ -598,7 +604,7 @@ func TestUpdateSizes(t *testing.T) {
 	if pd := st.Pending; pd.Version != "1.2.0" || !pd.Update || pd.Fetch <= 0 || pd.Fetch > 1<<20 || pd.BuildSize < 8<<20 {
 		t.Errorf("status of the pending update: %+v", pd)
 	}
-	if r := p.ok(nil, "status", slug); !strings.Contains(r.stdout, "Update 1.2.0: ") || !strings.Contains(r.stdout, " of 8.0 MiB") {
+	if r := p.ok(nil, "status", slug); !strings.Contains(r.stdout, fmt.Sprintf("Update 1.2.0: %s of %s\n", install.Bytes(st.Pending.Fetch), install.Bytes(st.Pending.BuildSize))) {
 		t.Errorf("status does not show the update's size:\n%s", r)
 	}
 	p.ok(nil, "install", slug)

@@ -95,6 +95,14 @@ test('buy, install, play; the developer ships an update; the copy updates itself
   await page.getByRole('region', { name: 'Results' }).getByRole('button', { name: /Lantern Drift/ }).click()
   await visible(page.getByRole('heading', { level: 1, name: 'Lantern Drift' }))
   await visible(page.getByRole('region', { name: 'Description' }).getByRole('listitem').filter({ hasText: 'three rivers' }))
+  // Its cover and screenshots, served by the server, and the viewer; every release with its notes.
+  const loaded = (img: Locator) => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0)
+  await expect.poll(() => loaded(page.locator('.game-head img.cover')), { timeout: 10_000 }).toBe(true)
+  await page.getByRole('region', { name: 'Screenshots' }).getByRole('button', { name: 'Screenshot 2 of 3' }).click()
+  const viewer = page.getByRole('dialog', { name: 'Lantern Drift: screenshot 2 of 3' })
+  await expect.poll(() => loaded(viewer.getByRole('img', { name: 'Lantern Drift, screenshot 2' })), { timeout: 10_000 }).toBe(true)
+  await viewer.getByRole('button', { name: 'Close' }).click()
+  await visible(page.getByRole('region', { name: 'Releases' }).getByText('First public build.'))
 
   // Checkout: the QR code, the invoice, the countdown, test money.
   await page.getByRole('button', { name: 'Buy for 2,100 sats' }).click()

@@ -57,6 +57,8 @@ export interface CoreEvent {
   pid?: number
   exit_code?: number
   message?: string
+  /** An exited game that failed within seconds: the last lines of its launch log. */
+  tail?: string[]
   /** Why an install failed: offline, verify, disk-space, busy, moving, refused, cancelled, other. */
   problem?: string
 }
@@ -126,6 +128,8 @@ export const api = {
   verify: (slug: string, repair: boolean) => plain<Report>(App.Verify(slug, repair)),
   uninstall: (slug: string) => App.Uninstall(slug),
   openFolder: (slug: string) => App.OpenFolder(slug),
+  /** Opens the log of the game's last launch in the desktop's text viewer. */
+  openLaunchLog: (slug: string) => App.OpenLaunchLog(slug),
   setGameAutoUpdate: (slug: string, mode: 'on' | 'off' | 'default') => App.SetGameAutoUpdate(slug, mode),
 
   settings: () => plain<SettingsView>(App.Settings()),
@@ -136,7 +140,13 @@ export const api = {
   moveLibrary: (dir: string) => App.MoveLibrary(dir),
 
   account: () => plain<Account>(App.Account()),
+  /** Sets (or changes) the payout Lightning Address; the server checks it answers first. */
   becomeDeveloper: (lnAddress: string) => plain<Account>(App.BecomeDeveloper(lnAddress)),
+  setStudio: (name: string) => plain<Account>(App.SetStudio(name)),
+  chooseImage: (title: string) => App.ChooseImage(title),
+  /** Adds an image file to a game: its cover (replacing it) or its last screenshot. */
+  uploadImage: (gameId: string, cover: boolean, path: string) => plain<DevGame>(App.UploadImage(gameId, cover, path)),
+  deleteImage: (gameId: string, imageId: string) => plain<DevGame>(App.DeleteImage(gameId, imageId)),
   myGames: () => plain<DevGame[]>(App.MyGames()),
   createGame: (d: GameDraft) => plain<DevGame>(App.CreateGame(d as core.GameDraft)),
   updateGame: (id: string, d: GameDraft) => plain<DevGame>(App.UpdateGame(id, d as core.GameDraft)),

@@ -234,3 +234,71 @@ test('no sales yet', async () => {
   expect(await screen.findByText('No sales yet.')).toBeInTheDocument()
   expect(await screen.findByText('No payouts yet.')).toBeInTheDocument()
 })
+
+test('the change preview warns of the platforms the build cannot be launched on', async () => {
+  answer(bridge.Account, devAccount)
+  answer(bridge.MyGames, [devGame({ releases: [release()] })])
+  answer(bridge.PreviewBuild, {
+    zip: '/b/v1.zip', size: 1024, files: 2, installed_bytes: 2048, added: [], removed: [], changed: [], unchanged: 0,
+    gaps: [
+      { platform: 'windows-amd64', reason: 'satchel.toml has no [launch.windows-amd64] or [launch.windows] section' },
+      { platform: 'darwin-arm64', reason: 'satchel.toml has no [launch.darwin-arm64] or [launch.darwin] section' },
+    ],
+  })
+  renderScreen(<Developer />)
+  const r = await screen.findByRole('listitem', { name: 'Release 1.0.0' })
+  await userEvent.type(within(r).getByRole('textbox', { name: 'Build zip' }), '/b/v1.zip')
+  await userEvent.click(within(r).getByRole('button', { name: 'Preview changes' }))
+  const diff = await within(r).findByLabelText('Changes against the previous release')
+  expect(within(diff).getByText('No launch entry for windows-amd64, darwin-arm64')).toBeInTheDocument()
+  expect(within(diff).getByText(/no \[launch\.windows-amd64\] or \[launch\.windows\] section/)).toBeInTheDocument()
+  expect(within(r).getByRole('button', { name: 'Upload this build' })).toBeEnabled()
+})
+
+test('the cover and screenshots: chosen, uploaded, removed, and a refusal shown', async () => {
+  const shot = { id: 'm2', url: 'http://s/media/g1/2.png', width: 1280, height: 720 }
+  answer(bridge.Account, devAccount)
+  answer(bridge.MyGames, [devGame({ status: 'LISTED', screenshots: [shot] })])
+  renderScreen(<Developer />)
+  await userEvent.click(await screen.findByRole('tab', { name: 'Cover & screenshots' }))
+  expect(screen.getByRole('heading', { name: 'Screenshots (1 of 8)' })).toBeInTheDocument()
+  answer(bridge.ChooseImage, '/art/cover.png')
+  answer(bridge.UploadImage, devGame())
+  await userEvent.click(screen.getByRole('button', { name: 'Choose a cover…' }))
+  expect(bridge.UploadImage).toHaveBeenCalledWith('g1', true, '/art/cover.png')
+  await waitFor(() => expect(bridge.MyGames).toHaveBeenCalledTimes(2))
+
+  answer(bridge.DeleteImage, devGame())
+  await userEvent.click(within(screen.getByRole('list', { name: 'Screenshots' })).getByRole('button', { name: 'Remove' }))
+  expect(bridge.DeleteImage).toHaveBeenCalledWith('g1', 'm2')
+
+  answer(bridge.ChooseImage, '/art/notes.txt')
+  fail(bridge.UploadImage, '/art/notes.txt is not a PNG, JPEG or WebP image')
+  await userEvent.click(screen.getByRole('button', { name: 'Add a screenshot…' }))
+  expect(await screen.findByRole('alert')).toHaveTextContent('is not a PNG, JPEG or WebP image')
+})
+
+test('the payout address and the studio name can be changed', async () => {
+  answer(bridge.Account, devAccount)
+  answer(bridge.MyGames, [devGame()])
+  renderScreen(<Developer />)
+  await userEvent.click(await screen.findByRole('button', { name: 'Change address' }))
+  const field = screen.getByRole('textbox', { name: 'Your Lightning Address' })
+  await userEvent.clear(field)
+  await userEvent.type(field, 'nobody@nowhere.example')
+  fail(bridge.BecomeDeveloper, 'Lightning Address nobody@nowhere.example: the domain nowhere.example does not resolve')
+  await userEvent.click(screen.getByRole('button', { name: 'Change address' }))
+  expect(await screen.findByRole('alert')).toHaveTextContent('does not resolve')
+  answer(bridge.BecomeDeveloper, { ...devAccount, payout_address: 'me@wallet.example' })
+  await userEvent.clear(field)
+  await userEvent.type(field, 'me@wallet.example')
+  await userEvent.click(screen.getByRole('button', { name: 'Change address' }))
+  expect(await screen.findByText(/Paid to ⚡ me@wallet\.example/)).toBeInTheDocument()
+
+  answer(bridge.SetStudio, { ...devAccount, payout_address: 'me@wallet.example', studio: 'Lantern Works' })
+  await userEvent.click(screen.getByRole('button', { name: 'Set a studio name' }))
+  await userEvent.type(screen.getByRole('textbox', { name: /Studio name/ }), 'Lantern Works')
+  await userEvent.click(screen.getByRole('button', { name: 'Save' }))
+  expect(bridge.SetStudio).toHaveBeenCalledWith('Lantern Works')
+  expect(await screen.findByText(/Lantern Works · Paid to ⚡ me@wallet\.example/)).toBeInTheDocument()
+})

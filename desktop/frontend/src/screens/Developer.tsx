@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { api, type BuildDiff, type DevGame, type DevRelease, type GameDraft, type UploadProgress } from '../api'
+import { Cover } from '../components/media'
 import { LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
 import { bytes, eta, parseSats, percent, price, rate, sats, when } from '../format'
 import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hooks'
@@ -40,22 +41,87 @@ export default function Developer({ slug }: { slug?: string }) {
     <div className="developer">
       <header className="page-head">
         <h1>Developer</h1>
-        {account.data.developer && <span className="muted small">Paid to ⚡ {account.data.payout_address}</span>}
+        {account.data.developer && <Profile account={account.data} onDone={account.set} />}
       </header>
       {account.data.developer ? <Studio slug={slug} /> : <BecomeDeveloper onDone={account.set} />}
     </div>
   )
 }
 
-function BecomeDeveloper({ onDone }: { onDone: (a: Awaited<ReturnType<typeof api.account>>) => void }) {
-  const [address, setAddress] = useState('')
+type AccountData = Awaited<ReturnType<typeof api.account>>
+
+/** Where the developer is paid and the studio their games are shown "by", each changeable. */
+function Profile({ account, onDone }: { account: AccountData; onDone: (a: AccountData) => void }) {
+  const [editing, setEditing] = useState<'address' | 'studio'>()
+  const [studio, setStudio] = useState(account.studio ?? '')
+  const act = useAction()
+  if (editing === 'address') {
+    return (
+      <div className="grow">
+        <BecomeDeveloper
+          change={account.payout_address}
+          onDone={(a) => {
+            onDone(a)
+            setEditing(undefined)
+          }}
+          onCancel={() => setEditing(undefined)}
+        />
+      </div>
+    )
+  }
+  if (editing === 'studio') {
+    return (
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void act.run(async () => {
+            onDone(await api.setStudio(studio))
+            setEditing(undefined)
+          })
+        }}
+      >
+        <label>
+          <span className="label">Studio name (your games show “by” it)</span>
+          <input value={studio} maxLength={64} onChange={(e) => setStudio(e.target.value)} placeholder="Lantern Works" />
+        </label>
+        <button type="submit" className="btn primary" disabled={act.busy}>
+          Save
+        </button>
+        <button type="button" className="btn" onClick={() => setEditing(undefined)}>
+          Cancel
+        </button>
+        {act.error && <Notice tone="error">{act.error}</Notice>}
+      </form>
+    )
+  }
+  return (
+    <span className="row small">
+      <span className="muted">
+        {account.studio ? `${account.studio} · ` : ''}Paid to ⚡ {account.payout_address}
+      </span>
+      <button type="button" className="btn link small" onClick={() => setEditing('address')}>
+        Change address
+      </button>
+      <button type="button" className="btn link small" onClick={() => setEditing('studio')}>
+        {account.studio ? 'Rename studio' : 'Set a studio name'}
+      </button>
+    </span>
+  )
+}
+
+/** The Lightning Address form: to become a developer, or (change set) to change the address.
+ * The server resolves the address before it takes it. */
+function BecomeDeveloper({ onDone, change, onCancel }: { onDone: (a: AccountData) => void; change?: string; onCancel?: () => void }) {
+  const [address, setAddress] = useState(change ?? '')
   const act = useAction()
   return (
     <section className="panel" aria-labelledby="become-dev">
-      <h2 id="become-dev">Become a developer</h2>
+      <h2 id="become-dev">{change ? 'Change your payout address' : 'Become a developer'}</h2>
       <p>
-        Sell your games for sats. Each sale, minus the platform's fee, is paid to your Lightning Address, right after the
-        buyer pays.
+        {change
+          ? 'Payouts of later sales go to the new address. It is checked now: it must answer as a Lightning Address and accept your share of a sale.'
+          : "Sell your games for sats. Each sale, minus the platform's fee, is paid to your Lightning Address, right after the buyer pays."}
       </p>
       <form
         className="row"
@@ -68,9 +134,14 @@ function BecomeDeveloper({ onDone }: { onDone: (a: Awaited<ReturnType<typeof api
           <span className="label">Your Lightning Address</span>
           <input type="email" placeholder="you@wallet.example" value={address} onChange={(e) => setAddress(e.target.value)} />
         </label>
-        <button type="submit" className="btn primary" disabled={act.busy || !address.includes('@')}>
-          {act.busy ? 'Checking the address…' : 'Become a developer'}
+        <button type="submit" className="btn primary" disabled={act.busy || !address.includes('@') || address.trim() === change}>
+          {act.busy ? 'Checking the address…' : change ? 'Change address' : 'Become a developer'}
         </button>
+        {onCancel && (
+          <button type="button" className="btn" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
       </form>
       {act.error && <Notice tone="error" title="The address was not accepted">{act.error}</Notice>}
     </section>
@@ -133,13 +204,14 @@ function Studio({ slug }: { slug?: string }) {
   )
 }
 
-type Tab = 'details' | 'releases' | 'money'
+type Tab = 'details' | 'images' | 'releases' | 'money'
 
 function GameEditor({ game, onChanged }: { game: DevGame; onChanged: () => void }) {
   const [tab, setTab] = useState<Tab>('releases')
   const tabs: { id: Tab; label: string }[] = [
     { id: 'releases', label: 'Releases' },
     { id: 'details', label: 'Details' },
+    { id: 'images', label: 'Cover & screenshots' },
     { id: 'money', label: 'Sales & payouts' },
   ]
   return (
@@ -174,6 +246,7 @@ function GameEditor({ game, onChanged }: { game: DevGame; onChanged: () => void 
           </>
         )}
         {tab === 'releases' && <Releases game={game} onChanged={onChanged} />}
+        {tab === 'images' && <Images game={game} onChanged={onChanged} />}
         {tab === 'money' && <Money game={game} />}
       </div>
     </section>
@@ -181,6 +254,77 @@ function GameEditor({ game, onChanged }: { game: DevGame; onChanged: () => void 
 }
 
 /** Creates a game (without game) or edits one. */
+/** The store's images of a game: its cover and up to 8 screenshots, each uploaded from a file
+ * and checked by the server. */
+export function Images({ game, onChanged }: { game: DevGame; onChanged: () => void }) {
+  const act = useAction()
+  const shots = game.screenshots ?? []
+  const add = (cover: boolean) =>
+    act.run(async () => {
+      const path = await api.chooseImage(cover ? 'Choose the cover image' : 'Choose a screenshot')
+      if (!path) return
+      await api.uploadImage(game.id, cover, path)
+      onChanged()
+    })
+  const remove = (id: string) =>
+    act.run(async () => {
+      await api.deleteImage(game.id, id)
+      onChanged()
+    })
+  const hidden = game.status === 'DRAFT' || game.status === 'BANNED'
+  return (
+    <div className="images">
+      <p className="muted small">
+        PNG, JPEG or WebP, up to 10 MiB, 16 to 4096 pixels a side. The store shows the cover on the game's card and page, and the
+        screenshots in that order on its page.{hidden ? ' Previews appear once the game is unlisted or listed.' : ''}
+      </p>
+      <h3>Cover</h3>
+      <div className="media-grid">
+        <figure>
+          <Cover slug={game.slug} title={game.title} image={game.cover} />
+          {game.cover && (
+            <figcaption className="row small">
+              {game.cover.width}×{game.cover.height}
+              <button type="button" className="btn link small danger" disabled={act.busy} onClick={() => remove(game.cover!.id)}>
+                Remove
+              </button>
+            </figcaption>
+          )}
+        </figure>
+      </div>
+      <button type="button" className="btn" disabled={act.busy} onClick={() => add(true)}>
+        {game.cover ? 'Replace the cover…' : 'Choose a cover…'}
+      </button>
+      <h3>Screenshots ({shots.length} of 8)</h3>
+      {shots.length > 0 && (
+        <ul className="plain media-grid" aria-label="Screenshots">
+          {shots.map((m, i) => (
+            <li key={m.id}>
+              <figure>
+                <img src={m.url} alt={`Screenshot ${i + 1}`} loading="lazy" />
+                <figcaption className="row small">
+                  {m.width}×{m.height}
+                  <button type="button" className="btn link small danger" disabled={act.busy} onClick={() => remove(m.id)}>
+                    Remove
+                  </button>
+                </figcaption>
+              </figure>
+            </li>
+          ))}
+        </ul>
+      )}
+      <button type="button" className="btn" disabled={act.busy || shots.length >= 8} onClick={() => add(false)}>
+        {act.busy ? 'Uploading…' : 'Add a screenshot…'}
+      </button>
+      {act.error && (
+        <Notice tone="error" title="The image was not accepted">
+          {act.error}
+        </Notice>
+      )}
+    </div>
+  )
+}
+
 export function GameForm({ game, onSaved }: { game?: DevGame; onSaved: (g: DevGame) => void }) {
   const [d, setD] = useState<GameDraft>({
     slug: game?.slug ?? '',
@@ -540,6 +684,19 @@ function BuildUpload({ release, upload }: { release: DevRelease; upload: UploadP
               'This is the first build of the game.'
             )}
           </p>
+          {diff.gaps && diff.gaps.length > 0 && (
+            <Notice tone="warn" title={`No launch entry for ${diff.gaps.map((g) => g.platform).join(', ')}`}>
+              Players on {diff.gaps.length === 1 ? 'that system' : 'those systems'} can buy it but not play it. Add a section to satchel.toml for
+              each system the game runs on.
+              <ul className="plain small">
+                {diff.gaps.map((g) => (
+                  <li key={g.platform}>
+                    <strong>{g.platform}</strong>: {g.reason}
+                  </li>
+                ))}
+              </ul>
+            </Notice>
+          )}
           {diff.against && (
             <ul className="plain diff-list">
               {diff.added.map((f) => (

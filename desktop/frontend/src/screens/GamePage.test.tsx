@@ -10,7 +10,7 @@ test('loading, then the game: title, summary, Markdown description, latest versi
   expect(screen.getByRole('status')).toHaveTextContent('Loading')
   expect(await screen.findByRole('heading', { level: 1, name: 'Lantern Drift' })).toBeInTheDocument()
   expect(screen.getByText('A lantern on a river.')).toBeInTheDocument()
-  expect(screen.getByText('1.0.0')).toBeInTheDocument()
+  expect(screen.getByText('Latest version').nextElementSibling).toHaveTextContent('1.0.0')
   expect(screen.getByText(/1\.4 MiB/)).toBeInTheDocument()
   const description = screen.getByRole('region', { name: 'Description' })
   expect(await within(description).findByText('calm')).toHaveProperty('tagName', 'STRONG')
@@ -105,4 +105,40 @@ test('a page that failed offline loads by itself once the server is back', async
   answer(bridge.Game, gameView())
   emit('core', { kind: 'sync', sync: { connected: true, reconnects: 2 } })
   expect(await screen.findByRole('heading', { level: 1, name: 'Lantern Drift' })).toBeInTheDocument()
+})
+
+test('the page lists every published release with its notes, and the screenshots', async () => {
+  const shots = [1, 2].map((n) => ({ id: `m${n}`, url: `http://s/media/g1/${n}.png`, width: 1280, height: 720 }))
+  answer(
+    bridge.Game,
+    gameView({}, {
+      screenshots: shots,
+      releases: [
+        { version: '1.0.0', notes_md: 'The **third** river.', published_at: '2025-02-01T10:00:00Z' },
+        { version: '0.9.0', notes_md: 'First public build.', published_at: '2025-01-01T10:00:00Z' },
+      ],
+    }),
+  )
+  renderScreen(<GamePage slug="lantern-drift" />)
+  const releases = await screen.findByRole('region', { name: 'Releases' })
+  expect(within(releases).getByRole('heading', { name: /1\.0\.0/ })).toBeInTheDocument()
+  expect(within(releases).getByRole('heading', { name: /0\.9\.0/ })).toBeInTheDocument()
+  expect(await within(releases).findByText('third')).toHaveProperty('tagName', 'STRONG')
+  expect(within(releases).getByText('First public build.')).toBeInTheDocument()
+  expect(screen.getByRole('button', { name: 'Screenshot 2 of 2' })).toBeInTheDocument()
+})
+
+test('a game that failed within seconds says so with its log, which opens', async () => {
+  answer(
+    bridge.Game,
+    gameView({ owned: true, entry: entry({ last_run: { version: '1.0.0', started_at: '2025-02-01T10:00:00Z', exit_code: 3,
+      error: 'lantern-drift exited with an error after 0.2s (exit code 3)', tail: ['satchel: launching', 'missing library libfoo.so'] } }) }),
+  )
+  bridge.OpenLaunchLog.mockResolvedValue()
+  renderScreen(<GamePage slug="lantern-drift" />)
+  const notice = await screen.findByText('Lantern-drift exited with an error after 0.2s (exit code 3).')
+  const box = notice.closest('[role="alert"], .notice') as HTMLElement
+  expect(within(box).getByText(/missing library libfoo\.so/)).toBeInTheDocument()
+  await userEvent.click(within(box).getByRole('button', { name: 'Open the log' }))
+  expect(bridge.OpenLaunchLog).toHaveBeenCalledWith('lantern-drift')
 })

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'react'
 import { api, type GameView, type LibraryGame } from '../api'
+import { Cover, ScreenshotStrip } from '../components/media'
 import { Dialog, LoadError, Markdown, Notice, ProgressBar, Spinner } from '../components/ui'
 import { bytes, eta, percent, price, rate, sentence, when } from '../format'
 import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hooks'
 import { failureAdvice, useLibrary } from '../library'
 import { useNav } from '../route'
 import Checkout from './Checkout'
-import { Cover } from './Store'
 
 /** A game's page: what it is, its latest version, and the button that fits the player. */
 export default function GamePage({ slug, openCheckout }: { slug: string; openCheckout?: boolean }) {
@@ -40,7 +40,7 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
         ← Store
       </button>
       <header className="game-head">
-        <Cover slug={g.slug} title={g.title} />
+        <Cover slug={g.slug} title={g.title} image={g.cover} />
         <div className="game-head-text">
           <h1>{g.title}</h1>
           <p className="summary">{g.summary}</p>
@@ -75,6 +75,7 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
           <GameActions view={v} live={lib.game(slug)} onBuy={(guest) => setCheckout({ guest })} />
         </div>
       </header>
+      <ScreenshotStrip title={g.title} shots={g.screenshots ?? []} />
       {v.offline ? (
         <Notice tone="info" title="Offline: this page shows what your library knows">
           {sentence(v.offline)} The store's page comes back by itself once the server answers.
@@ -84,10 +85,19 @@ export default function GamePage({ slug, openCheckout }: { slug: string; openChe
           <Markdown source={g.description_md} />
         </section>
       )}
-      {latest?.notes_md && (
-        <section aria-labelledby="notes">
-          <h2 id="notes">What's new in {latest.version}</h2>
-          <Markdown source={latest.notes_md} />
+      {g.releases.length > 0 && (
+        <section aria-labelledby="releases">
+          <h2 id="releases">Releases</h2>
+          <ul className="plain release-list">
+            {g.releases.map((r) => (
+              <li key={r.version}>
+                <h3>
+                  {r.version} <span className="muted small">{when(r.published_at)}</span>
+                </h3>
+                {r.notes_md ? <Markdown source={r.notes_md} /> : <p className="muted">No notes.</p>}
+              </li>
+            ))}
+          </ul>
         </section>
       )}
       {checkout && (
@@ -204,6 +214,27 @@ export function GameActions({ view, live, onBuy }: { view: GameView; live: Libra
         )}
       </div>
       {act.error && <Notice tone="error">{act.error}</Notice>}
+      {e?.last_run?.error && e.last_run.tail?.length ? (
+        <Notice
+          tone="error"
+          title={sentence(e.last_run.error)}
+          action={
+            <button type="button" className="btn" onClick={() => act.run(() => api.openLaunchLog(slug))}>
+              Open the log
+            </button>
+          }
+        >
+          The last lines of its log:
+          <pre className="log-tail">{e.last_run.tail.join('\n')}</pre>
+        </Notice>
+      ) : (
+        e?.last_run &&
+        installed && (
+          <button type="button" className="btn link small" onClick={() => act.run(() => api.openLaunchLog(slug))}>
+            Open the launch log
+          </button>
+        )
+      )}
       {failure && (
         <Notice
           tone="error"

@@ -1,8 +1,12 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { emit } from '../test/bus'
-import { answer, bridge, libGame, libraryView, renderScreen } from '../test/fixtures'
+import { answer, bridge, cards, libGame, libraryView, renderScreen } from '../test/fixtures'
 import Library from './Library'
+
+// The store, where the library finds the covers, lists the games with theirs.
+const cover = { id: 'm1', url: 'http://s/media/g1/cover.png', width: 630, height: 500 }
+beforeEach(() => answer(bridge.Games, { games: [{ ...cards[0], cover, owned: true }] }))
 
 const downloading = libGame(
   { job: { slug: 'pocket-orbits', version: '1.0.0', phase: 'downloading', done: 262144, total: 1048576, bytes_per_second: 131072, eta: 6e9 } },
@@ -23,7 +27,8 @@ test('an error loading the library, then a retry', async () => {
   expect(await screen.findByRole('alert')).toHaveTextContent('Could not load your library')
   bridge.Library.mockResolvedValue(libraryView([libGame()]) as never)
   await userEvent.click(screen.getByRole('button', { name: 'Try again' }))
-  expect(await screen.findByRole('listitem', { name: 'Lantern Drift' })).toBeInTheDocument()
+  const row = await screen.findByRole('listitem', { name: 'Lantern Drift' })
+  await waitFor(() => expect(row.querySelector(`img[src="${cover.url}"]`)).not.toBeNull()) // its cover, from the store
 })
 
 test('the download queue: percent, rate, time left; pause, resume, cancel', async () => {

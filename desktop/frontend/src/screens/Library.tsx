@@ -1,8 +1,9 @@
 import { useState } from 'react'
 import { api, type LibraryGame, type Report } from '../api'
+import { Cover, type Image } from '../components/media'
 import { Dialog, LoadError, Notice, ProgressBar, Spinner } from '../components/ui'
 import { bytes, eta, percent, rate, when } from '../format'
-import { useAction, useEvent, useReady } from '../hooks'
+import { useAction, useAsync, useEvent, useReady } from '../hooks'
 import { failureAdvice, useLibrary } from '../library'
 import { useNav } from '../route'
 
@@ -11,6 +12,9 @@ export default function Library() {
   const lib = useLibrary()
   const nav = useNav()
   const refresh = useAction()
+  // The covers, from the store (offline or for an unlisted game, the coloured tile).
+  const store = useAsync(() => api.games(), [])
+  const covers = new Map(store.data?.games.map((g) => [g.slug, g.cover]))
   useReady('library', !!lib.view)
 
   if (!lib.view) {
@@ -52,7 +56,7 @@ export default function Library() {
           <h2 id="games">Games</h2>
           <ul className="plain game-list">
             {games.map((g) => (
-              <GameRow key={g.entry.slug} game={lib.game(g.entry.slug) ?? g} />
+              <GameRow key={g.entry.slug} game={lib.game(g.entry.slug) ?? g} cover={covers.get(g.entry.slug)} />
             ))}
           </ul>
         </section>
@@ -119,7 +123,7 @@ const statusText: Record<string, string> = {
 }
 
 /** One game of the library with everything a player can do to it. */
-export function GameRow({ game }: { game: LibraryGame }) {
+export function GameRow({ game, cover }: { game: LibraryGame; cover?: Image }) {
   const lib = useLibrary()
   const nav = useNav()
   const act = useAction()
@@ -147,6 +151,7 @@ export function GameRow({ game }: { game: LibraryGame }) {
   return (
     <li className="game-row" aria-label={e.title || slug}>
       <div className="game-row-main">
+        <Cover slug={slug} title={e.title || slug} image={cover} />
         <button type="button" className="btn link title" onClick={() => nav.go({ name: 'game', slug })}>
           {e.title || slug}
         </button>
@@ -201,7 +206,14 @@ export function GameRow({ game }: { game: LibraryGame }) {
               <option value="off">Off</option>
             </select>
           </label>
-          {e.last_run && <span className="muted small">Last played {when(e.last_run.started_at)}</span>}
+          {e.last_run && (
+            <>
+              <span className="muted small">Last played {when(e.last_run.started_at)}</span>
+              <button type="button" className="btn small link" onClick={() => act.run(() => api.openLaunchLog(slug))}>
+                Launch log
+              </button>
+            </>
+          )}
         </div>
       )}
       {verifying && (

@@ -49,3 +49,15 @@ test('a card opens the game page', async () => {
   await userEvent.click(await screen.findByRole('button', { name: /Pocket Orbits/ }))
   expect(go).toHaveBeenCalledWith({ name: 'game', slug: 'pocket-orbits' })
 })
+
+test('cards show their cover and developer, and mark the games the identity owns', async () => {
+  const cover = { id: 'm1', url: 'http://127.0.0.1:8080/media/g2/cover.png', width: 630, height: 500 }
+  answer(bridge.Games, { games: [cards[0], { ...cards[1], cover, owned: true, developer: 'Satchel Demo Studio' }] })
+  const { container } = renderScreen(<Store />)
+  const card = await screen.findByRole('button', { name: 'Pocket Orbits, in your library' })
+  expect(within(card).getByText('✓ Owned')).toBeInTheDocument()
+  expect(within(card).getByText('by Satchel Demo Studio')).toBeInTheDocument()
+  expect(within(card).queryByText('5,000 sats')).not.toBeInTheDocument()
+  expect(container.querySelector(`img[src="${cover.url}"]`)).not.toBeNull()
+  expect(within(screen.getByRole('button', { name: /Lantern Drift, 2,100 sats/ })).queryByText('✓ Owned')).not.toBeInTheDocument()
+})

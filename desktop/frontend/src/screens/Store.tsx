@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { api, type GameCard } from '../api'
+import { Cover } from '../components/media'
 import { LoadError, Spinner } from '../components/ui'
 import { bytes, price } from '../format'
 import { useAsync, useEvent, useReady, useReconnected } from '../hooks'
@@ -82,22 +83,27 @@ export default function Store() {
   )
 }
 
-/** A game's tile; its colour comes from its slug, so each game keeps its own. */
-function Card({ game, big }: { game: GameCard; big?: boolean }) {
+/** A game's card: its cover, what it is, its price, and whether the identity owns it. */
+export function Card({ game, big }: { game: GameCard; big?: boolean }) {
   const nav = useNav()
   return (
     <button
       type="button"
       className={`game-card${big ? ' big' : ''}`}
       onClick={() => nav.go({ name: 'game', slug: game.slug })}
-      aria-label={`${game.title}, ${price(game.price_msat)}`}
+      aria-label={`${game.title}, ${game.owned ? 'in your library' : price(game.price_msat)}`}
     >
-      <Cover slug={game.slug} title={game.title} />
+      <Cover slug={game.slug} title={game.title} image={game.cover} />
       <span className="card-body">
         <span className="card-title">{game.title}</span>
+        {game.developer && <span className="muted small">by {game.developer}</span>}
         <span className="card-summary">{game.summary}</span>
         <span className="card-meta">
-          <span className={`price${game.price_msat === 0 ? ' free' : ''}`}>{price(game.price_msat)}</span>
+          {game.owned ? (
+            <span className="chip ok owned">✓ Owned</span>
+          ) : (
+            <span className={`price${game.price_msat === 0 ? ' free' : ''}`}>{price(game.price_msat)}</span>
+          )}
           {game.latest && (
             <span className="muted">
               v{game.latest}
@@ -107,17 +113,5 @@ function Card({ game, big }: { game: GameCard; big?: boolean }) {
         </span>
       </span>
     </button>
-  )
-}
-
-export function Cover({ slug, title }: { slug: string; title: string }) {
-  let f = 2166136261 // FNV-1a
-  for (const c of slug) f = Math.imul(f ^ c.charCodeAt(0), 16777619) >>> 0
-  const h = f % 360
-  const style = { background: `linear-gradient(135deg, hsl(${h} 55% 32%), hsl(${(h + 50) % 360} 60% 18%))` }
-  return (
-    <span className="cover" style={style} aria-hidden="true">
-      <span className="cover-initial">{title.slice(0, 1)}</span>
-    </span>
   )
 }

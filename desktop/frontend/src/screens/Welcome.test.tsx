@@ -5,8 +5,8 @@ import type { Status } from '../api'
 import { answer, bridge, fail, status } from '../test/fixtures'
 import Welcome from './Welcome'
 
-function Harness({ onDone }: { onDone: () => void }) {
-  const [st, setSt] = useState<Status>(status({ identity: undefined }))
+function Harness({ onDone, over }: { onDone: () => void; over?: Partial<Status> }) {
+  const [st, setSt] = useState<Status>(status({ identity: undefined, ...over }))
   return <Welcome status={st} onStatus={setSt} onDone={onDone} />
 }
 
@@ -18,9 +18,31 @@ test('creating an identity shows its npub, a copy button and where the key lives
   await userEvent.click(screen.getByRole('button', { name: 'Create my identity' }))
   expect(await screen.findByLabelText('Your public key (npub)')).toHaveTextContent(status().identity!.npub)
   expect(screen.getByRole('button', { name: 'Copy' })).toBeInTheDocument()
-  expect(screen.getByText(/lives in your operating system's keyring, never in a file/)).toBeInTheDocument()
+  expect(
+    screen.getByText(/lives in your operating system's keyring \(the Secret Service: GNOME Keyring or KWallet\), never in a file/),
+  ).toBeInTheDocument()
   await userEvent.click(screen.getByRole('button', { name: 'Continue to the store' }))
   expect(onDone).toHaveBeenCalled()
+})
+
+const mac = '/Users/p/Library/Application Support/Satchel'
+const windows = { local: 'C:\\Users\\p\\AppData\\Local\\Satchel', roaming: 'C:\\Users\\p\\AppData\\Roaming\\Satchel' }
+
+test.each([
+  {
+    os: 'windows',
+    keyring: 'Windows Credential Manager',
+    dirs: { data: windows.local, config: windows.roaming, state: windows.local },
+  },
+  { os: 'darwin', keyring: 'the macOS Keychain', dirs: { data: mac, config: mac, state: mac } },
+  { os: 'linux', keyring: 'the Secret Service: GNOME Keyring or KWallet', dirs: status().dirs },
+])('on $os, the first screen names $keyring and the folders', ({ os, keyring, dirs }) => {
+  render(<Harness onDone={vi.fn()} over={{ os, dirs }} />)
+  expect(screen.getByText(`🔒 Satchel keeps secret keys only in your OS keyring (${keyring}), never in a file.`)).toBeInTheDocument()
+  const folders = screen.getByText(/Games and the launcher's files/)
+  expect(folders).toHaveTextContent(`Games and the launcher's files: ${dirs.data}; settings: ${dirs.config}`)
+  if (dirs.state === dirs.data) expect(folders).not.toHaveTextContent('what is installed where')
+  else expect(folders).toHaveTextContent(`what is installed where: ${dirs.state}.`)
 })
 
 test('importing a key, and a key that is wrong', async () => {

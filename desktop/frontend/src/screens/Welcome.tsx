@@ -3,12 +3,40 @@ import { api, type Status } from '../api'
 import { CopyField, Notice } from '../components/ui'
 import { useAction } from '../hooks'
 
-/** First run: create an identity or import one; the key goes to the OS keyring. */
+/** The keyring that holds the secret keys on os (Go's runtime.GOOS), by the name the player knows. */
+function keyringName(os: string): string {
+  switch (os) {
+    case 'windows':
+      return 'Windows Credential Manager'
+    case 'darwin':
+      return 'the macOS Keychain'
+    default:
+      return 'the Secret Service: GNOME Keyring or KWallet'
+  }
+}
+
+/** Where the launcher keeps its files on this computer (the state folder only when it is apart). */
+function Folders({ dirs }: { dirs: Status['dirs'] }) {
+  return (
+    <p className="keyring-note">
+      📁 Games and the launcher's files: <code>{dirs.data}</code>; settings: <code>{dirs.config}</code>
+      {dirs.state !== dirs.data && (
+        <>
+          ; what is installed where: <code>{dirs.state}</code>
+        </>
+      )}
+      .
+    </p>
+  )
+}
+
+/** First run: create an identity or import one; the key goes to the OS keyring, named for the player's OS. */
 export default function Welcome({ status, onStatus, onDone }: { status: Status; onStatus: (s: Status) => void; onDone: () => void }) {
   const [secret, setSecret] = useState('')
   const [made, setMade] = useState<'created' | 'imported'>()
   const act = useAction()
   const id = made ? status.identity : undefined
+  const keyring = keyringName(status.os)
 
   const create = () =>
     act.run(async () => {
@@ -36,8 +64,8 @@ export default function Welcome({ status, onStatus, onDone }: { status: Status; 
             <p>{made === 'created' ? 'Your new identity is ready.' : 'Your identity is imported.'} This is your public key (npub): share it freely.</p>
             <CopyField value={id.npub} label="Your public key (npub)" />
             <p className="keyring-note">
-              🔒 Your secret key lives in your operating system's keyring, never in a file. Back it up from Settings →
-              Export identity.
+              🔒 Your secret key lives in your operating system's keyring ({keyring}), never in a file. Back it up from
+              Settings → Export identity.
             </p>
             <button type="button" className="btn primary" data-autofocus onClick={onDone}>
               Continue to the store
@@ -79,7 +107,8 @@ export default function Welcome({ status, onStatus, onDone }: { status: Status; 
                 </button>
               </form>
             </section>
-            <p className="keyring-note">🔒 Satchel keeps secret keys only in your OS keyring (Secret Service), never in a file.</p>
+            <p className="keyring-note">🔒 Satchel keeps secret keys only in your OS keyring ({keyring}), never in a file.</p>
+            <Folders dirs={status.dirs} />
             {act.error && <Notice tone="error" title="That did not work">{act.error}</Notice>}
             <button type="button" className="btn link" onClick={onDone}>
               Browse the store without an identity

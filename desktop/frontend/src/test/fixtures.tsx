@@ -21,15 +21,16 @@ import { NavContext, type Route } from '../route'
 export const bridge = vi.mocked(App)
 
 export const cards: GameCard[] = [
-  { id: 'g1', slug: 'lantern-drift', title: 'Lantern Drift', summary: 'A lantern on a river.', price_msat: 2_100_000, featured: true, latest: '1.0.0', latest_size: 1_500_000 },
-  { id: 'g2', slug: 'pocket-orbits', title: 'Pocket Orbits', summary: 'Moons.', price_msat: 5_000_000, featured: false, latest: '1.0.0', latest_size: 900_000 },
-  { id: 'g3', slug: 'moss-and-mortar', title: 'Moss & Mortar', summary: 'A free wall.', price_msat: 0, featured: false, latest: '1.2.0' },
+  { id: 'g1', slug: 'lantern-drift', title: 'Lantern Drift', summary: 'A lantern on a river.', price_msat: 2_100_000, featured: true, latest: '1.0.0', latest_size: 1_500_000, owned: false },
+  { id: 'g2', slug: 'pocket-orbits', title: 'Pocket Orbits', summary: 'Moons.', price_msat: 5_000_000, featured: false, latest: '1.0.0', latest_size: 900_000, owned: false },
+  { id: 'g3', slug: 'moss-and-mortar', title: 'Moss & Mortar', summary: 'A free wall.', price_msat: 0, featured: false, latest: '1.2.0', owned: false },
 ]
 
 export function storeGame(over: Partial<StoreGame> = {}): StoreGame {
   return {
     ...cards[0],
     description_md: '# Lantern Drift\n\nA **calm** game.\n\n- three rivers',
+    screenshots: [],
     releases: [{ version: '1.0.0', notes_md: 'Smoother steering.', published_at: '2025-01-02T10:00:00Z', size: 1_500_000, installed_bytes: 3_000_000 }],
     ...over,
   }
@@ -72,6 +73,12 @@ export function status(over: Partial<Status> = {}): Status {
     server: 'http://127.0.0.1:8080',
     test_money: false,
     sync: { connected: true, reconnects: 0 },
+    os: 'linux',
+    dirs: {
+      data: '/home/p/.local/share/satchel',
+      config: '/home/p/.config/satchel',
+      state: '/home/p/.local/state/satchel',
+    },
     ...over,
   }
 }
@@ -90,6 +97,7 @@ export function devGame(over: Partial<DevGame> = {}): DevGame {
     price_msat: 2_100_000,
     status: 'FEATURED',
     releases: [],
+    screenshots: [],
     ...over,
   }
 }

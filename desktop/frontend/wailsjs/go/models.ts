@@ -218,6 +218,8 @@ export namespace app {
 	    sync: library.SyncStatus;
 	    route?: string;
 	    recovered?: string[];
+	    os: string;
+	    dirs: settings.Dirs;
 	
 	    static createFrom(source: any = {}) {
 	        return new Status(source);
@@ -233,6 +235,8 @@ export namespace app {
 	        this.sync = this.convertValues(source["sync"], library.SyncStatus);
 	        this.route = source["route"];
 	        this.recovered = source["recovered"];
+	        this.os = source["os"];
+	        this.dirs = this.convertValues(source["dirs"], settings.Dirs);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -264,6 +268,7 @@ export namespace core {
 	    display_name?: string;
 	    developer: boolean;
 	    payout_address?: string;
+	    studio?: string;
 	    admin?: boolean;
 	
 	    static createFrom(source: any = {}) {
@@ -277,6 +282,7 @@ export namespace core {
 	        this.display_name = source["display_name"];
 	        this.developer = source["developer"];
 	        this.payout_address = source["payout_address"];
+	        this.studio = source["studio"];
 	        this.admin = source["admin"];
 	    }
 	}
@@ -306,6 +312,7 @@ export namespace core {
 	    removed: FileChange[];
 	    changed: FileChange[];
 	    unchanged: number;
+	    gaps: launch.Gap[];
 	
 	    static createFrom(source: any = {}) {
 	        return new BuildDiff(source);
@@ -322,6 +329,7 @@ export namespace core {
 	        this.removed = this.convertValues(source["removed"], FileChange);
 	        this.changed = this.convertValues(source["changed"], FileChange);
 	        this.unchanged = source["unchanged"];
+	        this.gaps = this.convertValues(source["gaps"], launch.Gap);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -358,6 +366,24 @@ export namespace core {
 	        this.size = source["size"];
 	        this.file_count = source["file_count"];
 	        this.installed_bytes = source["installed_bytes"];
+	    }
+	}
+	export class Image {
+	    id: string;
+	    url: string;
+	    width: number;
+	    height: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Image(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.url = source["url"];
+	        this.width = source["width"];
+	        this.height = source["height"];
 	    }
 	}
 	export class UploadProgress {
@@ -441,6 +467,8 @@ export namespace core {
 	    price_msat: number;
 	    status: string;
 	    releases: DevRelease[];
+	    cover?: Image;
+	    screenshots: Image[];
 	
 	    static createFrom(source: any = {}) {
 	        return new DevGame(source);
@@ -456,6 +484,8 @@ export namespace core {
 	        this.price_msat = source["price_msat"];
 	        this.status = source["status"];
 	        this.releases = this.convertValues(source["releases"], DevRelease);
+	        this.cover = this.convertValues(source["cover"], Image);
+	        this.screenshots = this.convertValues(source["screenshots"], Image);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -488,6 +518,8 @@ export namespace core {
 	    developer?: string;
 	    latest?: string;
 	    latest_size?: number;
+	    cover?: Image;
+	    owned: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new GameCard(source);
@@ -504,7 +536,27 @@ export namespace core {
 	        this.developer = source["developer"];
 	        this.latest = source["latest"];
 	        this.latest_size = source["latest_size"];
+	        this.cover = this.convertValues(source["cover"], Image);
+	        this.owned = source["owned"];
 	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class GameDraft {
 	    slug: string;
@@ -558,6 +610,7 @@ export namespace core {
 		    return a;
 		}
 	}
+	
 	export class LedgerEntry {
 	    id: string;
 	    purchase_id: string;
@@ -867,7 +920,10 @@ export namespace core {
 	    developer?: string;
 	    latest?: string;
 	    latest_size?: number;
+	    cover?: Image;
+	    owned: boolean;
 	    description_md: string;
+	    screenshots: Image[];
 	    releases: StoreRelease[];
 	
 	    static createFrom(source: any = {}) {
@@ -885,7 +941,10 @@ export namespace core {
 	        this.developer = source["developer"];
 	        this.latest = source["latest"];
 	        this.latest_size = source["latest_size"];
+	        this.cover = this.convertValues(source["cover"], Image);
+	        this.owned = source["owned"];
 	        this.description_md = source["description_md"];
+	        this.screenshots = this.convertValues(source["screenshots"], Image);
 	        this.releases = this.convertValues(source["releases"], StoreRelease);
 	    }
 	
@@ -1004,6 +1063,25 @@ export namespace install {
 
 }
 
+export namespace launch {
+	
+	export class Gap {
+	    platform: string;
+	    reason: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Gap(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.platform = source["platform"];
+	        this.reason = source["reason"];
+	    }
+	}
+
+}
+
 export namespace library {
 	
 	export class Entry {
@@ -1104,6 +1182,27 @@ export namespace library {
 
 }
 
+export namespace settings {
+	
+	export class Dirs {
+	    data: string;
+	    config: string;
+	    state: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Dirs(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.data = source["data"];
+	        this.config = source["config"];
+	        this.state = source["state"];
+	    }
+	}
+
+}
+
 export namespace state {
 	
 	export class Failure {
@@ -1151,6 +1250,7 @@ export namespace state {
 	    ended_at: any;
 	    exit_code: number;
 	    error?: string;
+	    tail?: string[];
 	
 	    static createFrom(source: any = {}) {
 	        return new Run(source);
@@ -1163,6 +1263,7 @@ export namespace state {
 	        this.ended_at = this.convertValues(source["ended_at"], null);
 	        this.exit_code = source["exit_code"];
 	        this.error = source["error"];
+	        this.tail = source["tail"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

@@ -16,6 +16,8 @@ export function ChooseBuildZip():Promise<string>;
 
 export function ChooseFolder(arg1:string):Promise<string>;
 
+export function ChooseImage(arg1:string):Promise<string>;
+
 export function ClaimReceipt(arg1:string):Promise<core.Purchase>;
 
 export function CloseCheckout(arg1:string):Promise<void>;
@@ -25,6 +27,8 @@ export function CreateGame(arg1:core.GameDraft):Promise<core.DevGame>;
 export function CreateIdentity(arg1:string):Promise<app.Status>;
 
 export function CreateRelease(arg1:string,arg2:string,arg3:string):Promise<core.DevRelease>;
+
+export function DeleteImage(arg1:string,arg2:string):Promise<core.DevGame>;
 
 export function ExportIdentity(arg1:string):Promise<string>;
 
@@ -49,6 +53,8 @@ export function MoveLibrary(arg1:string):Promise<void>;
 export function MyGames():Promise<Array<core.DevGame>>;
 
 export function OpenFolder(arg1:string):Promise<void>;
+
+export function OpenLaunchLog(arg1:string):Promise<void>;
 
 export function Pause(arg1:string):Promise<void>;
 
@@ -80,6 +86,8 @@ export function SetServer(arg1:string):Promise<app.Status>;
 
 export function SetSpeedLimit(arg1:number):Promise<void>;
 
+export function SetStudio(arg1:string):Promise<core.Account>;
+
 export function Settings():Promise<app.SettingsView>;
 
 export function Status():Promise<app.Status>;
@@ -91,6 +99,8 @@ export function Uninstall(arg1:string):Promise<void>;
 export function UpdateGame(arg1:string,arg2:core.GameDraft):Promise<core.DevGame>;
 
 export function UploadBuild(arg1:string,arg2:string):Promise<void>;
+
+export function UploadImage(arg1:string,arg2:boolean,arg3:string):Promise<core.DevGame>;
 
 export function UseIdentity(arg1:string):Promise<app.Status>;
 

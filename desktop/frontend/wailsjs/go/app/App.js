@@ -26,6 +26,10 @@ export function ChooseFolder(arg1) {
   return window['go']['app']['App']['ChooseFolder'](arg1);
 }
 
+export function ChooseImage(arg1) {
+  return window['go']['app']['App']['ChooseImage'](arg1);
+}
+
 export function ClaimReceipt(arg1) {
   return window['go']['app']['App']['ClaimReceipt'](arg1);
 }
@@ -44,6 +48,10 @@ export function CreateIdentity(arg1) {
 
 export function CreateRelease(arg1, arg2, arg3) {
   return window['go']['app']['App']['CreateRelease'](arg1, arg2, arg3);
+}
+
+export function DeleteImage(arg1, arg2) {
+  return window['go']['app']['App']['DeleteImage'](arg1, arg2);
 }
 
 export function ExportIdentity(arg1) {
@@ -92,6 +100,10 @@ export function MyGames() {
 
 export function OpenFolder(arg1) {
   return window['go']['app']['App']['OpenFolder'](arg1);
+}
+
+export function OpenLaunchLog(arg1) {
+  return window['go']['app']['App']['OpenLaunchLog'](arg1);
 }
 
 export function Pause(arg1) {
@@ -154,6 +166,10 @@ export function SetSpeedLimit(arg1) {
   return window['go']['app']['App']['SetSpeedLimit'](arg1);
 }
 
+export function SetStudio(arg1) {
+  return window['go']['app']['App']['SetStudio'](arg1);
+}
+
 export function Settings() {
   return window['go']['app']['App']['Settings']();
 }
@@ -176,6 +192,10 @@ export function UpdateGame(arg1, arg2) {
 
 export function UploadBuild(arg1, arg2) {
   return window['go']['app']['App']['UploadBuild'](arg1, arg2);
+}
+
+export function UploadImage(arg1, arg2, arg3) {
+  return window['go']['app']['App']['UploadImage'](arg1, arg2, arg3);
 }
 
 export function UseIdentity(arg1) {

@@ -1,0 +1,1 @@
+DROP INDEX dev_invoices_payment_request_key;
