@@ -258,4 +258,8 @@ func TestStudioName(t *testing.T) {
 	if !strings.Contains(string(page), "By Lantern Works.") {
 		t.Errorf("the game's web page does not say who it is by:\n%s", page)
 	}
+	r = b.call(owner, "satchel.account.v1.AccountService/UpdateProfile", `{"studioName":""}`)
+	if r.code != "ok" || r.body["user"].(map[string]any)["developer"].(map[string]any)["studioName"] != nil {
+		t.Errorf("clearing the studio name: %s %v", r.code, r.body)
+	}
 }

@@ -195,6 +195,16 @@ Examples:
   satchel push lantern-drift 1.2.0 dist/lantern-drift.zip --notes CHANGES.md --publish
   SATCHEL_NSEC="$NSEC" satchel --server https://store.example.com push lantern-drift 1.2.0 build.zip
 `},
+	{"developer", "developer [--address NAME@DOMAIN] [--studio NAME]", "your payout address and studio name (developers)", `
+Shows where your sales are paid and the studio your games are shown "by". --address sets or
+changes the Lightning Address (the server checks it answers, and accepts your share of a sale,
+before it takes it; the first one makes you a developer); --studio sets the studio name ("-"
+clears it).
+
+Examples:
+  satchel developer --address you@wallet.example
+  satchel developer --studio "Lantern Works"
+`},
 	{"media", "media SLUG [--cover FILE] [--screenshot FILE]... [--remove ID]...", "set your game's cover and screenshots (developers, CI)", `
 Uploads PNG, JPEG or WebP images (at most 10 MiB, each side 16 to 4096 pixels) as the store's
 images of your game SLUG: --cover replaces its cover, each --screenshot goes last (8 at most),

@@ -210,6 +210,7 @@ func (a *app) runners() map[string]func(args []string) error {
 		"auto-update": a.autoUpdateCmd,
 		"push":        a.pushCmd,
 		"media":       a.mediaCmd,
+		"developer":   a.developerCmd,
 		"status":      a.statusCmd,
 	}
 }

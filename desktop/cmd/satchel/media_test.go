@@ -66,3 +66,22 @@ func TestPushWarnsOfGaps(t *testing.T) {
 		t.Errorf("push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// `satchel developer` changes the payout address, which the server checks live, and the studio.
+func TestDeveloperCommand(t *testing.T) {
+	d := newDeveloper(t)
+	if r := d.p.run(nil, "developer", "--address", "nobody@127.0.0.1:1"); r.code == 0 || !strings.Contains(r.stderr, "could not be reached") {
+		t.Errorf("an address nothing answers: %v", r)
+	}
+	good := "me@" + strings.TrimPrefix(env.server.URL, "http://") // the test-money server answers it
+	var acct map[string]any
+	d.p.ok(&acct, "developer", "--address", good, "--studio", "Lantern Works")
+	if acct["payout_address"] != good || acct["studio"] != "Lantern Works" {
+		t.Errorf("developer: %v", acct)
+	}
+	var cleared map[string]any
+	d.p.ok(&cleared, "developer", "--studio", "-")
+	if cleared["studio"] != nil || cleared["payout_address"] != good {
+		t.Errorf("after clearing the studio: %v", cleared)
+	}
+}
