@@ -179,7 +179,7 @@ func writeBuild(path, slug, version string, rng *mrand.Rand) error {
 		mode os.FileMode
 		body []byte
 	}{
-		{"satchel.toml", 0o644, []byte("[launch.linux-amd64]\ntarget = \"game.sh\"\n")},
+		{"satchel.toml", 0o644, []byte("[launch.linux-amd64]\nexec = \"game.sh\"\n")},
 		{"game.sh", 0o755, []byte("#!/bin/sh\necho " + slug + " " + version + "\n")},
 		{"README.txt", 0o644, []byte(slug + " " + version + ", a build of the soak\n")},
 		{"data/level.bin", 0o644, data},
@@ -635,17 +635,20 @@ func (s *soak) cli(ctx context.Context, r cliRun, args ...string) ([]byte, error
 		defer t.Stop()
 	}
 	if err := cmd.Wait(); err != nil {
-		return []byte(stdout.String()), &cliError{err: err, args: strings.Join(args, " "), stderr: lastLines(stderr.String(), 3)}
+		// With --json the CLI writes its error to stdout (as indented JSON); its progress and
+		// any crash go to stderr.
+		return []byte(stdout.String()), &cliError{err: err, args: strings.Join(args, " "),
+			output: strings.Join(strings.Fields(stdout.String()), " ") + " " + lastLines(stderr.String(), 3)}
 	}
 	return []byte(stdout.String()), nil
 }
 
 type cliError struct {
 	err          error
-	args, stderr string
+	args, output string
 }
 
-func (e *cliError) Error() string { return fmt.Sprintf("satchel %s: %v: %s", e.args, e.err, e.stderr) }
+func (e *cliError) Error() string { return fmt.Sprintf("satchel %s: %v: %s", e.args, e.err, e.output) }
 func (e *cliError) Unwrap() error { return e.err }
 
 // killedBySIGKILL reports whether the CLI died of SIGKILL (its crash hook).
