@@ -120,8 +120,20 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate checks the configuration and says what to change. It normalises Admins to hex.
+// Validate checks the configuration and says what to change. It normalises Admins and
+// PublicURL.
 func (c *Config) Validate() error {
+	for _, check := range []func() error{c.validateListeners, c.validateAdmins, c.validateLimits, c.validateMoney, c.validateAnnouncing} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateListeners checks where the server listens and how it is reached: TLS or a TLS proxy
+// off loopback, the public URL (normalised to scheme://host), the metrics listener.
+func (c *Config) validateListeners() error {
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %q: use host:port, as in 127.0.0.1:8080", c.Listen)
@@ -144,6 +156,22 @@ func (c *Config) Validate() error {
 		}
 		c.PublicURL = u.Scheme + "://" + u.Host
 	}
+	if c.Pprof && c.MetricsListen == "" {
+		return errors.New("pprof is served on the metrics listener: give --metrics-listen too")
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("metrics-listen %q: use host:port, as in 127.0.0.1:9090", c.MetricsListen)
+		}
+		if c.MetricsListen == c.Listen {
+			return errors.New("metrics-listen must differ from listen: /metrics is never served on the public listener")
+		}
+	}
+	return nil
+}
+
+// validateAdmins checks the admins' public keys and normalises them to hex.
+func (c *Config) validateAdmins() error {
 	for i, a := range c.Admins {
 		pk, err := nostr.ParsePublicKey(a)
 		if err != nil {
@@ -151,6 +179,11 @@ func (c *Config) Validate() error {
 		}
 		c.Admins[i] = pk.Hex()
 	}
+	return nil
+}
+
+// validateLimits checks the request and build limits, the log format, the secret and S3.
+func (c *Config) validateLimits() error {
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("max-body-bytes %d is too small: use at least 1024", c.MaxBodyBytes)
 	}
@@ -165,6 +198,14 @@ func (c *Config) Validate() error {
 	if c.MaxBuildBytes < 1 || c.MaxZipEntries < 1 || c.MaxZipBytes < 1 || c.MaxZipRatio < 1 {
 		return errors.New("the build limits must be positive (and max-zip-ratio at least 1)")
 	}
+	if c.S3.Endpoint != "" && (c.S3.Bucket == "" || c.S3.AccessKey == "" || c.S3.SecretKey == "") {
+		return errors.New("s3-endpoint needs s3-bucket, s3-access-key and s3-secret-key")
+	}
+	return nil
+}
+
+// validateMoney checks the invoice provider and the prices, fees and rates of buying.
+func (c *Config) validateMoney() error {
 	lndSet := c.LND.URL != "" || c.LND.TLSCertPath != "" || c.LND.MacaroonPath != ""
 	switch {
 	case c.InvoiceProvider == "dev" && lndSet:
@@ -186,9 +227,12 @@ func (c *Config) Validate() error {
 	if err := purchases.CheckInvoiceExpiry(c.InvoiceExpiry); err != nil {
 		return fmt.Errorf("invoice-expiry: %w", err)
 	}
-	if c.S3.Endpoint != "" && (c.S3.Bucket == "" || c.S3.AccessKey == "" || c.S3.SecretKey == "") {
-		return errors.New("s3-endpoint needs s3-bucket, s3-access-key and s3-secret-key")
-	}
+	return nil
+}
+
+// validateAnnouncing checks the Nostr relays, the platform's key and the links announcements
+// carry.
+func (c *Config) validateAnnouncing() error {
 	for _, r := range c.NostrRelays {
 		if err := announce.ValidateRelayURL(r); err != nil {
 			return fmt.Errorf("nostr-relays: %v", err)
@@ -210,17 +254,6 @@ func (c *Config) Validate() error {
 		u, err := url.Parse(l.value)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.Contains(l.value, "{slug}") {
 			return fmt.Errorf("%s %q: use an http(s) URL with {slug} in it, as in https://satchel.example.com/games/{slug}", l.name, l.value)
-		}
-	}
-	if c.Pprof && c.MetricsListen == "" {
-		return errors.New("pprof is served on the metrics listener: give --metrics-listen too")
-	}
-	if c.MetricsListen != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
-			return fmt.Errorf("metrics-listen %q: use host:port, as in 127.0.0.1:9090", c.MetricsListen)
-		}
-		if c.MetricsListen == c.Listen {
-			return errors.New("metrics-listen must differ from listen: /metrics is never served on the public listener")
 		}
 	}
 	return nil
