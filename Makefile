@@ -240,7 +240,7 @@ test: setup check-generated check-modules lint cross-vet
 # The launcher window: TypeScript (strict) and the component tests (vitest, bindings mocked),
 # the committed bindings checked against the Go code, then the end-to-end test (`wails dev`
 # driven by Playwright in Debian's chromium, on the real server and keyring) and the
-# screenshots of the built app (docs/screenshots/), both on Xvfb.
+# screenshots of the built app (into .data/screenshots/, or SATCHEL_SCREENSHOTS_DIR), both on Xvfb.
 test-launcher: setup-launcher setup-apt-test
 	cd $(FRONTEND) && npm run typecheck && npm test
 	$(MAKE) --no-print-directory launcher-build
