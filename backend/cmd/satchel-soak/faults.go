@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
 	"satchel.dev/backend/payouts/lnurltest"
@@ -26,12 +27,13 @@ var faultKinds = []string{faultKill, faultPostgres, faultLND, faultHold, faultS3
 // crashResult is what a player reports of an install the soak had killed.
 type crashResult struct {
 	player, slug, step string
-	killed             bool // the CLI died of SIGKILL at the step
-	recovered          bool // its next start recovered, and the current version still verifies
+	killed             bool   // the CLI died of SIGKILL at the step
+	why                string // why it did not, when it did not
+	recovered          bool   // its next start recovered, and the current version still verifies
 }
 
-// installSteps are where an install is killed: midDownload is the soak's own SIGKILL at a
-// random moment of a download slowed to a crawl; the others are steps where the satchel CLI's
+// installSteps are where an install is killed: midDownload is the soak's own SIGKILL once a
+// download slowed to a crawl reports its first bytes; the others are steps where the satchel CLI's
 // crash hook (SATCHEL_TEST_CRASH_AT) kills itself.
 var installSteps = []string{midDownload, "after-extract", "after-rename"}
 
@@ -239,11 +241,13 @@ func (s *soak) releaseHeld(ctx context.Context, limit time.Duration) error {
 }
 
 // killInstall has the next fresh install killed at a random step, and waits until the player
-// ran the launcher again. An install that was already there (nothing to kill) arms it again.
+// ran the launcher again. An install that was not killed (it failed before the step) arms it
+// again; after 5 such, the fault fails, saying why each was not.
 func (s *soak) killInstall(ctx context.Context, rng *mrand.Rand) error {
 	step := installSteps[rng.IntN(len(installSteps))]
 	end := s.rec.fault(faultInstall, "the next install is killed at "+step)
 	defer end()
+	var missed []string
 	for range 5 {
 		select {
 		case s.crash <- step:
@@ -253,7 +257,9 @@ func (s *soak) killInstall(ctx context.Context, rng *mrand.Rand) error {
 		select {
 		case res := <-s.crashed:
 			if !res.killed {
-				continue // the step was never reached (already installed): again
+				s.rec.logf("%s's install of %s was not killed at %s: %s", res.player, res.slug, step, res.why)
+				missed = append(missed, res.why)
+				continue
 			}
 			s.rec.logf("%s's install of %s killed at %s; recovered: %t", res.player, res.slug, res.step, res.recovered)
 			s.mu.Lock()
@@ -266,7 +272,7 @@ func (s *soak) killInstall(ctx context.Context, rng *mrand.Rand) error {
 			return nil
 		}
 	}
-	return nil
+	return fmt.Errorf("5 installs armed to be killed at %s were not: %s", step, strings.Join(missed, "; "))
 }
 
 // sleep waits for d or until ctx ends, and reports whether ctx is still live. Faults use it

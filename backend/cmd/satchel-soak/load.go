@@ -384,13 +384,19 @@ func (p *player) killedInstall(ctx context.Context, run cliRun, step, slug strin
 		if _, err := p.s.cli(ctx, run, "config", "set", "speed-limit", "64K"); err != nil {
 			p.s.problem("%s: %v", p.name, err)
 		}
-		run.killAfter = 200*time.Millisecond + time.Duration(p.rng.Int64N(int64(700*time.Millisecond)))
+		run.killMidDownload = true
 	} else {
 		run.crashAt = step
 	}
 	_, err := p.s.cli(ctx, run, args...)
 	res := crashResult{player: p.name, slug: slug, step: step, killed: killedBySIGKILL(err)}
-	run.crashAt, run.killAfter = "", 0
+	if !res.killed {
+		res.why = "it ended before the step"
+		if err != nil {
+			res.why = err.Error()
+		}
+	}
+	run.crashAt, run.killMidDownload = "", false
 	if step == midDownload {
 		if _, err := p.s.cli(ctx, run, "config", "set", "speed-limit", "off"); err != nil {
 			p.s.problem("%s: %v", p.name, err)
@@ -603,11 +609,11 @@ func (s *soak) trackPayment(ctx context.Context, hash string) (lightning.Payment
 }
 
 // cliRun is how to run the satchel CLI: as whom (nsec, empty for a guest), on which data
-// folder and server; crashAt names the install step where it kills itself, killAfter when the
-// soak kills it (SIGKILL).
+// folder and server; crashAt names the install step where it kills itself; killMidDownload
+// has the soak kill it (SIGKILL) at its first progress line of a download under way.
 type cliRun struct {
 	nsec, dir, server, crashAt string
-	killAfter                  time.Duration
+	killMidDownload            bool
 }
 
 // cli runs the satchel CLI (the launcher's engine: desktop/core and desktop/install) with
@@ -627,12 +633,11 @@ func (s *soak) cli(ctx context.Context, r cliRun, args ...string) ([]byte, error
 	}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if r.killMidDownload {
+		cmd.Stderr = &progressWatch{w: &stderr, hit: func() { _ = cmd.Process.Kill() }}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
-	}
-	if r.killAfter > 0 {
-		t := time.AfterFunc(r.killAfter, func() { _ = cmd.Process.Kill() })
-		defer t.Stop()
 	}
 	if err := cmd.Wait(); err != nil {
 		// With --json the CLI writes its error to stdout (as indented JSON); its progress and
@@ -650,6 +655,34 @@ type cliError struct {
 
 func (e *cliError) Error() string { return fmt.Sprintf("satchel %s: %v: %s", e.args, e.err, e.output) }
 func (e *cliError) Unwrap() error { return e.err }
+
+// progressWatch passes the CLI's standard error on to w, and calls hit once, at the first
+// --json progress line of a download under way (some bytes in, not all).
+type progressWatch struct {
+	w     io.Writer
+	line  []byte
+	fired bool
+	hit   func()
+}
+
+func (p *progressWatch) Write(b []byte) (int, error) {
+	for _, c := range b {
+		if c != '\n' {
+			p.line = append(p.line, c)
+			continue
+		}
+		var pr struct {
+			Phase       string
+			Done, Total int64
+		}
+		if !p.fired && json.Unmarshal(p.line, &pr) == nil && pr.Phase == "downloading" && pr.Done > 0 && pr.Done < pr.Total {
+			p.fired = true
+			p.hit()
+		}
+		p.line = p.line[:0]
+	}
+	return p.w.Write(b)
+}
 
 // killedBySIGKILL reports whether the CLI died of SIGKILL (its crash hook).
 func killedBySIGKILL(err error) bool {

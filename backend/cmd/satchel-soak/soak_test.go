@@ -34,3 +34,29 @@ func TestBrokenServerFailsTheSoak(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressWatchKillsMidDownload: the mid-download kill waits on the CLI's own progress (a
+// download with some bytes in and not all), however the lines are split, and fires once; the
+// soak's first version killed after a random delay, which on a loaded machine could land
+// before the download began or after the install ended.
+func TestProgressWatchKillsMidDownload(t *testing.T) {
+	var out strings.Builder
+	fired := 0
+	w := &progressWatch{w: &out, hit: func() { fired++ }}
+	lines := `{"slug":"a","phase":"queued","done":0,"total":0}
+{"slug":"a","phase":"downloading","done":0,"total":100}
+{"slug":"a","phase":"downloading","done":40,"total":100}
+{"slug":"a","phase":"downloading","done":80,"total":100}
+`
+	for i := 0; i < len(lines); i += 7 { // in pieces that split lines
+		if _, err := w.Write([]byte(lines[i:min(i+7, len(lines))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fired != 1 {
+		t.Errorf("fired %d times, want once", fired)
+	}
+	if out.String() != lines {
+		t.Errorf("standard error passed on as %q", out.String())
+	}
+}
