@@ -55,10 +55,13 @@ type Options struct {
 	Port int
 
 	// Throwaway trades durability for speed, for tests: initdb --no-sync,
-	// the server runs with fsync, synchronous_commit and full_page_writes
-	// off and timezone UTC, Stop uses immediate mode, and the server is
-	// stopped by a watchdog process if the process that started it dies
-	// without calling Stop (panic, os.Exit, SIGKILL).
+	// the server runs with fsync and full_page_writes off and timezone UTC,
+	// Stop uses immediate mode, and the server is stopped by a watchdog
+	// process if the process that started it dies without calling Stop
+	// (panic, os.Exit, SIGKILL). What it loses is only what the operating
+	// system had not written when the machine itself went down: a commit
+	// acknowledged before PostgreSQL is killed (synchronous_commit stays on)
+	// is still there when it starts again, as in production.
 	Throwaway bool
 
 	// Logger receives progress and warnings. nil means slog.Default().
@@ -313,7 +316,7 @@ func (c *Cluster) startServer(ctx context.Context) error {
 	}
 	opts := "-k " + shellQuote(c.socketDir) + " -p " + strconv.Itoa(c.port) + " -c listen_addresses=''"
 	if c.throwaway {
-		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c timezone=UTC"
+		opts += " -c fsync=off -c full_page_writes=off -c timezone=UTC"
 	}
 	out, err := c.run(ctx, "pg_ctl", "start", "-w", "-t", waitSeconds(ctx), "-D", c.dataDir, "-l", c.logFile, "-o", opts)
 	if err != nil {

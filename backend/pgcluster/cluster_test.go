@@ -156,6 +156,37 @@ func TestThrowaway(t *testing.T) {
 	}
 }
 
+// TestThrowawayKeepsCommitsWhenKilled: a throwaway cluster stopped in immediate mode (what
+// the soak does to PostgreSQL) still has every commit it acknowledged. With
+// synchronous_commit off it lost the last ones, and the soak saw a sale the server had logged
+// as paid come back PENDING.
+func TestThrowawayKeepsCommitsWhenKilled(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	c := start(t, pgcluster.Options{Dir: dir, Throwaway: true})
+	if err := c.CreateDatabase(ctx, "app", ""); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, c.DSN("app"))
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (n int)"); err != nil {
+		t.Fatal(err)
+	}
+	const commits = 200
+	for n := range commits {
+		if _, err := conn.Exec(ctx, "INSERT INTO t VALUES ($1)", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c2 := start(t, pgcluster.Options{Dir: dir, Throwaway: true})
+	if got := queryString(t, connect(t, c2.DSN("app")), "SELECT count(*)::text FROM t"); got != strconv.Itoa(commits) {
+		t.Errorf("%s rows after PostgreSQL was killed, want the %d committed", got, commits)
+	}
+}
+
 func TestPersistentRestart(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
