@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react'
+import { act, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import App from './App'
 import { emit } from './test/bus'
@@ -75,4 +75,16 @@ test('the offline banner says the reason once', async () => {
     'Offline. Cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection (installed games still launch offline). Satchel reconnects by itself.',
   )
   expect(banner.textContent!.split('127.0.0.1:8080').length).toBe(2)
+})
+
+test('an offline event that comes before the library has loaded is kept', async () => {
+  answer(bridge.Status, status())
+  let loaded: (v: unknown) => void = () => {}
+  vi.mocked(bridge.Library).mockReturnValue(new Promise((resolve) => (loaded = resolve)) as never)
+  render(<App />)
+  await screen.findByRole('heading', { name: 'Store' })
+  emit('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: 'cannot reach the Satchel server' } })
+  expect(await screen.findByText(/reconnects by itself/)).toBeInTheDocument()
+  await act(async () => loaded(libraryView()))
+  expect(screen.getByText(/reconnects by itself/)).toBeInTheDocument()
 })

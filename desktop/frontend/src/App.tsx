@@ -83,7 +83,7 @@ const sections: { name: Route['name']; label: string }[] = [
 
 function Shell({ status, route, go }: { status: Status; route: Route; go: (r: Route) => void }) {
   const lib = useLibrary()
-  const sync = lib.view?.sync ?? status.sync
+  const sync = lib.sync ?? status.sync
   const offline = isOffline(sync)
   const active = route.name === 'game' ? 'store' : route.name
   const downloads = lib.jobs.filter((g) => g.job).length

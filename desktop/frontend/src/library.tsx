@@ -1,7 +1,7 @@
 // The library as every screen sees it: the bridge's local view, kept live by the engine's
 // events (progress, installed, failures, launches), with the failures a player can act on.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
-import { api, errorText, type CoreEvent, type LibraryGame, type LibraryView, type Progress } from './api'
+import { api, errorText, type CoreEvent, type LibraryGame, type LibraryView, type Progress, type SyncStatus } from './api'
 import { useEvent } from './hooks'
 
 export interface InstallFailure {
@@ -12,6 +12,11 @@ export interface InstallFailure {
 
 export interface LibraryState {
   view: LibraryView | undefined
+  /**
+   * The line to the server: the engine's latest sync event, else the loaded view's. An event
+   * that arrives before the view has loaded is kept, not lost.
+   */
+  sync: SyncStatus | undefined
   error: string | undefined
   loading: boolean
   /** Failures of the last install of each game, by slug. */
@@ -35,6 +40,7 @@ export function LibraryProvider({ children }: { children: ReactNode }) {
   const [progress, setProgress] = useState<Record<string, Progress>>({})
   const [failures, setFailures] = useState<Record<string, InstallFailure>>({})
   const [notes, setNotes] = useState<Record<string, string>>({})
+  const [liveSync, setLiveSync] = useState<SyncStatus>()
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined)
 
   const load = useCallback(() => {
@@ -89,10 +95,7 @@ export function LibraryProvider({ children }: { children: ReactNode }) {
         reload()
         return
       case 'sync':
-        if (e.sync) {
-          const s = e.sync
-          setView((v) => (v ? { ...v, sync: s } : v))
-        }
+        if (e.sync) setLiveSync(e.sync)
         return
       default:
         reload()
@@ -112,6 +115,7 @@ export function LibraryProvider({ children }: { children: ReactNode }) {
     }
     return {
       view,
+      sync: liveSync ?? view?.sync,
       error,
       loading,
       failures,
@@ -132,7 +136,7 @@ export function LibraryProvider({ children }: { children: ReactNode }) {
         setNotes(({ [slug]: _, ...rest }) => rest)
       },
     }
-  }, [view, error, loading, failures, notes, progress, reload])
+  }, [view, liveSync, error, loading, failures, notes, progress, reload])
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>
 }
