@@ -10,5 +10,6 @@ export default defineConfig({
     setupFiles: ['src/test/setup.ts'],
     include: ['src/**/*.test.tsx', 'src/**/*.test.ts'],
     restoreMocks: true,
+    testTimeout: 20_000, // above the 5 s ceiling of each wait (src/test/setup.ts)
   },
 })
