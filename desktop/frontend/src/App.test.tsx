@@ -1,7 +1,7 @@
 import { act, render, screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import App from './App'
-import { emit } from './test/bus'
+import { emitHeard } from './test/bus'
 import { answer, bridge, cards, fail, libGame, libraryView, status } from './test/fixtures'
 
 beforeEach(() => {
@@ -58,7 +58,7 @@ test('banners: test money, offline, keyring', async () => {
   render(<App />)
   expect(await screen.findByText(/this server takes no real money/)).toBeInTheDocument()
   expect(screen.getByText(/could not be read from the OS keyring/)).toBeInTheDocument()
-  emit('core', { kind: 'sync', sync: { connected: false, reconnects: 2, last_error: 'cannot reach the Satchel server' } })
+  await emitHeard('core', { kind: 'sync', sync: { connected: false, reconnects: 2, last_error: 'cannot reach the Satchel server' } })
   expect(await screen.findByText(/reconnects by itself/)).toBeInTheDocument()
   expect(screen.getByText('Offline')).toBeInTheDocument()
 })
@@ -69,7 +69,7 @@ test('the offline banner says the reason once', async () => {
   await screen.findByRole('heading', { name: 'Store' })
   const reason =
     'cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection (installed games still launch offline)'
-  emit('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: reason } })
+  await emitHeard('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: reason } })
   const banner = await screen.findByText(/reconnects by itself/)
   expect(banner).toHaveTextContent(
     'Offline. Cannot reach the Satchel server at http://127.0.0.1:8080: check your network connection (installed games still launch offline). Satchel reconnects by itself.',
@@ -83,7 +83,7 @@ test('an offline event that comes before the library has loaded is kept', async 
   vi.mocked(bridge.Library).mockReturnValue(new Promise((resolve) => (loaded = resolve)) as never)
   render(<App />)
   await screen.findByRole('heading', { name: 'Store' })
-  emit('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: 'cannot reach the Satchel server' } })
+  await emitHeard('core', { kind: 'sync', sync: { connected: false, reconnects: 1, last_error: 'cannot reach the Satchel server' } })
   expect(await screen.findByText(/reconnects by itself/)).toBeInTheDocument()
   await act(async () => loaded(libraryView()))
   expect(screen.getByText(/reconnects by itself/)).toBeInTheDocument()
