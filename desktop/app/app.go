@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -115,7 +116,9 @@ func New(cfg Config) *App {
 		cfg.BootWait = DefaultBootWait
 	}
 	if cfg.Terminal == nil {
-		cfg.Terminal = func() ([]string, error) { return launch.TerminalCommand(goruntime.GOOS, os.Getenv, exec.LookPath) }
+		cfg.Terminal = func() ([]string, error) {
+			return launch.TerminalCommand(goruntime.GOOS, os.Getenv, exec.LookPath, filepath.EvalSymlinks)
+		}
 	}
 	return &App{cfg: cfg, ids: signer.NewStore(cfg.Dirs.Config, cfg.Keyring), opened: make(chan struct{}),
 		first: firstPage{done: make(chan struct{})}, readyShown: map[string]bool{}}
@@ -489,6 +492,9 @@ type LibraryGame struct {
 	Job     *install.Progress `json:"job,omitempty"`
 	Paused  bool              `json:"paused"`
 	Running bool              `json:"running"`
+	// Size is the size of its install paused or interrupted (with how much is downloaded),
+	// or of its update available before it starts (core.Activity's Size).
+	Size *install.Size `json:"size,omitempty"`
 }
 
 // LibraryView is the library and the connection to the server.
@@ -503,7 +509,7 @@ func libraryView(c *core.Core, entries []library.Entry) LibraryView {
 	v := LibraryView{Games: []LibraryGame{}, Sync: c.SyncStatus()}
 	for _, e := range entries {
 		act := c.Activity(e)
-		v.Games = append(v.Games, LibraryGame{Entry: e, Job: act.Job, Paused: act.Paused, Running: act.Running})
+		v.Games = append(v.Games, LibraryGame{Entry: e, Job: act.Job, Paused: act.Paused, Running: act.Running, Size: act.Size})
 	}
 	return v
 }
@@ -754,6 +760,8 @@ type SettingsView struct {
 	Moving     bool   `json:"moving"`
 	SpeedLimit int64  `json:"speed_limit"` // bytes per second, 0: unlimited
 	AutoUpdate bool   `json:"auto_update"`
+	// KeepDownloads keeps each installed version's build zip (core.Core.SetKeepDownloads).
+	KeepDownloads bool `json:"keep_downloads"`
 	// ServerFixed is true when the server comes from SATCHEL_SERVER, which wins over the
 	// setting.
 	ServerFixed bool `json:"server_fixed"`
@@ -777,7 +785,7 @@ func (a *App) Settings() (SettingsView, error) {
 	moving := a.moving
 	a.mu.Unlock()
 	return SettingsView{Server: c.Server(), Library: lib, Moving: moving, SpeedLimit: set.SpeedLimit,
-		AutoUpdate: set.AutoUpdate == nil || *set.AutoUpdate, ServerFixed: a.cfg.Server != ""}, nil
+		AutoUpdate: set.AutoUpdate == nil || *set.AutoUpdate, KeepDownloads: set.KeepDownloads, ServerFixed: a.cfg.Server != ""}, nil
 }
 
 // SetServer changes the server and reconnects to it.
@@ -811,6 +819,15 @@ func (a *App) SetAutoUpdate(on bool) error {
 		return err
 	}
 	return c.SetAutoUpdate("", &on)
+}
+
+// SetKeepDownloads turns keeping downloads on or off.
+func (a *App) SetKeepDownloads(on bool) error {
+	c, _, err := a.current()
+	if err != nil {
+		return err
+	}
+	return c.SetKeepDownloads(on)
 }
 
 // ChooseFolder asks for a folder with the system's dialog; "" when cancelled.

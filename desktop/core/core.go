@@ -40,6 +40,10 @@ type Config struct {
 	// Signer is the player's identity; nil limits the Core to what needs no signature (the
 	// catalog, guest purchases, everything local).
 	Signer nostr.Signer
+	// AllIdentities is for a face that reads no identity (the CLI's offline commands): with no
+	// Signer, Library, Game and Launch then cover every identity's games. Without it, a Core
+	// with no Signer is a player without an identity, whose library is the guest purchases.
+	AllIdentities bool
 	// Server overrides the server of the settings.
 	Server string
 	// Transport carries the API calls and the downloads; nil means client.NewTransport().
@@ -99,10 +103,11 @@ type Core struct {
 	runCtx    context.Context // set while Run runs: auto-updates happen only then
 	running   map[string]*Session
 	applied   settings.Settings
-	receipts  map[string]string    // guests' receipt codes by game id, for this process only
-	checkouts map[string]*follower // the purchases Checkout follows, by id
-	held      map[string]string    // release ids auto-update leaves alone, by slug (see PauseInstall)
-	uploads   *uploads             // this process's build uploads, by release id
+	receipts  map[string]string       // guests' receipt codes by game id, for this process only
+	checkouts map[string]*follower    // the purchases Checkout follows, by id
+	held      map[string]string       // release ids auto-update leaves alone, by slug (see PauseInstall)
+	sizes     map[string]install.Size // the updates UpdateSize measured, by slug
+	uploads   *uploads                // this process's build uploads, by release id
 }
 
 // Open opens the launcher over cfg.Dirs: it creates the folders if needed, loads the settings
@@ -121,7 +126,7 @@ func Open(cfg Config) (*Core, error) {
 	}
 	c := &Core{cfg: cfg, settings: settings.NewStore(cfg.Dirs.Config), events: newBroadcaster(), requests: requests{dir: cfg.Dirs.Data},
 		running: map[string]*Session{}, receipts: map[string]string{}, checkouts: map[string]*follower{},
-		held:    map[string]string{},
+		held: map[string]string{}, sizes: map[string]install.Size{},
 		uploads: &uploads{m: map[string]UploadProgress{}}}
 	set, err := c.settings.Load()
 	if err != nil {
@@ -139,7 +144,7 @@ func Open(cfg Config) (*Core, error) {
 	}
 	c.inst, err = install.New(install.Config{
 		State: c.state, Source: source{c: c.client, receipt: c.receipt}, HTTP: &http.Client{Transport: cfg.Transport},
-		SpeedLimit: set.SpeedLimit, MaxDownloads: set.MaxDownloads, FreeSpace: cfg.FreeSpace, Hook: cfg.Hook,
+		SpeedLimit: set.SpeedLimit, MaxDownloads: set.MaxDownloads, KeepDownloads: set.KeepDownloads, FreeSpace: cfg.FreeSpace, Hook: cfg.Hook,
 		Logger: cfg.Logger,
 	})
 	if err != nil {
@@ -152,18 +157,28 @@ func Open(cfg Config) (*Core, error) {
 	for _, a := range c.recovery.Actions {
 		cfg.Logger.Info("recovered", "action", a)
 	}
-	c.syncer = library.NewSyncer(library.SyncConfig{API: c.client.Library, State: c.state, Owner: c.owner(), Logger: cfg.Logger,
+	c.syncer = library.NewSyncer(library.SyncConfig{API: c.client.Library, State: c.state, Owner: c.identity(), Logger: cfg.Logger,
 		OnChange: c.libraryChanged,
 		OnStatus: func(s library.SyncStatus) { c.events.publish(Event{Kind: EventSync, Sync: &s}) }})
 	return c, nil
 }
 
-// owner is the identity whose library the Core shows (hex public key), "" without one.
-func (c *Core) owner() string {
+// identity is the hex public key of the Core's identity, "" without one.
+func (c *Core) identity() string {
 	if c.cfg.Signer == nil {
 		return ""
 	}
 	return c.cfg.Signer.PublicKey().Hex()
+}
+
+// owner is whose library the Core shows (see library.View): its identity; without one,
+// library.AnyIdentity for a face that reads no identity (Config.AllIdentities), else ""
+// (the guest purchases only).
+func (c *Core) owner() string {
+	if c.cfg.Signer == nil && c.cfg.AllIdentities {
+		return library.AnyIdentity
+	}
+	return c.identity()
 }
 
 func (c *Core) receipt(gameID string) string {
@@ -228,7 +243,12 @@ func (c *Core) Game(slug string) (library.Entry, error) {
 
 // Refresh fetches the library from the server into the local state and returns it. When the
 // server cannot be reached it returns the local library with the error (client.Offline).
+// Without an identity there is no library on the server: it returns the local one (the
+// guest purchases) and asks nothing.
 func (c *Core) Refresh(ctx context.Context) ([]library.Entry, error) {
+	if c.cfg.Signer == nil {
+		return c.Library()
+	}
 	_, err := c.syncer.Refresh(ctx)
 	lib, lerr := c.Library()
 	if lerr != nil {
@@ -240,7 +260,9 @@ func (c *Core) Refresh(ctx context.Context) ([]library.Entry, error) {
 // Run keeps the library in step with the server until ctx ends: it fetches it, follows the
 // server's stream (reconnecting and catching up when it drops), and installs new games and
 // releases by itself where auto-update is on. It also applies settings changed by another
-// process (speed limit, parallel downloads) within a second. It returns ctx's error.
+// process (speed limit, parallel downloads, keeping downloads) within a second. Without an
+// identity there is no library to follow (the sync status stays without an error, not
+// offline): it only applies the settings. It returns ctx's error.
 func (c *Core) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.runCtx != nil {
@@ -267,6 +289,10 @@ func (c *Core) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	if c.cfg.Signer == nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	return c.syncer.Run(ctx)
 }
 
@@ -311,6 +337,9 @@ func (c *Core) applySettings(set settings.Settings, rewritten bool) {
 	if set.MaxDownloads != c.applied.MaxDownloads {
 		c.inst.SetMaxDownloads(set.MaxDownloads)
 	}
+	if set.KeepDownloads != c.applied.KeepDownloads {
+		c.inst.SetKeepDownloads(set.KeepDownloads)
+	}
 	autoChanged := rewritten || *set.AutoUpdate != *c.applied.AutoUpdate || !maps.Equal(set.GameAutoUpdate, c.applied.GameAutoUpdate)
 	c.applied = set
 	c.mu.Unlock()
@@ -333,6 +362,14 @@ func (c *Core) UpdateSettings(fn func(*settings.Settings) error) (settings.Setti
 // for downloads under way.
 func (c *Core) SetSpeedLimit(bps int64) error {
 	_, err := c.UpdateSettings(func(s *settings.Settings) error { s.SpeedLimit = bps; return nil })
+	return err
+}
+
+// SetKeepDownloads turns keeping downloads on or off (settings.Settings.KeepDownloads): on,
+// the installs that start afterwards keep their build's zip; off, none is kept after an
+// install, and those kept before are removed when the launcher next starts (Open).
+func (c *Core) SetKeepDownloads(on bool) error {
+	_, err := c.UpdateSettings(func(s *settings.Settings) error { s.KeepDownloads = on; return nil })
 	return err
 }
 
@@ -392,11 +429,17 @@ func (c *Core) autoUpdate(slugs, granted []string) {
 	if err != nil {
 		return
 	}
-	owner := c.owner()
+	owner := c.identity()
 	for _, slug := range slugs {
 		g := st.Games[slug]
 		needs := library.NeedsUpdate(g, owner) || (slices.Contains(granted, slug) && library.NeedsInstall(g, owner))
-		if !needs || !set.AutoUpdateFor(slug) || c.heldBack(slug, g.Latest.ReleaseID) {
+		if !needs {
+			continue
+		}
+		if !set.AutoUpdateFor(slug) || c.heldBack(slug, g.Latest.ReleaseID) {
+			if g.Current != nil && g.Pending == nil {
+				c.measureUpdate(ctx, slug, g.Latest.Version) // for the window to show before it starts
+			}
 			continue
 		}
 		c.enqueue(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, g.Latest.ReleaseID)

@@ -140,12 +140,17 @@ type Activity struct {
 	// Paused is true when its install was paused or cancelled (see PauseInstall) after it
 	// started, and waits for Install or Enqueue.
 	Paused bool
+	// Size is the size of its install when none runs: one paused or interrupted, with how
+	// much of it is downloaded (Size.Done: where it stopped, and resumes), or the update
+	// available, before it starts, once UpdateSize has measured it; nil otherwise.
+	Size *install.Size
 	// Running is true while a session this Core launched runs.
 	Running bool
 }
 
 // Activity says what is happening to the game of e (an entry of Library, or one with only
-// the Slug set for a game the launcher does not know). It reads no state and no network.
+// the Slug set for a game the launcher does not know). It never touches the network, and
+// reads the local state only for an install that waits (its Size).
 func (c *Core) Activity(e library.Entry) Activity {
 	var a Activity
 	for _, p := range c.Jobs() {
@@ -156,9 +161,64 @@ func (c *Core) Activity(e library.Entry) Activity {
 	c.mu.Lock()
 	_, held := c.held[e.Slug]
 	a.Running = c.running[e.Slug] != nil
+	update, measured := c.sizes[e.Slug]
 	c.mu.Unlock()
 	a.Paused = held && a.Job == nil && e.Installing != ""
+	switch {
+	case a.Job != nil:
+	case e.Installing != "":
+		if sz, err := c.inst.PendingSize(e.Slug); err == nil {
+			a.Size = &sz
+		}
+	case e.Status == library.StatusUpdateAvailable && measured && update.Version == e.Latest && update.BuildSize > 0:
+		a.Size = &update
+	}
 	return a
+}
+
+// UpdateSize returns the size of the update of slug to its latest release, before it
+// starts: what it downloads of the whole build ("Update 1.2.0: 14 MiB of 1.1 GiB"), which
+// Activity shows from then on. It asks the server for the release's manifest (GetDownload,
+// which the server counts as a download of the release); an update under way or interrupted
+// is sized from the local state alone.
+func (c *Core) UpdateSize(ctx context.Context, slug string) (install.Size, error) {
+	st, err := c.state.Load()
+	if err != nil {
+		return install.Size{}, err
+	}
+	g := st.Games[slug]
+	if g == nil || g.Current == nil || g.Latest == nil || g.Latest.ReleaseID == g.Current.ReleaseID {
+		return install.Size{}, fmt.Errorf("%w: %s has no update available", install.ErrNotInstalled, slug)
+	}
+	sz, err := c.inst.SizeOf(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, g.Latest.ReleaseID)
+	if err != nil {
+		return sz, err
+	}
+	c.mu.Lock()
+	c.sizes[slug] = sz
+	c.mu.Unlock()
+	c.events.publish(Event{Kind: EventLibrary, Slug: slug})
+	return sz, nil
+}
+
+// measureUpdate sizes slug's update to version (UpdateSize) in the background, once per
+// version, for a window to show before the update starts.
+func (c *Core) measureUpdate(ctx context.Context, slug, version string) {
+	c.mu.Lock()
+	if sz, ok := c.sizes[slug]; ok && sz.Version == version {
+		c.mu.Unlock()
+		return
+	}
+	c.sizes[slug] = install.Size{Version: version} // being measured
+	c.mu.Unlock()
+	go func() {
+		if _, err := c.UpdateSize(ctx, slug); err != nil {
+			c.cfg.Logger.Info("sizing an update", "game", slug, "err", err)
+			c.mu.Lock()
+			delete(c.sizes, slug) // tried again at the next look
+			c.mu.Unlock()
+		}
+	}()
 }
 
 // heldBack reports whether auto-update must leave slug's release alone.

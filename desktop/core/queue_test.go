@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
+
+	"satchel.dev/shared/nostr"
 
 	"satchel.dev/desktop/client"
 	"satchel.dev/desktop/core"
 	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/settings"
 )
 
 // TestProblem classifies the errors of installs for the window.
@@ -34,5 +40,73 @@ func TestProblem(t *testing.T) {
 		if got := core.Problem(tc.err); got != tc.want {
 			t.Errorf("Problem(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestPausedDownloadKeepsItsPlace pauses a streamed install with keep downloads on: the
+// paused game says how much is downloaded (where it stopped, not 0), the install resumes
+// there, and the build's zip is kept whole.
+func TestPausedDownloadKeepsItsPlace(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	key, _ := nostr.GenerateKey()
+	checkpoint := make(chan int64, 1)
+	c, err := core.Open(core.Config{Dirs: settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")},
+		Signer: key, Server: env.server.URL, Hook: func(step string, done, _ int64) {
+			if step == "checkpoint" && done > 0 {
+				select {
+				case checkpoint <- done:
+				default:
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetKeepDownloads(true); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := c.Settings(); err != nil || !set.KeepDownloads {
+		t.Fatalf("settings = %+v, %v", set, err)
+	}
+	const slug = "moss-and-mortar"
+	if p, err := c.Buy(ctx, slug, false); err != nil || p.Status != core.PurchasePaid {
+		t.Fatalf("Buy = %+v, %v", p, err)
+	}
+	if _, err := c.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSpeedLimit(512 << 10); err != nil { // slow enough to pause mid-way
+		t.Fatal(err)
+	}
+	if _, err := c.Enqueue(ctx, slug); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-checkpoint:
+	case <-time.After(time.Minute):
+		t.Fatal("the install recorded no checkpoint")
+	}
+	if err := c.PauseInstall(slug); err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.Game(slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := c.Activity(e)
+	if !act.Paused || act.Job != nil || act.Size == nil || act.Size.Done <= 0 || act.Size.Done >= act.Size.Fetch {
+		t.Fatalf("the paused game: %+v (size %+v), want part of it downloaded", act, act.Size)
+	}
+	stopped := act.Size.Done
+	if err := c.SetSpeedLimit(0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Install(ctx, slug, core.InstallOptions{}, nil)
+	if err != nil || res.Resumed != stopped {
+		t.Fatalf("the resumed install = %+v, %v; want it resumed at %d", res, err, stopped)
+	}
+	if fi, err := os.Stat(res.Kept); err != nil || fi.Size() != act.Size.BuildSize {
+		t.Errorf("kept zip %q: %v, %v; want %d bytes", res.Kept, fi, err, act.Size.BuildSize)
 	}
 }

@@ -116,20 +116,17 @@ func (in *Installer) fetch(ctx context.Context, g Game, dl Download, url, zipPat
 	req = req.WithContext(ctx)
 	req.Size = dl.Size
 	req.BufferSize = 256 << 10
-	req.RateLimiter = in.throttle
 	req.IgnoreRemoteTime = true
 	req.NoCreateDirectories = true
-	hc := &hashingClient{hc: in.cfg.HTTP, hs: hs, onRead: func(n int64) { in.hook("download", n, dl.Size) }}
+	hc := &hashingClient{hc: in.cfg.HTTP, hs: hs, throttle: in.throttle, onRead: func(n int64) { in.hook("download", n, dl.Size) }}
 	c := &grab.Client{HTTPClient: hc, UserAgent: "satchel-launcher", BufferSize: 256 << 10}
 	resp := c.Do(req)
 	t := time.NewTicker(in.cfg.ProgressEvery)
 	defer t.Stop()
+	var m meter
 	report := func() {
-		p := Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseDownloading, Done: resp.BytesComplete(),
-			Total: dl.Size, BytesPerSecond: resp.BytesPerSecond(), Resumed: resumed}
-		if p.BytesPerSecond > 0 {
-			p.ETA = time.Duration(float64(p.Total-p.Done) / p.BytesPerSecond * float64(time.Second)).Round(time.Second)
-		}
+		p := Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseDownloading, Done: resp.BytesComplete(), Total: dl.Size, Resumed: resumed}
+		m.measure(&p, time.Now())
 		progress(p)
 	}
 	report()
@@ -204,16 +201,18 @@ func (hs *hashState) sum() string {
 }
 
 // hashingClient sends grab's requests and feeds every downloaded byte to the hash as grab
-// reads it. It also makes resuming safe and possible where grab alone is not:
+// reads it, at the speed limit (throttle.reader). It also makes resuming safe and possible
+// where grab alone is not:
 //
 //   - grab probes a partial download with HEAD, which a presigned GET URL (S3) refuses; the
 //     probe is sent as a GET of the first byte instead, and answered as a HEAD would be;
 //   - grab does not check that a ranged GET got the range it asked for; a server that ignores
 //     Range (200) or answers another range is refused, so the file is never corrupted.
 type hashingClient struct {
-	hc     *http.Client
-	hs     *hashState
-	onRead func(n int64)
+	hc       *http.Client
+	hs       *hashState
+	throttle *throttle
+	onRead   func(n int64)
 }
 
 func (c *hashingClient) Do(req *http.Request) (*http.Response, error) {
@@ -251,7 +250,11 @@ func (c *hashingClient) Do(req *http.Request) (*http.Response, error) {
 		res.Body.Close()
 		return nil, fmt.Errorf("internal: the hash covers %d bytes, the resume starts at %d", c.hs.size(), from)
 	}
-	res.Body = &hashingBody{ReadCloser: res.Body, hs: c.hs, onRead: c.onRead}
+	limited := struct {
+		io.Reader
+		io.Closer
+	}{c.throttle.reader(req.Context(), res.Body), res.Body}
+	res.Body = &hashingBody{ReadCloser: limited, hs: c.hs, onRead: c.onRead}
 	return res, nil
 }
 
@@ -313,46 +316,144 @@ func (b *hashingBody) Read(p []byte) (int, error) {
 }
 
 // throttle is the global download speed limit, shared by every download and changeable while
-// they run: it waits in small steps (at most a tenth of a second of traffic each), so a new
-// limit applies within that time.
+// they run: bytes pass it in steps of at most a tenth of a second of traffic, so a new limit
+// applies within that time, and a download that counts its bytes as they pass (reader) never
+// counts them ahead of the limit.
 type throttle struct {
 	mu  sync.Mutex
-	lim *rate.Limiter
+	lim *rate.Limiter // nil: unlimited
+	// now and sleep are the clock the waits follow; tests give a fake one.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func newThrottle(bps int64) *throttle {
-	t := &throttle{lim: rate.NewLimiter(rate.Inf, 1<<20)}
+	t := &throttle{now: time.Now, sleep: sleep}
 	t.set(bps)
 	return t
 }
 
+// sleep waits for d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
+}
+
+// set changes the limit to bps bytes per second (0 or less: none). The new limit starts with a
+// bucket of one step: what passed under the old one gives no burst under the new one.
 func (t *throttle) set(bps int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if bps <= 0 {
-		t.lim.SetLimit(rate.Inf)
-		return
+	t.lim = nil
+	if bps > 0 {
+		t.lim = rate.NewLimiter(rate.Limit(bps), int(min(max(bps/10, 4<<10), 1<<20)))
 	}
-	t.lim.SetBurst(int(min(max(bps/10, 4<<10), 1<<20)))
-	t.lim.SetLimit(rate.Limit(bps))
 }
 
-// WaitN implements grab.RateLimiter.
+// step is the most bytes one wait lets pass: a tenth of a second of traffic under a limit,
+// chunkSize without one.
+func (t *throttle) step() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lim == nil {
+		return chunkSize
+	}
+	return t.lim.Burst()
+}
+
+// reserve takes one step of n bytes (or all n, if fewer) from the limit at time now, and says
+// how many it took and how long they must wait before they pass.
+func (t *throttle) reserve(now time.Time, n int) (int, time.Duration) {
+	t.mu.Lock()
+	lim := t.lim
+	t.mu.Unlock()
+	if lim == nil {
+		return n, 0
+	}
+	n = min(n, lim.Burst())
+	return n, lim.ReserveN(now, n).DelayFrom(now)
+}
+
+// WaitN waits until the limit lets n bytes pass, or ctx ends.
 func (t *throttle) WaitN(ctx context.Context, n int) error {
 	for n > 0 {
-		t.mu.Lock()
-		lim := t.lim
-		chunk := n
-		if lim.Limit() != rate.Inf {
-			chunk = min(n, lim.Burst())
+		took, wait := t.reserve(t.now(), n)
+		if wait > 0 {
+			if err := t.sleep(ctx, wait); err != nil {
+				return err
+			}
 		}
-		t.mu.Unlock()
-		if err := lim.WaitN(ctx, chunk); err != nil {
-			return err
-		}
-		n -= chunk
+		n -= took
 	}
 	return nil
+}
+
+// reader returns r read at the limit: each Read returns at most one step, once the limit lets
+// its bytes pass (none, with ctx's error, if ctx ends first). The bytes a download counts as it
+// reads them are then never ahead of the limit, so its rate (meter) shows the limit, not the
+// bursts of large reads.
+func (t *throttle) reader(ctx context.Context, r io.Reader) io.Reader {
+	return &throttledReader{ctx: ctx, r: r, t: t}
+}
+
+type throttledReader struct {
+	ctx context.Context
+	r   io.Reader
+	t   *throttle
+}
+
+func (r *throttledReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p[:min(len(p), r.t.step())])
+	if n > 0 {
+		if werr := r.t.WaitN(r.ctx, n); werr != nil {
+			return 0, werr
+		}
+	}
+	return n, err
+}
+
+// rateWindow is how far back a download's rate looks.
+const rateWindow = 3 * time.Second
+
+// meter measures a download's rate over its last rateWindow of progress, for the streamed and
+// the whole-zip downloads alike: a burst (the first bytes of a resumed download) weighs on the
+// rate for rateWindow at most, not for the rest of the download, and under a speed limit the
+// rate shown is the limit's. A meter is used by one goroutine at a time.
+type meter struct {
+	// samples are the progress reported, oldest first: the first is the newest at or before
+	// the window's start, once the download has run that long.
+	samples []sample
+}
+
+type sample struct {
+	at   time.Time
+	done int64
+}
+
+// measure records that p.Done bytes were done at time at, and sets p's BytesPerSecond and
+// ETA (to p.Total) from the bytes done over the last rateWindow (over what there is, before
+// the download has run that long). A Done lower than the last one starts a new measure: the
+// download started over.
+func (m *meter) measure(p *Progress, at time.Time) {
+	if n := len(m.samples); n > 0 && p.Done < m.samples[n-1].done {
+		m.samples = nil
+	}
+	m.samples = append(m.samples, sample{at: at, done: p.Done})
+	start := at.Add(-rateWindow)
+	for len(m.samples) > 1 && !m.samples[1].at.After(start) {
+		m.samples = m.samples[1:]
+	}
+	first := m.samples[0]
+	if s := at.Sub(first.at).Seconds(); s > 0 && p.Done > first.done {
+		p.BytesPerSecond = float64(p.Done-first.done) / s
+		p.ETA = time.Duration(float64(p.Total-p.Done) / p.BytesPerSecond * float64(time.Second)).Round(time.Second)
+	}
 }
 
 // slots lets a bounded number of downloads run at once, first come first served.

@@ -11,7 +11,9 @@
 //     the shared zip safety rules (zipsafe) before the first byte is written, each file is
 //     inflated, written and checked against the manifest while the next ones arrive, the
 //     whole zip's sha256 is computed on the same pass and its central directory compared
-//     with the manifest at the end. No zip is kept. A dropped connection or a crash resumes
+//     with the manifest at the end. No zip is kept, unless the player keeps downloads
+//     (Config.KeepDownloads): the zip is then written to <library>/.downloads on the same
+//     pass. A dropped connection or a crash resumes
 //     at the first file not yet verified. An update fetches only the files the current
 //     version lacks, by HTTP Range, and copies the others from it (streamInstall, update);
 //  2. otherwise download, then extract: the build zip is fetched with grab into
@@ -23,6 +25,8 @@
 //  4. switch: the state makes it the game's current version. The version it replaces is kept
 //     as the previous one until the new one has launched once (Installer.Launched), so a
 //     failed update never leaves the player without a working game (Installer.Rollback).
+//     The downloaded zip is removed, unless the player keeps downloads: then it stays in
+//     <library>/.downloads as long as its version is installed (KeptZip).
 //
 // Recover, run when the launcher starts, brings every interrupted install back to a
 // consistent state: the current version untouched and playable, temporary folders removed
@@ -42,6 +46,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -128,6 +133,10 @@ type Result struct {
 	Reused  int64 `json:"reused_bytes"`
 	// Previous is the version kept until this one has launched once, if any.
 	Previous string `json:"previous,omitempty"`
+	// Kept is the build's whole zip, kept after the install because the player keeps
+	// downloads (Config.KeepDownloads); "" when none is (an update that fetched only what
+	// changed has no whole zip to keep).
+	Kept string `json:"kept_zip,omitempty"`
 }
 
 // Errors an install may wrap.
@@ -160,6 +169,10 @@ type Config struct {
 	SpeedLimit int64
 	// MaxDownloads is how many downloads run at once; 0 means 1.
 	MaxDownloads int
+	// KeepDownloads keeps the whole zip of each installed version in <library>/.downloads
+	// (KeptZip): a streamed install then also writes the zip it streams. Off, no zip stays
+	// after an install. SetKeepDownloads changes it for the installs that start afterwards.
+	KeepDownloads bool
 	// FreeSpace returns the bytes available to the launcher in the file system of dir; nil
 	// means fsutil.FreeSpace (statfs(2); GetDiskFreeSpaceEx on Windows).
 	FreeSpace func(dir string) (int64, error)
@@ -216,6 +229,7 @@ type Installer struct {
 	state    *state.Store
 	throttle *throttle
 	slots    *slots
+	keep     atomic.Bool // Config.KeepDownloads, as it changes
 
 	mu   sync.Mutex
 	jobs map[string]*Job // queued or running, by slug
@@ -233,8 +247,10 @@ func New(cfg Config) (*Installer, error) {
 	if cfg.SpeedLimit < 0 || cfg.MaxDownloads < 1 {
 		return nil, errors.New("install: SpeedLimit must not be negative, MaxDownloads at least 1")
 	}
-	return &Installer{cfg: cfg, state: cfg.State, throttle: newThrottle(cfg.SpeedLimit),
-		slots: newSlots(cfg.MaxDownloads), jobs: map[string]*Job{}}, nil
+	in := &Installer{cfg: cfg, state: cfg.State, throttle: newThrottle(cfg.SpeedLimit),
+		slots: newSlots(cfg.MaxDownloads), jobs: map[string]*Job{}}
+	in.keep.Store(cfg.KeepDownloads)
+	return in, nil
 }
 
 // SetSpeedLimit changes the download speed limit (bytes per second, 0 for none) at once, also
@@ -243,6 +259,17 @@ func (in *Installer) SetSpeedLimit(bps int64) { in.throttle.set(bps) }
 
 // SetMaxDownloads changes how many downloads run at once (at least 1).
 func (in *Installer) SetMaxDownloads(n int) { in.slots.resize(max(n, 1)) }
+
+// SetKeepDownloads turns keeping downloads (Config.KeepDownloads) on or off. An install under
+// way keeps its zip only if it was on when the install started and still is when it ends;
+// zips kept earlier are removed by the next Recover once it is off.
+func (in *Installer) SetKeepDownloads(on bool) { in.keep.Store(on) }
+
+// KeptZip is where the whole zip of a game's release is downloaded, relative to the library
+// (slash-separated), and where it stays when the player keeps downloads.
+func KeptZip(slug, releaseID string) string {
+	return path.Join(".downloads", slug+"-"+releaseID+".zip")
+}
 
 // Library returns the library folder.
 func (in *Installer) Library() (string, error) {
@@ -368,11 +395,8 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		}
 		var stream *state.Stream
 		if _, ok := located(dl.Files); ok {
-			stream = &state.Stream{}
-			if game != nil && game.Current != nil {
-				cur, err := in.state.Manifest(game.Current.ReleaseID)
-				stream.Update = err == nil && worthUpdating(cur, dl)
-			}
+			_, update := in.updateFrom(game, dl)
+			stream = &state.Stream{Update: update}
 		}
 		st, err = in.state.Update(func(s *state.State) error {
 			gs := s.Game(g.Slug)
@@ -387,11 +411,13 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 			}
 			gs.Pending = &state.Pending{
 				Release: state.Release{ReleaseID: dl.ReleaseID, Version: dl.Version, SHA256: dl.SHA256, Size: dl.Size},
-				Step:    state.StepDownload, Zip: path.Join(".downloads", g.Slug+"-"+dl.ReleaseID+".zip"),
+				Step:    state.StepDownload, Zip: KeptZip(g.Slug, dl.ReleaseID),
 				Dir: path.Join(g.Slug, dirName(gs, dl)), InstalledBytes: installed, StartedAt: time.Now().UTC(), Stream: stream,
 			}
-			if stream != nil {
-				gs.Pending.Zip = "" // nothing to keep: the files are extracted as they arrive
+			if stream != nil && (stream.Update || !in.keep.Load()) {
+				// Nothing to keep: the files are extracted as they arrive (and an update
+				// fetches only some of the zip's bytes).
+				gs.Pending.Zip = ""
 			}
 			return nil
 		})
@@ -425,7 +451,11 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		if err := checkPathLengths(lib, p, dl.Files, fsutil.MaxPath); err != nil {
 			return res, err
 		}
-		if err := in.checkSpace(lib, "", p); err != nil {
+		zip := "" // the zip the stream writes too, when the player keeps downloads
+		if p.Zip != "" {
+			zip = filepath.Join(lib, filepath.FromSlash(p.Zip))
+		}
+		if err := in.checkSpace(lib, zip, p); err != nil {
 			return res, err
 		}
 		var cur *state.Install
@@ -467,7 +497,12 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	in.hook("switched", 0, 0)
 	res.Dir, res.Previous = dir, prev
 	if p.Zip != "" {
-		_ = os.Remove(filepath.Join(lib, filepath.FromSlash(p.Zip)))
+		zip := filepath.Join(lib, filepath.FromSlash(p.Zip))
+		if fi, err := os.Stat(zip); in.keep.Load() && err == nil && fi.Size() == p.Size {
+			res.Kept = zip
+		} else {
+			_ = os.Remove(zip)
+		}
 	}
 	in.drop(lib, drop)
 	in.cfg.Logger.Info("installed", "game", g.Slug, "version", dl.Version, "dir", dir, "fetched", res.Fetched, "reused", res.Reused)
@@ -614,6 +649,9 @@ func (in *Installer) drop(lib string, installs []*state.Install) {
 		}
 		if err := os.RemoveAll(filepath.Join(lib, filepath.FromSlash(x.Dir))); err != nil {
 			in.cfg.Logger.Warn("removing an old version", "dir", x.Dir, "err", err)
+		}
+		if g := st.Games[path.Dir(x.Dir)]; g == nil || g.Pending == nil || g.Pending.Zip != KeptZip(path.Dir(x.Dir), x.ReleaseID) {
+			_ = os.Remove(filepath.Join(lib, filepath.FromSlash(KeptZip(path.Dir(x.Dir), x.ReleaseID)))) // its kept download
 		}
 		if !used[x.ReleaseID] {
 			_ = in.state.RemoveManifest(x.ReleaseID)
@@ -778,6 +816,11 @@ func (in *Installer) Uninstall(slug string) error {
 	}
 	if g.Pending != nil {
 		in.removeLeftovers(st.Library, g.Pending)
+	}
+	for _, x := range []*state.Install{g.Current, g.Previous} {
+		if x != nil {
+			_ = os.Remove(filepath.Join(st.Library, filepath.FromSlash(KeptZip(slug, x.ReleaseID))))
+		}
 	}
 	if err := os.RemoveAll(filepath.Join(st.Library, slug)); err != nil {
 		return fmt.Errorf("removing %s: %w", slug, err)

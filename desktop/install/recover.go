@@ -37,8 +37,9 @@ type Recovery struct {
 //     that the first launch does not remove the folder of the game being played;
 //
 // so the current version stays exactly as it was, and playable. Downloads and manifests no
-// install refers to are removed too. An interrupted library move is left as it is: every game
-// is complete in the old or the new folder, and MoveLibrary resumes it.
+// install refers to are removed too (a kept download, KeptZip, is referred to by its
+// installed version while the player keeps downloads). An interrupted library move is left
+// as it is: every game is complete in the old or the new folder, and MoveLibrary resumes it.
 func (in *Installer) Recover() (Recovery, error) {
 	var rec Recovery
 	st, err := in.state.Load()
@@ -196,6 +197,9 @@ func (in *Installer) sweepShared(lib string) []string {
 		for _, x := range []*state.Install{g.Current, g.Previous} {
 			if x != nil {
 				ids[x.ReleaseID] = true
+				if in.keep.Load() {
+					zips[KeptZip(g.Slug, x.ReleaseID)] = true
+				}
 			}
 		}
 	}

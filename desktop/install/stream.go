@@ -341,7 +341,7 @@ func expired(err error) bool {
 }
 
 // fetchRange GETs bytes [from, to] of the build at url and hands them to sink as they arrive,
-// at the installer's speed limit. A server that ignores Range (200) is read from the start
+// at the installer's speed limit (each piece once the limit lets it pass: throttle.reader). A server that ignores Range (200) is read from the start
 // and the bytes before from skipped. It returns how many bytes it received.
 func (in *Installer) fetchRange(ctx context.Context, url string, from, to int64, sink func([]byte) error) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -370,16 +370,13 @@ func (in *Installer) fetchRange(ctx context.Context, url string, from, to int64,
 		return 0, statusError(res.StatusCode)
 	}
 	want := to - from + 1
-	body := io.LimitReader(res.Body, want)
+	body := in.throttle.reader(ctx, io.LimitReader(res.Body, want))
 	buf := make([]byte, chunkSize)
 	for done := int64(0); done < want; {
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			got += int64(n)
 			done += int64(n)
-			if err := in.throttle.WaitN(ctx, n); err != nil {
-				return got, err
-			}
 			if err := sink(buf[:n]); err != nil {
 				return got, err
 			}

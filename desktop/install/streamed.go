@@ -130,11 +130,12 @@ func restoreHash(h hash.Hash, s []byte) {
 // the manifest passes the zip rules first (zipsafe.CheckManifest), each local header is
 // checked as it passes, each file inflated, written and checked against the manifest (size,
 // CRC-32, sha256) while the next ones arrive, the whole zip hashed on the same pass and its
-// central directory compared with the manifest at the end. No zip is kept on disk. A dropped
-// connection resumes (HTTP Range) at the first file not yet verified, and so does the next
-// install after a crash, from the checkpoint kept in the state. A build that breaks a rule or
-// its manifest is refused: its folder is removed and the failure recorded. It returns the
-// folder, every file verified, and the bytes it fetched.
+// central directory compared with the manifest at the end. No zip is kept on disk, unless p
+// names one (the player keeps downloads): the zip's bytes are then written there too, as they
+// are hashed (see keepZip). A dropped connection resumes (HTTP Range) at the first file not yet
+// verified, and so does the next install after a crash, from the checkpoint kept in the
+// state. A build that breaks a rule or its manifest is refused: its folder is removed and the
+// failure recorded. It returns the folder, every file verified, and the bytes it fetched.
 func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending, lib string, dl Download, progress func(Progress)) (temp string, resumed, fetched int64, err error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
@@ -161,6 +162,13 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 	}
 	h := sha256.New()
 	restoreHash(h, cp.Hash)
+	zip, err := in.keepZip(lib, p, cp.Offset)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	if zip != nil {
+		defer zip.Close()
+	}
 	url := dl.URL
 	failures, refreshes, wait := 0, 0, in.cfg.Backoff
 	for {
@@ -169,6 +177,11 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		r.at.Store(cp.Offset)
 		stop := in.watch(g.Slug, dl, r, cp, progress)
 		n, err := in.fetchRange(ctx, url, cp.Offset, dl.Size-1, func(b []byte) error {
+			if zip != nil {
+				if _, err := zip.WriteAt(b, r.pos); err != nil {
+					return fmt.Errorf("keeping the download in %s: %w", zip.Name(), err)
+				}
+			}
 			err := r.write(b)
 			in.hook("stream", r.pos, dl.Size)
 			return err
@@ -185,6 +198,11 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 			}
 			if err := in.finish(x, r.tail, tailStart, dl.Size); err != nil {
 				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
+			}
+			if zip != nil {
+				if err := zip.Sync(); err != nil {
+					return "", resumed, fetched, fmt.Errorf("keeping the download in %s: %w", zip.Name(), err)
+				}
 			}
 			break
 		}
@@ -226,6 +244,38 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		wait = min(wait*2, 30*time.Second)
 	}
 	return temp, resumed, fetched, in.extracted(g.Slug, temp, dl.Size)
+}
+
+// keepZip opens the zip that streamed install p also writes (p.Zip, when the player keeps
+// downloads), cut to offset, where the stream resumes; nil when p keeps none. A zip shorter
+// than offset (removed meanwhile, or keeping turned on after the stream started) cannot become
+// whole from this stream: it is removed, and nil returned, so the install keeps no zip.
+func (in *Installer) keepZip(lib string, p *state.Pending, offset int64) (*os.File, error) {
+	if p.Zip == "" {
+		return nil, nil
+	}
+	name := filepath.Join(lib, filepath.FromSlash(p.Zip))
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() < offset {
+		f.Close()
+		in.cfg.Logger.Info("not keeping the download: its start is gone", "zip", name, "have", fi.Size(), "resume", offset)
+		return nil, os.Remove(name)
+	}
+	if err == nil {
+		err = f.Truncate(offset)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // finish checks that every entry of x is verified and that the zip's central directory, in
@@ -281,17 +331,14 @@ func (in *Installer) freshURL(ctx context.Context, g Game, dl Download) (string,
 func (in *Installer) watch(slug string, dl Download, r *route, cp state.Stream, progress func(Progress)) func() state.Stream {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	start, from := time.Now(), r.at.Load()
+	from := r.at.Load()
 	wg.Go(func() {
 		t := time.NewTicker(in.cfg.ProgressEvery)
 		defer t.Stop()
+		var m meter
 		for {
-			at := r.at.Load()
-			p := Progress{Slug: slug, Version: dl.Version, Phase: PhaseDownloading, Done: at, Total: dl.Size, Resumed: from}
-			if s := time.Since(start).Seconds(); s > 0 && at > from {
-				p.BytesPerSecond = float64(at-from) / s
-				p.ETA = time.Duration(float64(dl.Size-at) / p.BytesPerSecond * float64(time.Second)).Round(time.Second)
-			}
+			p := Progress{Slug: slug, Version: dl.Version, Phase: PhaseDownloading, Done: r.at.Load(), Total: dl.Size, Resumed: from}
+			m.measure(&p, time.Now())
 			progress(p)
 			if next, ok := r.checkpoint(cp); ok && in.saveStream(slug, next, dl.Size) == nil {
 				cp = next
@@ -334,7 +381,7 @@ func lacking(installed, next []state.File) (changed, total int64) {
 	return changed, total
 }
 
-// Size is the size of an install under way or interrupted.
+// Size is the size of an install: under way, interrupted, or not yet started.
 type Size struct {
 	Version string `json:"version"`
 	// Fetch is how many bytes it downloads in all: for an update that fetches only what
@@ -344,11 +391,16 @@ type Size struct {
 	BuildSize int64 `json:"build_size"`
 	// Update is set when only what changed is fetched.
 	Update bool `json:"update,omitempty"`
+	// Done is how many of the Fetch bytes are already here, where the install resumes: a
+	// streamed install's checkpoint, a partial zip's size (0 for an update that fetches only
+	// what changed, which starts again from nothing).
+	Done int64 `json:"done_bytes"`
 }
 
 // PendingSize returns the size of slug's install under way (in this process or another) or
-// interrupted, from the local state alone, so that a face can say "Update 1.2.0: 14 MiB of
-// 1.1 GiB" before and while it downloads. It returns ErrNotInstalled when none is pending.
+// interrupted, and how far it got, from the local state alone, so that a face can say "Update
+// 1.2.0: 14 MiB of 1.1 GiB" before and while it downloads, and where a paused download
+// stopped. It returns ErrNotInstalled when none is pending.
 func (in *Installer) PendingSize(slug string) (Size, error) {
 	st, err := in.state.Load()
 	if err != nil {
@@ -360,20 +412,68 @@ func (in *Installer) PendingSize(slug string) (Size, error) {
 	}
 	p := g.Pending
 	sz := Size{Version: p.Version, Fetch: p.Size, BuildSize: p.Size}
-	if p.Stream == nil || !p.Stream.Update || g.Current == nil {
-		return sz, nil
+	if p.Stream != nil && p.Stream.Update && g.Current != nil {
+		// The current version's manifest gone, the update falls back to the whole zip.
+		if cur, err := in.state.Manifest(g.Current.ReleaseID); err == nil {
+			next, err := in.state.Manifest(p.ReleaseID)
+			if err != nil {
+				return Size{}, err
+			}
+			sz.Fetch, _ = lacking(cur, next)
+			sz.Update = true
+		}
 	}
-	cur, err := in.state.Manifest(g.Current.ReleaseID)
-	if err != nil {
-		return sz, nil // the current version's manifest is gone: the update falls back to the whole zip
+	switch {
+	case p.Stream != nil && p.Step != state.StepExtracted:
+		sz.Done = p.Stream.Offset // 0 for an update, which starts again from nothing
+	case p.Stream == nil && p.Step == state.StepDownload:
+		if fi, err := os.Stat(filepath.Join(st.Library, filepath.FromSlash(p.Zip))); err == nil {
+			sz.Done = min(fi.Size(), p.Size)
+		}
+	default:
+		sz.Done = sz.Fetch // every byte is here
 	}
-	next, err := in.state.Manifest(p.ReleaseID)
+	return sz, nil
+}
+
+// SizeOf returns the size of installing release releaseID ("" for the latest published
+// one) of g: the install of that release under way or interrupted (PendingSize), or else the
+// one that would start now, from the release's manifest, which it asks the Source for (the
+// network), against the installed version's.
+func (in *Installer) SizeOf(ctx context.Context, g Game, releaseID string) (Size, error) {
+	st, err := in.state.Load()
 	if err != nil {
 		return Size{}, err
 	}
-	sz.Fetch, _ = lacking(cur, next)
-	sz.Update = true
+	gs := st.Games[g.Slug]
+	if gs != nil && gs.Pending != nil && (releaseID == "" || gs.Pending.ReleaseID == releaseID) {
+		return in.PendingSize(g.Slug)
+	}
+	if in.cfg.Source == nil {
+		return Size{}, errors.New("install: no Source to ask for the release's manifest")
+	}
+	dl, err := in.cfg.Source.GetDownload(ctx, g.ID, releaseID)
+	if err != nil {
+		return Size{}, err
+	}
+	sz := Size{Version: dl.Version, Fetch: dl.Size, BuildSize: dl.Size}
+	if _, ok := located(dl.Files); ok {
+		if cur, update := in.updateFrom(gs, dl); update {
+			sz.Fetch, _ = lacking(cur, dl.Files)
+			sz.Update = true
+		}
+	}
 	return sz, nil
+}
+
+// updateFrom reports whether a streamed install of dl into game (nil: unknown) is an update
+// that fetches only what changed (worthUpdating), with the installed version's manifest.
+func (in *Installer) updateFrom(game *state.Game, dl Download) ([]state.File, bool) {
+	if game == nil || game.Current == nil {
+		return nil, false
+	}
+	cur, err := in.state.Manifest(game.Current.ReleaseID)
+	return cur, err == nil && worthUpdating(cur, dl)
 }
 
 // update installs dl into a fresh temporary folder with only what changed since the current
@@ -432,6 +532,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 	}
 
 	fx := fetcher{in: in, g: g, dl: dl, root: root, all: sorted, tailStart: tailStart, url: dl.URL, progress: progress}
+	stopWatch := fx.watch(in.cfg.ProgressEvery)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var damaged []zipsafe.Entry
@@ -455,6 +556,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 		in.cfg.Logger.Info("fetching files the current version has damaged", "game", g.Slug, "files", len(damaged))
 		_, err = fx.fetchEntries(ctx, damaged, false)
 	}
+	stopWatch()
 	if err == nil {
 		err = checkDirectory(tail, tailStart, dl.Size, sorted, in.cfg.Limits)
 	}
@@ -469,8 +571,8 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 }
 
 // fetcher fetches entries of an update's build by HTTP Range into its folder (root), and
-// counts the bytes; its URL is renewed when it expires. It reports progress with Total the
-// bytes it plans to fetch, BuildSize the whole zip's.
+// counts the bytes; its URL is renewed when it expires. It reports progress (watch) with Total
+// the bytes it plans to fetch, BuildSize the whole zip's.
 type fetcher struct {
 	in        *Installer
 	g         Game
@@ -483,6 +585,40 @@ type fetcher struct {
 	mu             sync.Mutex
 	url            string
 	fetched, total int64
+	arrived        int64 // bytes of the spans received so far, for progress
+}
+
+// watch reports the fetch's progress every ProgressEvery, with its rate (meter), until the
+// returned function is called, which reports it once more. Reports hold f.mu, so progress is
+// never called concurrently.
+func (f *fetcher) watch(every time.Duration) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var m meter
+	report := func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		p := Progress{Slug: f.g.Slug, Version: f.dl.Version, Phase: PhaseDownloading, Done: min(f.arrived, f.total), Total: f.total, BuildSize: f.dl.Size}
+		m.measure(&p, time.Now())
+		f.progress(p)
+	}
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				report()
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		report()
+	}
 }
 
 // fetchEntries fetches and extracts need (sorted by HeaderOffset), each checked as in
@@ -523,7 +659,6 @@ func (f *fetcher) fetchEntries(ctx context.Context, need []zipsafe.Entry, withTa
 			r, err := f.fetchSpan(ctx, x, s.from, s.to, s.i, s.end)
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			f.progress(Progress{Slug: f.g.Slug, Version: f.dl.Version, Phase: PhaseDownloading, Done: f.fetched, Total: f.total, BuildSize: f.dl.Size})
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
@@ -554,6 +689,9 @@ func (f *fetcher) fetchSpan(ctx context.Context, x *extraction, from, to int64, 
 		u := f.url
 		f.mu.Unlock()
 		n, err := in.fetchRange(ctx, u, from, to-1, func(b []byte) error {
+			f.mu.Lock()
+			f.arrived += int64(len(b))
+			f.mu.Unlock()
 			err := r.write(b)
 			in.hook("stream", r.pos, dl.Size)
 			return err

@@ -24,25 +24,49 @@ func TestTerminalCommand(t *testing.T) {
 			return "", errors.New("not found")
 		}
 	}
+	// links are Debian's alternatives: x-terminal-emulator's chain of links ends at target.
+	links := func(target string) func(string) (string, error) {
+		return func(path string) (string, error) {
+			if path == "/usr/bin/x-terminal-emulator" {
+				return target, nil
+			}
+			return path, nil
+		}
+	}
+	noLinks := func(path string) (string, error) { return path, nil }
+	broken := func(string) (string, error) { return "", errors.New("too many links") }
 	tests := []struct {
 		name    string
 		goos    string
 		env     func(string) string
 		path    func(string) (string, error)
+		links   func(string) (string, error)
 		want    []string
 		wantErr string
 	}{
-		{"Debian's choice first", "linux", noEnv, have("xterm", "x-terminal-emulator"), []string{"x-terminal-emulator", "-e"}, ""},
-		{"gnome-terminal waits", "linux", noEnv, have("gnome-terminal", "xterm"), []string{"gnome-terminal", "--wait", "--"}, ""},
-		{"xterm last", "freebsd", noEnv, have("xterm"), []string{"xterm", "-e"}, ""},
-		{"none", "linux", noEnv, have(), nil, "no terminal emulator was found"},
-		{"the setting wins", "linux", func(string) string { return "kitty --hold" }, have("xterm"), []string{"kitty", "--hold"}, ""},
-		{"windows opens a console itself", "windows", noEnv, have(), nil, ""},
-		{"macOS from Terminal", "darwin", noEnv, have(), nil, "start it from Terminal"},
+		{"Debian's choice first", "linux", noEnv, have("xterm", "x-terminal-emulator"), noLinks, []string{"x-terminal-emulator", "-e"}, ""},
+		{"Debian's choice is gnome-terminal's wrapper", "linux", noEnv, have("x-terminal-emulator", "gnome-terminal", "xterm"),
+			links("/usr/bin/gnome-terminal.wrapper"), []string{"gnome-terminal", "--wait", "--"}, ""},
+		{"Debian's choice is gnome-terminal", "linux", noEnv, have("x-terminal-emulator", "gnome-terminal"),
+			links("/usr/bin/gnome-terminal"), []string{"gnome-terminal", "--wait", "--"}, ""},
+		{"Debian's choice is xfce4-terminal's wrapper", "linux", noEnv, have("x-terminal-emulator", "xfce4-terminal"),
+			links("/usr/bin/xfce4-terminal.wrapper"), []string{"xfce4-terminal", "--disable-server", "-x"}, ""},
+		{"Debian's choice is a terminal not on the PATH", "linux", noEnv, have("x-terminal-emulator"),
+			links("/opt/gnome/gnome-terminal.wrapper"), []string{"x-terminal-emulator", "-e"}, ""},
+		{"Debian's choice is another terminal", "linux", noEnv, have("x-terminal-emulator", "gnome-terminal"),
+			links("/usr/bin/lxterminal"), []string{"x-terminal-emulator", "-e"}, ""},
+		{"Debian's choice does not resolve", "linux", noEnv, have("x-terminal-emulator", "gnome-terminal"),
+			broken, []string{"x-terminal-emulator", "-e"}, ""},
+		{"gnome-terminal waits", "linux", noEnv, have("gnome-terminal", "xterm"), broken, []string{"gnome-terminal", "--wait", "--"}, ""},
+		{"xterm last", "freebsd", noEnv, have("xterm"), noLinks, []string{"xterm", "-e"}, ""},
+		{"none", "linux", noEnv, have(), noLinks, nil, "no terminal emulator was found"},
+		{"the setting wins", "linux", func(string) string { return "kitty --hold" }, have("xterm"), noLinks, []string{"kitty", "--hold"}, ""},
+		{"windows opens a console itself", "windows", noEnv, have(), noLinks, nil, ""},
+		{"macOS from Terminal", "darwin", noEnv, have(), noLinks, nil, "start it from Terminal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := launch.TerminalCommand(tt.goos, tt.env, tt.path)
+			got, err := launch.TerminalCommand(tt.goos, tt.env, tt.path, tt.links)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("error %v, want one saying %q", err, tt.wantErr)

@@ -14,7 +14,9 @@
 // works for the identity its API signs with), and View and Find show one identity the games
 // it owns, the games bought as a guest on this launcher, and installed games that no identity
 // owns any more. Installed files are shared on disk; a game another identity owns is not in
-// this one's library, even when it is installed.
+// this one's library, even when it is installed. Without an identity (owner "") the player
+// owns only what was bought as a guest on this launcher and not yet claimed: that is the whole
+// library. AnyIdentity is for faces that read no identity at all.
 package library
 
 import (
@@ -81,10 +83,15 @@ type Entry struct {
 	LastRun    *state.Run     `json:"last_run,omitempty"`
 }
 
-// View returns the library of the identity owner (hex public key) from the local state: by
-// slug, every game it owns, every game bought as a guest, and every installed game no identity
-// owns. Owner "" is no identity in particular (a face that runs games without reading the
-// identity, such as the CLI's offline commands): every identity's games, owned by any.
+// AnyIdentity is the owner of a face that reads no identity (the CLI's offline commands and
+// launch): its library is every identity's games, owned by any, and every installed game. It
+// is never an identity: it owns nothing on the server and auto-updates nothing.
+const AnyIdentity = "*"
+
+// View returns the library of owner from the local state, by slug. For an identity (hex
+// public key): every game it owns, every installed game bought as a guest, and every installed
+// game no identity owns. For no identity (""): the installed games bought as a guest on this
+// launcher, nothing another identity owns or once owned. For AnyIdentity: every game.
 func View(st *state.State, set settings.Settings, owner string) []Entry {
 	out := []Entry{}
 	for _, slug := range st.Slugs() {
@@ -98,15 +105,18 @@ func View(st *state.State, set settings.Settings, owner string) []Entry {
 // Visible reports whether g is in the library of owner (see View).
 func Visible(g *state.Game, owner string) bool {
 	installed := g.Current != nil || g.Pending != nil
-	if owner == "" {
+	switch owner {
+	case AnyIdentity:
 		return g.Owned || installed
+	case "":
+		return installed && g.Guest
 	}
 	return g.OwnedBy(owner) || (installed && (g.Guest || !g.Owned))
 }
 
 // owned reports whether g is owned for the library of owner (see View).
 func owned(g *state.Game, owner string) bool {
-	if owner == "" {
+	if owner == AnyIdentity {
 		return g.Owned
 	}
 	return g.OwnedBy(owner)

@@ -158,8 +158,9 @@ func TestSyncCatchesUpAfterReconnect(t *testing.T) {
 	}
 }
 
-// TestView: what the library of the identity "me" shows of each game, and what auto-update
-// does with it (updates installed games only; installs a game just bought).
+// TestView: what the library of the identity "me" shows of each game, what auto-update
+// does with it (updates installed games only; installs a game just bought), and what the
+// library of no identity shows (the guest purchases, never another identity's games).
 func TestView(t *testing.T) {
 	rel := func(id, v string) *state.Release { return &state.Release{ReleaseID: id, Version: v} }
 	inst := func(id, v string) *state.Install { return &state.Install{Release: *rel(id, v), Dir: "g/" + v} }
@@ -174,27 +175,34 @@ func TestView(t *testing.T) {
 		auto    bool
 		update  bool // NeedsUpdate
 		install bool // NeedsInstall
+		guest   bool // in the library of no identity
 	}{
-		{"owned, not installed", state.Game{Owned: true, Owners: mine, Latest: rel("r1", "1.0")}, settings.Settings{}, library.StatusNotInstalled, true, true, false, true},
-		{"no release yet", state.Game{Owned: true, Owners: mine}, settings.Settings{}, library.StatusNoRelease, true, true, false, false},
-		{"up to date", state.Game{Owned: true, Owners: mine, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, true, false, false},
-		{"update available", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{AutoUpdate: &off}, library.StatusUpdateAvailable, true, false, true, true},
-		{"per-game override", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{GameAutoUpdate: map[string]bool{"g": false}}, library.StatusUpdateAvailable, true, false, true, true},
-		{"installing", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Pending: &state.Pending{Release: *rel("r2", "2.0")}}, settings.Settings{}, library.StatusInstalling, true, true, true, true},
-		{"failed release skipped", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Failed: &state.Failure{ReleaseID: "r2"}}, settings.Settings{}, library.StatusUpdateAvailable, true, true, false, false},
-		{"no longer owned", state.Game{Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, false, true, false, false},
-		{"bought as a guest", state.Game{Guest: true, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, false, true, false, false},
-		{"another identity's, installed", state.Game{Owned: true, Owners: theirs, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, "", false, true, false, false},
-		{"another identity's", state.Game{Owned: true, Owners: theirs, Latest: rel("r1", "1.0")}, settings.Settings{}, "", false, true, false, false},
+		{"owned, not installed", state.Game{Owned: true, Owners: mine, Latest: rel("r1", "1.0")}, settings.Settings{}, library.StatusNotInstalled, true, true, false, true, false},
+		{"no release yet", state.Game{Owned: true, Owners: mine}, settings.Settings{}, library.StatusNoRelease, true, true, false, false, false},
+		{"up to date", state.Game{Owned: true, Owners: mine, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, true, true, false, false, false},
+		{"update available", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{AutoUpdate: &off}, library.StatusUpdateAvailable, true, false, true, true, false},
+		{"per-game override", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{GameAutoUpdate: map[string]bool{"g": false}}, library.StatusUpdateAvailable, true, false, true, true, false},
+		{"installing", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Pending: &state.Pending{Release: *rel("r2", "2.0")}}, settings.Settings{}, library.StatusInstalling, true, true, true, true, false},
+		{"failed release skipped", state.Game{Owned: true, Owners: mine, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0"), Failed: &state.Failure{ReleaseID: "r2"}}, settings.Settings{}, library.StatusUpdateAvailable, true, true, false, false, false},
+		{"no longer owned", state.Game{Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, false, true, false, false, false},
+		{"bought as a guest", state.Game{Guest: true, Latest: rel("r1", "1.0"), Current: inst("r1", "1.0")}, settings.Settings{}, library.StatusInstalled, false, true, false, false, true},
+		{"another identity's, installed", state.Game{Owned: true, Owners: theirs, Latest: rel("r2", "2.0"), Current: inst("r1", "1.0")}, settings.Settings{}, "", false, true, false, false, false},
+		{"another identity's", state.Game{Owned: true, Owners: theirs, Latest: rel("r1", "1.0")}, settings.Settings{}, "", false, true, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := tt.game
 			g.Slug = "g"
 			st := &state.State{Library: "/lib", Games: map[string]*state.Game{"g": &g}}
-			// No identity in particular: every identity's games.
-			if all := library.View(st, tt.set.WithDefaults(), ""); len(all) != 1 || all[0].Owned != g.Owned {
-				t.Errorf("the view of no identity in particular = %+v", all)
+			// A face that reads no identity: every identity's games.
+			if all := library.View(st, tt.set.WithDefaults(), library.AnyIdentity); len(all) != 1 || all[0].Owned != g.Owned {
+				t.Errorf("the view of any identity = %+v", all)
+			}
+			// No identity: the guest purchases only, owned by nobody.
+			none := library.View(st, tt.set.WithDefaults(), "")
+			_, noneFound := library.Find(st, tt.set.WithDefaults(), "g", "")
+			if len(none) != 1 && tt.guest || len(none) != 0 && !tt.guest || noneFound != tt.guest || tt.guest && none[0].Owned {
+				t.Errorf("the view of no identity = %+v, Find %v; want the game: %v", none, noneFound, tt.guest)
 			}
 			view := library.View(st, tt.set.WithDefaults(), "me")
 			e, found := library.Find(st, tt.set.WithDefaults(), "g", "me")

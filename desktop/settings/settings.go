@@ -1,6 +1,6 @@
 // Package settings holds where the launcher keeps its files and the player's preferences:
-// the server, auto-update (global and per game), the download speed limit and how many
-// downloads run at once. Preferences live in one small JSON file in the config folder,
+// the server, auto-update (global and per game), the download speed limit, how many
+// downloads run at once and whether downloaded builds are kept. Preferences live in one small JSON file in the config folder,
 // replaced atomically; nothing secret is ever written there.
 package settings
 
@@ -120,6 +120,9 @@ type Settings struct {
 	SpeedLimit int64 `json:"speed_limit_bytes_per_second,omitempty"`
 	// MaxDownloads is how many downloads run at once; 0 means 1.
 	MaxDownloads int `json:"max_downloads,omitempty"`
+	// KeepDownloads keeps the zip of each installed version in the library's downloads
+	// folder (install.Config.KeepDownloads); off, no zip stays after an install.
+	KeepDownloads bool `json:"keep_downloads,omitempty"`
 }
 
 // WithDefaults returns s with unset fields given their defaults.

@@ -73,20 +73,23 @@ func TestStore(t *testing.T) {
 	dir := t.TempDir()
 	st := settings.NewStore(dir)
 	got, err := st.Load()
-	if err != nil || got.Server != settings.DefaultServer || !*got.AutoUpdate || got.MaxDownloads != 1 {
+	if err != nil || got.Server != settings.DefaultServer || !*got.AutoUpdate || got.MaxDownloads != 1 || got.KeepDownloads {
 		t.Fatalf("defaults = %+v, %v", got, err)
 	}
 	if _, err := st.Update(func(s *settings.Settings) error {
 		off := false
-		s.AutoUpdate, s.SpeedLimit, s.Server = &off, 1000, "https://satchel.example/"
+		s.AutoUpdate, s.SpeedLimit, s.Server, s.KeepDownloads = &off, 1000, "https://satchel.example/", true
 		s.GameAutoUpdate = map[string]bool{"a": true}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = settings.NewStore(dir).Load()
-	if *got.AutoUpdate || got.SpeedLimit != 1000 || got.Server != "https://satchel.example" || !got.AutoUpdateFor("a") || got.AutoUpdateFor("b") {
+	if *got.AutoUpdate || got.SpeedLimit != 1000 || got.Server != "https://satchel.example" || !got.AutoUpdateFor("a") || got.AutoUpdateFor("b") || !got.KeepDownloads {
 		t.Errorf("reloaded = %+v", got)
+	}
+	if b, _ := os.ReadFile(st.Path()); !strings.Contains(string(b), `"keep_downloads": true`) {
+		t.Errorf("settings.json does not say keep_downloads:\n%s", b)
 	}
 	for _, bad := range []func(*settings.Settings){
 		func(s *settings.Settings) { s.Server = "satchel.example" },

@@ -116,7 +116,8 @@ type Pending struct {
 	InstalledBytes int64     `json:"installed_bytes"`
 	StartedAt      time.Time `json:"started_at"`
 	// Stream is set for an install that extracts the zip into Temp as it streams in, or
-	// fetches only the changed files of an update: Zip is then empty, as no zip is kept.
+	// fetches only the changed files of an update: Zip is then empty, as no zip is kept,
+	// unless the player keeps downloads (the stream then writes the whole zip there too).
 	Stream *Stream `json:"stream,omitempty"`
 }
 

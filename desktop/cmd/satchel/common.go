@@ -81,7 +81,8 @@ func (a *app) signer(required bool) (nostr.Signer, error) {
 	return s, nil
 }
 
-// openCore opens the launcher engine, with the identity when withSigner.
+// openCore opens the launcher engine, with the identity when withSigner; without it, the
+// engine reads no identity and its library is every identity's (core.Config.AllIdentities).
 func (a *app) openCore(withSigner, required bool) (*core.Core, error) {
 	var sg nostr.Signer
 	if withSigner {
@@ -95,7 +96,7 @@ func (a *app) openCore(withSigner, required bool) (*core.Core, error) {
 		logLevel = slog.LevelDebug
 	}
 	c, err := core.Open(core.Config{
-		Dirs: a.dirs, Signer: sg, Server: a.server, Hook: crashHook(a.getenv("SATCHEL_TEST_CRASH_AT")),
+		Dirs: a.dirs, Signer: sg, AllIdentities: !withSigner, Server: a.server, Hook: crashHook(a.getenv("SATCHEL_TEST_CRASH_AT")),
 		Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: logLevel})),
 	})
 	if err != nil {

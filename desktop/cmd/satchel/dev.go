@@ -119,6 +119,12 @@ func (a *app) statusCmd(args []string) error {
 	pending, err := c.Installer().PendingSize(pos[0])
 	if err == nil {
 		out["pending"] = pending
+	} else if local != nil && local.Status == library.StatusUpdateAvailable {
+		// The update has not started: its size needs the new release's manifest.
+		if pending, err = c.UpdateSize(a.ctx, pos[0]); err != nil {
+			return err
+		}
+		out["update"] = pending
 	}
 	a.out(out, func(w io.Writer) {
 		fmt.Fprintf(w, "%s (%s): %s, %d sats\n", g.GetTitle(), g.GetSlug(), strings.TrimPrefix(g.GetStatus().String(), "GAME_STATUS_"), g.GetPriceMsat()/1000)
@@ -146,7 +152,11 @@ func (a *app) statusCmd(args []string) error {
 				if local.Installed != "" {
 					what = "Update"
 				}
-				fmt.Fprintf(w, "%s %s: %s of %s\n", what, pending.Version, install.Bytes(pending.Fetch), install.Bytes(pending.BuildSize))
+				fmt.Fprintf(w, "%s %s: %s of %s", what, pending.Version, install.Bytes(pending.Fetch), install.Bytes(pending.BuildSize))
+				if pending.Done > 0 {
+					fmt.Fprintf(w, " (%s downloaded)", install.Bytes(pending.Done))
+				}
+				fmt.Fprintln(w)
 			}
 			if local.Failed != nil {
 				fmt.Fprintf(w, "%s failed: %s\n", local.Failed.Version, local.Failed.Reason)

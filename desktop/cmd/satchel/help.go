@@ -171,10 +171,13 @@ Without arguments, shows the settings. Keys:
   auto-update     on or off: install new releases of owned games by themselves
   speed-limit     download speed in bytes/s, with K, M or G (powers of 1024); off or 0: none
   max-downloads   downloads at once, 1 to 8
+  keep-downloads  on or off: keep each installed version's build zip in the library's
+                  .downloads folder (off: no zip stays after an install)
 
 Examples:
   satchel config
   satchel config set speed-limit 2M
+  satchel config set keep-downloads on
   satchel config set server https://store.example.com
 `},
 	{"auto-update", "auto-update SLUG on|off|default", "auto-update of one game (default: the setting)", `
@@ -216,8 +219,9 @@ Examples:
   satchel media lantern-drift --remove 3f0c9a3e-...
 `},
 	{"status", "status SLUG", "a game and its releases as the server has them", `
-With the game on this machine: its install, and the size of an install or update under way or
-interrupted ("Update 1.2.0: 14 MiB of 1.1 GiB": the bytes it downloads, of the whole build).
+With the game on this machine: its install, and the size of an install or update under way,
+interrupted or available ("Update 1.2.0: 14 MiB of 1.1 GiB": the bytes it downloads, of the
+whole build; an interrupted one also says how much of it is downloaded).
 
 Examples:
   satchel status lantern-drift

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -589,6 +590,22 @@ func TestUpdateSizes(t *testing.T) {
 	}
 
 	d.push(slug, "1.2.0", d.build(slug, "Size 1.2.0", asset))
+	p.ok(nil, "library") // learns of 1.2.0
+	var avail struct {
+		Update struct {
+			Version   string
+			Fetch     int64 `json:"fetch_bytes"`
+			BuildSize int64 `json:"build_size"`
+			Update    bool
+		}
+	}
+	p.ok(&avail, "status", slug)
+	if u := avail.Update; u.Version != "1.2.0" || !u.Update || u.Fetch <= 0 || u.Fetch > 1<<20 || u.BuildSize < 8<<20 {
+		t.Errorf("status of the update available: %+v", u)
+	}
+	if r := p.ok(nil, "status", slug); !strings.Contains(r.stdout, fmt.Sprintf("Update 1.2.0: %s of %s\n", install.Bytes(avail.Update.Fetch), install.Bytes(avail.Update.BuildSize))) {
+		t.Errorf("status does not show the size of the update available:\n%s", r)
+	}
 	if r := p.run([]string{"SATCHEL_TEST_CRASH_AT=after-extract"}, "install", slug); r.code != -1 {
 		t.Fatalf("the update was not killed: %s", r)
 	}
@@ -604,13 +621,57 @@ func TestUpdateSizes(t *testing.T) {
 	if pd := st.Pending; pd.Version != "1.2.0" || !pd.Update || pd.Fetch <= 0 || pd.Fetch > 1<<20 || pd.BuildSize < 8<<20 {
 		t.Errorf("status of the pending update: %+v", pd)
 	}
-	if r := p.ok(nil, "status", slug); !strings.Contains(r.stdout, fmt.Sprintf("Update 1.2.0: %s of %s\n", install.Bytes(st.Pending.Fetch), install.Bytes(st.Pending.BuildSize))) {
+	want := fmt.Sprintf("Update 1.2.0: %s of %s (%[1]s downloaded)\n", install.Bytes(st.Pending.Fetch), install.Bytes(st.Pending.BuildSize))
+	if r := p.ok(nil, "status", slug); !strings.Contains(r.stdout, want) {
 		t.Errorf("status does not show the update's size:\n%s", r)
 	}
 	p.ok(nil, "install", slug)
 	p.ok(nil, "launch", slug)
 	if got := p.markers(); len(got) != 1 || got[0] != "Size 1.2.0" {
 		t.Errorf("markers = %q, want 1.2.0", got)
+	}
+}
+
+// TestKeepDownloads: `config set keep-downloads on` keeps the build's zip of an install
+// (`install --json` says where); off, the next install keeps none.
+func TestKeepDownloads(t *testing.T) {
+	const slug = "keep-tester"
+	d := newDeveloper(t)
+	d.game(slug, "Keep Tester")
+	d.push(slug, "1.0.0", d.build(slug, "Keep 1.0.0"))
+	d.list(slug)
+	p := newPlayer(t)
+	p.ok(nil, "identity", "new")
+	p.ok(nil, "buy", slug)
+	p.ok(nil, "config", "set", "keep-downloads", "on")
+	var set struct {
+		Keep bool `json:"keep_downloads"`
+	}
+	if p.ok(&set, "config"); !set.Keep {
+		t.Errorf("config = %+v, want keep_downloads", set)
+	}
+	if r := p.ok(nil, "config"); !strings.Contains(r.stdout, "keep-downloads  on\n") {
+		t.Errorf("config does not show keep-downloads:\n%s", r)
+	}
+	var res struct {
+		Kept string `json:"kept_zip"`
+	}
+	p.ok(&res, "install", slug)
+	if fi, err := os.Stat(res.Kept); res.Kept == "" || err != nil || fi.Size() == 0 {
+		t.Errorf("install kept %q (%v)", res.Kept, err)
+	}
+	p.ok(nil, "uninstall", slug)
+	if _, err := os.Stat(res.Kept); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the kept zip outlived the uninstall: %v", err)
+	}
+	p.ok(nil, "config", "set", "keep-downloads", "off")
+	res.Kept = ""
+	p.ok(&res, "install", slug)
+	if res.Kept != "" {
+		t.Errorf("keep-downloads off: install kept %q", res.Kept)
+	}
+	if r := p.run(nil, "config", "set", "keep-downloads", "maybe"); r.code == 0 {
+		t.Errorf("keep-downloads maybe was accepted: %s", r)
 	}
 }
 

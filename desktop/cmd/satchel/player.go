@@ -259,9 +259,10 @@ func (a *app) launchCmd(args []string) error {
 	return nil
 }
 
-// openCoreForGames opens the engine to run games: no identity, the game's output to out.
+// openCoreForGames opens the engine to run games: it reads no identity (any identity's
+// installed game runs), and the game's output goes to out.
 func (a *app) openCoreForGames(out, errOut io.Writer) (*core.Core, error) {
-	return core.Open(core.Config{Dirs: a.dirs, Server: a.server, GameStdout: out, GameStderr: errOut})
+	return core.Open(core.Config{Dirs: a.dirs, AllIdentities: true, Server: a.server, GameStdout: out, GameStderr: errOut})
 }
 
 func (a *app) uninstallCmd(args []string) error {
@@ -433,8 +434,8 @@ func (a *app) configCmd(args []string) error {
 			return err
 		}
 		a.out(set, func(w io.Writer) {
-			fmt.Fprintf(w, "server         %s\nauto-update    %s\nspeed-limit    %s\nmax-downloads  %d\n",
-				set.Server, onOff(*set.AutoUpdate), speed(set.SpeedLimit), set.MaxDownloads)
+			fmt.Fprintf(w, "server          %s\nauto-update     %s\nspeed-limit     %s\nmax-downloads   %d\nkeep-downloads  %s\n",
+				set.Server, onOff(*set.AutoUpdate), speed(set.SpeedLimit), set.MaxDownloads, onOff(set.KeepDownloads))
 			keys := make([]string, 0, len(set.GameAutoUpdate))
 			for k := range set.GameAutoUpdate {
 				keys = append(keys, k)
@@ -476,8 +477,14 @@ func (a *app) configCmd(args []string) error {
 				return usagef("max-downloads is a number from 1 to 8")
 			}
 			s.MaxDownloads = n
+		case "keep-downloads":
+			on, err := parseOnOff(val)
+			if err != nil {
+				return err
+			}
+			s.KeepDownloads = on
 		default:
-			return usagef("unknown setting %q (server, auto-update, speed-limit, max-downloads)", key)
+			return usagef("unknown setting %q (server, auto-update, speed-limit, max-downloads, keep-downloads)", key)
 		}
 		return nil
 	})

@@ -136,6 +136,8 @@ export const api = {
   setServer: (url: string) => plain<Status>(App.SetServer(url)),
   setSpeedLimit: (bytesPerSecond: number) => App.SetSpeedLimit(bytesPerSecond),
   setAutoUpdate: (on: boolean) => App.SetAutoUpdate(on),
+  /** Keeps each installed version's build zip in the library's .downloads folder (off: none stays). */
+  setKeepDownloads: (on: boolean) => App.SetKeepDownloads(on),
   chooseFolder: (title: string) => App.ChooseFolder(title),
   moveLibrary: (dir: string) => App.MoveLibrary(dir),
 

@@ -42,6 +42,14 @@ test.each(cases)('the button fits the player: %s', async (_, args, buttons) => {
   for (const name of buttons) expect(await screen.findByRole('button', { name })).toBeInTheDocument()
 })
 
+test('an update available says what it downloads of the whole build', async () => {
+  const e = entry({ status: 'update available', latest: '1.1.0' })
+  answer(bridge.Game, gameView({ owned: true, entry: e }))
+  const size = { version: '1.1.0', fetch_bytes: 14 << 20, build_size: 1126 << 20, update: true, done_bytes: 0 }
+  renderScreen(<GamePage slug="lantern-drift" />, { library: libraryView([libGame({ size }, e)]) })
+  expect(await screen.findByText('Update 1.1.0: 14 MiB of 1.1 GiB')).toBeInTheDocument()
+})
+
 test('installing shows its progress, live from the engine', async () => {
   answer(bridge.Game, gameView({ owned: true, entry: entry({ installed: undefined, status: 'installing' }) }))
   const lib = libraryView([libGame({ job: { slug: 'lantern-drift', version: '1.0.0', phase: 'downloading', done: 0, total: 1000 } }, { installed: undefined, status: 'installing' })])

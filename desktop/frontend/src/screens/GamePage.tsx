@@ -7,6 +7,7 @@ import { useAction, useAsync, useEvent, useReady, useReconnected } from '../hook
 import { failureAdvice, useLibrary } from '../library'
 import { useNav } from '../route'
 import Checkout from './Checkout'
+import { sizeLine } from './Library'
 
 /** A game's page: what it is, its latest version, and the button that fits the player. */
 export default function GamePage({ slug, openCheckout }: { slug: string; openCheckout?: boolean }) {
@@ -174,6 +175,9 @@ export function GameActions({ view, live, onBuy }: { view: GameView; live: Libra
           <button type="button" className="btn" onClick={() => act.run(() => api.install(slug))}>
             Update to {e.latest}
           </button>
+        )}
+        {e?.status === 'update available' && live?.size && (
+          <span className="muted small">{sizeLine('Update', live.size.version, live.size.fetch_bytes, live.size.build_size)}</span>
         )}
       </>
     )

@@ -45,13 +45,32 @@ test('the download queue: percent, rate, time left; pause, resume, cancel', asyn
   expect(bridge.CancelInstall).toHaveBeenCalledWith('pocket-orbits')
 })
 
-test('a paused download resumes', async () => {
-  const paused = libGame({ paused: true }, { slug: 'pocket-orbits', title: 'Pocket Orbits', installed: undefined, status: 'installing', installing: '1.0.0' })
+test('a paused download shows where it stopped, and resumes', async () => {
+  const size = { version: '1.0.0', fetch_bytes: 1048576, build_size: 1048576, done_bytes: 419431 }
+  const paused = libGame({ paused: true, size }, { slug: 'pocket-orbits', title: 'Pocket Orbits', installed: undefined, status: 'installing', installing: '1.0.0' })
   renderScreen(<Library />, { library: libraryView([paused]) })
   const queue = await screen.findByRole('region', { name: 'Downloads' })
   expect(within(queue).getByText('Paused')).toBeInTheDocument()
+  expect(within(queue).getByText('40% · 410 KiB of 1.0 MiB')).toBeInTheDocument()
+  expect(within(queue).getByRole('progressbar', { name: 'Pocket Orbits download' })).toHaveAttribute('aria-valuenow', '40')
   await userEvent.click(within(queue).getByRole('button', { name: 'Resume' }))
   expect(bridge.Install).toHaveBeenCalledWith('pocket-orbits')
+})
+
+test('an update says what it downloads of the whole build, before and while it runs', async () => {
+  const e = { slug: 'pocket-orbits', title: 'Pocket Orbits', status: 'update available', latest: '1.2.0' }
+  const size = { version: '1.2.0', fetch_bytes: 14 << 20, build_size: 1126 << 20, update: true, done_bytes: 0 }
+  renderScreen(<Library />, { library: libraryView([libGame({ size }, e)]) })
+  const row = await screen.findByRole('listitem', { name: 'Pocket Orbits' })
+  expect(within(row).getByText('Update 1.2.0: 14 MiB of 1.1 GiB')).toBeInTheDocument()
+
+  const job = { slug: 'pocket-orbits', version: '1.2.0', phase: 'downloading', done: 7 << 20, total: 14 << 20, build_size: 1126 << 20 }
+  bridge.Library.mockResolvedValue(libraryView([libGame({ job }, { ...e, status: 'installing', installing: '1.2.0' })]) as never)
+  emit('core', { kind: 'progress', slug: 'pocket-orbits', progress: { ...job, phase: 'queued' } })
+  const queue = await screen.findByRole('region', { name: 'Downloads' })
+  emit('core', { kind: 'progress', slug: 'pocket-orbits', progress: job })
+  expect(await within(queue).findByText('Update 1.2.0: 14 MiB of 1.1 GiB')).toBeInTheDocument()
+  expect(within(queue).getByText(/^50% · 7.0 MiB of 14 MiB/)).toBeInTheDocument()
 })
 
 test('install states of the games', async () => {

@@ -74,24 +74,41 @@ const phaseText: Record<string, string> = {
   failed: 'Failed',
 }
 
-/** One install of the queue: progress, rate, time left, and pause / resume / cancel. */
+/**
+ * What an install or update downloads, of the whole build: "Update 1.2.0: 14 MiB of 1.1 GiB",
+ * or "Update 1.2.0: 1.1 GiB" when it downloads the whole build.
+ */
+export function sizeLine(what: string, version: string | undefined, fetch: number, build: number): string {
+  return `${what} ${version ?? ''}: ${fetch < build ? `${bytes(fetch)} of ${bytes(build)}` : bytes(build)}`
+}
+
+/**
+ * One install of the queue: progress, rate, time left, and pause / resume / cancel. A paused
+ * install shows where it stopped (its size's bytes done); an update that fetches only what
+ * changed says how much of the whole build that is.
+ */
 export function DownloadRow({ game }: { game: LibraryGame }) {
   const act = useAction()
   const p = game.job
+  const size = p ? undefined : game.size
   const slug = game.entry.slug
   const title = game.entry.title || slug
-  const pct = p ? percent(p.done, p.total) : 0
+  const done = p ? p.done : size?.done_bytes ?? 0
+  const total = p ? p.total : size?.fetch_bytes ?? 0
+  const pct = percent(done, total)
+  const version = p?.version ?? game.entry.installing
+  const update = p?.build_size ? sizeLine('Update', version, p.total, p.build_size) : size?.update ? sizeLine('Update', version, size.fetch_bytes, size.build_size) : ''
   return (
     <li className="download">
       <div className="download-head">
         <strong>{title}</strong>
-        <span className="muted">{p?.version ?? game.entry.installing}</span>
+        <span className="muted">{update || version}</span>
         <span className="download-state">{game.paused ? 'Paused' : p ? phaseText[p.phase] ?? p.phase : ''}</span>
       </div>
       <ProgressBar value={pct} label={`${title} download`} indeterminate={!game.paused && p?.phase === 'queued'} />
       <div className="download-foot">
         <span>
-          {pct}%{p && p.total ? ` · ${bytes(p.done)} of ${bytes(p.total)}` : ''}
+          {pct}%{total ? ` · ${bytes(done)} of ${bytes(total)}` : ''}
           {p?.phase === 'downloading' && p.bytes_per_second ? ` · ${rate(p.bytes_per_second)} · ${eta(p.eta)}` : ''}
         </span>
         <span className="row">
@@ -163,6 +180,9 @@ export function GameRow({ game, cover }: { game: LibraryGame; cover?: Image }) {
           {e.status === 'update available' && e.latest ? ` → v${e.latest}` : ''}
           {e.guest ? ' · bought as a guest: claim its receipt in Account' : !e.owned ? ' · no longer in your library' : ''}
         </span>
+        {e.status === 'update available' && !game.job && game.size && (
+          <span className="muted small">{sizeLine('Update', game.size.version, game.size.fetch_bytes, game.size.build_size)}</span>
+        )}
         <span className="grow" />
         {game.running ? (
           <button type="button" className="btn" onClick={() => act.run(() => api.stopGame(slug))}>

@@ -4,7 +4,7 @@ import { emit } from '../test/bus'
 import { answer, bridge, fail, renderScreen } from '../test/fixtures'
 import Settings from './Settings'
 
-const settings = { server: 'http://127.0.0.1:8080', library: '/home/p/.local/share/satchel/library', moving: false, speed_limit: 0, auto_update: true, server_fixed: false }
+const settings = { server: 'http://127.0.0.1:8080', library: '/home/p/.local/share/satchel/library', moving: false, speed_limit: 0, auto_update: true, keep_downloads: false, server_fixed: false }
 
 test('loading, then an error', async () => {
   fail(bridge.Settings, 'settings.json is not valid settings')
@@ -34,6 +34,16 @@ test('server, speed limit and auto-update', async () => {
   expect(auto).toBeChecked()
   await userEvent.click(auto)
   expect(bridge.SetAutoUpdate).toHaveBeenCalledWith(false)
+})
+
+test('keep downloads', async () => {
+  answer(bridge.Settings, settings)
+  renderScreen(<Settings />)
+  const keep = await screen.findByRole('checkbox', { name: /Keep downloads/ })
+  expect(keep).not.toBeChecked()
+  await userEvent.click(keep)
+  expect(bridge.SetKeepDownloads).toHaveBeenCalledWith(true)
+  expect(keep).toBeChecked()
 })
 
 test('a server fixed by SATCHEL_SERVER cannot be changed here', async () => {

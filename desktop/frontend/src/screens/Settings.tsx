@@ -4,7 +4,7 @@ import { CopyField, Dialog, LoadError, Notice, ProgressBar, Spinner } from '../c
 import { bytes, percent } from '../format'
 import { useAction, useAsync, useEvent, useReady } from '../hooks'
 
-/** Settings: server, library folder, download speed, auto-update, identity export. */
+/** Settings: server, library folder, download speed, auto-update, keeping downloads, identity export. */
 export default function Settings() {
   const s = useAsync(api.settings, [])
   useReady('settings', !!s.data)
@@ -19,6 +19,7 @@ export default function Settings() {
       <LibrarySetting folder={set.library} moving={set.moving} onMoved={s.reload} />
       <SpeedSetting limit={set.speed_limit} />
       <AutoUpdateSetting on={set.auto_update} />
+      <KeepDownloadsSetting on={set.keep_downloads} />
       <ExportIdentity />
     </div>
   )
@@ -171,6 +172,31 @@ function AutoUpdateSetting({ on }: { on: boolean }) {
         />
         Install new games and updates automatically (a game's own setting in the Library wins)
       </label>
+      {act.error && <Notice tone="error">{act.error}</Notice>}
+    </section>
+  )
+}
+
+function KeepDownloadsSetting({ on }: { on: boolean }) {
+  const [value, setValue] = useState(on)
+  const act = useAction()
+  useEffect(() => setValue(on), [on])
+  return (
+    <section className="panel" aria-labelledby="set-keep">
+      <h2 id="set-keep">Downloaded builds</h2>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={value}
+          onChange={(e) => {
+            const v = e.target.checked
+            setValue(v)
+            void act.run(() => api.setKeepDownloads(v))
+          }}
+        />
+        Keep downloads: each installed version's zip stays in the library's .downloads folder
+      </label>
+      <p className="muted small">Off, no zip stays after an install. Applies to the installs that start afterwards.</p>
       {act.error && <Notice tone="error">{act.error}</Notice>}
     </section>
   )

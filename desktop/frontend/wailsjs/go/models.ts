@@ -86,6 +86,7 @@ export namespace app {
 	    job?: install.Progress;
 	    paused: boolean;
 	    running: boolean;
+	    size?: install.Size;
 	
 	    static createFrom(source: any = {}) {
 	        return new LibraryGame(source);
@@ -97,6 +98,7 @@ export namespace app {
 	        this.job = this.convertValues(source["job"], install.Progress);
 	        this.paused = source["paused"];
 	        this.running = source["running"];
+	        this.size = this.convertValues(source["size"], install.Size);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -193,6 +195,7 @@ export namespace app {
 	    moving: boolean;
 	    speed_limit: number;
 	    auto_update: boolean;
+	    keep_downloads: boolean;
 	    server_fixed: boolean;
 	
 	    static createFrom(source: any = {}) {
@@ -206,6 +209,7 @@ export namespace app {
 	        this.moving = source["moving"];
 	        this.speed_limit = source["speed_limit"];
 	        this.auto_update = source["auto_update"];
+	        this.keep_downloads = source["keep_downloads"];
 	        this.server_fixed = source["server_fixed"];
 	    }
 	}
@@ -1059,6 +1063,26 @@ export namespace install {
 		    }
 		    return a;
 		}
+	}
+	export class Size {
+	    version: string;
+	    fetch_bytes: number;
+	    build_size: number;
+	    update?: boolean;
+	    done_bytes: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Size(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.fetch_bytes = source["fetch_bytes"];
+	        this.build_size = source["build_size"];
+	        this.update = source["update"];
+	        this.done_bytes = source["done_bytes"];
+	    }
 	}
 
 }

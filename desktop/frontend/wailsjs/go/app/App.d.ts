@@ -82,6 +82,8 @@ export function SetGameAutoUpdate(arg1:string,arg2:string):Promise<void>;
 
 export function SetGameStatus(arg1:string,arg2:string):Promise<core.DevGame>;
 
+export function SetKeepDownloads(arg1:boolean):Promise<void>;
+
 export function SetServer(arg1:string):Promise<app.Status>;
 
 export function SetSpeedLimit(arg1:number):Promise<void>;

@@ -158,6 +158,10 @@ export function SetGameStatus(arg1, arg2) {
   return window['go']['app']['App']['SetGameStatus'](arg1, arg2);
 }
 
+export function SetKeepDownloads(arg1) {
+  return window['go']['app']['App']['SetKeepDownloads'](arg1);
+}
+
 export function SetServer(arg1) {
   return window['go']['app']['App']['SetServer'](arg1);
 }
