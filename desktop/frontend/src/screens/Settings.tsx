@@ -18,8 +18,21 @@ export default function Settings() {
       <ServerSetting server={set.server} fixed={set.server_fixed} />
       <LibrarySetting folder={set.library} moving={set.moving} onMoved={s.reload} />
       <SpeedSetting limit={set.speed_limit} />
-      <AutoUpdateSetting on={set.auto_update} />
-      <KeepDownloadsSetting on={set.keep_downloads} />
+      <CheckSetting
+        id="set-auto"
+        title="Updates"
+        label="Install new games and updates automatically (a game's own setting in the Library wins)"
+        on={set.auto_update}
+        save={api.setAutoUpdate}
+      />
+      <CheckSetting
+        id="set-keep"
+        title="Downloaded builds"
+        label="Keep downloads: each installed version's zip stays in the library's .downloads folder"
+        hint="Off, no zip stays after an install. Applies to the installs that start afterwards."
+        on={set.keep_downloads}
+        save={api.setKeepDownloads}
+      />
       <ExportIdentity />
     </div>
   )
@@ -153,13 +166,21 @@ function SpeedSetting({ limit }: { limit: number }) {
   )
 }
 
-function AutoUpdateSetting({ on }: { on: boolean }) {
-  const [value, setValue] = useState(on)
+/** A setting that is on or off, saved as soon as it is ticked. */
+function CheckSetting(props: {
+  id: string
+  title: string
+  label: string
+  hint?: string
+  on: boolean
+  save: (on: boolean) => Promise<void>
+}) {
+  const [value, setValue] = useState(props.on)
   const act = useAction()
-  useEffect(() => setValue(on), [on])
+  useEffect(() => setValue(props.on), [props.on])
   return (
-    <section className="panel" aria-labelledby="set-auto">
-      <h2 id="set-auto">Updates</h2>
+    <section className="panel" aria-labelledby={props.id}>
+      <h2 id={props.id}>{props.title}</h2>
       <label className="check">
         <input
           type="checkbox"
@@ -167,36 +188,12 @@ function AutoUpdateSetting({ on }: { on: boolean }) {
           onChange={(e) => {
             const v = e.target.checked
             setValue(v)
-            void act.run(() => api.setAutoUpdate(v))
+            void act.run(() => props.save(v))
           }}
         />
-        Install new games and updates automatically (a game's own setting in the Library wins)
+        {props.label}
       </label>
-      {act.error && <Notice tone="error">{act.error}</Notice>}
-    </section>
-  )
-}
-
-function KeepDownloadsSetting({ on }: { on: boolean }) {
-  const [value, setValue] = useState(on)
-  const act = useAction()
-  useEffect(() => setValue(on), [on])
-  return (
-    <section className="panel" aria-labelledby="set-keep">
-      <h2 id="set-keep">Downloaded builds</h2>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={value}
-          onChange={(e) => {
-            const v = e.target.checked
-            setValue(v)
-            void act.run(() => api.setKeepDownloads(v))
-          }}
-        />
-        Keep downloads: each installed version's zip stays in the library's .downloads folder
-      </label>
-      <p className="muted small">Off, no zip stays after an install. Applies to the installs that start afterwards.</p>
+      {props.hint && <p className="muted small">{props.hint}</p>}
       {act.error && <Notice tone="error">{act.error}</Notice>}
     </section>
   )
