@@ -390,19 +390,30 @@ func (s *Service) backfill(ctx context.Context, b market.Build) error {
 // Download is what a launcher needs to fetch and verify a build.
 type Download struct {
 	Release   market.Release // with Build and its Files
-	URL       string
-	ExpiresAt time.Time
+	URL       string         // "" for a preview
+	ExpiresAt time.Time      // zero for a preview
+}
+
+// DownloadOptions refine GetDownload.
+type DownloadOptions struct {
+	// GuestEntitlement is the entitlement a guest's receipt code holds (the caller checked
+	// the code); "" for none.
+	GuestEntitlement string
+	// Preview asks for the release and its manifest only, to size an install or an update:
+	// no URL is signed and no download is recorded.
+	Preview bool
 }
 
 // GetDownload returns a signed URL for a build of the game: releaseID, or the latest published
-// release when "". Players need an entitlement: their own, or guestEntitlement, the one a
-// guest's receipt code holds (the caller checked the code). The developer may also fetch
-// unpublished releases. A player's download is recorded in download_events once: the launcher
-// fetches an install or an update by many Range requests on the one URL (which the store
-// serves without the server knowing), and asks again for a fresh URL when it expires or when
-// it resumes after a crash; those calls, within DownloadWindow of the recorded one, are the
-// same download and are not recorded again.
-func (s *Service) GetDownload(ctx context.Context, a market.Actor, gameID, releaseID, guestEntitlement string, c market.Client) (Download, error) {
+// release when "". Players need an entitlement: their own, or opts.GuestEntitlement. The
+// developer may also fetch unpublished releases. A player's download is recorded in
+// download_events once: the launcher fetches an install or an update by many Range requests
+// on the one URL (which the store serves without the server knowing), and asks again for a
+// fresh URL when it expires or when it resumes after a crash; those calls, within
+// DownloadWindow of the recorded one, are the same download and are not recorded again. A
+// preview (opts.Preview) is refused or allowed exactly as the download is, and returns the
+// release without a URL and records nothing.
+func (s *Service) GetDownload(ctx context.Context, a market.Actor, gameID, releaseID string, opts DownloadOptions, c market.Client) (Download, error) {
 	if err := market.ValidateID("game_id", gameID); err != nil {
 		return Download{}, err
 	}
@@ -415,7 +426,7 @@ func (s *Service) GetDownload(ctx context.Context, a market.Actor, gameID, relea
 	if err != nil {
 		return Download{}, err
 	}
-	entitlementID := guestEntitlement
+	entitlementID := opts.GuestEntitlement
 	if entitlementID == "" && !a.Anonymous() {
 		entitlementID, err = s.repo.Entitlement(ctx, a.UserID, g.ID)
 		if err != nil && market.ErrorCode(err) != market.CodeNotFound {
@@ -429,6 +440,9 @@ func (s *Service) GetDownload(ctx context.Context, a market.Actor, gameID, relea
 	r, err := s.repo.DownloadableRelease(ctx, g.ID, releaseID, !developer)
 	if err != nil {
 		return Download{}, err
+	}
+	if opts.Preview {
+		return Download{Release: r}, nil
 	}
 	expires := s.now().Add(s.cfg.DownloadExpiry)
 	url, err := s.store.DownloadURL(ctx, r.Build.ObjectKey, s.cfg.DownloadExpiry, g.Slug+"-"+r.Version+".zip")

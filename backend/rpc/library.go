@@ -29,14 +29,17 @@ func (h libraryHandler) GetDownload(ctx context.Context, req *libraryv1.GetDownl
 			return nil, err
 		}
 	}
-	d, err := h.builds.GetDownload(ctx, actor(ctx), req.GetGameId(), req.GetReleaseId(), guest, client(ctx))
+	d, err := h.builds.GetDownload(ctx, actor(ctx), req.GetGameId(), req.GetReleaseId(),
+		builds.DownloadOptions{GuestEntitlement: guest, Preview: req.GetPreview()}, client(ctx))
 	if err != nil {
 		return nil, err
 	}
 	b := d.Release.Build
 	out := &libraryv1.GetDownloadResponse{
-		ReleaseId: d.Release.ID, Version: d.Release.Version, Url: d.URL, ExpiresAt: timestamppb.New(d.ExpiresAt),
-		Sha256: b.SHA256, SizeBytes: b.SizeBytes,
+		ReleaseId: d.Release.ID, Version: d.Release.Version, Url: d.URL, Sha256: b.SHA256, SizeBytes: b.SizeBytes,
+	}
+	if d.URL != "" {
+		out.ExpiresAt = timestamppb.New(d.ExpiresAt)
 	}
 	for _, f := range b.Files {
 		mf := &libraryv1.ManifestFile{Path: f.Path, SizeBytes: f.SizeBytes, Mode: f.Mode, Sha256: f.SHA256}

@@ -102,7 +102,7 @@ func (h webHandler) build(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d, err := h.builds.GetDownload(ctx, a, g.ID, releaseID, guest, client(ctx))
+	d, err := h.builds.GetDownload(ctx, a, g.ID, releaseID, builds.DownloadOptions{GuestEntitlement: guest}, client(ctx))
 	if market.ErrorCode(err) == market.CodeUnauthenticated {
 		err = market.Errorf(market.CodeUnauthenticated, "%s %s is for its owners: buy it in the Satchel launcher (%s/games/%s), "+
 			"then download it there, or here with a NIP-98 signed GET or ?receipt=<your receipt code>", g.Title, version, h.publicURL, slug)

@@ -366,7 +366,7 @@ func (c *Core) PreviewBuild(ctx context.Context, releaseID, zip string) (BuildDi
 	prev := previousBuild(game, rel)
 	old := map[string]*libraryv1.ManifestFile{}
 	if prev != nil {
-		res, err := c.client.Library.GetDownload(ctx, &libraryv1.GetDownloadRequest{GameId: game.ID, ReleaseId: prev.ID})
+		res, err := c.client.Library.GetDownload(ctx, &libraryv1.GetDownloadRequest{GameId: game.ID, ReleaseId: prev.ID, Preview: true})
 		if err != nil {
 			return diff, fmt.Errorf("reading the files of %s: %w", prev.Version, err)
 		}

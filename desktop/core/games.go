@@ -14,7 +14,7 @@ import (
 	"satchel.dev/desktop/state"
 )
 
-// source gives the installer download URLs from the server's GetDownload.
+// source gives the installer download URLs and manifests from the server's GetDownload.
 type source struct {
 	c *client.Client
 	// receipt returns a guest's receipt code for the game, "" if none.
@@ -22,12 +22,26 @@ type source struct {
 }
 
 func (s source) GetDownload(ctx context.Context, gameID, releaseID string) (install.Download, error) {
-	res, err := s.c.Library.GetDownload(ctx, &libraryv1.GetDownloadRequest{GameId: gameID, ReleaseId: releaseID, ReceiptCode: s.receipt(gameID)})
+	return s.get(ctx, gameID, releaseID, false)
+}
+
+// Manifest asks GetDownload for a preview: the manifest, no URL, no download counted.
+func (s source) Manifest(ctx context.Context, gameID, releaseID string) (install.Download, error) {
+	return s.get(ctx, gameID, releaseID, true)
+}
+
+// get calls GetDownload, a preview or not, and returns its answer as the installer's.
+func (s source) get(ctx context.Context, gameID, releaseID string, preview bool) (install.Download, error) {
+	res, err := s.c.Library.GetDownload(ctx, &libraryv1.GetDownloadRequest{GameId: gameID, ReleaseId: releaseID,
+		ReceiptCode: s.receipt(gameID), Preview: preview})
 	if err != nil {
 		return install.Download{}, err
 	}
 	dl := install.Download{ReleaseID: res.GetReleaseId(), Version: res.GetVersion(), URL: res.GetUrl(),
-		ExpiresAt: res.GetExpiresAt().AsTime(), SHA256: res.GetSha256(), Size: res.GetSizeBytes()}
+		SHA256: res.GetSha256(), Size: res.GetSizeBytes()}
+	if res.GetExpiresAt() != nil {
+		dl.ExpiresAt = res.GetExpiresAt().AsTime()
+	}
 	for _, f := range res.GetFiles() {
 		e := f.GetEntry()
 		dl.Files = append(dl.Files, state.File{Path: f.GetPath(), Size: f.GetSizeBytes(), Mode: f.GetMode(), SHA256: f.GetSha256(),

@@ -178,9 +178,9 @@ func (c *Core) Activity(e library.Entry) Activity {
 
 // UpdateSize returns the size of the update of slug to its latest release, before it
 // starts: what it downloads of the whole build ("Update 1.2.0: 14 MiB of 1.1 GiB"), which
-// Activity shows from then on. It asks the server for the release's manifest (GetDownload,
-// which the server counts as a download of the release); an update under way or interrupted
-// is sized from the local state alone.
+// Activity shows from then on. It asks the server for the release's manifest (a GetDownload
+// preview, which the server does not count as a download); an update under way or
+// interrupted is sized from the local state alone.
 func (c *Core) UpdateSize(ctx context.Context, slug string) (install.Size, error) {
 	st, err := c.state.Load()
 	if err != nil {

@@ -74,6 +74,12 @@ type fixedSource struct{ dl Download }
 
 func (s fixedSource) GetDownload(context.Context, string, string) (Download, error) { return s.dl, nil }
 
+func (s fixedSource) Manifest(context.Context, string, string) (Download, error) {
+	dl := s.dl
+	dl.URL, dl.ExpiresAt = "", time.Time{}
+	return dl, nil
+}
+
 // crash runs the install of the latest build in a child process that kills itself (kill -9)
 // at step (when half, once the step is half done), and fails the test unless it died so.
 func (b *bundle) crash(step string, half bool) {

@@ -75,11 +75,16 @@ type Download struct {
 	Files     []state.File // the build's file manifest
 }
 
-// Source gives download URLs; the launcher's is the server's GetDownload.
+// Source gives download URLs and manifests; the launcher's is the server's GetDownload.
 type Source interface {
 	// GetDownload returns a fresh signed URL and the manifest of the game's release
-	// releaseID ("" for the latest published release).
+	// releaseID ("" for the latest published release). The server counts it as a download of
+	// the release.
 	GetDownload(ctx context.Context, gameID, releaseID string) (Download, error)
+	// Manifest returns what GetDownload does but the URL (URL empty, ExpiresAt zero), and is
+	// not counted as a download: it only says what an install or update would fetch. It is
+	// refused whenever GetDownload would be.
+	Manifest(ctx context.Context, gameID, releaseID string) (Download, error)
 }
 
 // Phase is what an install is doing.

@@ -164,14 +164,15 @@ func (s *server) ranges() []string {
 
 // source is the test's Source: it hands out URLs of the test server.
 type source struct {
-	mu     sync.Mutex
-	url    string
-	srv    *server
-	latest string
-	calls  int
-	tok    int
-	files  map[string][]state.File // manifest overrides
-	err    error
+	mu        sync.Mutex
+	url       string
+	srv       *server
+	latest    string
+	calls     int // GetDownload's
+	manifests int // Manifest's, which are no downloads
+	tok       int
+	files     map[string][]state.File // manifest overrides
+	err       error
 }
 
 func (s *source) GetDownload(_ context.Context, _, releaseID string) (Download, error) {
@@ -179,6 +180,23 @@ func (s *source) GetDownload(_ context.Context, _, releaseID string) (Download, 
 	defer s.mu.Unlock()
 	s.calls++
 	s.tok++
+	dl, err := s.manifest(releaseID)
+	if err != nil {
+		return Download{}, err
+	}
+	dl.URL, dl.ExpiresAt = fmt.Sprintf("%s/%s?tok=%d", s.url, dl.ReleaseID, s.tok), time.Now().Add(time.Hour)
+	return dl, nil
+}
+
+func (s *source) Manifest(_ context.Context, _, releaseID string) (Download, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.manifests++
+	return s.manifest(releaseID)
+}
+
+// manifest returns releaseID ("" for the latest) without a URL; s.mu is held.
+func (s *source) manifest(releaseID string) (Download, error) {
 	if s.err != nil {
 		return Download{}, s.err
 	}
@@ -195,8 +213,7 @@ func (s *source) GetDownload(_ context.Context, _, releaseID string) (Download, 
 	if f, ok := s.files[releaseID]; ok {
 		files = f
 	}
-	return Download{ReleaseID: b.id, Version: b.version, URL: fmt.Sprintf("%s/%s?tok=%d", s.url, b.id, s.tok),
-		SHA256: b.sha, Size: b.size, Files: files, ExpiresAt: time.Now().Add(time.Hour)}, nil
+	return Download{ReleaseID: b.id, Version: b.version, SHA256: b.sha, Size: b.size, Files: files}, nil
 }
 
 type bundle struct {

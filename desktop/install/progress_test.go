@@ -155,9 +155,14 @@ func TestSizeOfUpdateBeforeItStarts(t *testing.T) {
 	files[5].Body = randomBytes(64 << 10)
 	v2 := b.addBuild("1.1.0", files...)
 	want := Size{Version: "1.1.0", Fetch: fileOf(t, v2, files[5].Name).CompressedSize, BuildSize: v2.size, Update: true}
+	downloads := b.src.calls
 	sz, err := b.inst.SizeOf(context.Background(), b.game, "")
 	if err != nil || sz != want {
 		t.Errorf("SizeOf = %+v, %v; want %+v", sz, err, want)
+	}
+	// Sizing asks for the manifest only: the server counts no download (issue 13).
+	if b.src.calls != downloads || b.src.manifests != 1 {
+		t.Errorf("SizeOf asked for %d downloads and %d manifests, want 0 and 1", b.src.calls-downloads, b.src.manifests)
 	}
 	if _, err := b.inst.PendingSize(b.game.Slug); !errors.Is(err, ErrNotInstalled) {
 		t.Errorf("SizeOf started an install: PendingSize = %v", err)

@@ -439,7 +439,7 @@ func (in *Installer) PendingSize(slug string) (Size, error) {
 // SizeOf returns the size of installing release releaseID ("" for the latest published
 // one) of g: the install of that release under way or interrupted (PendingSize), or else the
 // one that would start now, from the release's manifest, which it asks the Source for (the
-// network), against the installed version's.
+// network; Source.Manifest, which is not a download), against the installed version's.
 func (in *Installer) SizeOf(ctx context.Context, g Game, releaseID string) (Size, error) {
 	st, err := in.state.Load()
 	if err != nil {
@@ -452,7 +452,7 @@ func (in *Installer) SizeOf(ctx context.Context, g Game, releaseID string) (Size
 	if in.cfg.Source == nil {
 		return Size{}, errors.New("install: no Source to ask for the release's manifest")
 	}
-	dl, err := in.cfg.Source.GetDownload(ctx, g.ID, releaseID)
+	dl, err := in.cfg.Source.Manifest(ctx, g.ID, releaseID)
 	if err != nil {
 		return Size{}, err
 	}

@@ -253,6 +253,12 @@ func (s source) GetDownload(context.Context, string, string) (install.Download, 
 		Files: b.Files, ExpiresAt: time.Now().Add(time.Hour)}, nil
 }
 
+func (s source) Manifest(ctx context.Context, gameID, releaseID string) (install.Download, error) {
+	dl, err := s.GetDownload(ctx, gameID, releaseID)
+	dl.URL, dl.ExpiresAt = "", time.Time{}
+	return dl, err
+}
+
 func runChild(spec string) error {
 	b, err := os.ReadFile(spec)
 	if err != nil {

@@ -133,7 +133,11 @@ type GetDownloadRequest struct {
 	// Empty means the latest published release.
 	ReleaseId string `protobuf:"bytes,2,opt,name=release_id,json=releaseId,proto3" json:"release_id,omitempty"`
 	// A guest's receipt code, in place of a signature.
-	ReceiptCode   string `protobuf:"bytes,3,opt,name=receipt_code,json=receiptCode,proto3" json:"receipt_code,omitempty"`
+	ReceiptCode string `protobuf:"bytes,3,opt,name=receipt_code,json=receiptCode,proto3" json:"receipt_code,omitempty"`
+	// Only the release's manifest and sizes, to say what an install or update would fetch: no
+	// URL is signed (url and expires_at are empty) and no download is recorded. The same access
+	// rules apply as to a download (owned, or the game's developer, or an admin).
+	Preview       bool `protobuf:"varint,4,opt,name=preview,proto3" json:"preview,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,6 +191,13 @@ func (x *GetDownloadRequest) GetReceiptCode() string {
 		return x.ReceiptCode
 	}
 	return ""
+}
+
+func (x *GetDownloadRequest) GetPreview() bool {
+	if x != nil {
+		return x.Preview
+	}
+	return false
 }
 
 type GetDownloadResponse struct {
@@ -874,12 +885,13 @@ var File_satchel_library_v1_library_proto protoreflect.FileDescriptor
 
 const file_satchel_library_v1_library_proto_rawDesc = "" +
 	"\n" +
-	" satchel/library/v1/library.proto\x12\x12satchel.library.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"o\n" +
+	" satchel/library/v1/library.proto\x12\x12satchel.library.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\x01\n" +
 	"\x12GetDownloadRequest\x12\x17\n" +
 	"\agame_id\x18\x01 \x01(\tR\x06gameId\x12\x1d\n" +
 	"\n" +
 	"release_id\x18\x02 \x01(\tR\treleaseId\x12!\n" +
-	"\freceipt_code\x18\x03 \x01(\tR\vreceiptCode\"\x8a\x02\n" +
+	"\freceipt_code\x18\x03 \x01(\tR\vreceiptCode\x12\x18\n" +
+	"\apreview\x18\x04 \x01(\bR\apreview\"\x8a\x02\n" +
 	"\x13GetDownloadResponse\x12\x1d\n" +
 	"\n" +
 	"release_id\x18\x01 \x01(\tR\treleaseId\x12\x18\n" +

@@ -56,7 +56,8 @@ type LibraryServiceClient interface {
 	WatchLibrary(context.Context, *v1.WatchLibraryRequest) (*connect.ServerStreamForClient[v1.WatchLibraryResponse], error)
 	// GetDownload returns a short-lived URL for a release's build zip, with what the launcher
 	// needs to verify it. Allowed with an entitlement to the game (not revoked, game not
-	// BANNED), to the game's developer and to admins.
+	// BANNED), to the game's developer and to admins. With preview it returns only the
+	// manifest, to size an install or update, and counts no download.
 	GetDownload(context.Context, *v1.GetDownloadRequest) (*v1.GetDownloadResponse, error)
 }
 
@@ -136,7 +137,8 @@ type LibraryServiceHandler interface {
 	WatchLibrary(context.Context, *v1.WatchLibraryRequest, *connect.ServerStream[v1.WatchLibraryResponse]) error
 	// GetDownload returns a short-lived URL for a release's build zip, with what the launcher
 	// needs to verify it. Allowed with an entitlement to the game (not revoked, game not
-	// BANNED), to the game's developer and to admins.
+	// BANNED), to the game's developer and to admins. With preview it returns only the
+	// manifest, to size an install or update, and counts no download.
 	GetDownload(context.Context, *v1.GetDownloadRequest) (*v1.GetDownloadResponse, error)
 }
 
