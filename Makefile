@@ -36,7 +36,7 @@ APT_PACKAGES := postgresql-15 postgresql-client-15 curl jq \
 # window's tests an X server (Xvfb), ImageMagick's `import` (screenshots), chromium
 # (Playwright) and an emoji font.
 APT_TEST_PACKAGES := wrk unzip libsecret-tools \
-	xvfb xauth x11-apps imagemagick chromium fonts-noto-color-emoji
+	xvfb xauth x11-apps xdotool imagemagick chromium fonts-noto-color-emoji
 
 GO_PACKAGES := ./backend/... ./shared/... ./desktop/...
 BIN         := .data/bin

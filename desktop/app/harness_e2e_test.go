@@ -99,14 +99,15 @@ func startDisplay(t testing.TB) *display {
 	return displayOnce.d
 }
 
-// screenshot saves the whole screen as a PNG and checks that it shows something: a blank or
-// nearly uniform screen (a window that did not draw) fails the test.
-func (d *display) screenshot(t testing.TB, path string) {
+// screenshot saves window (an X window id, or "root" for the whole screen) as a PNG and
+// checks that it shows something: a blank or nearly uniform picture (a window that did not
+// draw) fails the test.
+func (d *display) screenshot(t testing.TB, window, path string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("/usr/bin/import", "-display", d.name, "-window", "root", path).CombinedOutput()
+	out, err := exec.Command("/usr/bin/import", "-display", d.name, "-window", window, path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("import (imagemagick) failed: %v\n%s", err, out)
 	}
@@ -122,6 +123,26 @@ func (d *display) screenshot(t testing.TB, path string) {
 	if n := colours(img); n < 40 {
 		t.Fatalf("%s shows only %d colours: the window did not draw", path, n)
 	}
+}
+
+// resize sets the launcher window of the process pid to width×height, as a player dragging
+// its corner would (xdotool; there is no window manager), and returns the window's id once
+// the X server reports the new size.
+func (d *display) resize(t testing.TB, pid, width, height int) string {
+	t.Helper()
+	xdotool := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("xdotool", args...)
+		cmd.Env = append(os.Environ(), "DISPLAY="+d.name)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("xdotool %s (apt-get install xdotool): %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	id, _, _ := strings.Cut(xdotool("search", "--sync", "--onlyvisible", "--pid", strconv.Itoa(pid)), "\n")
+	xdotool("windowsize", "--sync", id, strconv.Itoa(width), strconv.Itoa(height))
+	return id
 }
 
 // colours counts the distinct colours of img, sampled.

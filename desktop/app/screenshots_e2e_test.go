@@ -19,10 +19,12 @@ import (
 
 // TestScreenshots starts the built launcher (not `wails dev`) on an X display, once per
 // screen, and saves the screen as players see it: the store, a game page, the checkout with
-// its QR code, the library in the middle of a download, and the Developer tab. A screenshot
-// that shows a blank or broken window fails the test. They go to .data/screenshots/ (ignored
-// by git), so running the tests never rewrites the README's pictures; to refresh those on
-// purpose, set SATCHEL_SCREENSHOTS_DIR=docs/screenshots (relative to the repository).
+// its QR code, the library in the middle of a download, and the Developer tab; each at the
+// window's first size (1280×800) and again at 760×560 (a small window, near its minimum) in
+// the folder 760x560/, for a person to look through. A screenshot that shows a blank or
+// broken window fails the test. They go to .data/screenshots/ (ignored by git), or to
+// SATCHEL_SCREENSHOTS_DIR (relative to the repository); the README's pictures are taken from
+// a clean `make run` instead (see the README), not from this test's state.
 func TestScreenshots(t *testing.T) {
 	bin := buildLauncher(t)
 	d := startDisplay(t)
@@ -93,9 +95,12 @@ func TestScreenshots(t *testing.T) {
 		// Nothing asserted, a picture taken: no event marks the end of the paint of the lazy
 		// parts (Markdown, QR code), and the library screen's download keeps changing it.
 		time.Sleep(900 * time.Millisecond)
-		d.screenshot(t, filepath.Join(out, s.name+".png"))
+		d.screenshot(t, "root", filepath.Join(out, s.name+".png"))
+		window := d.resize(t, app.cmd.Process.Pid, 760, 560)
+		time.Sleep(900 * time.Millisecond) // the same: no event marks the end of the new layout's paint
+		d.screenshot(t, window, filepath.Join(out, "760x560", s.name+".png"))
 		app.stop()
-		t.Logf("%s: %s", s.name, filepath.Join(out, s.name+".png"))
+		t.Logf("%s: %s, %s", s.name, filepath.Join(out, s.name+".png"), filepath.Join(out, "760x560", s.name+".png"))
 	}
 }
 

@@ -127,7 +127,7 @@ function Shell({ status, route, go }: { status: Status; route: Route; go: (r: Ro
       <div className="main-col">
         {status.test_money && (
           <div className="banner test-money" role="note">
-            Test money only: this server takes no real money. Invoices are paid with test money.
+            Test money only: this server takes no real money.
           </div>
         )}
         {status.keyring_error && (

@@ -20,3 +20,20 @@ test('drop-downs open dark, as the rest of the window', () => {
 test('only the content scrolls: the sidebar stays put on a long page', () => {
   expect(rule('.shell')).toContain('grid-template-rows: minmax(0, 1fr)')
 })
+
+test('the checkout keeps its QR code beside the invoice in a small window: the dialog is as wide there', () => {
+  for (const block of css.split('@media').slice(1)) {
+    expect(block.slice(0, block.indexOf('\n}'))).not.toContain('.checkout-pending')
+  }
+})
+
+test("a store card's version and size stay on one line, under the price when the card is narrow", () => {
+  expect(rule('.card-meta')).toContain('flex-wrap: wrap')
+  expect(rule('.card-meta > .muted')).toContain('white-space: nowrap')
+})
+
+test("the game page's release rule leaves the Developer tab's release boxes their padding", () => {
+  expect(rule('.release-list > li')).toBe('')
+  expect(rule('.release-list > li:not(.release)')).toContain('padding: 10px 0')
+  expect(rule('.release')).toContain('padding: 10px 14px')
+})

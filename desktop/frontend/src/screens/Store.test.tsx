@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { answer, bridge, cards, fail, renderScreen } from '../test/fixtures'
+import { answer, bridge, cards, fail, libGame, libraryView, renderScreen } from '../test/fixtures'
 import Store from './Store'
 
 test('loading, then featured games first and the rest, with prices in sats', async () => {
@@ -60,4 +60,18 @@ test('cards show their cover and developer, and mark the games the identity owns
   expect(within(card).queryByText('5,000 sats')).not.toBeInTheDocument()
   expect(container.querySelector(`img[src="${cover.url}"]`)).not.toBeNull()
   expect(within(screen.getByRole('button', { name: /Lantern Drift, 2,100 sats/ })).queryByText('✓ Owned')).not.toBeInTheDocument()
+})
+
+test('a game bought after the page was fetched shows owned: the library says so', async () => {
+  answer(bridge.Games, { games: cards })
+  renderScreen(<Store />, { library: libraryView([libGame({}, { slug: 'pocket-orbits', owned: true })]) })
+  const card = await screen.findByRole('button', { name: 'Pocket Orbits, in your library' })
+  expect(within(card).getByText('✓ Owned')).toBeInTheDocument()
+  expect(screen.getByRole('button', { name: /Lantern Drift, 2,100 sats/ })).toBeInTheDocument()
+})
+
+test('a game of the library the identity does not own (a guest purchase) is not marked owned', async () => {
+  answer(bridge.Games, { games: cards })
+  renderScreen(<Store />, { library: libraryView([libGame({}, { slug: 'pocket-orbits', owned: false, guest: true })]) })
+  expect(await screen.findByRole('button', { name: /Pocket Orbits, 5,000 sats/ })).toBeInTheDocument()
 })

@@ -4,6 +4,7 @@ import { Cover } from '../components/media'
 import { LoadError, Spinner } from '../components/ui'
 import { bytes, price } from '../format'
 import { useAsync, useEvent, useReady, useReconnected } from '../hooks'
+import { useLibrary } from '../library'
 import { take, takeBoot } from '../preload'
 import { useNav } from '../route'
 
@@ -83,15 +84,20 @@ export default function Store() {
   )
 }
 
-/** A game's card: its cover, what it is, its price, and whether the identity owns it. */
+/**
+ * A game's card: its cover, what it is, its price, and whether the identity owns it: as the
+ * store page said, or as the live library says since (a page fetched at start, before a
+ * purchase, still marks the game bought meanwhile).
+ */
 export function Card({ game, big }: { game: GameCard; big?: boolean }) {
   const nav = useNav()
+  const owned = game.owned || !!useLibrary().game(game.slug)?.entry.owned
   return (
     <button
       type="button"
       className={`game-card${big ? ' big' : ''}`}
       onClick={() => nav.go({ name: 'game', slug: game.slug })}
-      aria-label={`${game.title}, ${game.owned ? 'in your library' : price(game.price_msat)}`}
+      aria-label={`${game.title}, ${owned ? 'in your library' : price(game.price_msat)}`}
     >
       <Cover slug={game.slug} title={game.title} image={game.cover} />
       <span className="card-body">
@@ -99,7 +105,7 @@ export function Card({ game, big }: { game: GameCard; big?: boolean }) {
         {game.developer && <span className="muted small">by {game.developer}</span>}
         <span className="card-summary">{game.summary}</span>
         <span className="card-meta">
-          {game.owned ? (
+          {owned ? (
             <span className="chip ok owned">✓ Owned</span>
           ) : (
             <span className={`price${game.price_msat === 0 ? ' free' : ''}`}>{price(game.price_msat)}</span>
