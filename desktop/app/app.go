@@ -459,6 +459,8 @@ type GameView struct {
 	// Offline says why the store's side could not be fetched: Game then holds only what the
 	// library knows (see core.StorePage).
 	Offline string `json:"offline,omitempty"`
+	// Guest is true when no identity is active: the game can then be bought as a guest only.
+	Guest bool `json:"guest"`
 }
 
 // Game returns a game's page; offline, an installed game's page comes from the library.
@@ -471,7 +473,9 @@ func (a *App) Game(slug string) (GameView, error) {
 	if err != nil && g.Slug == "" {
 		return GameView{}, err
 	}
-	v := GameView{Game: g}
+	a.mu.Lock()
+	v := GameView{Game: g, Guest: a.signer == nil}
+	a.mu.Unlock()
 	if err != nil {
 		v.Offline = err.Error()
 	}

@@ -36,6 +36,13 @@ const cases: [string, Parameters<typeof gameView>, string[]][] = [
   ['running', [{ owned: true, running: true, entry: entry() }], ['Quit game']],
 ]
 
+test('without an identity the only purchase is a guest one', async () => {
+  answer(bridge.Game, gameView({ guest: true }))
+  renderScreen(<GamePage slug="lantern-drift" />)
+  expect(await screen.findByRole('button', { name: 'Buy as a guest for 2,100 sats' })).toBeInTheDocument()
+  expect(screen.queryByRole('button', { name: 'Buy for 2,100 sats' })).not.toBeInTheDocument()
+})
+
 test.each(cases)('the button fits the player: %s', async (_, args, buttons) => {
   answer(bridge.Game, gameView(...args))
   renderScreen(<GamePage slug="lantern-drift" />)

@@ -195,6 +195,16 @@ export function GameActions({ view, live, onBuy }: { view: GameView; live: Libra
         Not released yet
       </button>
     )
+  } else if (view.guest) {
+    // Without an identity a purchase can only be a guest's: its receipt code claims it later.
+    main = (
+      <>
+        <button type="button" className="btn primary big" onClick={() => onBuy(true)}>
+          {g.price_msat === 0 ? 'Get it free as a guest' : `Buy as a guest for ${price(g.price_msat)}`}
+        </button>
+        <span className="muted small">Create an identity in Account to keep your games on every computer.</span>
+      </>
+    )
   } else {
     main = (
       <>

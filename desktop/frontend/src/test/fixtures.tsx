@@ -49,7 +49,7 @@ export function libraryView(games: LibraryGame[] = [], over: Partial<LibraryView
 }
 
 export function gameView(over: Partial<GameView> = {}, game: Partial<StoreGame> = {}): GameView {
-  return { game: storeGame(game), owned: false, paused: false, running: false, ...over }
+  return { game: storeGame(game), owned: false, guest: false, paused: false, running: false, ...over }
 }
 
 export function purchase(over: Partial<Purchase> = {}): Purchase {

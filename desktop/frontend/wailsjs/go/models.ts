@@ -8,6 +8,7 @@ export namespace app {
 	    paused: boolean;
 	    running: boolean;
 	    offline?: string;
+	    guest: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new GameView(source);
@@ -22,6 +23,7 @@ export namespace app {
 	        this.paused = source["paused"];
 	        this.running = source["running"];
 	        this.offline = source["offline"];
+	        this.guest = source["guest"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
