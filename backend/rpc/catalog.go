@@ -110,9 +110,13 @@ type catalogCache struct {
 	// writes): their callers read their own changes at once, before the notification arrives.
 	local   atomic.Uint64
 	mu      sync.RWMutex
-	at      uint64 // the version of every entry
+	at      uint64 // the version of every entry and answer
 	entries map[catalogKey]catalogEntry
 	json    map[proto.Message][]byte // each entry's message in JSON, as the JSON codec sends it
+	// answers are whole HTTP answers to anonymous calls (see replay), answersBytes their
+	// bodies' size with their requests'.
+	answers      map[answerKey]keptAnswer
+	answersBytes int
 }
 
 // current is the cache's version: the catalog's, moved on by this instance's own changes too
@@ -153,7 +157,15 @@ func newCatalogCache(version CatalogVersion) *catalogCache {
 	if version == nil {
 		return nil
 	}
-	return &catalogCache{version: version, entries: map[catalogKey]catalogEntry{}, json: map[proto.Message][]byte{}}
+	c := &catalogCache{version: version}
+	c.reset(0)
+	return c
+}
+
+// reset empties the cache and sets its version. The caller holds mu (or is newCatalogCache).
+func (c *catalogCache) reset(version uint64) {
+	c.at, c.entries, c.json = version, map[catalogKey]catalogEntry{}, map[proto.Message][]byte{}
+	c.answers, c.answersBytes = map[answerKey]keptAnswer{}, 0
 }
 
 // read returns the answer for key: the cached one if it is current, else load's (given its
@@ -190,11 +202,11 @@ func (c *catalogCache) read(key catalogKey, load func() (catalogEntry, error)) (
 func (c *catalogCache) put(key catalogKey, version uint64, e catalogEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.at != version || len(c.entries) >= maxCatalogEntries {
-		if version < c.at {
-			return // read before a change this cache has heard of
-		}
-		c.at, c.entries, c.json = version, map[catalogKey]catalogEntry{}, map[proto.Message][]byte{}
+	if version < c.at {
+		return // read before a change this cache has heard of
+	}
+	if version > c.at || len(c.entries) >= maxCatalogEntries {
+		c.reset(version)
 	}
 	c.entries[key] = e
 	if e.msg != nil {

@@ -1,14 +1,21 @@
 package rpc_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/purchases"
@@ -165,5 +172,132 @@ func TestCatalogRevalidation(t *testing.T) {
 	b.waitChange(changes, "*")
 	if res, _ := get(etag); res.StatusCode != http.StatusOK || res.Header.Get("ETag") == etag || res.Header.Get("ETag") == "" {
 		t.Errorf("GET with the old ETag after a change: %d, ETag %q, want 200 with a new ETag", res.StatusCode, res.Header.Get("ETag"))
+	}
+}
+
+// TestCatalogAnswersReplayed: an anonymous catalog call answered from the kept bytes of an
+// earlier answer gets what the Connect handler answered it: the same status, headers and body,
+// for both RPCs, POST and GET, JSON and binary protobuf.
+func TestCatalogAnswersReplayed(t *testing.T) {
+	b := setup(t)
+	slug := &catalogpb.GetGameRequest{Slug: b.game.Slug}
+	list := &catalogpb.ListGamesRequest{PageSize: 10}
+	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}} // the bytes as sent
+	for _, c := range []struct {
+		name, procedure string
+		msg             proto.Message
+		header          http.Header
+	}{
+		{"GetGame", catalogv1connect.CatalogServiceGetGameProcedure, slug, nil},
+		{"ListGames", catalogv1connect.CatalogServiceListGamesProcedure, list, nil},
+		{"ListGames, first page", catalogv1connect.CatalogServiceListGamesProcedure, &catalogpb.ListGamesRequest{}, nil},
+		{"ListGames, no match", catalogv1connect.CatalogServiceListGamesProcedure, &catalogpb.ListGamesRequest{Query: "no such game"}, nil}, // empty in proto
+		{"GetGame, gzip accepted", catalogv1connect.CatalogServiceGetGameProcedure, slug,
+			http.Header{"Accept-Encoding": {"gzip"}, "Connect-Protocol-Version": {"1"}, "Connect-Timeout-Ms": {"5000"}}},
+	} {
+		for _, method := range []string{http.MethodPost, http.MethodGet} {
+			for _, encoding := range []string{"json", "proto"} {
+				t.Run(c.name+" "+method+" "+encoding, func(t *testing.T) {
+					var body []byte
+					if encoding == "json" {
+						body, _ = protojson.Marshal(c.msg)
+					} else {
+						body, _ = proto.Marshal(c.msg)
+					}
+					do := func() (*http.Response, []byte) {
+						t.Helper()
+						var req *http.Request
+						if method == http.MethodPost {
+							req, _ = http.NewRequest(method, b.srv.URL+c.procedure, bytes.NewReader(body))
+							req.Header.Set("Content-Type", "application/"+encoding)
+						} else {
+							q := url.Values{"connect": {"v1"}, "encoding": {encoding}, "message": {string(body)}}
+							if encoding == "proto" {
+								q.Set("base64", "1")
+								q.Set("message", base64.RawURLEncoding.EncodeToString(body))
+							}
+							req, _ = http.NewRequest(method, b.srv.URL+c.procedure+"?"+q.Encode(), nil)
+						}
+						for k, v := range c.header {
+							req.Header[k] = v
+						}
+						res, err := hc.Do(req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer res.Body.Close()
+						got, err := io.ReadAll(res.Body)
+						if err != nil {
+							t.Fatal(err)
+						}
+						// What differs between any two answers.
+						res.Header.Del("Date")
+						res.Header.Del("X-Request-Id")
+						return res, got
+					}
+					first, firstBody := do()
+					if first.StatusCode != http.StatusOK || first.Header.Get("ETag") == "" {
+						t.Fatalf("first call: %d, ETag %q: %s", first.StatusCode, first.Header.Get("ETag"), firstBody)
+					}
+					for range 2 {
+						again, againBody := do()
+						if again.StatusCode != first.StatusCode || !bytes.Equal(againBody, firstBody) {
+							t.Errorf("again: %d %q, first %d %q", again.StatusCode, againBody, first.StatusCode, firstBody)
+						}
+						if diff := cmp.Diff(first.Header, again.Header); diff != "" {
+							t.Errorf("headers (-first +again):\n%s", diff)
+						}
+						if again.ContentLength != first.ContentLength || !slices.Equal(again.TransferEncoding, first.TransferEncoding) {
+							t.Errorf("framing: length %d %v, first %d %v", again.ContentLength, again.TransferEncoding, first.ContentLength, first.TransferEncoding)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestCatalogAnswersPerCaller: a kept public answer is never a signed caller's: the game's
+// developer, asking exactly what an anonymous caller asked, sees their unpublished release and
+// their draft; and a change made on this instance is what the next anonymous call gets.
+func TestCatalogAnswersPerCaller(t *testing.T) {
+	b := setup(t)
+	get := func(r role, slug string) reply {
+		t.Helper()
+		return b.call(r, "satchel.catalog.v1.CatalogService/GetGame", jsonBody(map[string]any{"slug": slug}))
+	}
+	versions := func(got reply) []string {
+		var out []string
+		releases, _ := got.body["releases"].([]any)
+		for _, r := range releases {
+			v, _ := r.(map[string]any)["version"].(string)
+			out = append(out, v)
+		}
+		return out
+	}
+	for range 2 {
+		if got := get(anonymous, b.game.Slug); got.code != "ok" || !slices.Equal(versions(got), []string{"1.0.0"}) {
+			t.Fatalf("anonymous GetGame: %s, releases %v, want ok with 1.0.0", got.code, versions(got))
+		}
+		if got := get(anonymous, b.draft.Slug); got.code != "not_found" {
+			t.Fatalf("anonymous GetGame of the draft: %s, want not_found", got.code)
+		}
+	}
+	if got := get(owner, b.game.Slug); got.code != "ok" || !slices.Equal(versions(got), []string{"2.0.0", "1.0.0"}) {
+		t.Errorf("the developer's GetGame: %s, releases %v, want 2.0.0 and 1.0.0", got.code, versions(got))
+	}
+	if got := get(owner, b.draft.Slug); got.code != "ok" {
+		t.Errorf("the developer's GetGame of their draft: %s %q", got.code, got.message)
+	}
+	if got := get(player, b.game.Slug); got.code != "ok" || !slices.Equal(versions(got), []string{"1.0.0"}) {
+		t.Errorf("a player's GetGame: %s, releases %v, want 1.0.0", got.code, versions(got))
+	}
+
+	// Changed through this instance's API: the next anonymous call sees it, notified or not.
+	if got := b.call(owner, "satchel.developer.v1.DeveloperService/UpdateGame", jsonBody(map[string]any{"gameId": b.game.ID, "title": "Renamed"})); got.code != "ok" {
+		t.Fatalf("UpdateGame: %s %q", got.code, got.message)
+	}
+	if got := get(anonymous, b.game.Slug); got.body["game"].(map[string]any)["title"] != "Renamed" {
+		t.Errorf("anonymous GetGame after the developer renamed the game: %v", got.body["game"])
 	}
 }

@@ -5,9 +5,10 @@ package rpc
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"regexp"
@@ -121,7 +122,7 @@ func NewHandler(cfg Config, s Services) http.Handler {
 	}
 	catalogPath, catalog := catalogv1connect.NewCatalogServiceHandler(catalogHandler{games: s.Games, cache: cache},
 		append(opts[:len(opts):len(opts)], cache.codecs()...)...)
-	handle(catalogPath, notModified(catalog))
+	handle(catalogPath, notModified(cache.replay(catalog, cfg.Metrics)))
 	handle(accountv1connect.NewAccountServiceHandler(accountHandler{users: s.Users}, writes...))
 	handle(developerv1connect.NewDeveloperServiceHandler(developerHandler{addresses: s.Addresses, games: s.Games, builds: s.Builds, media: s.Media, payouts: s.Payouts}, writes...))
 	handle(adminv1connect.NewAdminServiceHandler(adminHandler{admin: s.Admin, purchases: s.Purchases}, writes...))
@@ -159,14 +160,18 @@ func NewHandler(cfg Config, s Services) http.Handler {
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// logRequests gives each request an id (the client's X-Request-Id when it is sane), echoes it in
-// the response, notes the client's address and agent, and logs one line when the request ends.
+// logRequests gives each request an id (the client's X-Request-Id when it is sane, else a
+// random one: unique, not secret), echoes it in the response, notes the client's address and
+// agent, and logs one INFO line when the request ends. The line goes straight to log's handler,
+// without the caller's source position (always this function), as it is written for every
+// request.
 func logRequests(next http.Handler, log *slog.Logger, behindProxy bool) http.Handler {
+	h := log.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if !requestIDPattern.MatchString(id) {
+		if id == "" || !requestIDPattern.MatchString(id) {
 			var b [8]byte
-			_, _ = rand.Read(b[:])
+			binary.LittleEndian.PutUint64(b[:], rand.Uint64())
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
@@ -175,9 +180,14 @@ func logRequests(next http.Handler, log *slog.Logger, behindProxy bool) http.Han
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = context.WithValue(ctx, clientKey, market.Client{IP: clientIP(r, behindProxy), UserAgent: r.UserAgent()})
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		if !h.Enabled(r.Context(), slog.LevelInfo) {
+			return
+		}
+		end := time.Now()
+		line := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+		line.AddAttrs(slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", end.Sub(start)))
+		_ = h.Handle(r.Context(), line)
 	})
 }
 

@@ -89,7 +89,6 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer srv.stop()
-	url := srv.url
 
 	if err := pgbenchInit(ctx, cluster); err != nil {
 		return err
@@ -97,7 +96,7 @@ func run(ctx context.Context) error {
 	fmt.Printf("load: %d connections, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *duration)
 	if stages["reads"] {
 		if err := within(ctx, "reads", 3**duration+2*time.Minute, func(ctx context.Context) error {
-			return benchReads(ctx, cluster, url, tmp, *conns, *duration)
+			return benchReads(ctx, cluster, srv, tmp, *conns, *duration)
 		}); err != nil {
 			return err
 		}
@@ -149,25 +148,60 @@ func within(ctx context.Context, stage string, limit time.Duration, f func(conte
 	return fmt.Errorf("%s: %w", stage, err)
 }
 
-// benchReads measures GetGame and ListGames with wrk beside pgbench -S on the same cluster.
-func benchReads(ctx context.Context, cluster *pgcluster.Cluster, url, tmp string, conns int, d time.Duration) error {
+// benchReads measures GetGame and ListGames with wrk beside pgbench -S on the same cluster, and
+// the server's CPU time per request (which other work on the machine changes less than rates).
+func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tmp string, conns int, d time.Duration) error {
 	pgTPS, err := pgbench(ctx, cluster, conns, d)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-34s %12s %10s %18s\n", "", "req/s", "p99", "ratio to pgbench")
-	fmt.Printf("%-34s %12.0f %10s %18s\n", "pgbench -S (baseline, tx/s)", pgTPS, "-", "1.00")
+	fmt.Printf("%-34s %12s %10s %18s %16s\n", "", "req/s", "p99", "ratio to pgbench", "server CPU/req")
+	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "pgbench -S (baseline, tx/s)", pgTPS, "-", "1.00", "-")
 	for _, c := range []struct{ name, procedure, body string }{
 		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
 		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
 	} {
-		rps, p99, err := wrk(ctx, tmp, url+"/"+c.procedure, c.body, conns, d)
+		before, err := cpuTime(srv.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		rps, p99, err := wrk(ctx, tmp, srv.url+"/"+c.procedure, c.body, conns, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		fmt.Printf("%-34s %12.0f %10s %18.2f\n", c.name, rps, p99, rps/pgTPS)
+		after, err := cpuTime(srv.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		perRequest := (after - before) / time.Duration(rps*d.Seconds())
+		fmt.Printf("%-34s %12.0f %10s %18.2f %16s\n", c.name, rps, p99, rps/pgTPS, perRequest.Round(100*time.Nanosecond))
 	}
 	return nil
+}
+
+// cpuTime reads the CPU time a process has used, user and system, from /proc/PID/stat (in
+// clock ticks of 10 ms, Linux's USER_HZ).
+func cpuTime(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command, which is in parentheses and may hold spaces: utime and
+	// stime are the 12th and 13th (the 14th and 15th of the line).
+	_, rest, _ := strings.Cut(string(raw), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, raw)
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 // server is the satchel-server under measure.
