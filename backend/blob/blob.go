@@ -43,8 +43,10 @@ type Store interface {
 	// Copy makes dst hold the object at src, replacing any object at dst, without the bytes
 	// passing through the server: the local store links the file (a stored file is never
 	// written again), S3 copies inside the bucket (objects up to MaxSingleUploadSize). Nothing
-	// later done to src, through a URL or Delete, reaches dst. It returns an error wrapping
-	// ErrNotFound if src does not exist.
+	// later done to src, through a URL or Delete, reaches dst. Once it returns, dst survives a
+	// crash of the machine (the local store syncs the file and its folders; S3 acknowledges
+	// only what it stored): an upload's PUT need not, and builds.FinishUpload relies on it. It
+	// returns an error wrapping ErrNotFound if src does not exist.
 	Copy(ctx context.Context, src, dst string) error
 	// Open opens key for streaming and random access. It returns an error wrapping ErrNotFound
 	// if key does not exist. The caller closes the Object.

@@ -188,6 +188,10 @@ func (s *Service) CreateUpload(ctx context.Context, a market.Actor, releaseID st
 // and attaches it to the release, closing the slot. A failed check closes the slot too, deletes
 // the copy, and says which check failed. Either way nothing the upload URL stores is used again:
 // the uploaded object stays at its key, where the URL refuses every PUT, until the slot expires.
+// FinishUpload is what tells the developer the build is stored, so it is where the build is made
+// durable: the upload's PUT may answer before its bytes reach the disk (the local store's does),
+// and the store's Copy returns only once the copy survives a crash (the local store syncs the
+// file and its directories; S3 acknowledges a copy once stored), before anything is recorded.
 func (s *Service) FinishUpload(ctx context.Context, a market.Actor, uploadID string) (market.Release, error) {
 	if err := market.ValidateID("upload_id", uploadID); err != nil {
 		return market.Release{}, err
