@@ -125,6 +125,27 @@ func (d *display) screenshot(t testing.TB, window, path string) {
 	}
 }
 
+// settledScreenshot takes screenshots of window into path until two in a row are the same
+// (the paint has settled: no event marks the end of the paint of lazy parts such as Markdown
+// or a QR code, or of a new layout), or for at most 5 s for a screen that keeps changing (a
+// download under way), keeping the last.
+func (d *display) settledScreenshot(t testing.TB, window, path string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var last []byte
+	for {
+		d.screenshot(t, window, path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(b, last) || time.Now().After(deadline) {
+			return
+		}
+		last = b
+	}
+}
+
 // resize sets the launcher window of the process pid to width×height, as a player dragging
 // its corner would (xdotool; there is no window manager), and returns the window's id once
 // the X server reports the new size.

@@ -92,13 +92,9 @@ func TestScreenshots(t *testing.T) {
 		if s.before != nil {
 			s.before()
 		}
-		// Nothing asserted, a picture taken: no event marks the end of the paint of the lazy
-		// parts (Markdown, QR code), and the library screen's download keeps changing it.
-		time.Sleep(900 * time.Millisecond)
-		d.screenshot(t, "root", filepath.Join(out, s.name+".png"))
+		d.settledScreenshot(t, "root", filepath.Join(out, s.name+".png"))
 		window := d.resize(t, app.cmd.Process.Pid, 760, 560)
-		time.Sleep(900 * time.Millisecond) // the same: no event marks the end of the new layout's paint
-		d.screenshot(t, window, filepath.Join(out, "760x560", s.name+".png"))
+		d.settledScreenshot(t, window, filepath.Join(out, "760x560", s.name+".png"))
 		app.stop()
 		t.Logf("%s: %s, %s", s.name, filepath.Join(out, s.name+".png"), filepath.Join(out, "760x560", s.name+".png"))
 	}
