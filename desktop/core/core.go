@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -396,11 +395,11 @@ func (c *Core) SetAutoUpdate(slug string, on *bool) error {
 }
 
 // libraryChanged is the Syncer's callback.
-func (c *Core) libraryChanged(slugs, granted []string) {
+func (c *Core) libraryChanged(slugs []string) {
 	for _, slug := range slugs {
 		c.events.publish(Event{Kind: EventLibrary, Slug: slug})
 	}
-	c.autoUpdate(slugs, granted)
+	c.autoUpdate(slugs)
 }
 
 func (c *Core) autoUpdateAll() {
@@ -408,13 +407,14 @@ func (c *Core) autoUpdateAll() {
 	if err != nil {
 		return
 	}
-	c.autoUpdate(st.Slugs(), nil)
+	c.autoUpdate(st.Slugs())
 }
 
 // autoUpdate queues, while Run runs and where auto-update is on, the updates of the installed
-// games of slugs (see library.NeedsUpdate) and the installs of the games of granted, which the
-// identity just got. A game the player uninstalled stays uninstalled until they install it.
-func (c *Core) autoUpdate(slugs, granted []string) {
+// games of slugs (see library.NeedsUpdate) and the installs of those granted to the identity
+// (state.Game.GrantedTo), whichever process heard of the grant. A game the player uninstalled
+// stays uninstalled until they install it.
+func (c *Core) autoUpdate(slugs []string) {
 	c.mu.Lock()
 	ctx := c.runCtx
 	c.mu.Unlock()
@@ -432,7 +432,7 @@ func (c *Core) autoUpdate(slugs, granted []string) {
 	owner := c.identity()
 	for _, slug := range slugs {
 		g := st.Games[slug]
-		needs := library.NeedsUpdate(g, owner) || (slices.Contains(granted, slug) && library.NeedsInstall(g, owner))
+		needs := library.NeedsUpdate(g, owner) || (g != nil && g.GrantedTo == owner && library.NeedsInstall(g, owner))
 		if !needs {
 			continue
 		}

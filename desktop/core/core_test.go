@@ -142,6 +142,52 @@ func TestEngine(t *testing.T) {
 	s.Wait()
 }
 
+// TestPurchaseElsewhereInstalls buys a game with `satchel buy` (a Core that does not run the
+// engine) on the same launcher, then starts the engine, as the window or `satchel sync` does:
+// it installs the purchase, although the buy had already recorded the game as owned.
+func TestPurchaseElsewhereInstalls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	root := t.TempDir()
+	dirs := settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")}
+	key, _ := nostr.GenerateKey()
+	open := func() *core.Core {
+		c, err := core.Open(core.Config{Dirs: dirs, Signer: key, Server: env.server.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	buyer := open()
+	if p, err := buyer.Buy(ctx, "moss-and-mortar", false); err != nil || p.Status != "PAID" {
+		t.Fatalf("Buy = %+v, %v", p, err)
+	}
+	if _, err := buyer.Refresh(ctx); err != nil { // as `satchel buy` does
+		t.Fatal(err)
+	}
+	c := open()
+	events, stop := c.Subscribe()
+	defer stop()
+	go c.Run(ctx)
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			switch e.Kind {
+			case core.EventInstallFailed:
+				t.Fatalf("install failed: %s", e.Message)
+			case core.EventInstalled:
+				if e.Slug != "moss-and-mortar" {
+					t.Fatalf("installed %+v", e)
+				}
+				return
+			}
+		case <-timeout:
+			t.Fatal("the game bought elsewhere did not install")
+		}
+	}
+}
+
 // TestCheckout buys a paid game as the window does: Checkout follows the payment, reports
 // PAID, and the game installs by itself.
 func TestCheckout(t *testing.T) {

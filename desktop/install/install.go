@@ -411,6 +411,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 			if gs.Title == "" {
 				gs.Title = g.Title
 			}
+			gs.GrantedTo = "" // the grant is being installed
 			if gs.Pending != nil && gs.Pending.ReleaseID == dl.ReleaseID && gs.Pending.SHA256 == dl.SHA256 {
 				return nil // keep the partial download
 			}

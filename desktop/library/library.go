@@ -190,10 +190,10 @@ type SyncConfig struct {
 	State *state.Store // required
 	// Owner is the identity (hex public key) API signs with: the library is its.
 	Owner string
-	// OnChange is called after changes to the games of slugs were saved (after every
-	// Refresh with every known game, and after each streamed change with its game); granted
-	// are those of them Owner did not own before (a purchase, a claimed receipt).
-	OnChange func(slugs, granted []string)
+	// OnChange is called after changes to the games of slugs were saved: after every Refresh
+	// with every known game, and after each streamed change with its game. A game Owner did
+	// not own before (a purchase, a claimed receipt) is saved with GrantedTo Owner.
+	OnChange func(slugs []string)
 	// OnStatus is called when the connection status changes.
 	OnStatus func(SyncStatus)
 	// MinBackoff and MaxBackoff bound the wait before a reconnect; default 500ms and 30s.
@@ -228,7 +228,7 @@ func NewSyncer(cfg SyncConfig) *Syncer {
 		cfg.MaxBackoff = 30 * time.Second
 	}
 	if cfg.OnChange == nil {
-		cfg.OnChange = func(_, _ []string) {}
+		cfg.OnChange = func([]string) {}
 	}
 	if cfg.OnStatus == nil {
 		cfg.OnStatus = func(SyncStatus) {}
@@ -263,14 +263,12 @@ func (s *Syncer) Refresh(ctx context.Context) (string, error) {
 		s.setStatus(func(st *SyncStatus) { st.LastError = err.Error() })
 		return "", err
 	}
-	var slugs, granted []string
+	var slugs []string
 	_, err = s.cfg.State.Update(func(st *state.State) error {
 		listed := map[string]bool{}
 		for _, lg := range res.GetGames() {
 			listed[lg.GetSlug()] = true
-			if s.apply(st, lg) {
-				granted = append(granted, lg.GetSlug())
-			}
+			s.apply(st, lg)
 		}
 		for slug := range st.Games {
 			if !listed[slug] {
@@ -284,13 +282,13 @@ func (s *Syncer) Refresh(ctx context.Context) (string, error) {
 		return "", err
 	}
 	s.setStatus(func(st *SyncStatus) { st.LastSync, st.LastError = time.Now(), "" })
-	s.cfg.OnChange(slugs, granted)
+	s.cfg.OnChange(slugs)
 	return res.GetResumeToken(), nil
 }
 
-// apply saves what the server says about a game Owner owns, and reports whether Owner did
-// not own it before.
-func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) bool {
+// apply saves what the server says about a game Owner owns; a game Owner did not own before
+// is granted to Owner.
+func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) {
 	g := st.Game(lg.GetSlug())
 	g.GameID = lg.GetGameId()
 	if lg.GetTitle() != "" {
@@ -298,7 +296,9 @@ func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) bool {
 	}
 	// A game owned before owners were recorded (Owned, no Owners) is adopted, not granted:
 	// it is no purchase, and auto-update must not install what the player uninstalled.
-	granted := !g.OwnedBy(s.cfg.Owner) && !(g.Owned && len(g.Owners) == 0)
+	if !g.OwnedBy(s.cfg.Owner) && !(g.Owned && len(g.Owners) == 0) {
+		g.GrantedTo = s.cfg.Owner
+	}
 	if !g.OwnedBy(s.cfg.Owner) && s.cfg.Owner != "" {
 		g.Owners = append(g.Owners, s.cfg.Owner)
 	}
@@ -306,7 +306,6 @@ func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) bool {
 	if r := lg.GetLatestRelease(); r != nil {
 		g.Latest = &state.Release{ReleaseID: r.GetReleaseId(), Version: r.GetVersion(), SHA256: r.GetSha256(), Size: r.GetSizeBytes()}
 	}
-	return granted
 }
 
 // disown removes Owner from the owners of a game, forgetting the game when nobody owns it and
@@ -390,13 +389,10 @@ func (s *Syncer) watch(ctx context.Context, token *string) (bool, error) {
 			continue
 		}
 		slug := c.GetGame().GetSlug()
-		var granted []string
 		_, err := s.cfg.State.Update(func(st *state.State) error {
 			switch c.GetKind() {
 			case libraryv1.LibraryChange_KIND_ENTITLEMENT_GRANTED, libraryv1.LibraryChange_KIND_RELEASE_PUBLISHED:
-				if s.apply(st, c.GetGame()) {
-					granted = []string{slug}
-				}
+				s.apply(st, c.GetGame())
 			case libraryv1.LibraryChange_KIND_ENTITLEMENT_REVOKED:
 				s.disown(st, slug)
 			}
@@ -407,7 +403,7 @@ func (s *Syncer) watch(ctx context.Context, token *string) (bool, error) {
 		}
 		*token, received = c.GetResumeToken(), true
 		s.setStatus(func(st *SyncStatus) { st.LastSync, st.LastError = time.Now(), "" })
-		s.cfg.OnChange([]string{slug}, granted)
+		s.cfg.OnChange([]string{slug})
 	}
 	err = stream.Err()
 	if err == nil {

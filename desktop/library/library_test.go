@@ -80,7 +80,7 @@ func TestSyncCatchesUpAfterReconnect(t *testing.T) {
 	var mu sync.Mutex
 	var changes [][]string
 	s := library.NewSyncer(library.SyncConfig{API: player.Library, State: store, Owner: key.PublicKey().Hex(), MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-		OnChange: func(slugs, _ []string) {
+		OnChange: func(slugs []string) {
 			mu.Lock()
 			changes = append(changes, slugs)
 			mu.Unlock()
@@ -225,8 +225,9 @@ func TestView(t *testing.T) {
 }
 
 // TestSyncKeepsIdentitiesApart: two identities share one launcher's state. Each one's library
-// is its own; one's sync never takes a game from the other; a game is granted once, when its
-// identity first gets it, and a game owned before owners were recorded is adopted, not granted.
+// is its own; one's sync never takes a game from the other; a game is granted when its
+// identity first gets it (and stays granted until an install starts), and a game owned before
+// owners were recorded is adopted, not granted.
 func TestSyncKeepsIdentitiesApart(t *testing.T) {
 	ctx := context.Background()
 	store, err := state.Open(t.TempDir())
@@ -235,10 +236,9 @@ func TestSyncKeepsIdentitiesApart(t *testing.T) {
 	}
 	set := settings.Settings{}.WithDefaults()
 	type player struct {
-		pub     string
-		api     *client.Client
-		syncer  *library.Syncer
-		granted []string
+		pub    string
+		api    *client.Client
+		syncer *library.Syncer
 	}
 	newPlayer := func() *player {
 		key, _ := nostr.GenerateKey()
@@ -247,8 +247,7 @@ func TestSyncKeepsIdentitiesApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := &player{pub: key.PublicKey().Hex(), api: api}
-		p.syncer = library.NewSyncer(library.SyncConfig{API: api.Library, State: store, Owner: p.pub,
-			OnChange: func(_, granted []string) { p.granted = append(p.granted, granted...) }})
+		p.syncer = library.NewSyncer(library.SyncConfig{API: api.Library, State: store, Owner: p.pub})
 		return p
 	}
 	a, b := newPlayer(), newPlayer()
@@ -284,20 +283,20 @@ func TestSyncKeepsIdentitiesApart(t *testing.T) {
 		}
 	}
 	for _, step := range []struct {
-		before                   func()
-		who                      *player
-		wantA, wantB, wantGrants []string
+		before       func()
+		who          *player
+		wantA, wantB []string
+		wantGrantee  *player
 	}{
 		{nil, a, []string{"moss-and-mortar"}, []string{}, nil},
 		{nil, b, []string{"moss-and-mortar"}, []string{}, nil},
 		{nil, a, []string{"moss-and-mortar"}, []string{}, nil},
-		{buyB, b, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}},
-		{nil, b, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}, nil},
+		{buyB, b, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}, b},
+		{nil, a, []string{"moss-and-mortar"}, []string{"moss-and-mortar"}, b},
 	} {
 		if step.before != nil {
 			step.before()
 		}
-		step.who.granted = nil
 		if _, err := step.who.syncer.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -307,8 +306,16 @@ func TestSyncKeepsIdentitiesApart(t *testing.T) {
 		if diff := cmp.Diff(step.wantB, slugs(b)); diff != "" {
 			t.Errorf("B's library (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff(step.wantGrants, step.who.granted); diff != "" {
-			t.Errorf("granted (-want +got):\n%s", diff)
+		st, err := store.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if step.wantGrantee != nil {
+			want = step.wantGrantee.pub
+		}
+		if got := st.Games["moss-and-mortar"].GrantedTo; got != want {
+			t.Errorf("granted to %q, want %q", got, want)
 		}
 	}
 }
