@@ -472,7 +472,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 			}
 		}
 		if cur != nil {
-			temp, res.Fetched, res.Reused, err = in.update(ctx, g, p, lib, st.Path(g.Slug, cur.Dir), curFiles, dl, progress)
+			temp, res.Fetched, res.Reused, err = in.update(ctx, g, p, lib, cur, st.Path(g.Slug, cur.Dir), curFiles, dl, progress)
 		} else {
 			temp, res.Resumed, res.Fetched, err = in.streamInstall(ctx, g, p, lib, dl, progress)
 		}
@@ -484,8 +484,12 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 			return res, err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return res, err // stopped before the switch: the next install finishes from the files
+	}
 	dir := filepath.Join(lib, filepath.FromSlash(p.Dir))
 	progress(Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseSwitching})
+	stamped := stampAll(temp, dl.Files)
 	if err := os.RemoveAll(dir); err != nil { // a leftover of a crash between rename and switch
 		return res, err
 	}
@@ -496,7 +500,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		return res, err
 	}
 	in.hook("renamed", 0, 0)
-	prev, drop, err := in.switchTo(g.Slug, p)
+	prev, drop, err := in.switchTo(g.Slug, p, stamped)
 	if err != nil {
 		return res, err
 	}
@@ -587,15 +591,15 @@ func (in *Installer) setStep(slug string, step state.Step, temp string) error {
 	return err
 }
 
-// switchTo makes the pending install current. It returns the version kept as previous and
-// the installs no longer needed.
-func (in *Installer) switchTo(slug string, p *state.Pending) (string, []*state.Install, error) {
+// switchTo makes the pending install current, its files stamped at filesTime. It returns the
+// version kept as previous and the installs no longer needed.
+func (in *Installer) switchTo(slug string, p *state.Pending, filesTime time.Time) (string, []*state.Install, error) {
 	var prev string
 	var drop []*state.Install
 	_, err := in.state.Update(func(s *state.State) error {
 		g := s.Game(slug)
 		drop = nil
-		next := &state.Install{Release: p.Release, Dir: p.Dir, InstalledBytes: p.InstalledBytes, InstalledAt: time.Now().UTC()}
+		next := &state.Install{Release: p.Release, Dir: p.Dir, InstalledBytes: p.InstalledBytes, InstalledAt: time.Now().UTC(), FilesTime: filesTime}
 		switch {
 		case g.Current == nil:
 		case g.Current.Launched || g.Previous == nil:

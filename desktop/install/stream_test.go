@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -300,6 +301,73 @@ func TestUpdateFetchesOnlyChanges(t *testing.T) {
 	c, errC := os.Stat(filepath.Join(res.Dir, "assets", "pack-01.bin"))
 	if errA != nil || errC != nil || !os.SameFile(a, c) {
 		t.Errorf("pack-01.bin was not linked: %v %v", errA, errC)
+	}
+}
+
+// TestUpdateTrustsOnlyUnwrittenFiles: an install stamps its files with its FilesTime, and an
+// update reuses a stamped file without reading it. A file written since (here damaged with its
+// size kept) is read, found damaged and fetched. Damage that keeps the time too (a failing
+// disk) is carried forward, and Verify finds and repairs it.
+func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
+	b := streamed(t)
+	v1files := manyFiles("1.0.0", 8, 64<<10)
+	b.addBuild("1.0.0", v1files...)
+	res1, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := b.load().Games["tiny-game"].Current.FilesTime
+	if stamp.IsZero() {
+		t.Fatal("the install has no FilesTime")
+	}
+	for _, f := range []string{"assets/pack-01.bin", "assets/pack-07.bin"} {
+		if fi, err := os.Stat(filepath.Join(res1.Dir, filepath.FromSlash(f))); err != nil || !fi.ModTime().Equal(stamp) {
+			t.Fatalf("%s: %v, modified %v, want the stamp %v", f, err, fi.ModTime(), stamp)
+		}
+	}
+	overwrite := func(name string) {
+		t.Helper()
+		f, err := os.OpenFile(filepath.Join(res1.Dir, "assets", name), os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.WriteAt([]byte("damage"), 100)
+			f.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	overwrite("pack-03.bin") // a write: a newer time
+	overwrite("pack-04.bin")
+	if err := os.Chtimes(filepath.Join(res1.Dir, "assets", "pack-04.bin"), time.Time{}, stamp); err != nil {
+		t.Fatal(err) // damage that keeps the time
+	}
+	v2files := append([]testenv.File(nil), v1files...)
+	v2files[0].Body = []byte("1.1.0")
+	v2 := b.addBuild("1.1.0", v2files...)
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, changed := fileOf(t, v2, "assets/pack-03.bin"), fileOf(t, v2, v2files[0].Name)
+	var want int64
+	for _, f := range v2.files {
+		want += f.Size
+	}
+	if want -= written.Size + changed.Size; res.Reused != want || res.Fetched > v2.size/4 {
+		t.Errorf("reused %d bytes, want %d; fetched %d: the written pack-03 (%d bytes) and %s", res.Reused, want, res.Fetched, written.Size, changed.Path)
+	}
+	rep, err := b.inst.Verify(context.Background(), b.game, false, nil)
+	if err != nil || len(rep.Damaged) != 1 || rep.Damaged[0].Path != "assets/pack-04.bin" {
+		t.Fatalf("verify after the update = %+v, %v; want pack-04.bin damaged, carried forward with its time", rep, err)
+	}
+	if rep, err = b.inst.Verify(context.Background(), b.game, true, nil); err != nil || !rep.OK() {
+		t.Fatalf("repair = %+v, %v", rep, err)
+	}
+	// Verify stamps what it repaired: the next update trusts it.
+	cur := b.load().Games["tiny-game"].Current
+	fi, err := os.Stat(filepath.Join(res.Dir, "assets", "pack-04.bin"))
+	if err != nil || cur.FilesTime.IsZero() || !fi.ModTime().Equal(cur.FilesTime) {
+		t.Errorf("repaired pack-04.bin modified %v, install stamped %v (%v)", fi.ModTime(), cur.FilesTime, err)
 	}
 }
 

@@ -486,7 +486,7 @@ func (in *Installer) updateFrom(game *state.Game, dl Download) ([]state.File, bo
 // manifest, before it returns. A build that breaks a rule or its manifest is refused as by
 // streamInstall. An interrupted update starts again from nothing. It returns the folder, the
 // bytes fetched and the bytes reused.
-func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, curDir string, cur []state.File, dl Download, progress func(Progress)) (string, int64, int64, error) {
+func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib string, curInstall *state.Install, curDir string, cur []state.File, dl Download, progress func(Progress)) (string, int64, int64, error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
 		return "", 0, 0, in.refuseBuild(g, lib, p, "", err)
@@ -518,7 +518,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib, 
 		defer game.Close()
 	}
 	rs := reuser{src: src, dst: root, game: game, srcName: filepath.Base(curDir), dstName: filepath.Base(temp),
-		from: map[string][]string{}, hook: in.hook}
+		stamped: curInstall.FilesTime, from: map[string][]string{}, hook: in.hook}
 	for _, f := range cur {
 		rs.from[f.SHA256] = append(rs.from[f.SHA256], f.Path)
 	}
@@ -733,12 +733,13 @@ func (f *fetcher) fetchSpan(ctx context.Context, x *extraction, from, to int64, 
 	}
 }
 
-// reuser puts files of the current version (src, the folder srcName of game) in the new one
-// (dst, the folder dstName), each checked against the new manifest. from lists the current
-// version's paths by sha256.
+// reuser puts files of the current version (src, the folder srcName of game, its files
+// stamped at stamped) in the new one (dst, the folder dstName), each checked against the new
+// manifest. from lists the current version's paths by sha256.
 type reuser struct {
 	src, dst, game   *os.Root // game is nil when the two folders are not side by side
 	srcName, dstName string
+	stamped          time.Time
 	from             map[string][]string
 	hook             func(step string, done, total int64)
 }
@@ -802,7 +803,7 @@ func (rs reuser) reuseAll(ctx context.Context, have []zipsafe.Entry) ([]zipsafe.
 // whether it matches e (size, sha256; a mismatch is removed), reading it once through buf. It
 // hard-links the file where the file system allows and the modes agree (the two versions then
 // share it until the older is removed, once the new one has launched), and copies it
-// otherwise. Only errors writing the new folder are returned: a source that is missing, not a
+// otherwise. A linked file not written since it was verified (see unchanged) is not read. Only errors writing the new folder are returned: a source that is missing, not a
 // regular file or damaged reports false, so the file is fetched instead.
 func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	fi, err := rs.src.Lstat(from)
@@ -816,6 +817,9 @@ func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	}
 	if rs.game != nil && (!fsutil.ExecBits || fi.Mode().Perm() == e.Mode) &&
 		rs.game.Link(rs.srcName+"/"+from, rs.dstName+"/"+e.Path) == nil {
+		if unchanged(fi, e.Size, rs.stamped) {
+			return true, nil
+		}
 		if same, err := hashes(rs.dst, e, buf); same || err != nil {
 			return same, err
 		}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 	"sync"
 
 	"satchel.dev/desktop/internal/fsutil"
@@ -60,6 +61,7 @@ func (r Report) OK() bool { return len(r.Damaged) == len(r.Repaired) }
 // by HTTP Range (the zip's central directory, then that file's bytes) and checked against the
 // manifest before it replaces the damaged one. Files the build does not have are reported,
 // never removed. Verify writes only inside the install folder, never through a symbolic link.
+// Every file found (or made) right is stamped (see stampAll), so an update trusts it again.
 func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress func(Progress)) (Report, error) {
 	if progress == nil {
 		progress = func(Progress) {}
@@ -93,6 +95,12 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 	var done int64
 	byPath := map[string]state.File{}
 	buf := make([]byte, 1<<20)
+	stamp := cur.FilesTime
+	if stamp.IsZero() {
+		if stamp, err = in.newFilesTime(g.Slug, cur.ReleaseID); err != nil {
+			return rep, err
+		}
+	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -101,6 +109,8 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 		rep.Checked++
 		if problem := checkFile(root, f, buf); problem != "" {
 			rep.Damaged = append(rep.Damaged, Issue{Path: f.Path, Problem: problem})
+		} else {
+			_ = root.Chtimes(f.Path, time.Time{}, stamp)
 		}
 		done += f.Size
 		progress(Progress{Slug: g.Slug, Version: cur.Version, Phase: PhaseVerifying, Done: done, Total: cur.InstalledBytes})
@@ -148,6 +158,7 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 			failed = append(failed, fmt.Sprintf("%s: %v", f.Path, err))
 			continue
 		}
+		_ = root.Chtimes(f.Path, time.Time{}, stamp)
 		rep.Repaired = append(rep.Repaired, f.Path)
 	}
 	rep.Fetched = rz.fetched
@@ -352,4 +363,17 @@ func (r *remoteFile) get(start, end int64) ([]byte, int, error) {
 		_ = r.throttle.WaitN(r.ctx, len(b))
 	}
 	return b, res.StatusCode, nil
+}
+
+// newFilesTime gives the current install (releaseID) of slug, which has none, a time to stamp
+// its files with (see stampAll), and returns it.
+func (in *Installer) newFilesTime(slug, releaseID string) (time.Time, error) {
+	t := stampTime()
+	_, err := in.state.Update(func(s *state.State) error {
+		if g := s.Games[slug]; g != nil && g.Current != nil && g.Current.ReleaseID == releaseID {
+			g.Current.FilesTime = t
+		}
+		return nil
+	})
+	return t, err
 }

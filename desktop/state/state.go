@@ -93,6 +93,9 @@ type Install struct {
 	// InstalledBytes is the sum of the files' sizes.
 	InstalledBytes int64     `json:"installed_bytes"`
 	InstalledAt    time.Time `json:"installed_at"`
+	// FilesTime is the modification time every file got once verified (install, Verify); a
+	// file that still has it was not written since. Zero: no file is known unchanged.
+	FilesTime time.Time `json:"files_time,omitzero"`
 	// Launched is true once this version has launched successfully.
 	Launched bool `json:"launched"`
 }
