@@ -14,8 +14,8 @@ import (
 	"os"
 	"path"
 	"strings"
-	"time"
 	"sync"
+	"time"
 
 	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/state"
