@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -151,12 +152,12 @@ func within(ctx context.Context, stage string, limit time.Duration, f func(conte
 // benchReads measures GetGame and ListGames with wrk beside pgbench -S on the same cluster, and
 // the server's CPU time per request (which other work on the machine changes less than rates).
 func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tmp string, conns int, d time.Duration) error {
-	pgTPS, err := pgbench(ctx, cluster, conns, d)
+	pgTPS, pgP99, err := pgbench(ctx, cluster, tmp, conns, d)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%-34s %12s %10s %18s %16s\n", "", "req/s", "p99", "ratio to pgbench", "server CPU/req")
-	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "pgbench -S (baseline, tx/s)", pgTPS, "-", "1.00", "-")
+	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "pgbench -S (baseline, tx/s)", pgTPS, pgP99.Round(10*time.Microsecond), "1.00", "-")
 	for _, c := range []struct{ name, procedure, body string }{
 		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
 		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
@@ -296,18 +297,57 @@ func pgbenchInit(ctx context.Context, c *pgcluster.Cluster) error {
 	return nil
 }
 
-// pgbench runs pgbench's select-only workload on the cluster and returns its transactions/s.
-func pgbench(ctx context.Context, c *pgcluster.Cluster, conns int, d time.Duration) (float64, error) {
+// pgbench runs pgbench's select-only workload on the cluster and returns its transactions/s
+// and the p99 latency of a tenth of its transactions, from the log it writes in dir.
+func pgbench(ctx context.Context, c *pgcluster.Cluster, dir string, conns int, d time.Duration) (float64, time.Duration, error) {
 	bin := filepath.Join(c.BinDir(), "pgbench")
+	logs := filepath.Join(dir, "pgbench-S")
 	common := []string{"-h", c.SocketDir(), "-p", strconv.Itoa(c.Port()), "-U", "postgres"}
-	args := append([]string{"-S", "-c", strconv.Itoa(conns), "-j", "2", "-T", strconv.Itoa(int(d.Seconds()))}, common...)
+	args := append([]string{"-S", "-c", strconv.Itoa(conns), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
+		"-l", "--sampling-rate=0.1", "--log-prefix=" + logs}, common...)
 	out, err := exec.CommandContext(ctx, bin, append(args, "pgbench")...).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("pgbench -S: %w\n%s", err, out)
+		return 0, 0, fmt.Errorf("pgbench -S: %w\n%s", err, out)
 	}
 	m := tpsLine.FindSubmatch(out)
 	if m == nil {
-		return 0, fmt.Errorf("cannot read pgbench's output:\n%s", out)
+		return 0, 0, fmt.Errorf("cannot read pgbench's output:\n%s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	p99, err := loggedP99(logs + ".*")
+	return tps, p99, err
+}
+
+// loggedP99 returns the p99 of the latencies in pgbench's transaction logs matching pattern
+// (the third field of each line, in microseconds), and removes the logs.
+func loggedP99(pattern string) (time.Duration, error) {
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("pgbench wrote no transaction log (%s): %v", pattern, err)
+	}
+	var lat []int64
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		os.Remove(f)
+		if err != nil {
+			return 0, err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 3 {
+				continue
+			}
+			if us, err := strconv.ParseInt(fields[2], 10, 64); err == nil {
+				lat = append(lat, us)
+			}
+		}
+	}
+	if len(lat) == 0 {
+		return 0, fmt.Errorf("pgbench's transaction logs (%s) are empty", pattern)
+	}
+	slices.Sort(lat)
+	return time.Duration(lat[len(lat)*99/100]) * time.Microsecond, nil
 }
