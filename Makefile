@@ -231,8 +231,8 @@ dist: setup-dist
 	WAILS=$(WAILS) tools/dist.sh
 
 test: setup check-generated check-modules lint cross-vet
-	go test -count=1 $$(go list $(GO_PACKAGES) | grep -vxF "$$(go list $(RACE_PACKAGES))")
-	go test -race -count=1 $(RACE_PACKAGES)
+	go test -count=1 -timeout 30m $$(go list $(GO_PACKAGES) | grep -vxF "$$(go list $(RACE_PACKAGES))")
+	go test -race -count=1 -timeout 30m $(RACE_PACKAGES)
 	@$(MAKE) --no-print-directory test-bolt11-diff
 	@$(MAKE) --no-print-directory soak SOAK_FLAGS="-duration 60s -hold-for 15s"
 	@$(MAKE) --no-print-directory test-launcher
@@ -250,7 +250,7 @@ test-launcher: setup-launcher setup-apt-test
 		echo "$(FRONTEND)/wailsjs is not what the Go bindings generate: commit what make launcher-build wrote"; exit 1; \
 	fi
 	go vet -tags e2e ./desktop/app/
-	SATCHEL_LAUNCHER_BIN=$(CURDIR)/$(LAUNCHER) go test -tags e2e -count=1 -run '^(TestWindowEndToEnd|TestScreenshots)$$' -v ./desktop/app/
+	SATCHEL_LAUNCHER_BIN=$(CURDIR)/$(LAUNCHER) go test -tags e2e -count=1 -timeout 30m -run '^(TestWindowEndToEnd|TestScreenshots)$$' -v ./desktop/app/
 
 # The server, then (with a display) the launcher window on it; without a display, the server
 # alone. Ctrl-C stops both.

@@ -62,7 +62,7 @@ func setup(t *testing.T, relays ...string) *bundle {
 	b := &bundle{t: t, ctx: ctx, db: db, repo: postgres.NewAnnounceRepo(db), key: key, shas: map[string]string{}}
 	sign, deliver, err := announce.Workers(b.repo, announce.Config{
 		Relays: relays, Key: key, Links: announce.Links{Game: gameLink, File: fileLink},
-		Timeout: time.Second, BackoffBase: 100 * time.Millisecond, BackoffMax: 300 * time.Millisecond,
+		Timeout: 2 * time.Second, BackoffBase: 100 * time.Millisecond, BackoffMax: 300 * time.Millisecond,
 	}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -329,14 +329,15 @@ func TestRelaysDownSlowOrRefusing(t *testing.T) {
 		mu.Unlock()
 		switch n {
 		case 1:
-			time.Sleep(1500 * time.Millisecond) // past setup's 1 s attempt Timeout, on the worker's real clock
+			time.Sleep(3 * time.Second) // past setup's 2 s attempt Timeout, on the worker's real clock
 		case 2:
 			return true, "rate-limited: slow down"
 		}
 		return false, ""
 	})
 	b := setup(t, good.URL, down.URL, picky.URL)
-	if took := b.publish(b.game, "2.0.0"); took > time.Second {
+	// Announcing in line would take at least the picky relay's 2 s attempt.
+	if took := b.publish(b.game, "2.0.0"); took > 2*time.Second {
 		t.Errorf("publishing took %v with relays down: announcing must not block it", took)
 	}
 

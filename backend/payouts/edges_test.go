@@ -214,7 +214,7 @@ func TestRoutingFeeCappedAndLedgered(t *testing.T) {
 	cfg.FeeLimitMinMsat = 50_000 // above the sale's platform fee of 20 000 msat
 	d.startClient(d.worker(provider, cfg), clientOpts{})
 
-	sent := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusSent)
+	sent := d.waitStatus(d.sell().ID, time.Minute, payouts.StatusSent)
 	if sent.FeeMsat != 1_500 || sent.PlatformFeeMsat != priceMsat-netMsat {
 		t.Errorf("SENT with fee %d (platform fee %d), want 1500 (%d)", sent.FeeMsat, sent.PlatformFeeMsat, priceMsat-netMsat)
 	}
@@ -234,7 +234,7 @@ func TestRoutingFeeCappedAndLedgered(t *testing.T) {
 	mu.Lock()
 	fee, d.shop.FeeBps = 0, 0
 	mu.Unlock()
-	free := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusSent)
+	free := d.waitStatus(d.sell().ID, time.Minute, payouts.StatusSent)
 	if n := d.ledgerCount(free.PurchaseID, market.LedgerPayoutRoutingFee); n != 0 {
 		t.Errorf("%d PAYOUT_ROUTING_FEE entries for a fee of 0", n)
 	}
@@ -253,7 +253,7 @@ func TestRoutingFeeCappedAndLedgered(t *testing.T) {
 	mu.Lock()
 	fee, d.shop.FeeBps = 25_000, 1000
 	mu.Unlock()
-	over := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusSent)
+	over := d.waitStatus(d.sell().ID, time.Minute, payouts.StatusSent)
 	want := []postgres.LedgerProblem{
 		{PurchaseID: sent.PurchaseID, Status: "PAID", Problem: "1 PAYOUT_ROUTING_FEE entries of 1500 msat, want the SENT payout's routing fee of 1600 msat"},
 		{PurchaseID: over.PurchaseID, Status: "PAID", Problem: "PAYOUT_ROUTING_FEE 25000 msat is more than the sale's PLATFORM_FEE 20000 msat"},
@@ -286,8 +286,8 @@ func TestRetryRecordsTheAddressPaid(t *testing.T) {
 	svc := payouts.NewService(d.repo, d.dev, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 
-	failed := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusFailed)
-	d.waitJobDone(completed, failed.PurchaseID, 10*time.Second) // the attempt that failed it holds its lease until then
+	failed := d.waitStatus(d.sell().ID, time.Minute, payouts.StatusFailed)
+	d.waitJobDone(completed, failed.PurchaseID, time.Minute) // the attempt that failed it holds its lease until then
 	if failed.PaymentHash == "" || failed.Destination != d.addr {
 		t.Fatalf("FAILED payout: invoice %q from %s, want one stored from %s", failed.PaymentHash, failed.Destination, d.addr)
 	}
@@ -303,7 +303,7 @@ func TestRetryRecordsTheAddressPaid(t *testing.T) {
 	if retried.Destination != d.addr {
 		t.Errorf("retried payout goes to %s, want %s (its stored invoice's address)", retried.Destination, d.addr)
 	}
-	sent := d.waitStatus(failed.PurchaseID, 10*time.Second, payouts.StatusSent)
+	sent := d.waitStatus(failed.PurchaseID, time.Minute, payouts.StatusSent)
 	if sent.PaymentHash != failed.PaymentHash || sent.Destination != d.addr || sent.CurrentAddress != moved {
 		t.Errorf("SENT: invoice %s to %s (current address %s); want the stored invoice %s, to %s", sent.PaymentHash,
 			sent.Destination, sent.CurrentAddress, failed.PaymentHash, d.addr)
@@ -325,8 +325,8 @@ func TestCancelAsksTheNodeWithoutLocks(t *testing.T) {
 	defer stop()
 	svc := payouts.NewService(d.repo, provider, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
-	failed := d.waitStatus(d.sell().ID, 10*time.Second, payouts.StatusFailed)
-	d.waitJobDone(completed, failed.PurchaseID, 10*time.Second) // the attempt that failed it holds its lease until then
+	failed := d.waitStatus(d.sell().ID, time.Minute, payouts.StatusFailed)
+	d.waitJobDone(completed, failed.PurchaseID, time.Minute) // the attempt that failed it holds its lease until then
 
 	asked := false
 	provider.script(func(context.Context, string, int64) (lightning.Payment, error) {
@@ -406,10 +406,10 @@ func TestStuckPayoutsReported(t *testing.T) {
 	svc := payouts.NewService(d.repo, provider, d.log)
 	admin := market.Actor{UserID: d.shop.Buyer.UserID, Pubkey: d.shop.Buyer.Pubkey, Admin: true}
 
-	inFlight := d.waitPayout(d.sell().ID, 10*time.Second, "IN_FLIGHT", func(p payouts.Payout) bool {
+	inFlight := d.waitPayout(d.sell().ID, time.Minute, "IN_FLIGHT", func(p payouts.Payout) bool {
 		return p.PaymentState == payouts.PaymentInFlight && p.PaymentStateSince != nil
 	})
-	unknown := d.waitPayout(d.sell().ID, 10*time.Second, "UNKNOWN", func(p payouts.Payout) bool {
+	unknown := d.waitPayout(d.sell().ID, time.Minute, "UNKNOWN", func(p payouts.Payout) bool {
 		return p.PaymentState == payouts.PaymentUnknown && p.PaymentStateSince != nil
 	})
 	if !strings.Contains(unknown.LastError, "the node does not answer") || unknown.Status != payouts.StatusScheduled {
@@ -461,7 +461,7 @@ func TestStuckPayoutsReported(t *testing.T) {
 	seen := tracked[inFlight.PaymentHash]
 	mu.Unlock()
 	backdated := d.payout(inFlight.PurchaseID).PaymentStateSince
-	d.waitPayout(inFlight.PurchaseID, 10*time.Second, "looked at again", func(payouts.Payout) bool {
+	d.waitPayout(inFlight.PurchaseID, time.Minute, "looked at again", func(payouts.Payout) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return tracked[inFlight.PaymentHash] > seen+1
@@ -475,7 +475,7 @@ func TestStuckPayoutsReported(t *testing.T) {
 	modes[inFlight.PaymentHash], modes[unknown.PaymentHash] = "paid", "paid"
 	mu.Unlock()
 	for _, p := range []payouts.Payout{inFlight, unknown} {
-		sent := d.waitStatus(p.PurchaseID, 10*time.Second, payouts.StatusSent)
+		sent := d.waitStatus(p.PurchaseID, time.Minute, payouts.StatusSent)
 		if sent.PaymentState != "" || sent.PaymentStateSince != nil {
 			t.Errorf("SENT payout still %q since %v", sent.PaymentState, sent.PaymentStateSince)
 		}

@@ -204,7 +204,7 @@ func TestOperatorRetryAndCancel(t *testing.T) {
 	b := setup(t, lnurltest.StatusError)
 	svc := payouts.NewService(b.repo, b.platform, b.log)
 	cfg := testConfig()
-	cfg.BackoffBase, cfg.BackoffMax = time.Second, time.Second // a RETRYING payout stays so for a second
+	cfg.BackoffBase, cfg.BackoffMax = 5*time.Second, 5*time.Second // a RETRYING payout stays so long enough to be seen
 	completed, stop := b.startClient(b.worker(b.platform, cfg), clientOpts{}).Subscribe(river.EventKindJobCompleted)
 	defer stop()
 	admin := market.Actor{UserID: b.shop.Buyer.UserID, Pubkey: b.shop.Buyer.Pubkey, Admin: true}
@@ -239,9 +239,9 @@ func TestOperatorRetryAndCancel(t *testing.T) {
 	sale := b.sell()
 	retrying := b.waitStatus(sale.ID, 30*time.Second, payouts.StatusRetrying)
 	var unlock func()
-	for i := 0; ; i++ { // the worker may still hold the lease of the attempt that just failed
+	for deadline := time.Now().Add(10 * time.Second); ; { // the worker may still hold the lease of the attempt that just failed
 		_, u, ok, err := b.repo.LeasePayout(b.ctx, retrying.PurchaseID, time.Minute)
-		if err != nil || !ok && i == 50 {
+		if err != nil || !ok && time.Now().After(deadline) {
 			t.Fatalf("lease: %v %v", ok, err)
 		}
 		if ok {

