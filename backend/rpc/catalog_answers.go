@@ -79,6 +79,8 @@ func (c *catalogCache) replay(next http.Handler, m *metrics.Metrics) http.Handle
 		next.ServeHTTP(rec, r)
 		rec.WriteHeader(http.StatusOK) // as net/http does when the handler wrote nothing (an empty message)
 		if current && rec.status == http.StatusOK && !rec.tooLarge {
+			// Replayed with its length: net/http then sends the body as it is, never chunked.
+			rec.kept["Content-Length"] = []string{strconv.Itoa(rec.body.Len())}
 			c.keep(key, version, keptAnswer{header: rec.kept, body: rec.body.Bytes()})
 		}
 	})

@@ -24,7 +24,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -158,6 +161,25 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 	}
 	fmt.Printf("%-34s %12s %10s %18s %16s\n", "", "req/s", "p99", "ratio to pgbench", "server CPU/req")
 	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "pgbench -S (baseline, tx/s)", pgTPS, pgP99.Round(10*time.Microsecond), "1.00", "-")
+	floor, err := fixedAnswer(ctx, srv.url+"/satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`)
+	if err != nil {
+		return err
+	}
+	defer floor.Close()
+	before, err := cpuTime(os.Getpid())
+	if err != nil {
+		return err
+	}
+	rps, p99, err := wrk(ctx, tmp, floor.URL, `{"slug":"lantern-drift"}`, conns, d)
+	if err != nil {
+		return fmt.Errorf("net/http floor: %w", err)
+	}
+	after, err := cpuTime(os.Getpid())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-34s %12.0f %10s %18.2f %16s\n", "net/http, GetGame's bytes (floor)", rps, p99, rps/pgTPS,
+		((after - before) / time.Duration(rps*d.Seconds())).Round(100*time.Nanosecond))
 	for _, c := range []struct{ name, procedure, body string }{
 		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
 		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
@@ -178,6 +200,45 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 		fmt.Printf("%-34s %12.0f %10s %18.2f %16s\n", c.name, rps, p99, rps/pgTPS, perRequest.Round(100*time.Nanosecond))
 	}
 	return nil
+}
+
+// fixedAnswer posts body in JSON to url once and serves what it answered (status 200, its
+// Content-Type and body) to every request, from a bare net/http server in this process: the
+// least a Go server can do per request, the floor under the catalog's figures.
+func fixedAnswer(ctx context.Context, url, body string) (*fixedServer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	answer, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s %v", url, res.Status, err)
+	}
+	contentType, length := res.Header.Get("Content-Type"), strconv.Itoa(len(answer))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Length", length)
+		_, _ = w.Write(answer)
+	})}
+	go srv.Serve(ln)
+	return &fixedServer{Server: srv, URL: "http://" + ln.Addr().String() + "/"}, nil
+}
+
+// fixedServer is fixedAnswer's server, at URL.
+type fixedServer struct {
+	*http.Server
+	URL string
 }
 
 // cpuTime reads the CPU time a process has used, user and system, from /proc/PID/stat (in
