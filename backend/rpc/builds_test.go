@@ -288,15 +288,16 @@ func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 // whose PUT may still be streaming, can be finished for longer; and that the purge forgets
 // slots once they expire.
 func TestExpiredUpload(t *testing.T) {
-	b := setup(t) // upload URLs last one second in this test
+	b := setup(t) // upload URLs last expiredUploadExpiry in this test
 	dev := b.actor(owner)
 	sum := sha256.Sum256(testZip)
+	created := time.Now()
 	late, err := b.builds.CreateUpload(context.Background(), dev, b.pending.ID, int64(len(testZip)), hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	inTime := b.send(dev, b.pending.ID, testZip)
-	time.Sleep(2100 * time.Millisecond) // signed expiry times are whole seconds
+	time.Sleep(time.Until(created.Add(expiredUploadExpiry + 1100*time.Millisecond))) // signed expiry times are whole seconds
 	if code := b.put(late, testZip); code != http.StatusForbidden {
 		t.Errorf("PUT to an expired URL: %d, want 403", code)
 	}
