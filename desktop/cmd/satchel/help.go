@@ -156,7 +156,8 @@ Examples:
 `},
 	{"sync", "sync [--once]", "follow the library and auto-update until stopped", `
 Follows your library on the server and installs new releases of the games with auto-update on,
-until Ctrl-C.
+and the games you just got (bought here, with satchel buy or in the window, or claimed), until
+Ctrl-C.
 
 Flags:
   --once   refresh, install what auto-update would, then exit
