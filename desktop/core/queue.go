@@ -111,7 +111,7 @@ func (c *Core) discardPending(slug string) error {
 		if g == nil || g.Pending == nil {
 			return nil
 		}
-		p, g.Pending = g.Pending, nil
+		p, g.Pending, g.GrantedTo = g.Pending, nil, ""
 		if g.Current == nil && g.Previous == nil && !g.Owned {
 			delete(s.Games, slug)
 		}

@@ -82,6 +82,10 @@ func (in *Installer) extract(ctx context.Context, g Game, p *state.Pending, lib,
 		_ = in.setStep(g.Slug, state.StepDownloaded, "")
 		return "", err
 	}
+	if root, err := os.OpenRoot(temp); err == nil {
+		stampAll(root, files, filesTime(p)) // every file verified (checkManifest)
+		root.Close()
+	}
 	// Set the exec bits of the launch target if the zip lacked them; a build that cannot
 	// launch still installs, and says why when launched.
 	_, _ = launch.Resolve(temp, runtime.GOOS, runtime.GOARCH)

@@ -489,7 +489,6 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 	}
 	dir := filepath.Join(lib, filepath.FromSlash(p.Dir))
 	progress(Progress{Slug: g.Slug, Version: dl.Version, Phase: PhaseSwitching})
-	stamped := stampAll(temp, dl.Files)
 	if err := os.RemoveAll(dir); err != nil { // a leftover of a crash between rename and switch
 		return res, err
 	}
@@ -500,7 +499,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		return res, err
 	}
 	in.hook("renamed", 0, 0)
-	prev, drop, err := in.switchTo(g.Slug, p, stamped)
+	prev, drop, err := in.switchTo(g.Slug, p, filesTime(p))
 	if err != nil {
 		return res, err
 	}
@@ -618,7 +617,7 @@ func (in *Installer) switchTo(slug string, p *state.Pending, filesTime time.Time
 			drop = append(drop, g.Previous)
 			g.Previous = nil
 		}
-		g.Current, g.Pending = next, nil
+		g.Current, g.Pending, g.GrantedTo = next, nil, ""
 		if g.Failed != nil && g.Failed.ReleaseID == p.ReleaseID {
 			g.Failed = nil
 		}
@@ -847,6 +846,7 @@ func (in *Installer) Uninstall(slug string) error {
 			ids = append(ids, g.Pending.ReleaseID)
 		}
 		g.Current, g.Previous, g.Pending, g.Failed, g.LastRun = nil, nil, nil, nil, nil
+		g.GrantedTo = "" // uninstalled: it stays so until the player installs it
 		if !g.Owned {
 			delete(s.Games, slug)
 		}

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 
@@ -61,6 +62,7 @@ type extraction struct {
 	root    *os.Root
 	all     []zipsafe.Entry // the whole manifest
 	entries []zipsafe.Entry // those to extract, sorted by HeaderOffset
+	stamp   time.Time       // each file's time once verified (see filesTime)
 	sem     chan struct{}
 	pool    sync.Pool
 
@@ -70,8 +72,8 @@ type extraction struct {
 	failed   error
 }
 
-func newExtraction(root *os.Root, all, entries []zipsafe.Entry) *extraction {
-	x := &extraction{root: root, all: all, entries: entries, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), verified: make([]bool, len(entries))}
+func newExtraction(root *os.Root, all, entries []zipsafe.Entry, stamp time.Time) *extraction {
+	x := &extraction{root: root, all: all, entries: entries, stamp: stamp, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), verified: make([]bool, len(entries))}
 	x.pool.New = func() any { b := make([]byte, chunkSize); return &b }
 	return x
 }
@@ -183,6 +185,7 @@ func (x *extraction) extract(e zipsafe.Entry, f *feed) error {
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("extracting %s: %w", e.Path, err)
 	}
+	_ = x.root.Chtimes(e.Path, time.Time{}, x.stamp) // refused: it is hashed when an update comes
 	return nil
 }
 

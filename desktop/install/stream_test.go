@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -360,6 +361,10 @@ func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
 	if err != nil || len(rep.Damaged) != 1 || rep.Damaged[0].Path != "assets/pack-04.bin" {
 		t.Fatalf("verify after the update = %+v, %v; want pack-04.bin damaged, carried forward with its time", rep, err)
 	}
+	// Found damaged and left so, it is no longer trusted by the next update.
+	if fi, err := os.Stat(filepath.Join(res.Dir, "assets", "pack-04.bin")); err != nil || fi.ModTime().Equal(b.load().Games["tiny-game"].Current.FilesTime) {
+		t.Errorf("pack-04.bin, reported damaged, still has the install's stamp (%v)", err)
+	}
 	if rep, err = b.inst.Verify(context.Background(), b.game, true, nil); err != nil || !rep.OK() {
 		t.Fatalf("repair = %+v, %v", rep, err)
 	}
@@ -368,6 +373,58 @@ func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(res.Dir, "assets", "pack-04.bin"))
 	if err != nil || cur.FilesTime.IsZero() || !fi.ModTime().Equal(cur.FilesTime) {
 		t.Errorf("repaired pack-04.bin modified %v, install stamped %v (%v)", fi.ModTime(), cur.FilesTime, err)
+	}
+}
+
+// TestWriteDuringUpdateStaysVisible: the game (still running the current version) writes to
+// its files while an update links the two versions' files: the update must not stamp over
+// those writes, so the next update hashes those files and fetches them.
+func TestWriteDuringUpdateStaysVisible(t *testing.T) {
+	b := streamed(t)
+	v1files := manyFiles("1.0.0", 4, 64<<10)
+	b.addBuild("1.0.0", v1files...)
+	res1, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2files := append([]testenv.File(nil), v1files...)
+	v2files[0].Body = []byte("1.1.0")
+	v2 := b.addBuild("1.1.0", v2files...)
+	var once sync.Once
+	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
+		if step != "reuse" {
+			return
+		}
+		once.Do(func() { // once a file is linked, the running game saves into its files, in place
+			for i := range 4 {
+				f, err := os.OpenFile(filepath.Join(res1.Dir, "assets", fmt.Sprintf("pack-%02d.bin", i)), os.O_WRONLY, 0)
+				if err == nil {
+					_, err = f.WriteAt([]byte("saved"), 10)
+					f.Close()
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := b.load().Games["tiny-game"].Current.FilesTime
+	for _, f := range v2.files {
+		p := filepath.Join(res.Dir, filepath.FromSlash(f.Path))
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sha256Of(t, p) != f.SHA256 && fi.ModTime().Equal(stamp) {
+			t.Errorf("%s, written during the update, carries the new version's stamp: the next update would trust it", f.Path)
+		}
 	}
 }
 

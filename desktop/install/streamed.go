@@ -156,7 +156,7 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		return "", 0, 0, err
 	}
 	defer root.Close()
-	x := newExtraction(root, sorted, sorted)
+	x := newExtraction(root, sorted, sorted, filesTime(p))
 	for i := range min(cp.Verified, len(sorted)) {
 		x.verified[i] = true
 	}
@@ -518,7 +518,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 		defer game.Close()
 	}
 	rs := reuser{src: src, dst: root, game: game, srcName: filepath.Base(curDir), dstName: filepath.Base(temp),
-		stamped: curInstall.FilesTime, from: map[string][]string{}, hook: in.hook}
+		stamped: curInstall.FilesTime, stamp: filesTime(p), from: map[string][]string{}, hook: in.hook}
 	for _, f := range cur {
 		rs.from[f.SHA256] = append(rs.from[f.SHA256], f.Path)
 	}
@@ -531,7 +531,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 		}
 	}
 
-	fx := fetcher{in: in, g: g, dl: dl, root: root, all: sorted, tailStart: tailStart, url: dl.URL, progress: progress}
+	fx := fetcher{in: in, g: g, dl: dl, root: root, all: sorted, tailStart: tailStart, stamp: filesTime(p), url: dl.URL, progress: progress}
 	stopWatch := fx.watch(in.cfg.ProgressEvery)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -580,6 +580,7 @@ type fetcher struct {
 	root      *os.Root
 	all       []zipsafe.Entry // the manifest, sorted by HeaderOffset
 	tailStart int64
+	stamp     time.Time // each fetched file's time once verified (see filesTime)
 	progress  func(Progress)
 
 	mu             sync.Mutex
@@ -626,7 +627,7 @@ func (f *fetcher) watch(every time.Duration) func() {
 // neighbours within coalesceGap are joined into one range, maxRanges ranges are fetched at
 // once. It returns an error unless every entry of need is verified.
 func (f *fetcher) fetchEntries(ctx context.Context, need []zipsafe.Entry, withTail bool) ([]byte, error) {
-	x := newExtraction(f.root, f.all, need)
+	x := newExtraction(f.root, f.all, need, f.stamp)
 	type span struct {
 		from, to int64
 		i, end   int // entries of need in the span
@@ -735,11 +736,11 @@ func (f *fetcher) fetchSpan(ctx context.Context, x *extraction, from, to int64, 
 
 // reuser puts files of the current version (src, the folder srcName of game, its files
 // stamped at stamped) in the new one (dst, the folder dstName), each checked against the new
-// manifest. from lists the current version's paths by sha256.
+// manifest and then stamped at stamp. from lists the current version's paths by sha256.
 type reuser struct {
 	src, dst, game   *os.Root // game is nil when the two folders are not side by side
 	srcName, dstName string
-	stamped          time.Time
+	stamped, stamp   time.Time
 	from             map[string][]string
 	hook             func(step string, done, total int64)
 }
@@ -780,6 +781,9 @@ func (rs reuser) reuseAll(ctx context.Context, have []zipsafe.Entry) ([]zipsafe.
 					}
 					ok, err = rs.reuse(from, e, buf)
 				}
+				if ok && err == nil {
+					_ = rs.dst.Chtimes(e.Path, time.Time{}, rs.stamp) // refused: hashed when an update comes
+				}
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -817,8 +821,8 @@ func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	}
 	if rs.game != nil && (!fsutil.ExecBits || fi.Mode().Perm() == e.Mode) &&
 		rs.game.Link(rs.srcName+"/"+from, rs.dstName+"/"+e.Path) == nil {
-		if unchanged(fi, e.Size, rs.stamped) {
-			return true, nil
+		if linked, err := rs.dst.Lstat(e.Path); err == nil && os.SameFile(fi, linked) && unchanged(linked, e.Size, rs.stamped) {
+			return true, nil // the file looked at is the one linked, not written since
 		}
 		if same, err := hashes(rs.dst, e, buf); same || err != nil {
 			return same, err

@@ -124,6 +124,7 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 		return nil
 	})
 	if !repair || len(rep.Damaged) == 0 {
+		unstamp(root, rep.Damaged)
 		return rep, nil
 	}
 
@@ -155,6 +156,7 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 		progress(Progress{Slug: g.Slug, Version: cur.Version, Phase: PhaseRepairing, Done: int64(i), Total: int64(len(rep.Damaged))})
 		f := byPath[issue.Path]
 		if err := restore(root, f, entries[f.Path], issue.Problem, buf); err != nil {
+			unstamp(root, []Issue{issue})
 			failed = append(failed, fmt.Sprintf("%s: %v", f.Path, err))
 			continue
 		}
@@ -365,10 +367,19 @@ func (r *remoteFile) get(start, end int64) ([]byte, int, error) {
 	return b, res.StatusCode, nil
 }
 
+// unstamp gives the damaged files left as they are the time now, so that no update trusts
+// them (see unchanged) whatever time their damage kept.
+func unstamp(root *os.Root, damaged []Issue) {
+	now := time.Now()
+	for _, d := range damaged {
+		_ = root.Chtimes(d.Path, time.Time{}, now)
+	}
+}
+
 // newFilesTime gives the current install (releaseID) of slug, which has none, a time to stamp
 // its files with (see stampAll), and returns it.
 func (in *Installer) newFilesTime(slug, releaseID string) (time.Time, error) {
-	t := stampTime()
+	t := stampTime(time.Now())
 	_, err := in.state.Update(func(s *state.State) error {
 		if g := s.Games[slug]; g != nil && g.Current != nil && g.Current.ReleaseID == releaseID {
 			g.Current.FilesTime = t

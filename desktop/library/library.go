@@ -286,8 +286,8 @@ func (s *Syncer) Refresh(ctx context.Context) (string, error) {
 	return res.GetResumeToken(), nil
 }
 
-// apply saves what the server says about a game Owner owns; a game Owner did not own before
-// is granted to Owner.
+// apply saves what the server says about a game Owner owns; a game Owner did not own before,
+// and that is neither installed nor being installed, is granted to Owner.
 func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) {
 	g := st.Game(lg.GetSlug())
 	g.GameID = lg.GetGameId()
@@ -296,7 +296,7 @@ func (s *Syncer) apply(st *state.State, lg *libraryv1.LibraryGame) {
 	}
 	// A game owned before owners were recorded (Owned, no Owners) is adopted, not granted:
 	// it is no purchase, and auto-update must not install what the player uninstalled.
-	if !g.OwnedBy(s.cfg.Owner) && !(g.Owned && len(g.Owners) == 0) {
+	if !g.OwnedBy(s.cfg.Owner) && !(g.Owned && len(g.Owners) == 0) && g.Current == nil && g.Pending == nil {
 		g.GrantedTo = s.cfg.Owner
 	}
 	if !g.OwnedBy(s.cfg.Owner) && s.cfg.Owner != "" {

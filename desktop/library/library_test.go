@@ -320,6 +320,47 @@ func TestSyncKeepsIdentitiesApart(t *testing.T) {
 	}
 }
 
+// TestInstalledGameIsNotGranted: a game already installed when the identity gets it (a guest
+// install whose receipt is claimed, another identity's install) is no new game to install:
+// it is not granted, so uninstalling it later leaves it uninstalled.
+func TestInstalledGameIsNotGranted(t *testing.T) {
+	ctx := context.Background()
+	store, err := state.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := nostr.GenerateKey()
+	api, err := client.New(client.Config{BaseURL: env.server.URL, Signer: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gg, err := api.Catalog.GetGame(ctx, &catalogv1.GetGameRequest{Slug: "moss-and-mortar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Purchase.CreatePurchase(ctx, &purchasev1.CreatePurchaseRequest{GameId: gg.GetGame().GetId(), RequestId: "installed-test-0001"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Update(func(st *state.State) error {
+		st.Games["moss-and-mortar"] = &state.Game{Slug: "moss-and-mortar", GameID: gg.GetGame().GetId(), Guest: true,
+			Current: &state.Install{Release: state.Release{ReleaseID: "r1", Version: "1.2.0"}, Dir: "moss-and-mortar/1.2.0"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pub := key.PublicKey().Hex()
+	if _, err := library.NewSyncer(library.SyncConfig{API: api.Library, State: store, Owner: pub}).Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := st.Games["moss-and-mortar"]; !g.OwnedBy(pub) || g.GrantedTo != "" {
+		t.Errorf("owned by the identity %v, granted to %q; want owned, not granted", g.OwnedBy(pub), g.GrantedTo)
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -59,9 +59,10 @@ type Game struct {
 	// Guest is true for a game installed from a guest purchase on this launcher, until its
 	// receipt is claimed: the receipt code is its entitlement.
 	Guest bool `json:"guest,omitempty"`
-	// GrantedTo is the identity that just got the game (a purchase, a claimed receipt) until
-	// an install of it starts: whichever process heard of the grant (`satchel buy`, the
-	// window), a running launcher with auto-update on installs it.
+	// GrantedTo is the identity that just got the game (a purchase, a claimed receipt) while
+	// it was not installed, until an install of it starts or it is uninstalled: whichever
+	// process heard of the grant (`satchel buy`, the window), a running launcher with
+	// auto-update on installs it.
 	GrantedTo string `json:"granted_to,omitempty"`
 	// Latest is the newest published release the server last reported.
 	Latest *Release `json:"latest,omitempty"`
