@@ -217,8 +217,11 @@ func fixedAnswer(ctx context.Context, url, body string) (*fixedServer, error) {
 	}
 	defer res.Body.Close()
 	answer, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s %v", url, res.Status, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, res.Status)
 	}
 	contentType, length := res.Header.Get("Content-Type"), strconv.Itoa(len(answer))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
