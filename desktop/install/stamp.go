@@ -10,12 +10,11 @@ import (
 
 // Installed files are stamped: as each file of an install is verified against the manifest
 // (written and hashed, or found unchanged), it gets the install's state.Install.FilesTime as
-// its modification time. A file that
-// still has that time (and its size) has not been written since, so an update reuses it
-// without reading it again. Any write (the game itself, a mod, an editor, a file replaced)
-// gives it a newer time, and the update hashes it and fetches it if it is damaged. Damage that
-// keeps the time (a failing disk, a tool that restores times) is what Verify finds: it reads
-// every file.
+// its modification time. A file that still has that time (and its size) has not been written
+// since, so an update reuses it without reading it again. Any write (the game itself, a mod,
+// an editor, a file replaced) gives it a newer time, and the update hashes it and fetches it
+// if it is damaged. Damage that keeps the time (a failing disk, a tool that restores times) is
+// what Verify finds: it reads every file.
 
 // stampTime returns the time to stamp files verified after at with: a whole second at least
 // two seconds before, so no later write can give a file the same time, even on file systems
