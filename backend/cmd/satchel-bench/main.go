@@ -2,7 +2,8 @@
 // machine, and prints ratios (`make bench` runs it). It starts a private PostgreSQL cluster and
 // satchel-server on it with the demo catalog, then measures:
 //
-//   - the store's read path: GetGame and ListGames driven by wrk over loopback, beside
+//   - the store's read path: GetGame and ListGames driven by wrk over loopback (accepting
+//     gzip as browsers and the launcher do, and ListGames once more without), beside
 //     pgbench -S (select-only) transactions/s on the same cluster;
 //   - builds: a 1 GiB upload and download through the server, beside curl moving the same
 //     file to and from a plain static file server, and the server's peak memory meanwhile;
@@ -99,7 +100,7 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("load: %d connections, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *duration)
 	if stages["reads"] {
-		if err := within(ctx, "reads", 3**duration+2*time.Minute, func(ctx context.Context) error {
+		if err := within(ctx, "reads", 5**duration+2*time.Minute, func(ctx context.Context) error {
 			return benchReads(ctx, cluster, srv, tmp, *conns, *duration)
 		}); err != nil {
 			return err
@@ -154,6 +155,8 @@ func within(ctx context.Context, stage string, limit time.Duration, f func(conte
 
 // benchReads measures GetGame and ListGames with wrk beside pgbench -S on the same cluster, and
 // the server's CPU time per request (which other work on the machine changes less than rates).
+// The calls accept gzip as browsers and Connect clients do; ListGames is measured once more
+// without, as a client that asks for no compression gets it.
 func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tmp string, conns int, d time.Duration) error {
 	pgTPS, pgP99, err := pgbench(ctx, cluster, tmp, conns, d)
 	if err != nil {
@@ -170,7 +173,7 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 	if err != nil {
 		return err
 	}
-	rps, p99, err := wrk(ctx, tmp, floor.URL, `{"slug":"lantern-drift"}`, conns, d)
+	rps, p99, err := wrk(ctx, tmp, floor.URL, `{"slug":"lantern-drift"}`, true, conns, d)
 	if err != nil {
 		return fmt.Errorf("net/http floor: %w", err)
 	}
@@ -180,15 +183,19 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 	}
 	fmt.Printf("%-34s %12.0f %10s %18.2f %16s\n", "net/http, GetGame's bytes (floor)", rps, p99, rps/pgTPS,
 		((after - before) / time.Duration(rps*d.Seconds())).Round(100*time.Nanosecond))
-	for _, c := range []struct{ name, procedure, body string }{
-		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
-		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
+	for _, c := range []struct {
+		name, procedure, body string
+		gzip                  bool
+	}{
+		{"GetGame", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`, true},
+		{"ListGames (first page)", "satchel.catalog.v1.CatalogService/ListGames", `{}`, true},
+		{"ListGames, uncompressed", "satchel.catalog.v1.CatalogService/ListGames", `{}`, false},
 	} {
 		before, err := cpuTime(srv.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
-		rps, p99, err := wrk(ctx, tmp, srv.url+"/"+c.procedure, c.body, conns, d)
+		rps, p99, err := wrk(ctx, tmp, srv.url+"/"+c.procedure, c.body, c.gzip, conns, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -202,15 +209,17 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 	return nil
 }
 
-// fixedAnswer posts body in JSON to url once and serves what it answered (status 200, its
-// Content-Type and body) to every request, from a bare net/http server in this process: the
-// least a Go server can do per request, the floor under the catalog's figures.
+// fixedAnswer posts body in JSON to url once, accepting gzip, and serves what it answered
+// (status 200, its Content-Type, Content-Encoding and body) to every request, from a bare
+// net/http server in this process: the least a Go server can do per request, the floor under
+// the catalog's figures.
 func fixedAnswer(ctx context.Context, url, body string) (*fixedServer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Encoding", "gzip")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -223,7 +232,7 @@ func fixedAnswer(ctx context.Context, url, body string) (*fixedServer, error) {
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: %s", url, res.Status)
 	}
-	contentType, length := res.Header.Get("Content-Type"), strconv.Itoa(len(answer))
+	contentType, encoding, length := res.Header.Get("Content-Type"), res.Header.Get("Content-Encoding"), strconv.Itoa(len(answer))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -231,6 +240,7 @@ func fixedAnswer(ctx context.Context, url, body string) (*fixedServer, error) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Encoding", encoding)
 		w.Header().Set("Content-Length", length)
 		_, _ = w.Write(answer)
 	})}
@@ -330,9 +340,14 @@ var (
 )
 
 // wrk posts body to url for d and returns requests/s and the p99 latency as wrk prints it.
-func wrk(ctx context.Context, dir, url, body string, conns int, d time.Duration) (float64, string, error) {
+// With gzip the requests accept a gzipped answer, as browsers and Connect clients (the
+// launcher's) ask.
+func wrk(ctx context.Context, dir, url, body string, gzip bool, conns int, d time.Duration) (float64, string, error) {
 	script := filepath.Join(dir, "post.lua")
 	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
+	if gzip {
+		lua += "wrk.headers[\"Accept-Encoding\"] = \"gzip\"\n"
+	}
 	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 		return 0, "", err
 	}
