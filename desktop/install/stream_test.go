@@ -27,6 +27,19 @@ func manyFiles(version string, n, size int) []testenv.File {
 	return files
 }
 
+// installMany installs 1.0.0, a build of n files of 64 KiB (manyFiles), and returns the
+// install and a copy of its files for a test to change into 1.1.0.
+func (b *bundle) installMany(t *testing.T, n int) (Result, []testenv.File) {
+	t.Helper()
+	files := manyFiles("1.0.0", n, 64<<10)
+	b.addBuild("1.0.0", files...)
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, append([]testenv.File(nil), files...)
+}
+
 // streamed returns a bundle whose builds stream.
 func streamed(t *testing.T, tweak ...func(*Config)) *bundle {
 	b := setup(t, tweak...)
@@ -243,14 +256,8 @@ func TestStreamedBadBuildsAreRefused(t *testing.T) {
 // and nothing else.
 func TestUpdateFetchesOnlyChanges(t *testing.T) {
 	b := streamed(t)
-	v1files := manyFiles("1.0.0", 20, 64<<10)
-	b.addBuild("1.0.0", v1files...)
-	res1, err := b.inst.Install(context.Background(), b.game, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res1, v2files := b.installMany(t, 20)
 	// 1.1.0: pack-05 changes, pack-07 is renamed, the rest is the same.
-	v2files := append([]testenv.File(nil), v1files...)
 	for i := range v2files {
 		switch v2files[i].Name {
 		case "assets/pack-05.bin":
@@ -311,12 +318,7 @@ func TestUpdateFetchesOnlyChanges(t *testing.T) {
 // disk) is carried forward, and Verify finds and repairs it.
 func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
 	b := streamed(t)
-	v1files := manyFiles("1.0.0", 8, 64<<10)
-	b.addBuild("1.0.0", v1files...)
-	res1, err := b.inst.Install(context.Background(), b.game, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res1, v2files := b.installMany(t, 8)
 	stamp := b.load().Games["tiny-game"].Current.FilesTime
 	if stamp.IsZero() {
 		t.Fatal("the install has no FilesTime")
@@ -342,7 +344,6 @@ func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(res1.Dir, "assets", "pack-04.bin"), time.Time{}, stamp); err != nil {
 		t.Fatal(err) // damage that keeps the time
 	}
-	v2files := append([]testenv.File(nil), v1files...)
 	v2files[0].Body = []byte("1.1.0")
 	v2 := b.addBuild("1.1.0", v2files...)
 	res, err := b.inst.Install(context.Background(), b.game, "", nil)
@@ -381,13 +382,7 @@ func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
 // those writes, so the next update hashes those files and fetches them.
 func TestWriteDuringUpdateStaysVisible(t *testing.T) {
 	b := streamed(t)
-	v1files := manyFiles("1.0.0", 4, 64<<10)
-	b.addBuild("1.0.0", v1files...)
-	res1, err := b.inst.Install(context.Background(), b.game, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2files := append([]testenv.File(nil), v1files...)
+	res1, v2files := b.installMany(t, 4)
 	v2files[0].Body = []byte("1.1.0")
 	v2 := b.addBuild("1.1.0", v2files...)
 	var once sync.Once
@@ -432,12 +427,7 @@ func TestWriteDuringUpdateStaysVisible(t *testing.T) {
 // stays playable, and the update starts again and finishes.
 func TestUpdateInterrupted(t *testing.T) {
 	b := streamed(t)
-	v1files := manyFiles("1.0.0", 6, 64<<10)
-	b.addBuild("1.0.0", v1files...)
-	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	v2files := append([]testenv.File(nil), v1files...)
+	_, v2files := b.installMany(t, 6)
 	v2files[5].Body = randomBytes(64 << 10)
 	v2 := b.addBuild("1.1.0", v2files...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -477,12 +467,7 @@ func TestUpdateInterrupted(t *testing.T) {
 // the installed version is untouched and playable.
 func TestUpdateWithTamperedRange(t *testing.T) {
 	b := streamed(t)
-	v1files := manyFiles("1.0.0", 6, 64<<10)
-	b.addBuild("1.0.0", v1files...)
-	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	v2files := append([]testenv.File(nil), v1files...)
+	_, v2files := b.installMany(t, 6)
 	v2files[len(v2files)-1].Body = randomBytes(64 << 10)
 	v2 := b.addBuild("1.1.0", v2files...)
 	f := fileOf(t, v2, v2files[len(v2files)-1].Name)
@@ -506,12 +491,7 @@ func TestUpdateWithTamperedRange(t *testing.T) {
 // is read from the start of the zip, skipping what comes before it, and the update succeeds.
 func TestUpdateFromServerWithoutRange(t *testing.T) {
 	b := streamed(t)
-	v1files := manyFiles("1.0.0", 6, 64<<10)
-	b.addBuild("1.0.0", v1files...)
-	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	v2files := append([]testenv.File(nil), v1files...)
+	_, v2files := b.installMany(t, 6)
 	v2files[4].Body = randomBytes(64 << 10)
 	b.addBuild("1.1.0", v2files...)
 	b.srv.noRange = true
