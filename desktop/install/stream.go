@@ -217,7 +217,8 @@ func (r *feedReader) Read(p []byte) (int, error) {
 // route hands one contiguous stretch of the zip, as it arrives, to the entries
 // entries[i:end] of its extraction; bytes outside those entries are skipped, except the tail
 // (from tailStart, when not negative), which it keeps. With a hash, it also hashes every byte
-// and keeps the hash's state at each entry's local header, from which a stopped stream resumes.
+// and keeps the hash's state where each entry's data ends, from which a stopped stream resumes
+// once the entry is verified.
 type route struct {
 	x         *extraction
 	pos       int64 // of the next byte
@@ -231,7 +232,7 @@ type route struct {
 	at        atomic.Int64   // pos, for other goroutines
 
 	mu    sync.Mutex
-	snaps map[int][]byte // hash states by entry index (len(entries): at tailStart)
+	snaps map[int][]byte // hash states by entry index: at the end of the data of the entry before
 }
 
 // write takes the next bytes of the stretch.
@@ -247,7 +248,6 @@ func (r *route) write(p []byte) error {
 			n = int(min(int64(n), e.HeaderOffset-r.pos))
 		case r.i < r.end && r.pos < e.DataOffset:
 			if r.pos == e.HeaderOffset {
-				r.snap(r.i)
 				r.hdr = r.hdr[:0]
 			}
 			n = int(min(int64(n), e.DataOffset-r.pos))
@@ -261,9 +261,6 @@ func (r *route) write(p []byte) error {
 		case r.tailStart >= 0 && r.pos < r.tailStart:
 			n = int(min(int64(n), r.tailStart-r.pos))
 		case r.tailStart >= 0:
-			if r.pos == r.tailStart {
-				r.snap(len(r.x.entries))
-			}
 			r.tail = append(r.tail, p[:n]...)
 		}
 		if r.hash != nil {
@@ -281,6 +278,7 @@ func (r *route) write(p []byte) error {
 			close(r.cur.ch)
 			r.cur = nil
 			r.i++
+			r.snap(r.i)
 		}
 		if err := r.x.err(); err != nil {
 			return err
@@ -290,7 +288,7 @@ func (r *route) write(p []byte) error {
 	return nil
 }
 
-// snap keeps the hash's state before entry i.
+// snap keeps the hash's state at r.pos, the end of the data of entry i-1.
 func (r *route) snap(i int) {
 	if r.hash == nil {
 		return
@@ -315,8 +313,10 @@ func (r *route) stop() {
 	r.workers.Wait()
 }
 
-// checkpoint is where a stream that stopped resumes: the first entry not yet verified, with
-// the hash's state there. ok is false when no entry was verified since from.
+// checkpoint is where a stream that stopped resumes: the first entry not yet verified, from
+// the end of the data of the last one verified (what lies between, such as a data descriptor,
+// is fetched again), with the hash's state there. ok is false when no entry was verified since
+// from.
 func (r *route) checkpoint(from state.Stream) (state.Stream, bool) {
 	k := r.x.prefix()
 	if k <= from.Verified {
@@ -324,11 +324,8 @@ func (r *route) checkpoint(from state.Stream) (state.Stream, bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	off := r.tailStart
-	if k < len(r.x.entries) {
-		off = r.x.entries[k].HeaderOffset
-	}
-	return state.Stream{Verified: k, Offset: off, Hash: r.snaps[k]}, true
+	last := r.x.entries[k-1]
+	return state.Stream{Verified: k, Offset: last.DataOffset + last.CompressedSize, Hash: r.snaps[k]}, true
 }
 
 // statusError is an HTTP status a fetch of the build got instead of its bytes.

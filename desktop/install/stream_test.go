@@ -107,23 +107,50 @@ func TestStreamedInstall(t *testing.T) {
 }
 
 // TestStreamedResumeAfterDroppedConnection drops the connection in the middle of a file: the
-// download resumes at that file's local header, not at byte zero nor at the byte it stopped.
+// download resumes where the file before it ended, not at byte zero nor at the byte it stopped.
 func TestStreamedResumeAfterDroppedConnection(t *testing.T) {
 	b := streamed(t)
 	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
-	f := fileOf(t, bd, "assets/pack-03.bin")
+	prev, f := fileOf(t, bd, "assets/pack-02.bin"), fileOf(t, bd, "assets/pack-03.bin")
 	cut := f.DataOffset + f.CompressedSize/2
 	b.srv.cutAfter = cut
 	res, err := b.inst.Install(context.Background(), b.game, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{fmt.Sprintf("bytes=0-%d", bd.size-1), fmt.Sprintf("bytes=%d-%d", f.HeaderOffset, bd.size-1)}
+	from := prev.DataOffset + prev.CompressedSize
+	want := []string{fmt.Sprintf("bytes=0-%d", bd.size-1), fmt.Sprintf("bytes=%d-%d", from, bd.size-1)}
 	if diff := cmp.Diff(want, b.srv.ranges()); diff != "" {
 		t.Errorf("GETs (-want +got):\n%s", diff)
 	}
-	if wantFetched := cut + bd.size - f.HeaderOffset; res.Fetched != wantFetched {
+	if wantFetched := cut + bd.size - from; res.Fetched != wantFetched {
 		t.Errorf("fetched %d bytes, want %d", res.Fetched, wantFetched)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+}
+
+// TestStreamedResumeAtEntryEnd drops the connection right where a file's data ends, before
+// what follows it (Go's zip writer puts a data descriptor there): the file is verified, and
+// the download resumes from that point with the whole zip's hash carried over, so the build
+// is accepted.
+func TestStreamedResumeAtEntryEnd(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
+	f := fileOf(t, bd, "assets/pack-03.bin")
+	end := f.DataOffset + f.CompressedSize
+	b.srv.cutAfter = end
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("bytes=0-%d", bd.size-1), fmt.Sprintf("bytes=%d-%d", end, bd.size-1)}
+	if diff := cmp.Diff(want, b.srv.ranges()); diff != "" {
+		t.Errorf("GETs (-want +got):\n%s", diff)
+	}
+	if res.Fetched != bd.size {
+		t.Errorf("fetched %d bytes, want the build's %d once", res.Fetched, bd.size)
 	}
 	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
 		t.Errorf("verify = %+v, %v", rep, err)
@@ -136,6 +163,8 @@ func TestStreamedResumeAfterCrash(t *testing.T) {
 	b := streamed(t)
 	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
 	f := fileOf(t, bd, "assets/pack-04.bin")
+	prev := fileOf(t, bd, "assets/pack-03.bin")
+	from := prev.DataOffset + prev.CompressedSize // where the checkpoint before pack-04 resumes
 	b.srv.stallAfter, b.srv.stall = f.DataOffset+10, make(chan struct{})
 	defer close(b.srv.stall)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -145,7 +174,7 @@ func TestStreamedResumeAfterCrash(t *testing.T) {
 		Hook: func(step string, done, total int64) {
 			// The stream stalls in pack-04; once a checkpoint past the files before it is
 			// recorded, the process dies: what is on disk now is what a crash leaves.
-			if step == "checkpoint" && done == f.HeaderOffset && crashState == nil {
+			if step == "checkpoint" && done == from && crashState == nil {
 				crashState, _ = os.ReadFile(statePath)
 				cancel()
 			}
@@ -171,11 +200,11 @@ func TestStreamedResumeAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := b.srv.ranges()
-	if want := fmt.Sprintf("bytes=%d-%d", f.HeaderOffset, bd.size-1); rs[len(rs)-1] != want {
+	if want := fmt.Sprintf("bytes=%d-%d", from, bd.size-1); rs[len(rs)-1] != want {
 		t.Errorf("the resumed GET asked for %s, want %s", rs[len(rs)-1], want)
 	}
-	if res.Fetched != bd.size-f.HeaderOffset || res.Resumed != f.HeaderOffset {
-		t.Errorf("resumed %d and fetched %d, want %d and %d", res.Resumed, res.Fetched, f.HeaderOffset, bd.size-f.HeaderOffset)
+	if res.Fetched != bd.size-from || res.Resumed != from {
+		t.Errorf("resumed %d and fetched %d, want %d and %d", res.Resumed, res.Fetched, from, bd.size-from)
 	}
 	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || len(rep.Extra) != 0 {
 		t.Errorf("verify = %+v, %v", rep, err)

@@ -134,7 +134,8 @@ type Pending struct {
 type Stream struct {
 	// Verified counts the entries, in the zip's order, written to Temp and checked.
 	Verified int `json:"verified"`
-	// Offset is where the first entry not yet verified starts in the zip (its local header).
+	// Offset is where the stream resumes: the end of the last verified entry's data (written
+	// by launchers before 2026-12-06: the next entry's local header; either resumes right).
 	Offset int64 `json:"offset"`
 	// Hash is the sha256 state (hash.Hash's MarshalBinary) of the zip's bytes before Offset.
 	Hash []byte `json:"hash,omitempty"`
