@@ -159,6 +159,11 @@ func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID,
 		}
 	}
 	if !a.Anonymous() {
+		// Owned first: a buyer who got the game meanwhile (a guest receipt claimed) must not
+		// be handed the open purchase's invoice to pay again.
+		if err := s.refuseOwned(ctx, a.UserID, gameID); err != nil {
+			return market.Purchase{}, "", err
+		}
 		if p, ok, err := s.open(ctx, a.UserID, gameID); err != nil || ok {
 			return p, "", err
 		}
@@ -178,13 +183,6 @@ func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID,
 	if g.PriceMsat > 0 && g.PriceMsat < s.cfg.MinPriceMsat {
 		return market.Purchase{}, "", market.Errorf(market.CodeFailedPrecondition,
 			"%q costs less than this store's minimum price, so its developer could not be paid: it is not for sale until its developer raises the price", g.Title)
-	}
-	if !a.Anonymous() {
-		if ent, err := s.repo.Entitlement(ctx, a.UserID, g.ID); err == nil {
-			return market.Purchase{}, "", market.Errorf(market.CodeAlreadyExists, "you already own %q (entitlement %s)", g.Title, ent)
-		} else if market.ErrorCode(err) != market.CodeNotFound {
-			return market.Purchase{}, "", err
-		}
 	}
 	p := market.Purchase{GameID: g.ID, BuyerUserID: a.UserID, AmountMsat: g.PriceMsat}
 	code := ""
@@ -214,6 +212,23 @@ func (s *Service) Create(ctx context.Context, a market.Actor, gameID, requestID,
 	return s.retried(ctx, a, g.ID, p, code, key, err)
 }
 
+// refuseOwned is CodeAlreadyExists, naming the game, when the user holds a live entitlement
+// to it, and nil when they do not.
+func (s *Service) refuseOwned(ctx context.Context, userID, gameID string) error {
+	ent, err := s.repo.Entitlement(ctx, userID, gameID)
+	if market.ErrorCode(err) == market.CodeNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	title := gameID
+	if g, err := s.repo.GameByID(ctx, gameID); err == nil {
+		title = g.Title
+	}
+	return market.Errorf(market.CodeAlreadyExists, "you already own %q (entitlement %s)", title, ent)
+}
+
 // open returns the buyer's open purchase of the game while its invoice can be paid (ok true).
 // One whose invoice has expired is closed first (or settled, if it was paid meanwhile), so
 // that a new purchase can be opened.
@@ -228,7 +243,14 @@ func (s *Service) open(ctx context.Context, userID, gameID string) (market.Purch
 	if p.ExpiresAt == nil || s.now().Before(*p.ExpiresAt) {
 		return p, true, nil
 	}
-	return market.Purchase{}, false, s.reconcile(ctx, p)
+	if err := s.reconcile(ctx, p); market.ErrorCode(err) == market.CodeInternal {
+		s.log.ErrorContext(ctx, "closing an expired purchase", "purchase", p.ID, "invoice", p.InvoiceID, "err", err)
+		return market.Purchase{}, false, market.Errorf(market.CodeUnavailable,
+			"your last purchase of this game expired and cannot be closed right now (its Lightning node does not answer): try again in a minute")
+	} else if err != nil {
+		return market.Purchase{}, false, err
+	}
+	return market.Purchase{}, false, nil
 }
 
 // retried turns losing a race into the purchase that won it: a retry of the same request, or
@@ -242,8 +264,12 @@ func (s *Service) retried(ctx context.Context, a market.Actor, gameID string, p 
 		}
 		code = ""
 	case market.ErrorCode(err) == market.CodeAlreadyExists && key != "":
-		if p, err = s.repo.PurchaseByRequestKey(ctx, key); err == nil {
-			code = s.unseal(p)
+		// This request's purchase, made by a retry of it; else the refusal stands (another
+		// request of the buyer got the game first).
+		if mine, kerr := s.repo.PurchaseByRequestKey(ctx, key); kerr == nil {
+			p, code, err = mine, s.unseal(mine), nil
+		} else if market.ErrorCode(kerr) != market.CodeNotFound {
+			err = kerr
 		}
 	}
 	if err != nil {

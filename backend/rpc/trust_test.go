@@ -178,6 +178,23 @@ func TestClaimGrantsNothingWhenTheSaleIsUndone(t *testing.T) {
 	b.checkLedger()
 }
 
+// TestClaimedGameIsNotSoldAgain: a buyer with an open purchase of a game who then claims a
+// guest receipt for it owns it: CreatePurchase refuses the game instead of handing back the
+// open purchase's invoice, which would charge them a second time.
+func TestClaimedGameIsNotSoldAgain(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	b.settle(b.guest)
+	if _, err := b.purchaseClient(player).ClaimReceipt(ctx, &purchasepb.ClaimReceiptRequest{ReceiptCode: b.receipt}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.purchaseClient(player).CreatePurchase(ctx, &purchasepb.CreatePurchaseRequest{GameId: b.game.ID})
+	if code(err) != connect.CodeAlreadyExists || !strings.Contains(err.Error(), "you already own") {
+		t.Fatalf("buying a claimed game = %v, %v; want AlreadyExists saying the buyer owns it (open purchase %s)", res, err, b.bought.ID)
+	}
+	b.checkLedger()
+}
+
 // TestOneOpenPurchasePerGame: a second CreatePurchase of a game by a buyer with an open
 // purchase of it returns that purchase and its invoice, also when many arrive at once; once
 // its invoice has expired, a new one is made.
