@@ -740,13 +740,21 @@ func Bytes(n int64) string {
 }
 
 // Launched records that the current version of slug (release releaseID) has launched
-// successfully, and removes the previous version, which is no longer needed.
+// successfully, and removes the previous version, which is no longer needed (at the next
+// switch instead, when another install or verify of the game is under way).
 func (in *Installer) Launched(slug, releaseID string) error {
+	// The mark needs no game lock (the state's update is atomic), and must not wait for one:
+	// an install of the game under way holds it, and its switch must see the version being
+	// played as launched, to keep it instead of removing it. Removing the previous version
+	// needs the lock; while another install or verify holds it, the previous version stays
+	// until the next switch.
 	lock, err := in.lockGame(slug)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrBusy) {
 		return err
 	}
-	defer lock.Unlock()
+	if lock != nil {
+		defer lock.Unlock()
+	}
 	var drop []*state.Install
 	st, err := in.state.Update(func(s *state.State) error {
 		g := s.Games[slug]
@@ -754,7 +762,7 @@ func (in *Installer) Launched(slug, releaseID string) error {
 			return nil // switched meanwhile: nothing to confirm
 		}
 		g.Current.Launched = true
-		if g.Previous != nil {
+		if g.Previous != nil && lock != nil {
 			drop = []*state.Install{g.Previous}
 			g.Previous = nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -489,6 +490,60 @@ func TestUpdateInterrupted(t *testing.T) {
 	res, err := b.inst.Install(context.Background(), b.game, "", nil)
 	if err != nil || res.Version != "1.1.0" || res.Reused == 0 {
 		t.Fatalf("the update again = %+v, %v", res, err)
+	}
+}
+
+// TestLaunchDuringUpdateKeepsThePlayedVersion: a version played for the first time while an
+// update of its game downloads (the update holds the game's lock) is recorded as launched, so
+// the update's switch keeps it as the previous version instead of removing the folder of the
+// game being played.
+func TestLaunchDuringUpdateKeepsThePlayedVersion(t *testing.T) {
+	b := streamed(t)
+	res1, files := b.installMany(t, 4)
+	if err := b.inst.Launched(b.game.Slug, res1.ReleaseID); err != nil {
+		t.Fatal(err)
+	}
+	files[0].Body = []byte("1.1.0")
+	b.addBuild("1.1.0", files...)
+	res2, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[1].Body = []byte("1.2.0")
+	b.addBuild("1.2.0", files...)
+	downloading, played := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
+		if step == "stream" {
+			once.Do(func() { close(downloading); <-played })
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Install(context.Background(), b.game, "", nil)
+		done <- err
+	}()
+	<-downloading
+	err = b.inst.Launched(b.game.Slug, res2.ReleaseID) // 1.1.0 is played while 1.2.0 downloads
+	close(played)
+	if err != nil {
+		t.Fatalf("Launched during the update: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	g := b.load().Games[b.game.Slug]
+	if g.Current.Version != "1.2.0" || g.Previous == nil || g.Previous.Version != "1.1.0" {
+		t.Errorf("after the update: current %+v, previous %+v; want 1.2.0 and 1.1.0 kept", g.Current, g.Previous)
+	}
+	if _, err := os.Stat(res2.Dir); err != nil {
+		t.Errorf("the played version's folder: %v", err)
+	}
+	if _, err := os.Stat(res1.Dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("1.0.0's folder after the update: %v, want it removed", err)
 	}
 }
 
