@@ -302,7 +302,7 @@ func (in *Installer) lockGame(slug string) (*fsutil.Lock, error) {
 
 var (
 	slugPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{1,62}[a-z0-9])$`)
-	versionPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$`)
+	versionPattern = regexp.MustCompile(`^[0-9A-Za-z]([0-9A-Za-z.+_-]{0,62}[0-9A-Za-z+_-])?$`) // no trailing dot, which Windows drops
 	shaPattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
@@ -652,7 +652,7 @@ func (in *Installer) drop(lib string, installs []*state.Install) {
 		}
 	}
 	for _, x := range installs {
-		if g := st.Games[path.Dir(x.Dir)]; g != nil && (g.Uses(x.Dir) || g.Pending != nil && g.Pending.Dir == x.Dir) {
+		if g := st.Games[path.Dir(x.Dir)]; g != nil && (g.Uses(x.Dir) || g.Pending != nil && state.SameDir(g.Pending.Dir, x.Dir)) {
 			in.cfg.Logger.Error("not removing an old version: its folder is in use", "dir", x.Dir)
 			continue
 		}

@@ -77,7 +77,7 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 	var acts []string
 	st, err := in.state.Update(func(s *state.State) error {
 		g := s.Games[slug]
-		if g != nil && g.Current != nil && g.Previous != nil && g.Current.Dir == g.Previous.Dir {
+		if g != nil && g.Current != nil && g.Previous != nil && state.SameDir(g.Current.Dir, g.Previous.Dir) {
 			// Left by a launcher that reinstalled the kept previous version in its own folder:
 			// that folder is the current version's, and only that.
 			g.Previous = nil
@@ -129,7 +129,7 @@ func (in *Installer) recoverGame(lib, slug string) ([]string, error) {
 	}
 	for _, e := range ents {
 		rel := path.Join(slug, e.Name())
-		if g.Uses(rel) || (g.Pending != nil && g.Pending.Temp == rel) {
+		if g.Uses(rel) || (g.Pending != nil && state.SameDir(g.Pending.Temp, rel)) {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(lib, slug, e.Name())); err != nil {

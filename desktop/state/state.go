@@ -189,12 +189,17 @@ func (g *Game) OwnedBy(owner string) bool {
 // remove or replace one while the state refers to it, and no two installs share one.
 func (g *Game) Uses(dir string) bool {
 	for _, x := range []*Install{g.Current, g.Previous} {
-		if x != nil && x.Dir == dir {
+		if x != nil && SameDir(x.Dir, dir) {
 			return true
 		}
 	}
 	return false
 }
+
+// SameDir reports whether the folders a and b (relative to the library) are one: names are
+// compared without case, as Windows' and macOS's file systems compare them, so that versions
+// such as 1.0.0-RC and 1.0.0-rc never share a folder there.
+func SameDir(a, b string) bool { return strings.EqualFold(a, b) }
 
 // Slugs returns the slugs of the known games, sorted.
 func (s *State) Slugs() []string {
