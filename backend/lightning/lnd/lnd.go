@@ -174,13 +174,16 @@ func parseHash(what, id string) ([]byte, error) {
 // urlHash is a payment hash as LND wants it in a URL path: URL-safe base64.
 func urlHash(hash []byte) string { return base64.URLEncoding.EncodeToString(hash) }
 
-// isNotFound reports whether err is LND saying it does not know the invoice or payment.
+// isNotFound reports whether err is LND saying it does not know the invoice or payment: a
+// gRPC NotFound status, or one of its messages. A bare HTTP 404 is not: a proxy or a node
+// still starting answers it for anything, and "not found" closes purchases and makes new
+// payout invoices.
 func isNotFound(err error) bool {
 	var e *rest.Error
 	if !errors.As(err, &e) {
 		return false
 	}
-	return e.Code == rest.CodeNotFound || e.HTTPStatus == 404 ||
+	return e.Code == rest.CodeNotFound ||
 		strings.Contains(e.Message, "unable to locate invoice") ||
 		strings.Contains(e.Message, "no invoices") ||
 		strings.Contains(e.Message, "payment isn't initiated")
