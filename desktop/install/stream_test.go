@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -603,4 +605,22 @@ func lastDataEnd(files []state.File) int64 {
 		end = max(end, f.DataOffset+f.CompressedSize)
 	}
 	return end
+}
+
+// TestFailedDownloadSaysWhy: a download that fails on every attempt returns an error that
+// carries the last cause, so that the launcher can tell the player they are offline (or the
+// disk is full) instead of "something went wrong".
+func TestFailedDownloadSaysWhy(t *testing.T) {
+	b := streamed(t)
+	b.addBuild("1.0.0", manyFiles("1.0.0", 2, 1<<10)...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.src.url = "http://" + ln.Addr().String() // nothing answers there once closed
+	ln.Close()
+	_, err = b.inst.Install(context.Background(), b.game, "", nil)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Install = %v, want an error that is the refused connection", err)
+	}
 }

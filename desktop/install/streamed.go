@@ -233,7 +233,7 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 			continue
 		}
 		if failures++; failures >= in.cfg.Attempts {
-			return "", resumed, fetched, fmt.Errorf("downloading %s %s failed %d times (last: %v): check your connection and install again; it resumes where it stopped", g.Slug, dl.Version, failures, err)
+			return "", resumed, fetched, fmt.Errorf("downloading %s %s failed %d times (last: %w): check your connection and install again; it resumes where it stopped", g.Slug, dl.Version, failures, err)
 		}
 		in.cfg.Logger.Info("download interrupted, resuming", "game", g.Slug, "at", cp.Offset, "err", err, "wait", wait)
 		select {
@@ -723,7 +723,7 @@ func (f *fetcher) fetchSpan(ctx context.Context, x *extraction, from, to int64, 
 			continue
 		}
 		if failures++; failures >= in.cfg.Attempts {
-			return nil, fmt.Errorf("updating %s to %s failed %d times (last: %v): check your connection and update again", g.Slug, dl.Version, failures, err)
+			return nil, fmt.Errorf("updating %s to %s failed %d times (last: %w): check your connection and update again", g.Slug, dl.Version, failures, err)
 		}
 		select {
 		case <-ctx.Done():
