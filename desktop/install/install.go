@@ -192,8 +192,9 @@ type Config struct {
 	// "extracted", "renamed" (before the switch) and "switched"; a streamed install or update
 	// calls "stream" (as bytes arrive, with the offset reached in the zip) and "checkpoint"
 	// (a resume point recorded: the offset a resumed install fetches from) in place of the
-	// first four, and an update "reuse" (a file of the current version put in the new one,
-	// with the bytes reused so far). It exists for crash tests; production code leaves it nil.
+	// first four, and an update "hashed" (a linked file of the current version read, before
+	// it is stamped) and "reuse" (a file of the current version put in the new one, with the
+	// bytes reused so far). It exists for crash tests; production code leaves it nil.
 	// It may be called from several goroutines at once.
 	Hook func(step string, done, total int64)
 	// Logger receives what the installer does; nil discards it.

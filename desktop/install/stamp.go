@@ -41,6 +41,16 @@ func stampAll(root *os.Root, files []state.File, t time.Time) {
 	}
 }
 
+// stampChecked stamps the file p in root with t if it is still fi, as looked at before it was
+// hashed (the same file, size and modification time): a file written while it was hashed
+// keeps its newer time, so it is hashed again when an update comes.
+func stampChecked(root *os.Root, p string, fi fs.FileInfo, t time.Time) {
+	now, err := root.Lstat(p)
+	if err == nil && os.SameFile(fi, now) && now.Size() == fi.Size() && now.ModTime().Equal(fi.ModTime()) {
+		_ = root.Chtimes(p, time.Time{}, t)
+	}
+}
+
 // unchanged reports whether fi, a file of an install stamped at t, has size and was not
 // written since it was verified.
 func unchanged(fi fs.FileInfo, size int64, t time.Time) bool {

@@ -455,6 +455,61 @@ func TestWriteDuringUpdateStaysVisible(t *testing.T) {
 	}
 }
 
+// TestWriteWhileHashedStaysVisible: files the update hashes (touched since their install, so
+// not trusted by their time) are written by the running game right after one of them was
+// hashed, before the update stamps it: each keeps the time of that write, so the next update
+// hashes it again.
+func TestWriteWhileHashedStaysVisible(t *testing.T) {
+	b := streamed(t)
+	res1, v2files := b.installMany(t, 4)
+	packs := make([]string, 4)
+	touched := time.Now().Add(-time.Hour)
+	for i := range packs {
+		packs[i] = filepath.Join(res1.Dir, "assets", fmt.Sprintf("pack-%02d.bin", i))
+		if err := os.Chtimes(packs[i], touched, touched); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v2files[0].Body = []byte("1.1.0")
+	v2 := b.addBuild("1.1.0", v2files...)
+	var once sync.Once
+	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
+		if step != "hashed" {
+			return
+		}
+		once.Do(func() {
+			for _, p := range packs {
+				f, err := os.OpenFile(p, os.O_WRONLY, 0)
+				if err == nil {
+					_, err = f.WriteAt([]byte("saved"), 10)
+					f.Close()
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := inst.Install(context.Background(), b.game, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := b.load().Games["tiny-game"].Current.FilesTime
+	for _, f := range v2.files {
+		p := filepath.Join(res.Dir, filepath.FromSlash(f.Path))
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sha256Of(t, p) != f.SHA256 && fi.ModTime().Equal(stamp) {
+			t.Errorf("%s, written while the update hashed it, carries the new version's stamp: the next update would trust it", f.Path)
+		}
+	}
+}
+
 // TestUpdateInterrupted stops an update in the middle, as a crash would: the current version
 // stays playable, and the update starts again and finishes.
 func TestUpdateInterrupted(t *testing.T) {

@@ -781,9 +781,6 @@ func (rs reuser) reuseAll(ctx context.Context, have []zipsafe.Entry) ([]zipsafe.
 					}
 					ok, err = rs.reuse(from, e, buf)
 				}
-				if ok && err == nil {
-					_ = rs.dst.Chtimes(e.Path, time.Time{}, rs.stamp) // refused: hashed when an update comes
-				}
 				mu.Lock()
 				switch {
 				case err != nil && firstErr == nil:
@@ -807,8 +804,10 @@ func (rs reuser) reuseAll(ctx context.Context, have []zipsafe.Entry) ([]zipsafe.
 // whether it matches e (size, sha256; a mismatch is removed), reading it once through buf. It
 // hard-links the file where the file system allows and the modes agree (the two versions then
 // share it until the older is removed, once the new one has launched), and copies it
-// otherwise. A linked file not written since it was verified (see unchanged) is not read. Only errors writing the new folder are returned: a source that is missing, not a
-// regular file or damaged reports false, so the file is fetched instead.
+// otherwise. A linked file not written since it was verified (see unchanged) is not read. A
+// file that matches is stamped with the new install's time, unless it was written meanwhile
+// (see stampChecked). Only errors writing the new folder are returned: a source that is
+// missing, not a regular file or damaged reports false, so the file is fetched instead.
 func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	fi, err := rs.src.Lstat(from)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
@@ -821,15 +820,29 @@ func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	}
 	if rs.game != nil && (!fsutil.ExecBits || fi.Mode().Perm() == e.Mode) &&
 		rs.game.Link(rs.srcName+"/"+from, rs.dstName+"/"+e.Path) == nil {
-		if linked, err := rs.dst.Lstat(e.Path); err == nil && os.SameFile(fi, linked) && unchanged(linked, e.Size, rs.stamped) {
-			return true, nil // the file looked at is the one linked, not written since
+		linked, err := rs.dst.Lstat(e.Path)
+		if err != nil {
+			return false, nil
 		}
-		if same, err := hashes(rs.dst, e, buf); same || err != nil {
+		if os.SameFile(fi, linked) && unchanged(linked, e.Size, rs.stamped) {
+			stampChecked(rs.dst, e.Path, linked, rs.stamp) // the file looked at is the one linked, not written since
+			return true, nil
+		}
+		same, err := hashes(rs.dst, e, buf)
+		rs.hook("hashed", 0, 0)
+		if same {
+			stampChecked(rs.dst, e.Path, linked, rs.stamp)
+		}
+		if same || err != nil {
 			return same, err
 		}
 		return false, rs.dst.Remove(e.Path)
 	}
-	return copyVerified(rs.src, from, rs.dst, e, buf)
+	ok, err := copyVerified(rs.src, from, rs.dst, e, buf)
+	if ok && err == nil {
+		_ = rs.dst.Chtimes(e.Path, time.Time{}, rs.stamp) // a copy of its own: refused, it is hashed when an update comes
+	}
+	return ok, err
 }
 
 // hashes reports whether the file e.Path in root is e (a regular file of its size and sha256).

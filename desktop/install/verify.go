@@ -107,10 +107,10 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 		}
 		byPath[f.Path] = f
 		rep.Checked++
-		if problem := checkFile(root, f, buf); problem != "" {
+		if problem, fi := checkFile(root, f, buf); problem != "" {
 			rep.Damaged = append(rep.Damaged, Issue{Path: f.Path, Problem: problem})
 		} else {
-			_ = root.Chtimes(f.Path, time.Time{}, stamp)
+			stampChecked(root, f.Path, fi, stamp)
 		}
 		done += f.Size
 		progress(Progress{Slug: g.Slug, Version: cur.Version, Phase: PhaseVerifying, Done: done, Total: cur.InstalledBytes})
@@ -170,30 +170,31 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 	return rep, nil
 }
 
-// checkFile returns what is wrong with the installed file f, or "".
-func checkFile(root *os.Root, f state.File, buf []byte) string {
+// checkFile returns what is wrong with the installed file f, or "", and what the file looked
+// like before it was read.
+func checkFile(root *os.Root, f state.File, buf []byte) (string, fs.FileInfo) {
 	fi, err := root.Lstat(f.Path)
 	switch {
 	case err != nil:
-		return "missing"
+		return "missing", nil
 	case !fi.Mode().IsRegular():
-		return "not a regular file"
+		return "not a regular file", fi
 	case fi.Size() != f.Size:
-		return "size"
+		return "size", fi
 	}
 	r, err := root.Open(f.Path)
 	if err != nil {
-		return "missing"
+		return "missing", fi
 	}
 	defer r.Close()
 	h := sha256.New()
 	if _, err := io.CopyBuffer(h, r, buf); err != nil || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
-		return "sha256"
+		return "sha256", fi
 	}
 	if fsutil.ExecBits && f.Mode&0o100 != 0 && fi.Mode().Perm()&0o100 == 0 {
-		return "not executable"
+		return "not executable", fi
 	}
-	return ""
+	return "", fi
 }
 
 // restore replaces the damaged file f with its bytes from the build, checked against the
