@@ -679,3 +679,35 @@ func TestFailedDownloadSaysWhy(t *testing.T) {
 		t.Fatalf("Install = %v, want an error that is the refused connection", err)
 	}
 }
+
+// TestWriteFailureIsNotRetried: when a file cannot be written (here a folder is in its way; a
+// full disk is the usual cause), the install stops at once with that error, instead of
+// fetching the build again on every attempt first.
+func TestWriteFailureIsNotRetried(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 64<<10)...)
+	f := fileOf(t, bd, "assets/pack-03.bin")
+	var once sync.Once
+	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Backoff: time.Millisecond,
+		Hook: func(step string, done, _ int64) {
+			if step == "stream" && done < f.HeaderOffset {
+				once.Do(func() {
+					temp := b.load().Games["tiny-game"].Pending.Temp
+					lib := b.load().Library
+					if err := os.MkdirAll(filepath.Join(lib, filepath.FromSlash(temp), "assets", "pack-03.bin"), 0o755); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = inst.Install(context.Background(), b.game, "", nil)
+	if err == nil || errors.Is(err, ErrVerify) {
+		t.Fatalf("Install = %v, want the write's error", err)
+	}
+	if rs := b.srv.ranges(); len(rs) != 1 {
+		t.Errorf("the build was fetched %d times (%q), want once", len(rs), rs)
+	}
+}

@@ -221,6 +221,8 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		cp = last
 		restoreHash(h, cp.Hash)
 		switch {
+		case x.err() != nil:
+			return "", resumed, fetched, err // writing the files failed (a full disk...): fetching again cannot help
 		case ctx.Err() != nil:
 			return "", resumed, fetched, ctx.Err()
 		case expired(err):
@@ -707,8 +709,8 @@ func (f *fetcher) fetchSpan(ctx context.Context, x *extraction, from, to int64, 
 		switch {
 		case err == nil:
 			return r, nil
-		case bad(err) || ctx.Err() != nil:
-			return nil, err
+		case bad(err) || x.err() != nil || ctx.Err() != nil:
+			return nil, err // a bad build, files that cannot be written (a full disk...), or stopped
 		case expired(err):
 			if refreshes++; refreshes > 3 {
 				return nil, fmt.Errorf("updating %s to %s: the server keeps refusing the download link (%v)", g.Slug, dl.Version, err)
