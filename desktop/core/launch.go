@@ -65,8 +65,11 @@ var ErrLaunch = errors.New("launch failed")
 // The first launch of a newly installed version decides whether the update worked: if the
 // game cannot start, or exits with a code other than 0 within LaunchGrace, the version
 // failed to launch; when the previous version is still kept, Launch puts it back (the failed
-// one is removed and recorded, so auto-update skips it) and launches it instead, saying so
-// in Session.RolledBack. Once a new version has launched, the previous one is removed.
+// one is removed and recorded, so auto-update skips it), verifies it (the files the two
+// versions shared may hold what the failed one wrote), repairs what the failed one wrote
+// (from the server, as the Core's identity) and launches it instead, saying so in
+// Session.RolledBack. When such files cannot be put back (offline, or a Core with no
+// identity), it launches nothing and says how to repair them. Once a new version has launched, the previous one is removed.
 // Later crashes of a version that launched before are the game's own: the Session reports
 // them through Wait.
 func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
@@ -109,6 +112,18 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 		prev, err := c.inst.Rollback(slug, cur.ReleaseID, failure)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s %s: %s; rolling back failed too: %v", ErrLaunch, slug, cur.Version, failure, err)
+		}
+		// The two versions shared the files the update did not change (hard links): what the
+		// failed one wrote into them is put back from the build before the previous one runs.
+		rep, err := c.inst.Verify(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, true, nil)
+		switch {
+		case len(rep.Damaged) > len(rep.Repaired):
+			return nil, fmt.Errorf("%w: %s %s: %s; back to %s, but %s wrote into %d of its files, which could not be put back (%v): `satchel verify --repair %s` (Repair in the window) restores them from the server",
+				ErrLaunch, slug, cur.Version, failure, prev.Version, cur.Version, len(rep.Damaged)-len(rep.Repaired), err, slug)
+		case err != nil:
+			c.cfg.Logger.Warn("checking the version rolled back to", "game", slug, "version", prev.Version, "err", err)
+		case len(rep.Repaired) > 0:
+			c.cfg.Logger.Warn("put back files the failed version wrote into", "game", slug, "version", prev.Version, "files", rep.Repaired)
 		}
 		rolled = &Rollback{From: cur.Version, To: prev.Version, Reason: failure}
 		c.cfg.Logger.Warn("rolled back a version that failed to launch", "game", slug, "from", cur.Version, "to", prev.Version, "reason", failure)

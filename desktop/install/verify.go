@@ -61,7 +61,7 @@ func (r Report) OK() bool { return len(r.Damaged) == len(r.Repaired) }
 // by HTTP Range (the zip's central directory, then that file's bytes) and checked against the
 // manifest before it replaces the damaged one. Files the build does not have are reported,
 // never removed. Verify writes only inside the install folder, never through a symbolic link.
-// Every file found (or made) right is stamped (see stampAll), so an update trusts it again.
+// Every file found (or made) right is stamped (see stampChecked), so an update trusts it again.
 func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress func(Progress)) (Report, error) {
 	if progress == nil {
 		progress = func(Progress) {}

@@ -244,11 +244,23 @@ func (d *developer) push(slug, version, zip string, args ...string) map[string]a
 	return out
 }
 
-// brokenBuild is a build whose program exits with code 3 at once.
-func brokenBuild(d *developer) string {
+// brokenBuild is a build of slug whose launch script writes into the game's program (shipped
+// unchanged) and exits with code 3 at once.
+func brokenBuild(d *developer, slug string) string {
+	d.t.Helper()
+	program, err := os.ReadFile(filepath.Join(env.bin, "satchel-demo-game"))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	// The game's program ships unchanged, so the update shares it with the version before
+	// (a hard link); the broken launch script writes into it, as a game patching its own
+	// files does, and fails.
+	script := "#!/bin/sh\nprintf broken | dd of=\"$(dirname \"$0\")/" + slug + "\" conv=notrunc 2>/dev/null\n" +
+		"echo 'missing library' >&2\nexit 3\n"
 	return d.zip([]testenv.File{
 		{Name: "satchel.toml", Body: []byte("[launch.linux]\nexec = \"bin/broken\"\n")},
-		{Name: "bin/broken", Mode: 0o755, Body: []byte("#!/bin/sh\necho 'missing library' >&2\nexit 3\n")},
+		{Name: "bin/broken", Mode: 0o755, Body: []byte(script)},
+		{Name: "bin/" + slug, Mode: 0o755, Body: program},
 	})
 }
 
@@ -333,7 +345,8 @@ func TestBuyInstallLaunchRepairUninstall(t *testing.T) {
 // TestAutoUpdateAndRollback runs the launcher's engine (`satchel sync`) while a developer
 // pushes releases from CI: new entitlements and releases install by themselves; with
 // auto-update off the game shows "update available"; a broken update that fails to launch is
-// rolled back and the previous version runs.
+// rolled back and the previous version runs, the file they shared, which the broken one wrote
+// into, put back.
 func TestAutoUpdateAndRollback(t *testing.T) {
 	const slug = "auto-tester"
 	d := newDeveloper(t)
@@ -399,7 +412,7 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 	// Auto-update off: the broken 1.2.0 only shows as an update.
 	p.ok(nil, "config", "set", "auto-update", "off")
 	mark := len(syncOut.String())
-	d.push(slug, "1.2.0", brokenBuild(d))
+	d.push(slug, "1.2.0", brokenBuild(d, slug))
 	p.waitFor("the library knows 1.2.0", func(g *state.Game) bool { return g.Latest != nil && g.Latest.Version == "1.2.0" }, slug)
 	// The engine announces the change, then decides in the same call whether to install it:
 	// a queued install would be the very next event, well before the command below ends.
@@ -417,12 +430,22 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 	// installs by itself, fails to launch, and 1.1.0 runs instead.
 	p.ok(nil, "config", "set", "auto-update", "on")
 	p.waitFor("1.2.0 is installed", installed("1.2.0"), slug)
-	r := p.ok(nil, "launch", slug)
-	if !strings.Contains(r.stderr, "1.2.0 failed to launch (it ended after") || !strings.Contains(r.stderr, "rolled back to 1.1.0") {
+	// 1.2.0 wrote into the program it shares with 1.1.0, and `satchel launch` has no identity
+	// to fetch it again with: it says so, and `satchel verify --repair` puts it back.
+	r := p.run(nil, "launch", slug)
+	if r.code == 0 || !strings.Contains(r.stderr, "1.2.0: it ended after") || !strings.Contains(r.stderr, "back to 1.1.0") ||
+		!strings.Contains(r.stderr, "verify --repair "+slug) {
 		t.Errorf("launch of the broken update: %s", r)
 	}
+	p.ok(nil, "verify", slug, "--repair")
+	p.ok(nil, "launch", slug)
 	if got := p.markers(); strings.Join(got, ",") != "Auto 1.1.0,Auto 1.1.0" {
 		t.Errorf("markers = %q, want 1.1.0 to have run twice", got)
+	}
+	program, _ := os.ReadFile(filepath.Join(env.bin, "satchel-demo-game"))
+	st := p.state()
+	if got, _ := os.ReadFile(filepath.Join(st.Path(slug, st.Games[slug].Current.Dir), "bin", slug)); !bytes.Equal(got, program) {
+		t.Errorf("1.1.0's program after the rollback is not the one it shipped (%d bytes, starting %q)", len(got), got[:min(len(got), 8)])
 	}
 	// An engine that starts anew goes over every game before it follows the stream: once it is
 	// connected, it has decided, and must not install the failed release again.
