@@ -409,104 +409,67 @@ func TestUpdateTrustsOnlyUnwrittenFiles(t *testing.T) {
 	}
 }
 
-// TestWriteDuringUpdateStaysVisible: the game (still running the current version) writes to
-// its files while an update links the two versions' files: the update must not stamp over
-// those writes, so the next update hashes those files and fetches them.
-func TestWriteDuringUpdateStaysVisible(t *testing.T) {
-	b := streamed(t)
-	res1, v2files := b.installMany(t, 4)
-	v2files[0].Body = []byte("1.1.0")
-	v2 := b.addBuild("1.1.0", v2files...)
-	var once sync.Once
-	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
-		if step != "reuse" {
-			return
-		}
-		once.Do(func() { // once a file is linked, the running game saves into its files, in place
-			for i := range 4 {
-				f, err := os.OpenFile(filepath.Join(res1.Dir, "assets", fmt.Sprintf("pack-%02d.bin", i)), os.O_WRONLY, 0)
-				if err == nil {
-					_, err = f.WriteAt([]byte("saved"), 10)
-					f.Close()
+// TestWritesDuringUpdateStayVisible: the running game saves into its files, in place, while
+// an update puts them in the new version (the two versions then share them): once a file is
+// linked, or right after one was hashed and before it is stamped (the files were touched
+// since their install, so their time does not vouch for them). Each file written keeps the
+// time of that write, not the new version's stamp, so the next update hashes it again.
+func TestWritesDuringUpdateStayVisible(t *testing.T) {
+	for _, c := range []struct {
+		step  string // the hook step at which the game saves
+		touch bool   // the files were written since their install: hashed, not trusted
+	}{{"reuse", false}, {"hashed", true}} {
+		t.Run(c.step, func(t *testing.T) {
+			b := streamed(t)
+			res1, v2files := b.installMany(t, 4)
+			packs := make([]string, 4)
+			touched := time.Now().Add(-time.Hour)
+			for i := range packs {
+				packs[i] = filepath.Join(res1.Dir, "assets", fmt.Sprintf("pack-%02d.bin", i))
+				if c.touch {
+					if err := os.Chtimes(packs[i], touched, touched); err != nil {
+						t.Fatal(err)
+					}
 				}
+			}
+			v2files[0].Body = []byte("1.1.0")
+			v2 := b.addBuild("1.1.0", v2files...)
+			var once sync.Once
+			inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
+				if step == c.step {
+					once.Do(func() {
+						for _, p := range packs {
+							f, err := os.OpenFile(p, os.O_WRONLY, 0)
+							if err == nil {
+								_, err = f.WriteAt([]byte("saved"), 10)
+								f.Close()
+							}
+							if err != nil {
+								t.Error(err)
+							}
+						}
+					})
+				}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := inst.Install(context.Background(), b.game, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stamp := b.load().Games["tiny-game"].Current.FilesTime
+			for _, f := range v2.files {
+				p := filepath.Join(res.Dir, filepath.FromSlash(f.Path))
+				fi, err := os.Stat(p)
 				if err != nil {
-					t.Error(err)
+					t.Fatal(err)
+				}
+				if sha256Of(t, p) != f.SHA256 && fi.ModTime().Equal(stamp) {
+					t.Errorf("%s, written during the update, carries the new version's stamp: the next update would trust it", f.Path)
 				}
 			}
 		})
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Install(context.Background(), b.game, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp := b.load().Games["tiny-game"].Current.FilesTime
-	for _, f := range v2.files {
-		p := filepath.Join(res.Dir, filepath.FromSlash(f.Path))
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sha256Of(t, p) != f.SHA256 && fi.ModTime().Equal(stamp) {
-			t.Errorf("%s, written during the update, carries the new version's stamp: the next update would trust it", f.Path)
-		}
-	}
-}
-
-// TestWriteWhileHashedStaysVisible: files the update hashes (touched since their install, so
-// not trusted by their time) are written by the running game right after one of them was
-// hashed, before the update stamps it: each keeps the time of that write, so the next update
-// hashes it again.
-func TestWriteWhileHashedStaysVisible(t *testing.T) {
-	b := streamed(t)
-	res1, v2files := b.installMany(t, 4)
-	packs := make([]string, 4)
-	touched := time.Now().Add(-time.Hour)
-	for i := range packs {
-		packs[i] = filepath.Join(res1.Dir, "assets", fmt.Sprintf("pack-%02d.bin", i))
-		if err := os.Chtimes(packs[i], touched, touched); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v2files[0].Body = []byte("1.1.0")
-	v2 := b.addBuild("1.1.0", v2files...)
-	var once sync.Once
-	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
-		if step != "hashed" {
-			return
-		}
-		once.Do(func() {
-			for _, p := range packs {
-				f, err := os.OpenFile(p, os.O_WRONLY, 0)
-				if err == nil {
-					_, err = f.WriteAt([]byte("saved"), 10)
-					f.Close()
-				}
-				if err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := inst.Install(context.Background(), b.game, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp := b.load().Games["tiny-game"].Current.FilesTime
-	for _, f := range v2.files {
-		p := filepath.Join(res.Dir, filepath.FromSlash(f.Path))
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sha256Of(t, p) != f.SHA256 && fi.ModTime().Equal(stamp) {
-			t.Errorf("%s, written while the update hashed it, carries the new version's stamp: the next update would trust it", f.Path)
-		}
 	}
 }
 
