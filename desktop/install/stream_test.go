@@ -648,8 +648,13 @@ func TestFailedDownloadSaysWhy(t *testing.T) {
 // fetching the build again on every attempt first.
 func TestWriteFailureIsNotRetried(t *testing.T) {
 	b := streamed(t)
-	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 64<<10)...)
+	// pack-03 starts past the first read (chunkSize at the most): the folder is in its way
+	// before its bytes arrive.
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, chunkSize)...)
 	f := fileOf(t, bd, "assets/pack-03.bin")
+	if f.HeaderOffset <= chunkSize {
+		t.Fatalf("pack-03 starts at %d, within the first read", f.HeaderOffset)
+	}
 	var once sync.Once
 	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Backoff: time.Millisecond,
 		Hook: func(step string, done, _ int64) {
