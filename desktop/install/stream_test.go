@@ -172,14 +172,17 @@ func TestStreamedResumeAfterCrash(t *testing.T) {
 	defer close(b.srv.stall)
 	ctx, cancel := context.WithCancel(context.Background())
 	var crashState []byte
+	var crash sync.Once // hooks are called from several goroutines
 	statePath := filepath.Join(b.state.Dir(), "state.json")
 	inst, err := New(Config{State: b.state, Source: b.src, ProgressEvery: b.inst.cfg.ProgressEvery, FreeSpace: b.inst.cfg.FreeSpace,
 		Hook: func(step string, done, total int64) {
 			// The stream stalls in pack-04; once a checkpoint past the files before it is
 			// recorded, the process dies: what is on disk now is what a crash leaves.
-			if step == "checkpoint" && done == from && crashState == nil {
-				crashState, _ = os.ReadFile(statePath)
-				cancel()
+			if step == "checkpoint" && done == from {
+				crash.Do(func() {
+					crashState, _ = os.ReadFile(statePath)
+					cancel()
+				})
 			}
 		}})
 	if err != nil {
@@ -482,11 +485,14 @@ func TestUpdateInterrupted(t *testing.T) {
 	v2 := b.addBuild("1.1.0", v2files...)
 	ctx, cancel := context.WithCancel(context.Background())
 	var crashState []byte
+	var crash sync.Once // the changed file and the zip's tail are fetched side by side
 	statePath := filepath.Join(b.state.Dir(), "state.json")
 	inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
-		if step == "stream" && crashState == nil {
-			crashState, _ = os.ReadFile(statePath)
-			cancel()
+		if step == "stream" {
+			crash.Do(func() {
+				crashState, _ = os.ReadFile(statePath)
+				cancel()
+			})
 		}
 	}})
 	if err != nil {
