@@ -230,8 +230,8 @@ func (s *Service) refuseOwned(ctx context.Context, userID, gameID string) error 
 }
 
 // open returns the buyer's open purchase of the game while its invoice can be paid (ok true).
-// One whose invoice has expired is closed first (or settled, if it was paid meanwhile), so
-// that a new purchase can be opened.
+// One whose invoice has expired is closed first, so that a new purchase can be opened, or
+// settled, if it was paid meanwhile: then the buyer owns the game (CodeAlreadyExists).
 func (s *Service) open(ctx context.Context, userID, gameID string) (market.Purchase, bool, error) {
 	p, err := s.repo.OpenPurchase(ctx, userID, gameID)
 	if market.ErrorCode(err) == market.CodeNotFound {
@@ -246,11 +246,12 @@ func (s *Service) open(ctx context.Context, userID, gameID string) (market.Purch
 	if err := s.reconcile(ctx, p); market.ErrorCode(err) == market.CodeInternal {
 		s.log.ErrorContext(ctx, "closing an expired purchase", "purchase", p.ID, "invoice", p.InvoiceID, "err", err)
 		return market.Purchase{}, false, market.Errorf(market.CodeUnavailable,
-			"your last purchase of this game expired and cannot be closed right now (its Lightning node does not answer): try again in a minute")
+			"your last purchase of this game expired and cannot be closed right now: try again in a minute")
 	} else if err != nil {
 		return market.Purchase{}, false, err
 	}
-	return market.Purchase{}, false, nil
+	// Paid meanwhile, it was just settled: the buyer owns the game now.
+	return market.Purchase{}, false, s.refuseOwned(ctx, userID, gameID)
 }
 
 // retried turns losing a race into the purchase that won it: a retry of the same request, or
