@@ -89,7 +89,7 @@ func (in *Installer) download(ctx context.Context, g Game, dl Download, zipPath 
 		}
 		failures++
 		if failures >= in.cfg.Attempts {
-			return resumed, fetched, fmt.Errorf("downloading %s %s failed %d times (last: %v): check your connection and install again; the download resumes where it stopped", g.Slug, dl.Version, failures, err)
+			return resumed, fetched, fmt.Errorf("downloading %s %s failed %d times (last: %w): check your connection and install again; the download resumes where it stopped", g.Slug, dl.Version, failures, err)
 		}
 		in.cfg.Logger.Info("download interrupted, resuming", "game", g.Slug, "err", err, "wait", wait)
 		select {

@@ -275,10 +275,10 @@ func (r *route) write(p []byte) error {
 			r.cur = r.x.start(r.i, &r.workers)
 		}
 		if r.i < r.end && r.pos == e.DataOffset+e.CompressedSize && r.cur != nil {
+			r.snap(r.i + 1) // before the entry can be verified: a checkpoint past it has its hash
 			close(r.cur.ch)
 			r.cur = nil
 			r.i++
-			r.snap(r.i)
 		}
 		if err := r.x.err(); err != nil {
 			return err

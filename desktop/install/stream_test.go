@@ -635,17 +635,20 @@ func lastDataEnd(files []state.File) int64 {
 // carries the last cause, so that the launcher can tell the player they are offline (or the
 // disk is full) instead of "something went wrong".
 func TestFailedDownloadSaysWhy(t *testing.T) {
-	b := streamed(t)
-	b.addBuild("1.0.0", manyFiles("1.0.0", 2, 1<<10)...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.src.url = "http://" + ln.Addr().String() // nothing answers there once closed
-	ln.Close()
-	_, err = b.inst.Install(context.Background(), b.game, "", nil)
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("Install = %v, want an error that is the refused connection", err)
+	for _, streams := range []bool{true, false} {
+		b := setup(t)
+		b.located = streams
+		b.addBuild("1.0.0", manyFiles("1.0.0", 2, 1<<10)...)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.src.url = "http://" + ln.Addr().String() // nothing answers there once closed
+		ln.Close()
+		_, err = b.inst.Install(context.Background(), b.game, "", nil)
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("streamed %v: Install = %v, want an error that is the refused connection", streams, err)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -823,7 +824,10 @@ func (rs reuser) reuse(from string, e zipsafe.Entry, buf []byte) (bool, error) {
 	if rs.game != nil && (!fsutil.ExecBits || fi.Mode().Perm() == e.Mode) &&
 		rs.game.Link(rs.srcName+"/"+from, rs.dstName+"/"+e.Path) == nil {
 		linked, err := rs.dst.Lstat(e.Path)
-		if err != nil {
+		if err != nil { // take the link away: what is written at e.Path next must not reach from
+			if err := rs.dst.Remove(e.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return false, err
+			}
 			return false, nil
 		}
 		if os.SameFile(fi, linked) && unchanged(linked, e.Size, rs.stamped) {
