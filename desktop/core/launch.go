@@ -58,8 +58,8 @@ var ErrLaunch = errors.New("launch failed")
 
 // Launch starts the current version of slug from the local state alone (no network, no
 // server: installed games play offline), when it is in the identity's library (see
-// library.View) and returns once the launch is decided, at most
-// Config.LaunchGrace later. The program comes from the build's satchel.toml (or its only
+// library.View) and returns once the launch is decided, at most Config.LaunchGrace later
+// (after a rollback, also the time to read the previous version's files once). The program comes from the build's satchel.toml (or its only
 // top-level executable) and never from outside its install folder.
 //
 // The first launch of a newly installed version decides whether the update worked: if the
@@ -69,7 +69,8 @@ var ErrLaunch = errors.New("launch failed")
 // versions shared may hold what the failed one wrote), repairs what the failed one wrote
 // (from the server, as the Core's identity) and launches it instead, saying so in
 // Session.RolledBack. When such files cannot be put back (offline, or a Core with no
-// identity), it launches nothing and says how to repair them. Once a new version has launched, the previous one is removed.
+// identity), or the previous version cannot be checked (another process is changing the
+// game), it launches nothing and says how to repair it. Once a new version has launched, the previous one is removed.
 // Later crashes of a version that launched before are the game's own: the Session reports
 // them through Wait.
 func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
@@ -118,10 +119,11 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 		rep, err := c.inst.Verify(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, true, nil)
 		switch {
 		case len(rep.Damaged) > len(rep.Repaired):
-			return nil, fmt.Errorf("%w: %s %s: %s; back to %s, but %s wrote into %d of its files, which could not be put back (%v): `satchel verify --repair %s` (Repair in the window) restores them from the server",
+			return nil, fmt.Errorf("%w: %s %s: %s; back to %s, but %s wrote into %d of its files, which could not be put back (%v): `satchel verify %s --repair` (Repair in the window) restores them from the server",
 				ErrLaunch, slug, cur.Version, failure, prev.Version, cur.Version, len(rep.Damaged)-len(rep.Repaired), err, slug)
 		case err != nil:
-			c.cfg.Logger.Warn("checking the version rolled back to", "game", slug, "version", prev.Version, "err", err)
+			return nil, fmt.Errorf("%w: %s %s: %s; back to %s, which could not be checked (%v): `satchel verify %s --repair` (Repair in the window) checks it, then launch it again",
+				ErrLaunch, slug, cur.Version, failure, prev.Version, err, slug)
 		case len(rep.Repaired) > 0:
 			c.cfg.Logger.Warn("put back files the failed version wrote into", "game", slug, "version", prev.Version, "files", rep.Repaired)
 		}

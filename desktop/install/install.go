@@ -564,13 +564,14 @@ func (in *Installer) downloadAndExtract(ctx context.Context, g Game, p *state.Pe
 }
 
 // dirName is the folder name for dl in game: its version, unless the current or the previous
-// version has that folder (another build of the same version, a developer's re-uploaded
-// draft, or this very build kept as the previous version). A new install always gets a
+// version has that folder, case ignored (another build of the same version, a developer's
+// re-uploaded draft, this very build kept as the previous version, or a version differing
+// only in case). A new install always gets a
 // folder of its own, so that it never replaces the files of an installed version and the
 // state never has two installs in one folder.
 func dirName(g *state.Game, dl Download) string {
 	name := dl.Version
-	for i := 1; g.Uses(path.Join(g.Slug, name)); i++ {
+	for i := 1; g.UsesAnyCase(path.Join(g.Slug, name)); i++ {
 		name = fmt.Sprintf("%s~%s", dl.Version, dl.SHA256[:12])
 		if i > 1 {
 			name += fmt.Sprintf("-%d", i)

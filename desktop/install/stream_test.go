@@ -438,9 +438,11 @@ func TestWritesDuringUpdateStayVisible(t *testing.T) {
 			v2files[0].Body = []byte("1.1.0")
 			v2 := b.addBuild("1.1.0", v2files...)
 			var once sync.Once
+			saved := false
 			inst, err := New(Config{State: b.state, Source: b.src, FreeSpace: b.inst.cfg.FreeSpace, Hook: func(step string, _, _ int64) {
 				if step == c.step {
 					once.Do(func() {
+						saved = true
 						for _, p := range packs {
 							f, err := os.OpenFile(p, os.O_WRONLY, 0)
 							if err == nil {
@@ -460,6 +462,9 @@ func TestWritesDuringUpdateStayVisible(t *testing.T) {
 			res, err := inst.Install(context.Background(), b.game, "", nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !saved {
+				t.Fatalf("the update never reached %q (no hard links here?)", c.step)
 			}
 			stamp := b.load().Games["tiny-game"].Current.FilesTime
 			for _, f := range v2.files {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -187,19 +188,31 @@ func (g *Game) OwnedBy(owner string) bool {
 // Uses reports whether dir (relative to the library, like Install.Dir) is the folder of the
 // game's current or previous version. Those folders are the installed versions: nothing may
 // remove or replace one while the state refers to it, and no two installs share one.
-func (g *Game) Uses(dir string) bool {
+func (g *Game) Uses(dir string) bool { return g.uses(dir, SameDir) }
+
+// UsesAnyCase is Uses with case ignored on every system: a new install's folder is never one
+// that a file system ignoring case (Windows', macOS's, a library moved there) takes for an
+// installed version's.
+func (g *Game) UsesAnyCase(dir string) bool { return g.uses(dir, strings.EqualFold) }
+
+func (g *Game) uses(dir string, same func(a, b string) bool) bool {
 	for _, x := range []*Install{g.Current, g.Previous} {
-		if x != nil && SameDir(x.Dir, dir) {
+		if x != nil && same(x.Dir, dir) {
 			return true
 		}
 	}
 	return false
 }
 
-// SameDir reports whether the folders a and b (relative to the library) are one: names are
-// compared without case, as Windows' and macOS's file systems compare them, so that versions
-// such as 1.0.0-RC and 1.0.0-rc never share a folder there.
-func SameDir(a, b string) bool { return strings.EqualFold(a, b) }
+// SameDir reports whether the folders a and b (relative to the library) are one: on Windows
+// and macOS, whose file systems compare names without case, 1.0.0-RC and 1.0.0-rc are one
+// folder; elsewhere they are two.
+func SameDir(a, b string) bool {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
 
 // Slugs returns the slugs of the known games, sorted.
 func (s *State) Slugs() []string {

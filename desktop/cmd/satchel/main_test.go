@@ -431,10 +431,10 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 	p.ok(nil, "config", "set", "auto-update", "on")
 	p.waitFor("1.2.0 is installed", installed("1.2.0"), slug)
 	// 1.2.0 wrote into the program it shares with 1.1.0, and `satchel launch` has no identity
-	// to fetch it again with: it says so, and `satchel verify --repair` puts it back.
+	// to fetch it again with: it says so, and `satchel verify SLUG --repair` puts it back.
 	r := p.run(nil, "launch", slug)
 	if r.code == 0 || !strings.Contains(r.stderr, "1.2.0: it ended after") || !strings.Contains(r.stderr, "back to 1.1.0") ||
-		!strings.Contains(r.stderr, "verify --repair "+slug) {
+		!strings.Contains(r.stderr, "satchel verify "+slug+" --repair") {
 		t.Errorf("launch of the broken update: %s", r)
 	}
 	p.ok(nil, "verify", slug, "--repair")
