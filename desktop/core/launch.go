@@ -59,8 +59,9 @@ var ErrLaunch = errors.New("launch failed")
 // Launch starts the current version of slug from the local state alone (no network, no
 // server: installed games play offline), when it is in the identity's library (see
 // library.View) and returns once the launch is decided, at most Config.LaunchGrace later
-// (after a rollback, also the time to read the previous version's files once). The program comes from the build's satchel.toml (or its only
-// top-level executable) and never from outside its install folder.
+// (after a rollback, also the time to read the previous version's files once). The program
+// comes from the build's satchel.toml (or its only top-level executable) and never from
+// outside its install folder.
 //
 // The first launch of a newly installed version decides whether the update worked: if the
 // game cannot start, or exits with a code other than 0 within LaunchGrace, the version
@@ -70,8 +71,8 @@ var ErrLaunch = errors.New("launch failed")
 // (from the server, as the Core's identity) and launches it instead, saying so in
 // Session.RolledBack. When such files cannot be put back (offline, or a Core with no
 // identity), or the previous version cannot be checked (another process is changing the
-// game), it launches nothing and says how to repair it. Once a new version has launched, the previous one is removed.
-// Later crashes of a version that launched before are the game's own: the Session reports
+// game), it launches nothing and says how to repair it. Once a new version has launched, the
+// previous one is removed. Later crashes of a version that launched before are the game's own: the Session reports
 // them through Wait.
 func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 	var rolled *Rollback
