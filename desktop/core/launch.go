@@ -72,8 +72,8 @@ var ErrLaunch = errors.New("launch failed")
 // Session.RolledBack. When such files cannot be put back (offline, or a Core with no
 // identity), or the previous version cannot be checked (another process is changing the
 // game), it launches nothing and says how to repair it. Once a new version has launched, the
-// previous one is removed. Later crashes of a version that launched before are the game's own: the Session reports
-// them through Wait.
+// previous one is removed. Later crashes of a version that launched before are the game's
+// own: the Session reports them through Wait.
 func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 	var rolled *Rollback
 	for {
