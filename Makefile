@@ -176,6 +176,8 @@ lint: $(BUF)
 	@bad=$$(gofmt -l backend shared desktop); if [ -n "$$bad" ]; then echo "gofmt would change:" $$bad; exit 1; fi
 	go vet $(GO_PACKAGES)
 	$(BUF) lint
+	@big=$$(git ls-files -z | xargs -0 -r du -b 2>/dev/null | awk '$$1 > 1048576 { print $$2 }'); \
+		if [ -n "$$big" ]; then echo "tracked files over 1 MiB (a build's output? remove them and git-ignore them):" $$big; exit 1; fi
 	@if git rev-parse -q --verify main >/dev/null && git cat-file -e main:proto 2>/dev/null; then \
 		echo "buf breaking --against main"; $(BUF) breaking --against '.git#branch=main'; \
 	else echo "buf breaking: main has no proto/ yet, nothing to compare"; fi
