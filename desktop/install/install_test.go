@@ -53,6 +53,37 @@ type server struct {
 	noRange    bool
 	swap       map[string]string // serve another file for a build id
 	gate       chan struct{}     // when set, each GET waits for it
+	// damage flips the byte at damage.at in the next GET whose answer holds it, as a network
+	// that damages bytes on the way would; damage.copy is where the damaged build is kept.
+	damage struct {
+		at   int64 // 0: none
+		copy string
+	}
+}
+
+// damaged returns a copy of file with the byte at s.damage.at flipped, if the GET of rng (a
+// Range header, "" for all) answers with that byte; then it damages nothing more. The caller
+// holds s.mu.
+func (s *server) damaged(file, rng string) string {
+	if s.damage.at == 0 {
+		return file
+	}
+	var from, to int64
+	if rng != "" {
+		if _, err := fmt.Sscanf(rng, "bytes=%d-%d", &from, &to); err != nil || s.damage.at < from || s.damage.at > to {
+			return file
+		}
+	}
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return file
+	}
+	body[s.damage.at] ^= 0xff
+	if err := os.WriteFile(s.damage.copy, body, 0o644); err != nil {
+		return file
+	}
+	s.damage.at = 0
+	return s.damage.copy
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +103,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	gate := s.gate
 	if r.Method == http.MethodGet {
+		if b != nil {
+			file = s.damaged(file, r.Header.Get("Range"))
+		}
 		s.gets = append(s.gets, r.Header.Get("Range"))
 		s.cutAfter = 0
 		if r.Header.Get("Range") != "" {

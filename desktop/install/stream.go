@@ -68,7 +68,6 @@ type extraction struct {
 
 	mu       sync.Mutex
 	verified []bool
-	written  int64 // uncompressed bytes verified
 	failed   error
 }
 
@@ -83,6 +82,14 @@ func (x *extraction) err() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.failed
+}
+
+// retry forgets the failure of an entry, to extract the entries not verified once more. No
+// entry's goroutine may be running.
+func (x *extraction) retry() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.failed = nil
 }
 
 // prefix is how many entries, in the zip's order, are verified.
@@ -116,9 +123,12 @@ type feed struct {
 }
 
 // start starts entry i's goroutine in wg, waiting while every CPU has one, and returns its
-// feed.
+// feed. The entry is not verified until the goroutine has checked what it wrote anew.
 func (x *extraction) start(i int, wg *sync.WaitGroup) *feed {
 	x.sem <- struct{}{}
+	x.mu.Lock()
+	x.verified[i] = false // its file is written again from the start
+	x.mu.Unlock()
 	f := &feed{ch: make(chan *[]byte, 4)}
 	wg.Go(func() {
 		defer func() { <-x.sem }()
@@ -131,7 +141,6 @@ func (x *extraction) start(i int, wg *sync.WaitGroup) *feed {
 		switch {
 		case err == nil:
 			x.verified[i] = true
-			x.written += x.entries[i].Size
 		case !errors.Is(err, errInterrupted) && x.failed == nil:
 			x.failed = err
 		}

@@ -18,6 +18,7 @@ import (
 
 	"satchel.dev/desktop/internal/testenv"
 	"satchel.dev/desktop/state"
+	"satchel.dev/shared/zipsafe"
 )
 
 // manyFiles is a build of n files of size random bytes (every third stored, the others
@@ -691,5 +692,91 @@ func TestWriteFailureIsNotRetried(t *testing.T) {
 	}
 	if rs := b.srv.ranges(); len(rs) != 1 {
 		t.Errorf("the build was fetched %d times (%q), want once", len(rs), rs)
+	}
+}
+
+// TestStreamedDamageOnTheWay damages a byte of a file's data on the way, once: the install
+// fetches again from the end of the file before it, and succeeds; nothing is recorded as
+// failed.
+func TestStreamedDamageOnTheWay(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
+	prev, f := fileOf(t, bd, "assets/pack-02.bin"), fileOf(t, bd, "assets/pack-03.bin")
+	b.srv.damage.at, b.srv.damage.copy = f.DataOffset+f.CompressedSize/2, filepath.Join(b.dir, "damaged.zip")
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	from := prev.DataOffset + prev.CompressedSize
+	want := []string{fmt.Sprintf("bytes=0-%d", bd.size-1), fmt.Sprintf("bytes=%d-%d", from, bd.size-1)}
+	if diff := cmp.Diff(want, b.srv.ranges()); diff != "" {
+		t.Errorf("GETs (-want +got):\n%s", diff)
+	}
+	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil || g.Current.Version != "1.0.0" {
+		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+	noTemp(t, b)
+}
+
+// TestUpdateDamageOnTheWay damages a byte of a changed file on the way, once: the update is
+// made once more and succeeds.
+func TestUpdateDamageOnTheWay(t *testing.T) {
+	b := streamed(t)
+	_, v2files := b.installMany(t, 6)
+	v2files[len(v2files)-1].Body = randomBytes(64 << 10)
+	v2 := b.addBuild("1.1.0", v2files...)
+	f := fileOf(t, v2, v2files[len(v2files)-1].Name)
+	b.srv.damage.at, b.srv.damage.copy = f.DataOffset+f.CompressedSize/2, filepath.Join(b.dir, "damaged.zip")
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil || g.Current.Version != "1.1.0" {
+		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || rep.Version != "1.1.0" {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+	noTemp(t, b)
+}
+
+// TestEntryWrittenAgainIsNotVerified extracts a build's files, then a stretch again from the
+// second file that stops in the middle of it, as a resumed stream can: the second file, cut
+// short, no longer counts as verified, nor does any after it.
+func TestEntryWrittenAgainIsNotVerified(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 3, 50<<10)...)
+	entries, _ := located(bd.files)
+	sorted, err := zipsafe.CheckManifest(entries, bd.size, b.inst.cfg.Limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(bd.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	x := newExtraction(root, sorted, sorted, time.Now())
+	stretch := func(i int, from, to int64) {
+		r := &route{x: x, pos: from, i: i, end: len(sorted), tailStart: -1}
+		if err := r.write(body[from:to]); err != nil {
+			t.Fatal(err)
+		}
+		r.stop()
+	}
+	last := sorted[len(sorted)-1]
+	stretch(0, 0, last.DataOffset+last.CompressedSize)
+	if k := x.prefix(); k != len(sorted) {
+		t.Fatalf("%d of %d files verified after the whole stretch", k, len(sorted))
+	}
+	e := sorted[1]
+	stretch(1, e.HeaderOffset, e.DataOffset+e.CompressedSize/2)
+	if k := x.prefix(); k != 1 {
+		t.Errorf("%d files count as verified, want 1: %s was written again and cut", k, e.Path)
 	}
 }

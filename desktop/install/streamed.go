@@ -135,8 +135,9 @@ func restoreHash(h hash.Hash, s []byte) {
 // names one (the player keeps downloads): the zip's bytes are then written there too, as they
 // are hashed (see keepZip). A dropped connection resumes (HTTP Range) at the first file not yet
 // verified, and so does the next install after a crash, from the checkpoint kept in the
-// state. A build that breaks a rule or its manifest is refused: its folder is removed and the
-// failure recorded. It returns the folder, every file verified, and the bytes it fetched.
+// state. A build that breaks a rule or its manifest twice (fetched once more from the last
+// file verified after the first time, in case its bytes were damaged on the way) is refused:
+// its folder is removed and the failure recorded. It returns the folder, every file verified, and the bytes it fetched.
 func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending, lib string, dl Download, progress func(Progress)) (temp string, resumed, fetched int64, err error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
@@ -172,6 +173,7 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 	}
 	url := dl.URL
 	failures, refreshes, wait := 0, 0, in.cfg.Backoff
+	refetched := false // after a file that did not match its manifest
 	for {
 		r := &route{x: x, pos: cp.Offset, i: cp.Verified, end: len(sorted), hash: h, tailStart: tailStart,
 			snaps: map[int][]byte{cp.Verified: cp.Hash}}
@@ -211,7 +213,15 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 			err = io.ErrUnexpectedEOF
 		}
 		if bad(err) {
-			return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
+			if refetched {
+				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
+			}
+			// Bytes damaged on the way (a proxy, a bad network card) look like a bad build:
+			// before the build is refused, what follows the last file verified is fetched once
+			// more.
+			refetched = true
+			in.cfg.Logger.Warn("the download does not match the manifest: fetching it once more", "game", g.Slug, "err", err)
+			x.retry()
 		}
 		if next, ok := r.checkpoint(last); ok {
 			if serr := in.saveStream(g.Slug, next, dl.Size); serr != nil {
@@ -486,7 +496,8 @@ func (in *Installer) updateFrom(game *state.Game, dl Download) ([]state.File, bo
 // from dl's URL (fetchEntries), with the zip's central directory. A reused file that is
 // damaged or missing is never carried forward: it is fetched in a second round once the
 // reuse has finished. Every file is verified, and the central directory compared with the
-// manifest, before it returns. A build that breaks a rule or its manifest is refused as by
+// manifest, before it returns. A build that breaks a rule or its manifest is updated to once
+// more from nothing (its bytes may have been damaged on the way), then refused as by
 // streamInstall. An interrupted update starts again from nothing. It returns the folder, the
 // bytes fetched and the bytes reused.
 func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib string, curInstall *state.Install, curDir string, cur []state.File, dl Download, progress func(Progress)) (string, int64, int64, error) {
@@ -499,6 +510,26 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 		return "", 0, 0, ctx.Err()
 	}
 	defer release()
+	var fetched, reused int64
+	for try := 1; ; try++ {
+		temp, f, r, err := in.updateOnce(ctx, g, p, lib, curInstall, curDir, cur, dl, sorted, tailStart, progress)
+		fetched, reused = fetched+f, reused+r
+		switch {
+		case err == nil:
+			return temp, fetched, reused, in.extracted(g.Slug, temp, dl.Size)
+		case !bad(err):
+			return "", fetched, reused, err
+		case try == 2:
+			return "", fetched, reused, in.refuseBuild(g, lib, p, temp, err)
+		}
+		in.cfg.Logger.Warn("the update does not match the manifest: updating once more", "game", g.Slug, "err", err)
+		os.RemoveAll(temp)
+	}
+}
+
+// updateOnce is one attempt of update, with dl's manifest sorted and its tail's start: it
+// returns the folder (also with an error, when one was made), the bytes fetched and reused.
+func (in *Installer) updateOnce(ctx context.Context, g Game, p *state.Pending, lib string, curInstall *state.Install, curDir string, cur []state.File, dl Download, sorted []zipsafe.Entry, tailStart int64, progress func(Progress)) (string, int64, int64, error) {
 	temp, _, err := in.streamTemp(g.Slug, p, lib)
 	if err != nil {
 		return "", 0, 0, err
@@ -563,14 +594,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 	if err == nil {
 		err = checkDirectory(tail, tailStart, dl.Size, sorted, in.cfg.Limits)
 	}
-	switch {
-	case err == nil:
-	case bad(err):
-		return "", fx.fetched, reused, in.refuseBuild(g, lib, p, temp, err)
-	default:
-		return "", fx.fetched, reused, err
-	}
-	return temp, fx.fetched, reused, in.extracted(g.Slug, temp, dl.Size)
+	return temp, fx.fetched, reused, err
 }
 
 // fetcher fetches entries of an update's build by HTTP Range into its folder (root), and
