@@ -71,11 +71,13 @@ var ErrLaunch = errors.New("launch failed")
 // (from the server, as the Core's identity) and launches it instead, saying so in
 // Session.RolledBack. When such files cannot be put back (offline, or a Core with no
 // identity), or the previous version cannot be checked (another process is changing the
-// game), it launches nothing and says how to repair it. Once a new version has launched, the
-// previous one is removed. Later crashes of a version that launched before are the game's
+// game), it launches nothing and says how to repair it; so does every later launch, until a
+// Verify finds every file right (state.Install.Unchecked). Once a new version has launched,
+// the previous one is removed. Later crashes of a version that launched before are the game's
 // own: the Session reports them through Wait.
 func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 	var rolled *Rollback
+	checked := false // the version put back by a rollback was verified in this call
 	for {
 		st, err := c.state.Load()
 		if err != nil {
@@ -95,6 +97,16 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 			return nil, fmt.Errorf("%s is already running (pid %d)", slug, s.PID)
 		}
 		c.mu.Unlock()
+		if cur.Unchecked {
+			if checked {
+				return nil, fmt.Errorf("%w: %s %s changed while it was checked: launch it again", ErrLaunch, slug, cur.Version)
+			}
+			if err := c.checkRolledBack(ctx, g, cur, rolled); err != nil {
+				return nil, err
+			}
+			checked = true
+			continue // verified: read the state again
+		}
 		dir := st.Path(slug, cur.Dir)
 		proc, failure := c.start(ctx, slug, dir, cur)
 		if failure == "" {
@@ -115,24 +127,35 @@ func (c *Core) Launch(ctx context.Context, slug string) (*Session, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s %s: %s; rolling back failed too: %v", ErrLaunch, slug, cur.Version, failure, err)
 		}
-		// The two versions shared the files the update did not change (hard links): what the
-		// failed one wrote into them is put back from the build before the previous one runs.
-		rep, err := c.inst.Verify(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, true, nil)
-		switch {
-		case len(rep.Damaged) > len(rep.Repaired):
-			return nil, fmt.Errorf("%w: %s %s: %s; back to %s, but %s wrote into %d of its files, which could not be put back (%v): `satchel verify %s --repair` (Repair in the window) restores them from the server",
-				ErrLaunch, slug, cur.Version, failure, prev.Version, cur.Version, len(rep.Damaged)-len(rep.Repaired), err, slug)
-		case err != nil:
-			return nil, fmt.Errorf("%w: %s %s: %s; back to %s, which could not be checked (%v): `satchel verify %s --repair` (Repair in the window) checks it, then launch it again",
-				ErrLaunch, slug, cur.Version, failure, prev.Version, err, slug)
-		case len(rep.Repaired) > 0:
-			c.cfg.Logger.Warn("put back files the failed version wrote into", "game", slug, "version", prev.Version, "files", rep.Repaired)
-		}
 		rolled = &Rollback{From: cur.Version, To: prev.Version, Reason: failure}
 		c.cfg.Logger.Warn("rolled back a version that failed to launch", "game", slug, "from", cur.Version, "to", prev.Version, "reason", failure)
 		c.events.publish(Event{Kind: EventRolledBack, Slug: slug, Version: prev.Version,
 			Message: fmt.Sprintf("%s %s failed to launch (%s); back to %s", slug, cur.Version, failure, prev.Version)})
 	}
+}
+
+// checkRolledBack verifies cur, the version of g a rollback put back, and repairs from the
+// server (as the Core's identity) what the version rolled back from wrote into the files the
+// two shared (hard links), before it runs again. rolled is the rollback when this launch made
+// it. It says how to repair what it could not check or put back.
+func (c *Core) checkRolledBack(ctx context.Context, g *state.Game, cur state.Install, rolled *Rollback) error {
+	slug := g.Slug
+	why := fmt.Sprintf("%s %s was put back after a version that failed to launch", slug, cur.Version)
+	if rolled != nil {
+		why = fmt.Sprintf("%s %s: %s; back to %s", slug, rolled.From, rolled.Reason, rolled.To)
+	}
+	rep, err := c.inst.Verify(ctx, install.Game{ID: g.GameID, Slug: slug, Title: g.Title}, true, nil)
+	switch {
+	case len(rep.Damaged) > len(rep.Repaired):
+		return fmt.Errorf("%w: %s, but %d of its files were written into and could not be put back (%v): `satchel verify %s --repair` (Repair in the window) restores them from the server",
+			ErrLaunch, why, len(rep.Damaged)-len(rep.Repaired), err, slug)
+	case err != nil:
+		return fmt.Errorf("%w: %s, which could not be checked (%v): `satchel verify %s --repair` (Repair in the window) checks it, then launch it again",
+			ErrLaunch, why, err, slug)
+	case len(rep.Repaired) > 0:
+		c.cfg.Logger.Warn("put back files the failed version wrote into", "game", slug, "version", cur.Version, "files", rep.Repaired)
+	}
+	return nil
 }
 
 // QuickFailure is how soon after it starts a game that exits with an error is said to have

@@ -800,6 +800,7 @@ func (in *Installer) Rollback(slug, releaseID, reason string) (*state.Install, e
 		}
 		drop = []*state.Install{g.Current}
 		g.Current, g.Previous = g.Previous, nil
+		g.Current.Unchecked = true
 		now = g.Current
 		return nil
 	})

@@ -553,6 +553,9 @@ func (in *Installer) updateOnce(ctx context.Context, g Game, p *state.Pending, l
 	}
 	rs := reuser{src: src, dst: root, game: game, srcName: filepath.Base(curDir), dstName: filepath.Base(temp),
 		stamped: curInstall.FilesTime, stamp: filesTime(p), from: map[string][]string{}, hook: in.hook}
+	if curInstall.Unchecked {
+		rs.stamped = time.Time{} // a failed version may have written into its files: read each
+	}
 	for _, f := range cur {
 		rs.from[f.SHA256] = append(rs.from[f.SHA256], f.Path)
 	}

@@ -125,6 +125,9 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 	})
 	if !repair || len(rep.Damaged) == 0 {
 		unstamp(root, rep.Damaged)
+		if len(rep.Damaged) == 0 {
+			return rep, in.checked(g.Slug, cur)
+		}
 		return rep, nil
 	}
 
@@ -167,7 +170,22 @@ func (in *Installer) Verify(ctx context.Context, g Game, repair bool, progress f
 	if len(failed) > 0 {
 		return rep, fmt.Errorf("%w: could not repair %d of %d damaged files of %s: %s", ErrVerify, len(failed), len(rep.Damaged), g.Slug, strings.Join(failed, "; "))
 	}
-	return rep, nil
+	return rep, in.checked(g.Slug, cur)
+}
+
+// checked records that every file of cur, slug's current version, was found right: it is no
+// longer Unchecked. The caller holds the game's lock.
+func (in *Installer) checked(slug string, cur *state.Install) error {
+	if !cur.Unchecked {
+		return nil
+	}
+	_, err := in.state.Update(func(s *state.State) error {
+		if g := s.Games[slug]; g != nil && g.Current != nil && g.Current.ReleaseID == cur.ReleaseID {
+			g.Current.Unchecked = false
+		}
+		return nil
+	})
+	return err
 }
 
 // checkFile returns what is wrong with the installed file f, or "", and what the file looked

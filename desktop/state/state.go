@@ -100,6 +100,10 @@ type Install struct {
 	FilesTime time.Time `json:"files_time,omitzero"`
 	// Launched is true once this version has launched successfully.
 	Launched bool `json:"launched"`
+	// Unchecked is true from a rollback that put this version back (the version rolled back
+	// from may have written into the files the two shared) until a Verify finds every file
+	// right; until then a launch verifies it first.
+	Unchecked bool `json:"unchecked,omitempty"`
 }
 
 // Step is how far a pending install got.

@@ -437,7 +437,15 @@ func TestAutoUpdateAndRollback(t *testing.T) {
 		!strings.Contains(r.stderr, "satchel verify "+slug+" --repair") {
 		t.Errorf("launch of the broken update: %s", r)
 	}
+	// Until it is repaired, 1.1.0 does not run on what 1.2.0 wrote.
+	r = p.run(nil, "launch", slug)
+	if r.code == 0 || !strings.Contains(r.stderr, "satchel verify "+slug+" --repair") {
+		t.Errorf("second launch before the repair: %s", r)
+	}
 	p.ok(nil, "verify", slug, "--repair")
+	if g := p.state().Games[slug]; g.Current.Unchecked {
+		t.Errorf("1.1.0 is still unchecked after verify --repair")
+	}
 	p.ok(nil, "launch", slug)
 	if got := p.markers(); strings.Join(got, ",") != "Auto 1.1.0,Auto 1.1.0" {
 		t.Errorf("markers = %q, want 1.1.0 to have run twice", got)
