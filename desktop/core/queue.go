@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"satchel.dev/desktop/client"
 	"satchel.dev/desktop/install"
 	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/library"
-	"satchel.dev/desktop/state"
 )
 
 // The problems Problem tells apart, for a window to offer the action that fits.
@@ -95,41 +92,11 @@ func (c *Core) stopJob(slug string, discard bool) error {
 		<-job.Done()
 	}
 	if discard {
-		if err := c.discardPending(slug); err != nil {
+		if err := c.inst.Discard(slug); err != nil {
 			return err
 		}
 	}
 	c.events.publish(Event{Kind: EventLibrary, Slug: slug})
-	return nil
-}
-
-// discardPending forgets slug's pending install and deletes its files.
-func (c *Core) discardPending(slug string) error {
-	var p *state.Pending
-	st, err := c.state.Update(func(s *state.State) error {
-		g := s.Games[slug]
-		if g == nil || g.Pending == nil {
-			return nil
-		}
-		p, g.Pending, g.GrantedTo = g.Pending, nil, ""
-		if g.Current == nil && g.Previous == nil && !g.Owned {
-			delete(s.Games, slug)
-		}
-		return nil
-	})
-	if err != nil || p == nil {
-		return err
-	}
-	for _, rel := range []string{p.Zip, p.Temp} {
-		if rel != "" {
-			if err := os.RemoveAll(filepath.Join(st.Library, filepath.FromSlash(rel))); err != nil {
-				return err
-			}
-		}
-	}
-	if st.Games[slug] == nil || st.Games[slug].Current == nil {
-		_ = os.Remove(filepath.Join(st.Library, slug)) // only if empty
-	}
 	return nil
 }
 

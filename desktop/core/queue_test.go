@@ -17,6 +17,7 @@ import (
 	"satchel.dev/desktop/client"
 	"satchel.dev/desktop/core"
 	"satchel.dev/desktop/install"
+	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/settings"
 )
 
@@ -108,5 +109,81 @@ func TestPausedDownloadKeepsItsPlace(t *testing.T) {
 	}
 	if fi, err := os.Stat(res.Kept); err != nil || fi.Size() != act.Size.BuildSize {
 		t.Errorf("kept zip %q: %v, %v; want %d bytes", res.Kept, fi, err, act.Size.BuildSize)
+	}
+}
+
+// TestCancelWhileAnotherProcessInstalls cancels a paused install while another Satchel
+// process holds the game (its lock): nothing of the install is deleted, and the cancel says
+// to wait; once the other process is done, the cancel deletes what was downloaded.
+func TestCancelWhileAnotherProcessInstalls(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	key, _ := nostr.GenerateKey()
+	checkpoint := make(chan struct{}, 1)
+	data := filepath.Join(root, "data")
+	c, err := core.Open(core.Config{Dirs: settings.Dirs{Data: data, Config: filepath.Join(root, "config")},
+		Signer: key, Server: env.server.URL, Hook: func(step string, done, _ int64) {
+			if step == "checkpoint" && done > 0 {
+				select {
+				case checkpoint <- struct{}{}:
+				default:
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slug = "moss-and-mortar"
+	if p, err := c.Buy(ctx, slug, false); err != nil || p.Status != core.PurchasePaid {
+		t.Fatalf("Buy = %+v, %v", p, err)
+	}
+	if _, err := c.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSpeedLimit(128 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enqueue(ctx, slug); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-checkpoint:
+	case <-time.After(time.Minute):
+		t.Fatal("the install recorded no checkpoint")
+	}
+	if err := c.PauseInstall(slug); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(data, "library") // the default
+	files := func() int {
+		n := 0
+		filepath.WalkDir(filepath.Join(lib, slug), func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	if files() == 0 {
+		t.Fatal("the paused install left no file to cancel")
+	}
+
+	other, err := fsutil.TryLock(filepath.Join(data, "locks", slug+".lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CancelInstall(slug); !errors.Is(err, install.ErrBusy) {
+		t.Errorf("CancelInstall while another process holds the game = %v, want ErrBusy", err)
+	}
+	if n := files(); n == 0 {
+		t.Error("the cancel deleted the files another process holds")
+	}
+	other.Unlock()
+	if err := c.CancelInstall(slug); err != nil {
+		t.Fatal(err)
+	}
+	if n := files(); n != 0 {
+		t.Errorf("%d files are left after the cancel", n)
 	}
 }

@@ -98,7 +98,7 @@ func (in *Installer) extract(ctx context.Context, g Game, p *state.Pending, lib,
 
 // refuse drops a pending install whose build is bad and records why.
 func (in *Installer) refuse(slug, lib string, p *state.Pending, reason string) {
-	in.removeLeftovers(lib, p)
+	_ = in.removeLeftovers(lib, p)
 	_, _ = in.state.Update(func(s *state.State) error {
 		g := s.Game(slug)
 		g.Pending = nil

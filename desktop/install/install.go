@@ -382,7 +382,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		if p := game.Pending; p != nil && p.ReleaseID == dl.ReleaseID {
 			// A reinstall of the current build that was interrupted: nothing left to do.
 			_, err := in.state.Update(func(s *state.State) error { s.Game(g.Slug).Pending = nil; return nil })
-			in.removeLeftovers(lib, p)
+			_ = in.removeLeftovers(lib, p)
 			return res, err
 		}
 		return res, nil
@@ -390,7 +390,7 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 
 	if p == nil || p.ReleaseID != dl.ReleaseID || p.SHA256 != dl.SHA256 {
 		if game != nil && game.Pending != nil && (game.Pending.ReleaseID != dl.ReleaseID || game.Pending.SHA256 != dl.SHA256) {
-			in.removeLeftovers(lib, game.Pending) // an install of another release: drop it
+			_ = in.removeLeftovers(lib, game.Pending) // an install of another release: drop it
 		}
 		if err := in.state.SaveManifest(dl.ReleaseID, dl.Files); err != nil {
 			return Result{}, err
@@ -670,13 +670,18 @@ func (in *Installer) drop(lib string, installs []*state.Install) {
 	}
 }
 
-// removeLeftovers deletes the files of a pending install that is abandoned.
-func (in *Installer) removeLeftovers(lib string, p *state.Pending) {
+// removeLeftovers deletes the files of a pending install that is abandoned, and returns the
+// first failure to delete.
+func (in *Installer) removeLeftovers(lib string, p *state.Pending) error {
+	var first error
 	for _, rel := range []string{p.Zip, p.Temp} {
 		if rel != "" {
-			_ = os.RemoveAll(filepath.Join(lib, filepath.FromSlash(rel)))
+			if err := os.RemoveAll(filepath.Join(lib, filepath.FromSlash(rel))); err != nil && first == nil {
+				first = err
+			}
 		}
 	}
+	return first
 }
 
 // checkSpace refuses a download that would not fit: what is left to download into zipPath
@@ -814,6 +819,40 @@ func (in *Installer) Rollback(slug, releaseID, reason string) (*state.Install, e
 	return now, nil
 }
 
+// Discard forgets slug's pending install (paused, interrupted or failed) and deletes what it
+// downloaded and extracted, leaving the current version, if any, as it was. It holds the
+// game's lock: while an install of slug runs, in this process or another, it discards
+// nothing and returns ErrBusy.
+func (in *Installer) Discard(slug string) error {
+	lock, err := in.lockGame(slug)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	var p *state.Pending
+	st, err := in.state.Update(func(s *state.State) error {
+		g := s.Games[slug]
+		if g == nil || g.Pending == nil {
+			return nil
+		}
+		p, g.Pending, g.GrantedTo = g.Pending, nil, ""
+		if g.Current == nil && g.Previous == nil && !g.Owned {
+			delete(s.Games, slug)
+		}
+		return nil
+	})
+	if err != nil || p == nil {
+		return err
+	}
+	if err := in.removeLeftovers(st.Library, p); err != nil {
+		return err
+	}
+	if st.Games[slug] == nil || st.Games[slug].Current == nil {
+		_ = os.Remove(filepath.Join(st.Library, slug)) // only if empty
+	}
+	return nil
+}
+
 // Uninstall removes every file of slug from the library (installed versions, downloads in
 // progress) and its install state. What the server said about the game (owned, latest
 // release) stays, so the library still lists it as not installed.
@@ -835,7 +874,7 @@ func (in *Installer) Uninstall(slug string) error {
 		return fmt.Errorf("%w: %s is not installed", ErrNotInstalled, slug)
 	}
 	if g.Pending != nil {
-		in.removeLeftovers(st.Library, g.Pending)
+		_ = in.removeLeftovers(st.Library, g.Pending)
 	}
 	for _, x := range []*state.Install{g.Current, g.Previous} {
 		if x != nil {
