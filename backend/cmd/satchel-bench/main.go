@@ -164,25 +164,30 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 	}
 	fmt.Printf("%-34s %12s %10s %18s %16s\n", "", "req/s", "p99", "ratio to pgbench", "server CPU/req")
 	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "pgbench -S (baseline, tx/s)", pgTPS, pgP99.Round(10*time.Microsecond), "1.00", "-")
-	floor, err := fixedAnswer(ctx, srv.url+"/satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`)
-	if err != nil {
-		return err
+	for _, f := range []struct{ name, procedure, body string }{
+		{"net/http, GetGame's bytes (floor)", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
+		{"net/http, ListGames' bytes (floor)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
+	} {
+		floor, err := fixedAnswer(ctx, srv.url+"/"+f.procedure, f.body)
+		if err != nil {
+			return err
+		}
+		before, err := cpuTime(os.Getpid())
+		if err != nil {
+			return err
+		}
+		rps, p99, err := wrk(ctx, tmp, floor.URL, f.body, true, conns, d)
+		floor.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		after, err := cpuTime(os.Getpid())
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-34s %12.0f %10s %18.2f %16s\n", f.name, rps, p99, rps/pgTPS,
+			((after - before) / time.Duration(rps*d.Seconds())).Round(100*time.Nanosecond))
 	}
-	defer floor.Close()
-	before, err := cpuTime(os.Getpid())
-	if err != nil {
-		return err
-	}
-	rps, p99, err := wrk(ctx, tmp, floor.URL, `{"slug":"lantern-drift"}`, true, conns, d)
-	if err != nil {
-		return fmt.Errorf("net/http floor: %w", err)
-	}
-	after, err := cpuTime(os.Getpid())
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%-34s %12.0f %10s %18.2f %16s\n", "net/http, GetGame's bytes (floor)", rps, p99, rps/pgTPS,
-		((after - before) / time.Duration(rps*d.Seconds())).Round(100*time.Nanosecond))
 	for _, c := range []struct {
 		name, procedure, body string
 		gzip                  bool
