@@ -54,6 +54,12 @@ type Payment struct {
 // ErrNotFound is returned (wrapped) for an invoice or payment the provider does not know.
 var ErrNotFound = errors.New("lightning: not found")
 
+// ErrIndexBehind is returned (wrapped) by SubscribeSettlements when the provider's settle
+// indexes are behind the one the subscription starts after: they started again (a new node,
+// or one restored from its seed), so that index no longer says which of its settlements were
+// handled.
+var ErrIndexBehind = errors.New("lightning: the provider's settle indexes are behind the cursor")
+
 // Provider creates and watches invoices and pays others. Implementations are safe for
 // concurrent use.
 type Provider interface {
@@ -72,7 +78,8 @@ type Provider interface {
 	// SubscribeSettlements calls fn for every invoice settled with a settle index above after,
 	// in settle index order, first those settled before the call, then live ones, until ctx is
 	// done (returns ctx.Err()), fn returns an error (returned), or the stream breaks (returned:
-	// the caller resumes from the last index it handled).
+	// the caller resumes from the last index it handled). A provider that can tell its indexes
+	// are behind after returns ErrIndexBehind (the caller starts again from 0).
 	SubscribeSettlements(ctx context.Context, after uint64, fn func(Invoice) error) error
 	// PayInvoice pays a BOLT 11 invoice spending at most maxFeeMsat in routing fees and waits
 	// up to timeout for a final result; a payment still in flight then is returned as such.

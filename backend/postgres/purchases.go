@@ -385,6 +385,12 @@ func (s *PurchaseRepo) SaveCursor(ctx context.Context, provider string, settleIn
 	return err
 }
 
+// ResetCursor implements purchases.Store.
+func (s *PurchaseRepo) ResetCursor(ctx context.Context, provider string) error {
+	_, err := s.db.pool.Exec(ctx, `UPDATE lightning_cursors SET settle_index = 0 WHERE provider = $1`, provider)
+	return err
+}
+
 // receivedUnaccounted records money received for a purchase that cannot take it as its
 // INVOICE_PAID entry (meta_json.unaccounted says why), once: it reports false when the
 // purchase has its INVOICE_PAID already.

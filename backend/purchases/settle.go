@@ -42,7 +42,8 @@ func (s *Service) Settle(ctx context.Context, inv lightning.Invoice) error {
 
 // RunSettlements follows the provider's settlements from the saved settle index, applying up
 // to Config.Settlers at once (each in a transaction of its own; Store.Settle keeps each purchase
-// to one settlement), until ctx ends. The saved index only passes a settlement once it and every
+// to one settlement), until ctx ends; when the provider's indexes started again
+// (lightning.ErrIndexBehind), from the first. The saved index only passes a settlement once it and every
 // one before it are applied (Store.SaveCursor), so when the stream breaks or a settlement fails,
 // following resumes from there: the failed settlement is delivered again, and those after it
 // that were applied already change nothing.
@@ -55,6 +56,14 @@ func (s *Service) RunSettlements(ctx context.Context) {
 		}
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, lightning.ErrIndexBehind) {
+			// A new node, or one restored from a backup: its settlements are all followed
+			// again from its first (applying one twice changes nothing).
+			s.log.WarnContext(ctx, "the node's settle indexes started again: following its settlements from the first", "err", err)
+			if err = s.repo.ResetCursor(ctx, s.provider.Name()); err == nil {
+				continue
+			}
 		}
 		s.log.WarnContext(ctx, "settlement stream broke; resuming", "err", err, "in", backoff)
 		select {

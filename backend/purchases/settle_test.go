@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"satchel.dev/backend/lightning"
 	"satchel.dev/backend/market"
@@ -48,16 +49,57 @@ func TestSettlementsResumeAtTheFirstUnapplied(t *testing.T) {
 	}
 }
 
+// TestNodeWhoseIndexesStartedAgain: the saved cursor is far above the node's settle indexes
+// (a new node, or one restored from an older backup): following starts again from the node's
+// first settlement and applies every one, instead of waiting for its indexes to pass the
+// cursor.
+func TestNodeWhoseIndexesStartedAgain(t *testing.T) {
+	const n = 5
+	store := &cursorStore{t: t, last: n, applied: map[uint64]int{}, fail: map[uint64]bool{}, done: make(chan struct{}), cursor: 1000}
+	svc, err := purchases.New(store, nil, nil, &stream{n: n, behind: true}, purchases.Config{ReceiptSecret: make([]byte, 16), Settlers: 2},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		svc.RunSettlements(ctx)
+	}()
+	select {
+	case <-store.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the node's settlements were not applied: the cursor never came back to them")
+	}
+	cancel()
+	<-stopped
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	for i := uint64(1); i <= n; i++ {
+		if store.applied[i] != 1 {
+			t.Errorf("settlement %d applied %d times, want once", i, store.applied[i])
+		}
+	}
+}
+
 // stream is a provider whose settlements are 1 to n, delivered from any index onwards, each
-// time SubscribeSettlements is called; then it waits for ctx.
+// time SubscribeSettlements is called; then it waits for ctx. With behind, a subscription
+// after an index above n ends with lightning.ErrIndexBehind, as a node whose indexes started
+// again would end it at its next settlement.
 type stream struct {
 	lightning.Provider
-	n uint64
+	n      uint64
+	behind bool
 }
 
 func (s *stream) Name() string { return "test" }
 
 func (s *stream) SubscribeSettlements(ctx context.Context, after uint64, fn func(lightning.Invoice) error) error {
+	if s.behind && after > s.n {
+		return fmt.Errorf("%w: settled at %d, after %d", lightning.ErrIndexBehind, s.n, after)
+	}
 	for i := after + 1; i <= s.n; i++ {
 		if err := fn(lightning.Invoice{ID: fmt.Sprint(i), SettleIndex: i, State: lightning.InvoiceSettled}); err != nil {
 			return err
@@ -114,4 +156,11 @@ func (s *cursorStore) Cursor(ctx context.Context, provider string) (uint64, erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cursor, nil
+}
+
+func (s *cursorStore) ResetCursor(ctx context.Context, provider string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cursor = 0
+	return nil
 }

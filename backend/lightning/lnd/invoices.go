@@ -124,6 +124,14 @@ const recheckDelay = 2 * time.Second
 // settlement made between that listing and the stream's start would not be replayed either:
 // it is found by listing again when a later settlement arrives with a gap before it, or
 // recheckDelay after the start, whichever comes first.
+//
+// LND never sends a settlement at or below the index a subscription starts from, so a node
+// whose indexes started again (a new node, or one restored from its seed) would have its
+// settlements skipped until its index passed after. A subscription after an index above the
+// node's newest invoice's add index (settlements never outnumber invoices) returns
+// lightning.ErrIndexBehind at once. A node restored from an older backup that still has more
+// invoices than after is not told apart: its settlements below after are applied when their
+// purchases expire (purchases.Service.ExpireDue looks each one up).
 func (p *Provider) SubscribeSettlements(ctx context.Context, after uint64, fn func(lightning.Invoice) error) error {
 	last := after
 	// deliver hands fn the settlements of list above last, in order.
@@ -152,6 +160,8 @@ func (p *Provider) SubscribeSettlements(ctx context.Context, after uint64, fn fu
 		if err := catchUp(0); err != nil {
 			return err
 		}
+	} else if err := p.checkIndex(ctx, after); err != nil {
+		return err
 	}
 
 	sctx, cancel := context.WithCancel(ctx)
@@ -200,6 +210,21 @@ func (p *Provider) SubscribeSettlements(ctx context.Context, after uint64, fn fu
 			}
 		}
 	}
+}
+
+// checkIndex returns lightning.ErrIndexBehind when the node has fewer invoices than after, a
+// settle index: it cannot have made that many settlements.
+func (p *Provider) checkIndex(ctx context.Context, after uint64) error {
+	var newest struct {
+		LastIndexOffset uint64 `json:"last_index_offset,string"`
+	}
+	if err := p.client.Do(ctx, "GET", "/v1/invoices?reversed=true&num_max_invoices=1", nil, &newest); err != nil {
+		return wrap("list invoices", err)
+	}
+	if newest.LastIndexOffset < after {
+		return fmt.Errorf("%w: the node has %d invoices, the subscription starts after settlement %d", lightning.ErrIndexBehind, newest.LastIndexOffset, after)
+	}
+	return nil
 }
 
 // readSettlements sends the settled invoices of a subscription from settle index after to

@@ -261,6 +261,28 @@ func TestSubscribeFromZeroReplaysEverySettlement(t *testing.T) {
 	sub.stop(t)
 }
 
+// TestSubscriptionAheadOfTheNode subscribes after a settle index the node has not reached, as
+// a server whose saved cursor came from another node (or the same node before it was restored
+// from its seed) would: LND itself skips every settlement at or below that index, so the
+// subscription ends at once with ErrIndexBehind instead of waiting for them.
+func TestSubscriptionAheadOfTheNode(t *testing.T) {
+	ctx, platform, buyer := setup(t)
+	settle(ctx, t, platform, buyer, 1_000)
+	sub := subscribe(ctx, platform, 1<<40)
+	defer sub.cancel()
+	settle(ctx, t, platform, buyer, 2_000)
+	select {
+	case inv := <-sub.got:
+		t.Fatalf("delivered %s at settle index %d, below where the subscription started", inv.ID, inv.SettleIndex)
+	case err := <-sub.done:
+		if !errors.Is(err, lightning.ErrIndexBehind) {
+			t.Fatalf("SubscribeSettlements returned %v, want ErrIndexBehind", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the settlement below the subscription's start was skipped: nothing within 30 s")
+	}
+}
+
 func TestSubscriptionStopsOnCallbackError(t *testing.T) {
 	ctx, platform, buyer := setup(t)
 	inv := settle(ctx, t, platform, buyer, 1_000)
