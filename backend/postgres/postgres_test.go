@@ -381,3 +381,40 @@ func TestStorePagination(t *testing.T) {
 		t.Errorf("token of another query: err = %v, want invalid", err)
 	}
 }
+
+// TestCursorResets: the settlement cursor only moves up as settlements are applied, and goes
+// back to 0 only when reset (a node whose indexes started again), then moves up from there.
+func TestCursorResets(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	repo := postgres.NewPurchaseRepo(db)
+	cursor := func() uint64 {
+		t.Helper()
+		n, err := repo.Cursor(ctx, "lnd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, step := range []struct {
+		save  uint64
+		reset bool
+		want  uint64
+	}{{save: 10, want: 10}, {save: 7, want: 10}, {reset: true, want: 0}, {save: 3, want: 3}} {
+		if step.reset {
+			err = repo.ResetCursor(ctx, "lnd")
+		} else {
+			err = repo.SaveCursor(ctx, "lnd", step.save)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cursor(); got != step.want {
+			t.Errorf("after %+v the cursor is %d, want %d", step, got, step.want)
+		}
+	}
+}
