@@ -1022,6 +1022,46 @@ func TestMoveLibrary(t *testing.T) {
 	}
 }
 
+// TestMoveLibraryThatDoesNotFit moves the library to a folder with 1 MiB free: to another
+// file system (a copy), the move is refused before anything moves, and the library stays
+// where it was, with no move under way; within the same file system (a rename, needing no
+// room) it goes ahead.
+func TestMoveLibraryThatDoesNotFit(t *testing.T) {
+	for _, byCopy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("copy=%v", byCopy), func(t *testing.T) {
+			b := setup(t)
+			b.addBuild("1.0.0", gameFiles("1.0.0", 4<<20)...)
+			if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+				t.Fatal(err)
+			}
+			b.inst.moveByCopy = byCopy
+			b.free.Store(1 << 20)
+			from := b.load().Library
+			to := filepath.Join(b.dir, "small-disk")
+			err := b.inst.MoveLibrary(context.Background(), to, nil)
+			st := b.load()
+			if !byCopy {
+				if err != nil || st.Library != to {
+					t.Fatalf("a move by rename = %v, library %s; want it moved to %s", err, st.Library, to)
+				}
+				return
+			}
+			if !errors.Is(err, ErrDiskSpace) {
+				t.Fatalf("MoveLibrary = %v, want ErrDiskSpace", err)
+			}
+			if st.Library != from || st.Move != nil {
+				t.Errorf("library %s, move %+v: want it left at %s with no move under way", st.Library, st.Move, from)
+			}
+			if got := tree(t, to); len(got) != 0 {
+				t.Errorf("the refused move left files in %s: %v", to, got)
+			}
+			if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
+				t.Errorf("verify after the refused move: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
 func TestMoveLibraryResumes(t *testing.T) {
 	b := setup(t)
 	b.inst.moveByCopy = true

@@ -51,38 +51,39 @@ func (in *Installer) MoveLibrary(ctx context.Context, to string, progress func(P
 		locks = append(locks, l)
 	}
 	from := st.Library
+	var moved []string
 	if st.Move != nil {
 		if st.Move.To != to {
 			return fmt.Errorf("%w to %s: finish that move first (`satchel library move %s`)", ErrMoving, st.Move.To, st.Move.To)
 		}
-		from = st.Move.From
-	} else {
-		if err := checkMoveTarget(from, to); err != nil {
-			return err
+		from, moved = st.Move.From, st.Move.Done
+	} else if err := checkMoveTarget(from, to); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	var todo []string
+	var total int64
+	for _, e := range append(st.Slugs(), ".downloads") {
+		if slices.Contains(moved, e) {
+			continue
 		}
+		todo = append(todo, e)
+		if !exists(filepath.Join(to, e)) { // else only the old copy is left to remove
+			total += treeSize(filepath.Join(from, e))
+		}
+	}
+	if err := in.checkMoveSpace(from, to, total); err != nil {
+		return err
+	}
+	if st.Move == nil {
 		if _, err := in.state.Update(func(s *state.State) error {
 			s.Move = &state.Move{From: from, To: to}
 			return nil
 		}); err != nil {
 			return err
 		}
-	}
-	if err := os.MkdirAll(to, 0o755); err != nil {
-		return err
-	}
-	st, err = in.state.Load()
-	if err != nil {
-		return err
-	}
-	entries := append(st.Slugs(), ".downloads")
-	var todo []string
-	var total int64
-	for _, e := range entries {
-		if slices.Contains(st.Move.Done, e) {
-			continue
-		}
-		todo = append(todo, e)
-		total += treeSize(filepath.Join(from, e))
 	}
 	var done int64
 	for _, e := range todo {
@@ -123,6 +124,49 @@ func (in *Installer) MoveLibrary(ctx context.Context, to string, progress func(P
 	}
 	_ = os.Remove(from) // only if empty: anything else there is not ours
 	return nil
+}
+
+// checkMoveSpace refuses a move of size bytes from the folder from to the folder to when to
+// is on another file system (each game is copied there) with less room than that.
+func (in *Installer) checkMoveSpace(from, to string, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	cross, err := in.crossDevice(from, to)
+	if err != nil || !cross {
+		return err
+	}
+	free, err := in.cfg.FreeSpace(to)
+	if err != nil {
+		return fmt.Errorf("checking free disk space in %s: %w", to, err)
+	}
+	if need := size + 8<<20; free < need {
+		return fmt.Errorf("%w in %s to move the library there: it needs %s, only %s is free: choose another folder, or free some space there; nothing was moved",
+			ErrDiskSpace, to, Bytes(need), Bytes(free))
+	}
+	return nil
+}
+
+// crossDevice reports whether the folders from and to are on different file systems, where
+// the library moves by copy, by renaming an empty file from one to the other.
+func (in *Installer) crossDevice(from, to string) (bool, error) {
+	if in.moveByCopy {
+		return true, nil
+	}
+	f, err := os.CreateTemp(from, ".satchel-probe-")
+	if err != nil {
+		return false, err
+	}
+	f.Close()
+	moved := filepath.Join(to, filepath.Base(f.Name()))
+	if err := fsutil.Rename(f.Name(), moved); err != nil {
+		os.Remove(f.Name())
+		if fsutil.CrossDevice(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	return false, os.Remove(moved)
 }
 
 // checkMoveTarget refuses a target inside the library, or one that holds files.
