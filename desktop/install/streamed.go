@@ -179,10 +179,12 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 			snaps: map[int][]byte{cp.Verified: cp.Hash}}
 		r.at.Store(cp.Offset)
 		stop := in.watch(g.Slug, dl, r, cp, progress)
+		var keepErr error // writing the kept zip failed
 		n, err := in.fetchRange(ctx, url, cp.Offset, dl.Size-1, func(b []byte) error {
 			if zip != nil {
 				if _, err := zip.WriteAt(b, r.pos); err != nil {
-					return fmt.Errorf("keeping the download in %s: %w", zip.Name(), err)
+					keepErr = fmt.Errorf("keeping the download in %s: %w", zip.Name(), err)
+					return keepErr
 				}
 			}
 			err := r.write(b)
@@ -232,7 +234,7 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		cp = last
 		restoreHash(h, cp.Hash)
 		switch {
-		case x.err() != nil:
+		case x.err() != nil || keepErr != nil:
 			return "", resumed, fetched, err // writing the files failed (a full disk...): fetching again cannot help
 		case ctx.Err() != nil:
 			return "", resumed, fetched, ctx.Err()
