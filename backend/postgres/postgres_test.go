@@ -383,7 +383,9 @@ func TestStorePagination(t *testing.T) {
 }
 
 // TestCursorResets: the settlement cursor only moves up as settlements are applied, and goes
-// back to 0 only when reset (a node whose indexes started again), then moves up from there.
+// back to 0 only when reset from where it is (a node whose indexes started again; a reset
+// from an older value, by an instance that read it before another reset it, changes
+// nothing), then moves up from there.
 func TestCursorResets(t *testing.T) {
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
@@ -402,11 +404,11 @@ func TestCursorResets(t *testing.T) {
 	}
 	for _, step := range []struct {
 		save  uint64
-		reset bool
+		reset bool // from save
 		want  uint64
-	}{{save: 10, want: 10}, {save: 7, want: 10}, {reset: true, want: 0}, {save: 3, want: 3}} {
+	}{{save: 10, want: 10}, {save: 7, want: 10}, {reset: true, save: 9, want: 10}, {reset: true, save: 10, want: 0}, {save: 3, want: 3}} {
 		if step.reset {
-			err = repo.ResetCursor(ctx, "lnd")
+			err = repo.ResetCursor(ctx, "lnd", step.save)
 		} else {
 			err = repo.SaveCursor(ctx, "lnd", step.save)
 		}

@@ -386,8 +386,9 @@ func (s *PurchaseRepo) SaveCursor(ctx context.Context, provider string, settleIn
 }
 
 // ResetCursor implements purchases.Store.
-func (s *PurchaseRepo) ResetCursor(ctx context.Context, provider string) error {
-	_, err := s.db.pool.Exec(ctx, `UPDATE lightning_cursors SET settle_index = 0 WHERE provider = $1`, provider)
+func (s *PurchaseRepo) ResetCursor(ctx context.Context, provider string, from uint64) error {
+	_, err := s.db.pool.Exec(ctx, `UPDATE lightning_cursors SET settle_index = 0 WHERE provider = $1 AND settle_index = $2`,
+		provider, int64(from))
 	return err
 }
 

@@ -61,7 +61,7 @@ func (s *Service) RunSettlements(ctx context.Context) {
 			// A new node, or one restored from a backup: its settlements are all followed
 			// again from its first (applying one twice changes nothing).
 			s.log.WarnContext(ctx, "the node's settle indexes started again: following its settlements from the first", "err", err)
-			if err = s.repo.ResetCursor(ctx, s.provider.Name()); err == nil {
+			if err = s.repo.ResetCursor(ctx, s.provider.Name(), after); err == nil {
 				continue
 			}
 		}

@@ -158,9 +158,11 @@ func (s *cursorStore) Cursor(ctx context.Context, provider string) (uint64, erro
 	return s.cursor, nil
 }
 
-func (s *cursorStore) ResetCursor(ctx context.Context, provider string) error {
+func (s *cursorStore) ResetCursor(ctx context.Context, provider string, from uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cursor = 0
+	if s.cursor == from {
+		s.cursor = 0
+	}
 	return nil
 }

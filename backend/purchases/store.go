@@ -54,9 +54,10 @@ type Store interface {
 	Pending(ctx context.Context, provider string, dueBy *time.Time) ([]market.Purchase, error)
 	// Cursor returns the last settle index handled for a provider (0 if none).
 	Cursor(ctx context.Context, provider string) (uint64, error)
-	// ResetCursor sets the provider's cursor back to 0, for a provider whose settle indexes
-	// started again (lightning.ErrIndexBehind).
-	ResetCursor(ctx context.Context, provider string) error
+	// ResetCursor sets the provider's cursor back to 0 if it is still from, for a provider
+	// whose settle indexes started again (lightning.ErrIndexBehind): another instance that
+	// reset it and moved on is not set back.
+	ResetCursor(ctx context.Context, provider string, from uint64) error
 	// Claim moves the unclaimed guest purchase with that receipt hash, and its entitlement, to
 	// the user. A purchase that grants nothing is refused with market.CheckClaim's reason, and
 	// so is a claim that would give the user a game they own, or a second open purchase of one.

@@ -74,10 +74,12 @@ func (in *Installer) MoveLibrary(ctx context.Context, to string, progress func(P
 			total += treeSize(filepath.Join(from, e))
 		}
 	}
-	if err := in.checkMoveSpace(from, to, total); err != nil {
-		return err
-	}
 	if st.Move == nil {
+		// Checked before a move starts only: a move under way must be finished, and what an
+		// interrupted copy left in to would count twice.
+		if err := in.checkMoveSpace(from, to, total); err != nil {
+			return err
+		}
 		if _, err := in.state.Update(func(s *state.State) error {
 			s.Move = &state.Move{From: from, To: to}
 			return nil

@@ -84,12 +84,15 @@ func (x *extraction) err() error {
 	return x.failed
 }
 
-// retry forgets the failure of an entry, to extract the entries not verified once more. No
-// entry's goroutine may be running.
-func (x *extraction) retry() {
+// retry forgets the failure of an entry, and that the entries from the index from on are
+// verified: they are all extracted again. No entry's goroutine may be running.
+func (x *extraction) retry(from int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.failed = nil
+	for i := from; i < len(x.verified); i++ {
+		x.verified[i] = false
+	}
 }
 
 // prefix is how many entries, in the zip's order, are verified.

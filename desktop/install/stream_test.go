@@ -720,6 +720,29 @@ func TestStreamedDamageOnTheWay(t *testing.T) {
 	noTemp(t, b)
 }
 
+// TestStreamedTailDamageOnTheWay damages a byte of the zip's end record on the way, once:
+// every file matches, the whole zip does not, so the build is fetched once more, all of it,
+// and the install succeeds.
+func TestStreamedTailDamageOnTheWay(t *testing.T) {
+	b := streamed(t)
+	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 3, 50<<10)...)
+	b.srv.damage.at, b.srv.damage.copy = bd.size-30, filepath.Join(b.dir, "damaged.zip")
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	whole := fmt.Sprintf("bytes=0-%d", bd.size-1)
+	if diff := cmp.Diff([]string{whole, whole}, b.srv.ranges()); diff != "" {
+		t.Errorf("GETs (-want +got):\n%s", diff)
+	}
+	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil {
+		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+	noTemp(t, b)
+}
+
 // TestUpdateDamageOnTheWay damages a byte of a changed file on the way, once: the update is
 // made once more and succeeds.
 func TestUpdateDamageOnTheWay(t *testing.T) {
@@ -778,5 +801,14 @@ func TestEntryWrittenAgainIsNotVerified(t *testing.T) {
 	stretch(1, e.HeaderOffset, e.DataOffset+e.CompressedSize/2)
 	if k := x.prefix(); k != 1 {
 		t.Errorf("%d files count as verified, want 1: %s was written again and cut", k, e.Path)
+	}
+
+	// Fetched once more from the second file after it failed: the files after it, verified
+	// the first time, are to be written again and no longer count, even before their bytes
+	// come.
+	x.retry(1)
+	stretch(1, e.HeaderOffset, e.DataOffset+e.CompressedSize)
+	if k := x.prefix(); k != 2 {
+		t.Errorf("%d files count as verified after the retry, want 2: only %s was written again", k, e.Path)
 	}
 }

@@ -135,9 +135,10 @@ func restoreHash(h hash.Hash, s []byte) {
 // names one (the player keeps downloads): the zip's bytes are then written there too, as they
 // are hashed (see keepZip). A dropped connection resumes (HTTP Range) at the first file not yet
 // verified, and so does the next install after a crash, from the checkpoint kept in the
-// state. A build that breaks a rule or its manifest twice (fetched once more from the last
-// file verified after the first time, in case its bytes were damaged on the way) is refused:
-// its folder is removed and the failure recorded. It returns the folder, every file verified, and the bytes it fetched.
+// state. A build that breaks a rule or its manifest twice is refused: its folder is removed
+// and the failure recorded. After the first time it is fetched once more, in case its bytes
+// were damaged on the way: from the last file verified, or all of it when every file matched
+// but the whole zip did not. It returns the folder, every file verified, and the bytes it fetched.
 func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending, lib string, dl Download, progress func(Progress)) (temp string, resumed, fetched int64, err error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
@@ -198,32 +199,45 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 			err = xerr
 		}
 		if err == nil && r.pos == dl.Size {
-			if got := hex.EncodeToString(h.Sum(nil)); got != dl.SHA256 {
-				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, fmt.Errorf("%w: the zip's sha256 is %s, the server published %s", ErrVerify, got, dl.SHA256))
+			err = in.finish(h, x, r.tail, tailStart, dl)
+			if err == nil {
+				if zip != nil {
+					if err := zip.Sync(); err != nil {
+						return "", resumed, fetched, fmt.Errorf("keeping the download in %s: %w", zip.Name(), err)
+					}
+				}
+				break
 			}
-			if err := in.finish(x, r.tail, tailStart, dl.Size); err != nil {
+			if refetched {
 				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
 			}
-			if zip != nil {
-				if err := zip.Sync(); err != nil {
-					return "", resumed, fetched, fmt.Errorf("keeping the download in %s: %w", zip.Name(), err)
-				}
+			// Every file matched, but not the whole zip: bytes between them (a header, the
+			// directory) may have been damaged on the way. The build is fetched once more, all
+			// of it, before it is refused.
+			refetched = true
+			in.cfg.Logger.Warn("the download does not match what the server published: fetching it once more", "game", g.Slug, "err", err)
+			x.retry(0)
+			cp = state.Stream{Update: cp.Update}
+			if err := in.saveStream(g.Slug, cp, dl.Size); err != nil {
+				return "", resumed, fetched, err
 			}
-			break
+			restoreHash(h, nil)
+			continue
 		}
 		if err == nil {
 			err = io.ErrUnexpectedEOF
 		}
-		if bad(err) {
+		retry := false
+		if bad(err) && keepErr == nil {
 			if refetched {
 				return "", resumed, fetched, in.refuseBuild(g, lib, p, temp, err)
 			}
 			// Bytes damaged on the way (a proxy, a bad network card) look like a bad build:
 			// before the build is refused, what follows the last file verified is fetched once
 			// more.
-			refetched = true
+			refetched, retry = true, true
 			in.cfg.Logger.Warn("the download does not match the manifest: fetching it once more", "game", g.Slug, "err", err)
-			x.retry()
+			x.retry(x.prefix())
 		}
 		if next, ok := r.checkpoint(last); ok {
 			if serr := in.saveStream(g.Slug, next, dl.Size); serr != nil {
@@ -234,6 +248,8 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		cp = last
 		restoreHash(h, cp.Hash)
 		switch {
+		case retry:
+			continue
 		case x.err() != nil || keepErr != nil:
 			return "", resumed, fetched, err // writing the files failed (a full disk...): fetching again cannot help
 		case ctx.Err() != nil:
@@ -293,13 +309,17 @@ func (in *Installer) keepZip(lib string, p *state.Pending, offset int64) (*os.Fi
 	return f, nil
 }
 
-// finish checks that every entry of x is verified and that the zip's central directory, in
-// tail (from tailStart), is the manifest the entries were extracted by.
-func (in *Installer) finish(x *extraction, tail []byte, tailStart, size int64) error {
+// finish checks that h, the hash of the whole zip, is the sha256 dl published, that every
+// entry of x is verified, and that the zip's central directory, in tail (from tailStart), is
+// the manifest the entries were extracted by.
+func (in *Installer) finish(h hash.Hash, x *extraction, tail []byte, tailStart int64, dl Download) error {
+	if got := hex.EncodeToString(h.Sum(nil)); got != dl.SHA256 {
+		return fmt.Errorf("%w: the zip's sha256 is %s, the server published %s", ErrVerify, got, dl.SHA256)
+	}
 	if err := x.complete(); err != nil {
 		return err
 	}
-	return checkDirectory(tail, tailStart, size, x.all, in.cfg.Limits)
+	return checkDirectory(tail, tailStart, dl.Size, x.all, in.cfg.Limits)
 }
 
 // extracted marks the install of slug extracted into temp, every file verified.

@@ -131,7 +131,9 @@ const recheckDelay = 2 * time.Second
 // node's newest invoice's add index (settlements never outnumber invoices) returns
 // lightning.ErrIndexBehind at once. A node restored from an older backup that still has more
 // invoices than after is not told apart: its settlements below after are applied when their
-// purchases expire (purchases.Service.ExpireDue looks each one up).
+// purchases expire (purchases.Service.ExpireDue looks each one up). On a node whose AMP
+// invoices (each payment of one a settlement of its own) outnumber its other invoices, every
+// subscription starts again from the first settlement: slower, never wrong.
 func (p *Provider) SubscribeSettlements(ctx context.Context, after uint64, fn func(lightning.Invoice) error) error {
 	last := after
 	// deliver hands fn the settlements of list above last, in order.
