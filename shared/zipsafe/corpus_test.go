@@ -301,6 +301,7 @@ func hostileCorpus() []hostile {
 		`a\..\..\x`, `dir\file.txt`,
 		"a\x00b", "a\nb", "a\x7fb", "a\u0085b", "bad\xffutf8",
 		"game.exe:hidden", "a.", "a /b", "CON", "aux.txt", "dir/com1.log", "what?.txt", "a*b", `a"b`, "a|b", "a<b>",
+		"GAMEDA~1/run.exe", "progr~12.txt", "data/LEVEL~3", "ab12cd~1.bin",
 		strings.Repeat("x", 256), strings.Repeat("abcdefg/", 128) + "x",
 	} {
 		cases = append(cases, hostile{name: "path " + name, zip: one(name, []byte("x")), rule: zipsafe.RulePath, entry: name})
@@ -535,6 +536,10 @@ func goodCorpus() []good {
 			zfile{name: "x4755", body: []byte("e"), mode: 0o755 | fs.ModeSetuid},
 		),
 		goodOf("empty files", zfile{name: "empty"}, zfile{name: "empty-stored", store: true}, zfile{name: "dir/empty"}),
+		goodOf("tildes that are not short names",
+			zfile{name: "~1.txt", body: []byte("a")}, zfile{name: "save~.dat", body: []byte("b")},
+			zfile{name: "backup~old.sav", body: []byte("c")}, zfile{name: "longername~1.txt", body: []byte("d")},
+			zfile{name: "save~1.data", body: []byte("e")}),
 		goodOf("stored and deflated",
 			zfile{name: "stored.bin", body: noise(4, 70000), store: true},
 			zfile{name: "deflated.txt", body: text(5, 70000)},

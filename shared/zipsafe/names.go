@@ -83,8 +83,32 @@ func checkName(name string) string {
 		if d, ok := windowsDevice(base); ok {
 			return fmt.Sprintf("the component %q is named like the Windows device %s, which cannot be a file there", c, d)
 		}
+		if shortName(c) {
+			return fmt.Sprintf("the component %q has the form of a Windows short name (8.3, as PROGRA~1), which Windows may take for another file's long name", c)
+		}
 	}
 	return ""
+}
+
+// shortName reports whether the path component c has the form of a short name Windows makes
+// for a long one (8.3: "GAMEDA~1", "PROGRA~2.TXT"): up to 8 characters before an optional
+// dot and up to 3 after it, the first part ending in "~" and digits. Opening such a name
+// where a file with that short name exists opens that file.
+func shortName(c string) bool {
+	base, ext, dotted := strings.Cut(c, ".")
+	if len(base) > 8 || (dotted && (len(ext) > 3 || strings.Contains(ext, "."))) {
+		return false
+	}
+	i := strings.LastIndexByte(base, '~')
+	if i < 1 || i == len(base)-1 {
+		return false
+	}
+	for _, r := range base[i+1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // nameKey maps a path to a key equal for two paths exactly when some

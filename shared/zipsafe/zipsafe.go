@@ -20,7 +20,9 @@
 //     backslash, a colon, a NUL or other control character, is not valid
 //     UTF-8, or would not be a valid file name on Windows (characters
 //     < > " | ? *, a component ending in a dot or space, a device name such
-//     as CON or COM1, a component over 255 bytes), or is over 1024 bytes.
+//     as CON or COM1, a component in the form of a short 8.3 name such as
+//     GAMEDA~1, which Windows may take for another file's long name, a
+//     component over 255 bytes), or is over 1024 bytes.
 //   - "duplicate": two entries name the same file or directory, also when
 //     they differ only in case (Unicode simple case folding, as
 //     strings.EqualFold: Windows and macOS ignore case) or in Unicode
