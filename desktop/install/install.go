@@ -296,7 +296,7 @@ func (in *Installer) hook(step string, done, total int64) {
 func (in *Installer) lockGame(slug string) (*fsutil.Lock, error) {
 	l, err := fsutil.TryLock(filepath.Join(in.state.Dir(), "locks", slug+".lock"))
 	if errors.Is(err, fsutil.ErrLocked) {
-		return nil, fmt.Errorf("%w: %s is being changed by another Satchel process (%v): wait for it to finish", ErrBusy, slug, err)
+		return nil, fmt.Errorf("%w: %s is being changed (installed, verified or moved) by this or another Satchel process (%v): wait for it to finish", ErrBusy, slug, err)
 	}
 	return l, err
 }
