@@ -22,21 +22,7 @@ import (
 func TestSettlementsResumeAtTheFirstUnapplied(t *testing.T) {
 	const n, failing = 40, 7
 	store := &cursorStore{t: t, last: n, applied: map[uint64]int{}, fail: map[uint64]bool{failing: true}, done: make(chan struct{})}
-	svc, err := purchases.New(store, nil, nil, &stream{n: n}, purchases.Config{ReceiptSecret: make([]byte, 16), Settlers: 8},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		svc.RunSettlements(ctx)
-	}()
-	<-store.done // the cursor reached n
-	cancel()
-	<-stopped
+	runSettlements(t, store, &stream{n: n}, 8)
 	store.mu.Lock()
 	defer store.mu.Unlock()
 	for i := uint64(1); i <= n; i++ {
@@ -56,31 +42,39 @@ func TestSettlementsResumeAtTheFirstUnapplied(t *testing.T) {
 func TestNodeWhoseIndexesStartedAgain(t *testing.T) {
 	const n = 5
 	store := &cursorStore{t: t, last: n, applied: map[uint64]int{}, fail: map[uint64]bool{}, done: make(chan struct{}), cursor: 1000}
-	svc, err := purchases.New(store, nil, nil, &stream{n: n, behind: true}, purchases.Config{ReceiptSecret: make([]byte, 16), Settlers: 2},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		svc.RunSettlements(ctx)
-	}()
-	select {
-	case <-store.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the node's settlements were not applied: the cursor never came back to them")
-	}
-	cancel()
-	<-stopped
+	runSettlements(t, store, &stream{n: n, behind: true}, 2)
 	store.mu.Lock()
 	defer store.mu.Unlock()
 	for i := uint64(1); i <= n; i++ {
 		if store.applied[i] != 1 {
 			t.Errorf("settlement %d applied %d times, want once", i, store.applied[i])
 		}
+	}
+}
+
+// runSettlements runs the settlement loop of a service on store and provider, with settlers
+// at once, until store's cursor reaches its last settlement (failing the test after 30 s).
+func runSettlements(t *testing.T, store *cursorStore, provider lightning.Provider, settlers int) {
+	t.Helper()
+	svc, err := purchases.New(store, nil, nil, provider, purchases.Config{ReceiptSecret: make([]byte, 16), Settlers: settlers},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		svc.RunSettlements(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-stopped
+	}()
+	select {
+	case <-store.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the cursor did not reach settlement %d within 30 s", store.last)
 	}
 }
 

@@ -44,19 +44,24 @@ func TestProblem(t *testing.T) {
 	}
 }
 
-// TestPausedDownloadKeepsItsPlace pauses a streamed install with keep downloads on: the
-// paused game says how much is downloaded (where it stopped, not 0), the install resumes
-// there, and the build's zip is kept whole.
-func TestPausedDownloadKeepsItsPlace(t *testing.T) {
+// pausedSlug is the game pausedInstall buys and pauses.
+const pausedSlug = "moss-and-mortar"
+
+// pausedInstall opens a Core in a new folder (its data folder is returned), buys pausedSlug,
+// and pauses its install, slowed down, once it has recorded a checkpoint; with keep, the
+// player keeps downloads.
+func pausedInstall(t *testing.T, keep bool) (*core.Core, string) {
+	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
+	data := filepath.Join(root, "data")
 	key, _ := nostr.GenerateKey()
-	checkpoint := make(chan int64, 1)
-	c, err := core.Open(core.Config{Dirs: settings.Dirs{Data: filepath.Join(root, "data"), Config: filepath.Join(root, "config")},
+	checkpoint := make(chan struct{}, 1)
+	c, err := core.Open(core.Config{Dirs: settings.Dirs{Data: data, Config: filepath.Join(root, "config")},
 		Signer: key, Server: env.server.URL, Hook: func(step string, done, _ int64) {
 			if step == "checkpoint" && done > 0 {
 				select {
-				case checkpoint <- done:
+				case checkpoint <- struct{}{}:
 				default:
 				}
 			}
@@ -64,14 +69,15 @@ func TestPausedDownloadKeepsItsPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetKeepDownloads(true); err != nil {
-		t.Fatal(err)
+	if keep {
+		if err := c.SetKeepDownloads(true); err != nil {
+			t.Fatal(err)
+		}
+		if set, err := c.Settings(); err != nil || !set.KeepDownloads {
+			t.Fatalf("settings = %+v, %v", set, err)
+		}
 	}
-	if set, err := c.Settings(); err != nil || !set.KeepDownloads {
-		t.Fatalf("settings = %+v, %v", set, err)
-	}
-	const slug = "moss-and-mortar"
-	if p, err := c.Buy(ctx, slug, false); err != nil || p.Status != core.PurchasePaid {
+	if p, err := c.Buy(ctx, pausedSlug, false); err != nil || p.Status != core.PurchasePaid {
 		t.Fatalf("Buy = %+v, %v", p, err)
 	}
 	if _, err := c.Refresh(ctx); err != nil {
@@ -80,7 +86,7 @@ func TestPausedDownloadKeepsItsPlace(t *testing.T) {
 	if err := c.SetSpeedLimit(128 << 10); err != nil { // slow enough to pause mid-way, even on a loaded machine
 		t.Fatal(err)
 	}
-	if _, err := c.Enqueue(ctx, slug); err != nil {
+	if _, err := c.Enqueue(ctx, pausedSlug); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -88,9 +94,19 @@ func TestPausedDownloadKeepsItsPlace(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the install recorded no checkpoint")
 	}
-	if err := c.PauseInstall(slug); err != nil {
+	if err := c.PauseInstall(pausedSlug); err != nil {
 		t.Fatal(err)
 	}
+	return c, data
+}
+
+// TestPausedDownloadKeepsItsPlace pauses a streamed install with keep downloads on: the
+// paused game says how much is downloaded (where it stopped, not 0), the install resumes
+// there, and the build's zip is kept whole.
+func TestPausedDownloadKeepsItsPlace(t *testing.T) {
+	ctx := context.Background()
+	c, _ := pausedInstall(t, true)
+	const slug = pausedSlug
 	e, err := c.Game(slug)
 	if err != nil {
 		t.Fatal(err)
@@ -116,44 +132,8 @@ func TestPausedDownloadKeepsItsPlace(t *testing.T) {
 // process holds the game (its lock): nothing of the install is deleted, and the cancel says
 // to wait; once the other process is done, the cancel deletes what was downloaded.
 func TestCancelWhileAnotherProcessInstalls(t *testing.T) {
-	ctx := context.Background()
-	root := t.TempDir()
-	key, _ := nostr.GenerateKey()
-	checkpoint := make(chan struct{}, 1)
-	data := filepath.Join(root, "data")
-	c, err := core.Open(core.Config{Dirs: settings.Dirs{Data: data, Config: filepath.Join(root, "config")},
-		Signer: key, Server: env.server.URL, Hook: func(step string, done, _ int64) {
-			if step == "checkpoint" && done > 0 {
-				select {
-				case checkpoint <- struct{}{}:
-				default:
-				}
-			}
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const slug = "moss-and-mortar"
-	if p, err := c.Buy(ctx, slug, false); err != nil || p.Status != core.PurchasePaid {
-		t.Fatalf("Buy = %+v, %v", p, err)
-	}
-	if _, err := c.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetSpeedLimit(128 << 10); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Enqueue(ctx, slug); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-checkpoint:
-	case <-time.After(time.Minute):
-		t.Fatal("the install recorded no checkpoint")
-	}
-	if err := c.PauseInstall(slug); err != nil {
-		t.Fatal(err)
-	}
+	c, data := pausedInstall(t, false)
+	const slug = pausedSlug
 	lib := filepath.Join(data, "library") // the default
 	files := func() int {
 		n := 0

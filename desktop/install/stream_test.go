@@ -44,6 +44,16 @@ func (b *bundle) installMany(t *testing.T, n int) (Result, []testenv.File) {
 	return res, append([]testenv.File(nil), files...)
 }
 
+// updateOfOneFile installs 1.0.0 (installMany, 6 files) and adds 1.1.0, the same but for its
+// last file; it returns 1.1.0 and that file's entry.
+func (b *bundle) updateOfOneFile(t *testing.T) (*build, state.File) {
+	t.Helper()
+	_, files := b.installMany(t, 6)
+	files[len(files)-1].Body = randomBytes(64 << 10)
+	v2 := b.addBuild("1.1.0", files...)
+	return v2, fileOf(t, v2, files[len(files)-1].Name)
+}
+
 // streamed returns a bundle whose builds stream.
 func streamed(t *testing.T, tweak ...func(*Config)) *bundle {
 	b := setup(t, tweak...)
@@ -583,10 +593,7 @@ func TestLaunchDuringUpdateKeepsThePlayedVersion(t *testing.T) {
 // the installed version is untouched and playable.
 func TestUpdateWithTamperedRange(t *testing.T) {
 	b := streamed(t)
-	_, v2files := b.installMany(t, 6)
-	v2files[len(v2files)-1].Body = randomBytes(64 << 10)
-	v2 := b.addBuild("1.1.0", v2files...)
-	f := fileOf(t, v2, v2files[len(v2files)-1].Name)
+	v2, f := b.updateOfOneFile(t)
 	body, _ := os.ReadFile(v2.path)
 	body[f.DataOffset+f.CompressedSize/2] ^= 0xff
 	other := filepath.Join(b.dir, "tampered.zip")
@@ -695,6 +702,23 @@ func TestWriteFailureIsNotRetried(t *testing.T) {
 	}
 }
 
+// installDamaged installs b's game while the server damages the byte at offset once, and
+// checks that the install of version succeeded whole, with nothing recorded as failed.
+func installDamaged(t *testing.T, b *bundle, at int64, version string) {
+	t.Helper()
+	b.srv.damage.at, b.srv.damage.copy = at, filepath.Join(b.dir, "damaged.zip")
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil || g.Current.Version != version {
+		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || rep.Version != version {
+		t.Errorf("verify = %+v, %v", rep, err)
+	}
+	noTemp(t, b)
+}
+
 // TestStreamedDamageOnTheWay damages a byte of a file's data on the way, once: the install
 // fetches again from the end of the file before it, and succeeds; nothing is recorded as
 // failed.
@@ -702,22 +726,12 @@ func TestStreamedDamageOnTheWay(t *testing.T) {
 	b := streamed(t)
 	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 6, 200<<10)...)
 	prev, f := fileOf(t, bd, "assets/pack-02.bin"), fileOf(t, bd, "assets/pack-03.bin")
-	b.srv.damage.at, b.srv.damage.copy = f.DataOffset+f.CompressedSize/2, filepath.Join(b.dir, "damaged.zip")
-	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
-		t.Fatal(err)
-	}
+	installDamaged(t, b, f.DataOffset+f.CompressedSize/2, "1.0.0")
 	from := prev.DataOffset + prev.CompressedSize
 	want := []string{fmt.Sprintf("bytes=0-%d", bd.size-1), fmt.Sprintf("bytes=%d-%d", from, bd.size-1)}
 	if diff := cmp.Diff(want, b.srv.ranges()); diff != "" {
 		t.Errorf("GETs (-want +got):\n%s", diff)
 	}
-	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil || g.Current.Version != "1.0.0" {
-		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
-	}
-	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
-		t.Errorf("verify = %+v, %v", rep, err)
-	}
-	noTemp(t, b)
 }
 
 // TestStreamedTailDamageOnTheWay damages a byte of the zip's end record on the way, once:
@@ -726,42 +740,19 @@ func TestStreamedDamageOnTheWay(t *testing.T) {
 func TestStreamedTailDamageOnTheWay(t *testing.T) {
 	b := streamed(t)
 	bd := b.addBuild("1.0.0", manyFiles("1.0.0", 3, 50<<10)...)
-	b.srv.damage.at, b.srv.damage.copy = bd.size-30, filepath.Join(b.dir, "damaged.zip")
-	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
-		t.Fatal(err)
-	}
+	installDamaged(t, b, bd.size-30, "1.0.0")
 	whole := fmt.Sprintf("bytes=0-%d", bd.size-1)
 	if diff := cmp.Diff([]string{whole, whole}, b.srv.ranges()); diff != "" {
 		t.Errorf("GETs (-want +got):\n%s", diff)
 	}
-	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil {
-		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
-	}
-	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
-		t.Errorf("verify = %+v, %v", rep, err)
-	}
-	noTemp(t, b)
 }
 
 // TestUpdateDamageOnTheWay damages a byte of a changed file on the way, once: the update is
 // made once more and succeeds.
 func TestUpdateDamageOnTheWay(t *testing.T) {
 	b := streamed(t)
-	_, v2files := b.installMany(t, 6)
-	v2files[len(v2files)-1].Body = randomBytes(64 << 10)
-	v2 := b.addBuild("1.1.0", v2files...)
-	f := fileOf(t, v2, v2files[len(v2files)-1].Name)
-	b.srv.damage.at, b.srv.damage.copy = f.DataOffset+f.CompressedSize/2, filepath.Join(b.dir, "damaged.zip")
-	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	if g := b.load().Games["tiny-game"]; g.Failed != nil || g.Current == nil || g.Current.Version != "1.1.0" {
-		t.Errorf("state: failed %+v current %+v", g.Failed, g.Current)
-	}
-	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() || rep.Version != "1.1.0" {
-		t.Errorf("verify = %+v, %v", rep, err)
-	}
-	noTemp(t, b)
+	_, f := b.updateOfOneFile(t)
+	installDamaged(t, b, f.DataOffset+f.CompressedSize/2, "1.1.0")
 }
 
 // TestEntryWrittenAgainIsNotVerified extracts a build's files, then a stretch again from the
