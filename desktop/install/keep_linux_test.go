@@ -36,7 +36,7 @@ func TestKeptZipWriteFailureIsNotRetried(t *testing.T) {
 					if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && target == zip {
 						var n int
 						if _, err := fmt.Sscan(fd.Name(), &n); err == nil {
-							if err := syscall.Dup2(int(full.Fd()), n); err != nil {
+							if err := syscall.Dup3(int(full.Fd()), n, 0); err != nil {
 								t.Error(err)
 							}
 							return
