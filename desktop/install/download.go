@@ -20,15 +20,19 @@ import (
 )
 
 // download fetches dl into zipPath with grab, resuming what is there, hashing while the bytes
-// arrive, and checks the size and sha256 of the result; a mismatch deletes the file. It
+// arrive, and checks the size and sha256 of the result; a mismatch deletes the file. Once it
+// holds a download slot, and before it fetches anything, it calls check (free space). It
 // returns how many bytes were already there and how many it fetched. A partial file survives
 // errors and cancellation, for the next attempt to resume.
-func (in *Installer) download(ctx context.Context, g Game, dl Download, zipPath string, progress func(Progress)) (resumed, fetched int64, err error) {
+func (in *Installer) download(ctx context.Context, g Game, dl Download, zipPath string, check func() error, progress func(Progress)) (resumed, fetched int64, err error) {
 	release := in.slots.acquire(ctx)
 	if release == nil {
 		return 0, 0, ctx.Err()
 	}
 	defer release()
+	if err := check(); err != nil {
+		return 0, 0, err
+	}
 
 	hs := &hashState{h: sha256.New()}
 	url := dl.URL

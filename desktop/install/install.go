@@ -458,13 +458,6 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		if err := checkPathLengths(lib, p, dl.Files, fsutil.MaxPath); err != nil {
 			return res, err
 		}
-		zip := "" // the zip the stream writes too, when the player keeps downloads
-		if p.Zip != "" {
-			zip = filepath.Join(lib, filepath.FromSlash(p.Zip))
-		}
-		if err := in.checkSpace(lib, zip, p); err != nil {
-			return res, err
-		}
 		var cur *state.Install
 		var curFiles []state.File
 		if gs := st.Games[g.Slug]; p.Stream.Update && gs.Current != nil {
@@ -537,13 +530,10 @@ func (in *Installer) downloadAndExtract(ctx context.Context, g Game, p *state.Pe
 		if err := checkPathLengths(lib, p, dl.Files, fsutil.MaxPath); err != nil {
 			return "", err
 		}
-		if err := in.checkSpace(lib, zipPath, p); err != nil {
-			return "", err
-		}
 		if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err != nil {
 			return "", err
 		}
-		resumed, fetched, err := in.download(ctx, g, dl, zipPath, progress)
+		resumed, fetched, err := in.download(ctx, g, dl, zipPath, func() error { return in.checkSpace(lib, zipPath, p) }, progress)
 		res.Resumed, res.Fetched = resumed, fetched
 		if err != nil {
 			return "", err
@@ -682,6 +672,17 @@ func (in *Installer) removeLeftovers(lib string, p *state.Pending) error {
 		}
 	}
 	return first
+}
+
+// checkStreamSpace is checkSpace for the streamed install or update p, with its kept zip if
+// any. Like checkSpace, it is called once the install holds its download slot, so that the
+// installs before it in the queue have written their files.
+func (in *Installer) checkStreamSpace(lib string, p *state.Pending) error {
+	zip := "" // the zip the stream writes too, when the player keeps downloads
+	if p.Zip != "" {
+		zip = filepath.Join(lib, filepath.FromSlash(p.Zip))
+	}
+	return in.checkSpace(lib, zip, p)
 }
 
 // checkSpace refuses a download that would not fit: what is left to download into zipPath

@@ -803,3 +803,33 @@ func TestEntryWrittenAgainIsNotVerified(t *testing.T) {
 		t.Errorf("%d files count as verified after the retry, want 2: only %s was written again", k, e.Path)
 	}
 }
+
+// TestQueuedInstallChecksSpaceInItsTurn queues a second game's install behind the first (one
+// download at a time) on a disk that holds only one of them: the second checks the free space
+// when its turn comes, after the first has written its files, and is refused then, before it
+// fetches anything, instead of passing the check at once and failing part-way.
+func TestQueuedInstallChecksSpaceInItsTurn(t *testing.T) {
+	b := streamed(t)
+	b.addBuild("1.0.0", manyFiles("1.0.0", 3, 100<<10)...)
+	b.srv.gate = make(chan struct{})
+	ctx := context.Background()
+	first := b.inst.Enqueue(ctx, b.game, "", nil)
+	waitUntil(t, func() bool { return len(b.srv.ranges()) == 1 }) // the first install's download
+	second := b.inst.Enqueue(ctx, Game{ID: "game-2", Slug: "other-game"}, "", nil)
+	waitUntil(t, func() bool { // the second install waits for its turn
+		b.inst.slots.mu.Lock()
+		defer b.inst.slots.mu.Unlock()
+		return len(b.inst.slots.waiting) == 1
+	})
+	b.free.Store(1 << 20) // what is left once the first is written
+	close(b.srv.gate)
+	if _, err := first.Wait(ctx); err != nil {
+		t.Fatalf("the first install: %v", err)
+	}
+	if _, err := second.Wait(ctx); !errors.Is(err, ErrDiskSpace) {
+		t.Fatalf("the second install = %v, want ErrDiskSpace", err)
+	}
+	if n := len(b.srv.ranges()); n != 1 {
+		t.Errorf("%d GETs, want the first install's only", n)
+	}
+}

@@ -149,6 +149,9 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		return "", 0, 0, ctx.Err()
 	}
 	defer release()
+	if err := in.checkStreamSpace(lib, p); err != nil {
+		return "", 0, 0, err
+	}
 	temp, cp, err := in.streamTemp(g.Slug, p, lib)
 	if err != nil {
 		return "", 0, 0, err
@@ -532,6 +535,9 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 		return "", 0, 0, ctx.Err()
 	}
 	defer release()
+	if err := in.checkStreamSpace(lib, p); err != nil {
+		return "", 0, 0, err
+	}
 	var fetched, reused int64
 	for try := 1; ; try++ {
 		temp, f, r, err := in.updateOnce(ctx, g, p, lib, curInstall, curDir, cur, dl, sorted, tailStart, progress)
