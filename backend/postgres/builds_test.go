@@ -19,7 +19,6 @@ import (
 	"satchel.dev/backend/builds"
 	"satchel.dev/backend/market"
 	"satchel.dev/backend/postgres"
-	"satchel.dev/backend/postgres/pgtest"
 	"satchel.dev/shared/zipsafe"
 )
 
@@ -28,11 +27,7 @@ import (
 // exactly as a fresh upload records it; a build whose zip is not its manifest is left alone.
 func TestBackfillEntries(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := openDB(t)
 	users, games, repo := postgres.NewUserService(db), postgres.NewGameService(db), postgres.NewBuildRepo(db)
 	pk := strings.Repeat("d", 64)
 	uid, err := users.EnsureUser(ctx, pk)

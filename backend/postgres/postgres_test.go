@@ -202,15 +202,22 @@ func TestMigrateDownAndUpAgain(t *testing.T) {
 	}
 }
 
-// TestSignInRefusesReplay shows that an event id is accepted once per database, and that the
-// user is created once however often they sign in.
-func TestSignInRefusesReplay(t *testing.T) {
-	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+// openDB opens a new database of the test cluster, closed when the test ends.
+func openDB(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
+	return db
+}
+
+// TestSignInRefusesReplay shows that an event id is accepted once per database, and that the
+// user is created once however often they sign in.
+func TestSignInRefusesReplay(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
 	users := postgres.NewUserService(db)
 	pk := strings.Repeat("b", 64)
 	now := time.Now()
@@ -255,11 +262,7 @@ func attachBuild(t *testing.T, db *postgres.DB, dev market.Actor, releaseID stri
 // first signed calls do: every call gets the same user, none fails.
 func TestEnsureUserConcurrently(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := openDB(t)
 	users := postgres.NewUserService(db)
 	for round := range 20 {
 		pk := fmt.Sprintf("%064x", round+1)
@@ -283,11 +286,7 @@ func TestEnsureUserConcurrently(t *testing.T) {
 // game exactly once, drafts and unlisted games never, and the title search matching literally.
 func TestStorePagination(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := openDB(t)
 	users, games := postgres.NewUserService(db), postgres.NewGameService(db)
 	pk := strings.Repeat("c", 64)
 	uid, err := users.EnsureUser(ctx, pk)
@@ -388,11 +387,7 @@ func TestStorePagination(t *testing.T) {
 // nothing), then moves up from there.
 func TestCursorResets(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := openDB(t)
 	repo := postgres.NewPurchaseRepo(db)
 	cursor := func() uint64 {
 		t.Helper()
@@ -407,6 +402,7 @@ func TestCursorResets(t *testing.T) {
 		reset bool // from save
 		want  uint64
 	}{{save: 10, want: 10}, {save: 7, want: 10}, {reset: true, save: 9, want: 10}, {reset: true, save: 10, want: 0}, {save: 3, want: 3}} {
+		var err error
 		if step.reset {
 			err = repo.ResetCursor(ctx, "lnd", step.save)
 		} else {
