@@ -4,7 +4,9 @@
 //
 //   - the store's read path: GetGame and ListGames driven by wrk over loopback (accepting
 //     gzip as browsers and the launcher do, and ListGames once more without), beside
-//     pgbench -S (select-only) transactions/s on the same cluster;
+//     pgbench -S (select-only) transactions/s on the same cluster, with one client thread and
+//     with two (the faster is the baseline); wrk runs one thread, so that the load tool does
+//     not take both cores from the server it measures;
 //   - builds: a 1 GiB upload and download through the server, beside curl moving the same
 //     file to and from a plain static file server, and the server's peak memory meanwhile;
 //   - buying: purchases created and settled per second through the API with the dev provider,
@@ -55,6 +57,7 @@ func main() {
 func run(ctx context.Context) error {
 	duration := flag.Duration("duration", 10*time.Second, "length of each load run")
 	conns := flag.Int("connections", 32, "concurrent connections of wrk and pgbench")
+	wrkThreads := flag.Int("wrk-threads", 1, "wrk's threads in the reads stage: one leaves the server a core of the two (the floor rows show wrk can still load it)")
 	stageList := flag.String("stages", "reads,builds,buying,instances", "the stages to run, comma-separated: reads, builds, buying, instances")
 	flag.Parse()
 	stages := map[string]bool{}
@@ -98,10 +101,10 @@ func run(ctx context.Context) error {
 	if err := pgbenchInit(ctx, cluster); err != nil {
 		return err
 	}
-	fmt.Printf("load: %d connections, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *duration)
+	fmt.Printf("load: %d connections, wrk threads: %d, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *wrkThreads, *duration)
 	if stages["reads"] {
 		if err := within(ctx, "reads", 5**duration+2*time.Minute, func(ctx context.Context) error {
-			return benchReads(ctx, cluster, srv, tmp, *conns, *duration)
+			return benchReads(ctx, cluster, srv, tmp, load{*conns, *wrkThreads}, *duration)
 		}); err != nil {
 			return err
 		}
@@ -156,14 +159,20 @@ func within(ctx context.Context, stage string, limit time.Duration, f func(conte
 // benchReads measures GetGame and ListGames with wrk beside pgbench -S on the same cluster, and
 // the server's CPU time per request (which other work on the machine changes less than rates).
 // The calls accept gzip as browsers and Connect clients do; ListGames is measured once more
-// without, as a client that asks for no compression gets it.
-func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tmp string, conns int, d time.Duration) error {
-	pgTPS, pgP99, err := pgbench(ctx, cluster, tmp, conns, d)
-	if err != nil {
-		return err
-	}
+// without, as a client that asks for no compression gets it. wrk drives every call with l;
+// pgbench runs with l's connections on one thread and on two, and the baseline is the faster.
+func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tmp string, l load, d time.Duration) error {
 	fmt.Printf("%-34s %12s %10s %18s %16s\n", "", "req/s", "p99", "ratio to pgbench", "server CPU/req")
-	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "pgbench -S (baseline, tx/s)", pgTPS, pgP99.Round(10*time.Microsecond), "1.00", "-")
+	var pgTPS float64
+	for _, threads := range []int{1, 2} {
+		tps, p99, err := pgbench(ctx, cluster, tmp, load{l.conns, threads}, d)
+		if err != nil {
+			return err
+		}
+		pgTPS = max(pgTPS, tps)
+		fmt.Printf("%-34s %12.0f %10s %18s %16s\n", fmt.Sprintf("pgbench -S -j%d (tx/s)", threads), tps, p99.Round(10*time.Microsecond), "", "-")
+	}
+	fmt.Printf("%-34s %12.0f %10s %18s %16s\n", "baseline: the faster pgbench -S", pgTPS, "", "1.00", "-")
 	for _, f := range []struct{ name, procedure, body string }{
 		{"net/http, GetGame's bytes (floor)", "satchel.catalog.v1.CatalogService/GetGame", `{"slug":"lantern-drift"}`},
 		{"net/http, ListGames' bytes (floor)", "satchel.catalog.v1.CatalogService/ListGames", `{}`},
@@ -176,7 +185,7 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 		if err != nil {
 			return err
 		}
-		rps, p99, err := wrk(ctx, tmp, floor.URL, f.body, true, conns, d)
+		rps, p99, err := wrk(ctx, tmp, floor.URL, f.body, true, l, d)
 		floor.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
@@ -200,7 +209,7 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 		if err != nil {
 			return err
 		}
-		rps, p99, err := wrk(ctx, tmp, srv.url+"/"+c.procedure, c.body, c.gzip, conns, d)
+		rps, p99, err := wrk(ctx, tmp, srv.url+"/"+c.procedure, c.body, c.gzip, l, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -213,6 +222,9 @@ func benchReads(ctx context.Context, cluster *pgcluster.Cluster, srv *server, tm
 	}
 	return nil
 }
+
+// load is how a load tool drives its target: conns connections (or clients) over threads threads.
+type load struct{ conns, threads int }
 
 // fixedAnswer posts body in JSON to url once, accepting gzip, and serves what it answered
 // (status 200, its Content-Type, Content-Encoding and body) to every request, from a bare
@@ -347,7 +359,7 @@ var (
 // wrk posts body to url for d and returns requests/s and the p99 latency as wrk prints it.
 // With gzip the requests accept a gzipped answer, as browsers and Connect clients (the
 // launcher's) ask.
-func wrk(ctx context.Context, dir, url, body string, gzip bool, conns int, d time.Duration) (float64, string, error) {
+func wrk(ctx context.Context, dir, url, body string, gzip bool, l load, d time.Duration) (float64, string, error) {
 	script := filepath.Join(dir, "post.lua")
 	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body)
 	if gzip {
@@ -356,7 +368,7 @@ func wrk(ctx context.Context, dir, url, body string, gzip bool, conns int, d tim
 	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 		return 0, "", err
 	}
-	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency", "-s", script, url).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "wrk", "-t"+strconv.Itoa(l.threads), "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--latency", "-s", script, url).CombinedOutput()
 	if err != nil {
 		return 0, "", fmt.Errorf("wrk: %w\n%s", err, out)
 	}
@@ -383,11 +395,11 @@ func pgbenchInit(ctx context.Context, c *pgcluster.Cluster) error {
 
 // pgbench runs pgbench's select-only workload on the cluster and returns its transactions/s
 // and the p99 latency of a tenth of its transactions, from the log it writes in dir.
-func pgbench(ctx context.Context, c *pgcluster.Cluster, dir string, conns int, d time.Duration) (float64, time.Duration, error) {
+func pgbench(ctx context.Context, c *pgcluster.Cluster, dir string, l load, d time.Duration) (float64, time.Duration, error) {
 	bin := filepath.Join(c.BinDir(), "pgbench")
 	logs := filepath.Join(dir, "pgbench-S")
 	common := []string{"-h", c.SocketDir(), "-p", strconv.Itoa(c.Port()), "-U", "postgres"}
-	args := append([]string{"-S", "-c", strconv.Itoa(conns), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
+	args := append([]string{"-S", "-c", strconv.Itoa(l.conns), "-j", strconv.Itoa(l.threads), "-T", strconv.Itoa(int(d.Seconds())),
 		"-l", "--sampling-rate=0.1", "--log-prefix=" + logs}, common...)
 	out, err := exec.CommandContext(ctx, bin, append(args, "pgbench")...).CombinedOutput()
 	if err != nil {
