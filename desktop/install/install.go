@@ -235,6 +235,7 @@ type Installer struct {
 	state    *state.Store
 	throttle *throttle
 	slots    *slots
+	space    *space
 	keep     atomic.Bool // Config.KeepDownloads, as it changes
 
 	mu   sync.Mutex
@@ -254,7 +255,7 @@ func New(cfg Config) (*Installer, error) {
 		return nil, errors.New("install: SpeedLimit must not be negative, MaxDownloads at least 1")
 	}
 	in := &Installer{cfg: cfg, state: cfg.State, throttle: newThrottle(cfg.SpeedLimit),
-		slots: newSlots(cfg.MaxDownloads), jobs: map[string]*Job{}}
+		slots: newSlots(cfg.MaxDownloads), space: newSpace(), jobs: map[string]*Job{}}
 	in.keep.Store(cfg.KeepDownloads)
 	return in, nil
 }
@@ -334,6 +335,7 @@ func (in *Installer) Install(ctx context.Context, g Game, releaseID string, prog
 		return Result{}, err
 	}
 	defer lock.Unlock()
+	defer in.space.end(g.Slug)
 	res, err := in.install(ctx, g, releaseID, progress)
 	if err != nil {
 		progress(Progress{Slug: g.Slug, Version: res.Version, Phase: PhaseFailed, Err: err.Error()})
@@ -533,7 +535,7 @@ func (in *Installer) downloadAndExtract(ctx context.Context, g Game, p *state.Pe
 		if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err != nil {
 			return "", err
 		}
-		resumed, fetched, err := in.download(ctx, g, dl, zipPath, func() error { return in.checkSpace(lib, zipPath, p) }, progress)
+		resumed, fetched, err := in.download(ctx, g, dl, zipPath, func() error { return in.checkSpace(ctx, g.Slug, lib, zipPath, p) }, progress)
 		res.Resumed, res.Fetched = resumed, fetched
 		if err != nil {
 			return "", err
@@ -677,17 +679,19 @@ func (in *Installer) removeLeftovers(lib string, p *state.Pending) error {
 // checkStreamSpace is checkSpace for the streamed install or update p, with its kept zip if
 // any. Like checkSpace, it is called once the install holds its download slot, so that the
 // installs before it in the queue have written their files.
-func (in *Installer) checkStreamSpace(lib string, p *state.Pending) error {
+func (in *Installer) checkStreamSpace(ctx context.Context, slug, lib string, p *state.Pending) error {
 	zip := "" // the zip the stream writes too, when the player keeps downloads
 	if p.Zip != "" {
 		zip = filepath.Join(lib, filepath.FromSlash(p.Zip))
 	}
-	return in.checkSpace(lib, zip, p)
+	return in.checkSpace(ctx, slug, lib, zip, p)
 }
 
 // checkSpace refuses a download that would not fit: what is left to download into zipPath
-// ("" when none is kept) plus the installed size, with a margin.
-func (in *Installer) checkSpace(lib, zipPath string, p *state.Pending) error {
+// ("" when none is kept) plus the installed size, with a margin. The space is promised to
+// slug's install until Install returns; an install that would fit only once the other
+// installs under way have written their files waits for them (see space.promise).
+func (in *Installer) checkSpace(ctx context.Context, slug, lib, zipPath string, p *state.Pending) error {
 	if err := os.MkdirAll(lib, 0o755); err != nil {
 		return err
 	}
@@ -698,15 +702,17 @@ func (in *Installer) checkSpace(lib, zipPath string, p *state.Pending) error {
 		have = min(fi.Size(), p.Size)
 	}
 	need := p.Size - have + p.InstalledBytes + 8<<20
-	free, err := in.cfg.FreeSpace(lib)
-	if err != nil {
-		return fmt.Errorf("checking free disk space in %s: %w", lib, err)
+	free := func() (int64, error) {
+		n, err := in.cfg.FreeSpace(lib)
+		if err != nil {
+			return 0, fmt.Errorf("checking free disk space in %s: %w", lib, err)
+		}
+		return n, nil
 	}
-	if free < need {
+	return in.space.promise(ctx, slug, need, free, func(free int64) error {
 		return fmt.Errorf("%w in %s for %s %s: it needs %s (download %s + installed files %s), only %s is free: free some space, or move the library to a larger disk (`satchel library move`)",
 			ErrDiskSpace, lib, path.Dir(p.Dir), p.Version, Bytes(need), Bytes(p.Size-have), Bytes(p.InstalledBytes), Bytes(free))
-	}
-	return nil
+	})
 }
 
 // checkPathLengths refuses to install files (p's, into the library lib) whose absolute path

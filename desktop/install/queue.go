@@ -94,3 +94,71 @@ func (j *Job) Wait(ctx context.Context) (Result, error) {
 
 // Cancel stops the job; a partial download is kept for the next install to resume.
 func (j *Job) Cancel() { j.cancel() }
+
+// space is the disk space promised to the installs of this installer under way, by game, so
+// that installs downloading at once (MaxDownloads above 1) do not each count the same free
+// space: each is promised what it needs when it checks, and gives it back when it ends.
+type space struct {
+	mu       sync.Mutex
+	promised map[string]int64 // by game slug
+	waiting  int              // installs waiting for another to end before they check again
+	ended    chan struct{}    // closed, and replaced, when an install gives its promise back
+}
+
+func newSpace() *space { return &space{promised: map[string]int64{}, ended: make(chan struct{})} }
+
+// promise promises slug need bytes of the free space that free reports, less what the other
+// installs were promised. When that is too little while other installs hold promises, it waits
+// for one of them to end and checks again (what they wrote is then counted by free); when no
+// other install holds one it returns refuse(free), or ctx's error when ctx ends first. A
+// second promise to slug replaces the first.
+func (s *space) promise(ctx context.Context, slug string, need int64, free func() (int64, error), refuse func(free int64) error) error {
+	for {
+		s.mu.Lock()
+		have, err := free()
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		others := int64(0)
+		for game, n := range s.promised {
+			if game != slug {
+				others += n
+			}
+		}
+		if have-others >= need {
+			s.promised[slug] = need
+			s.mu.Unlock()
+			return nil
+		}
+		if others == 0 {
+			s.mu.Unlock()
+			return refuse(have)
+		}
+		ended := s.ended
+		s.waiting++
+		s.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// end gives back slug's promise, if it has one, and wakes the installs waiting for space.
+func (s *space) end(slug string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.promised[slug]; !ok {
+		return
+	}
+	delete(s.promised, slug)
+	close(s.ended)
+	s.ended = make(chan struct{})
+}

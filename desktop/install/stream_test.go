@@ -804,6 +804,40 @@ func TestEntryWrittenAgainIsNotVerified(t *testing.T) {
 	}
 }
 
+// TestInstallsAtOnceShareTheFreeSpace: with two downloads at a time, an install does not
+// count the free space another install under way was promised. The second waits for the
+// first to end, then checks what is left, and is refused without fetching anything.
+func TestInstallsAtOnceShareTheFreeSpace(t *testing.T) {
+	b := streamed(t, func(c *Config) { c.MaxDownloads = 2 })
+	b.addBuild("1.0.0", manyFiles("1.0.0", 3, 100<<10)...)
+	b.free.Store(12 << 20) // each install needs about 8.6 MiB (a margin of 8): room for one
+	b.srv.gate = make(chan struct{})
+	ctx := context.Background()
+	first := b.inst.Enqueue(ctx, b.game, "", nil)
+	waitUntil(t, func() bool { return len(b.srv.ranges()) == 1 }) // the first install's download
+	second := b.inst.Enqueue(ctx, Game{ID: "game-2", Slug: "other-game"}, "", nil)
+	waitUntil(t, func() bool {
+		b.inst.space.mu.Lock()
+		defer b.inst.space.mu.Unlock()
+		return b.inst.space.waiting == 1 || len(b.srv.ranges()) == 2
+	})
+	if n := len(b.srv.ranges()); n != 1 {
+		close(b.srv.gate) // so that the server can close
+		t.Fatalf("%d GETs: the second install counted the space promised to the first", n)
+	}
+	b.free.Store(4 << 20) // what is left once the first is written
+	close(b.srv.gate)
+	if _, err := first.Wait(ctx); err != nil {
+		t.Fatalf("the first install: %v", err)
+	}
+	if _, err := second.Wait(ctx); !errors.Is(err, ErrDiskSpace) {
+		t.Fatalf("the second install = %v, want ErrDiskSpace", err)
+	}
+	if n := len(b.srv.ranges()); n != 1 {
+		t.Errorf("%d GETs, want the first install's only", n)
+	}
+}
+
 // TestQueuedInstallChecksSpaceInItsTurn queues a second game's install behind the first (one
 // download at a time) on a disk that holds only one of them: the second checks the free space
 // when its turn comes, after the first has written its files, and is refused then, before it

@@ -149,7 +149,7 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		return "", 0, 0, ctx.Err()
 	}
 	defer release()
-	if err := in.checkStreamSpace(lib, p); err != nil {
+	if err := in.checkStreamSpace(ctx, g.Slug, lib, p); err != nil {
 		return "", 0, 0, err
 	}
 	temp, cp, err := in.streamTemp(g.Slug, p, lib)
@@ -535,7 +535,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 		return "", 0, 0, ctx.Err()
 	}
 	defer release()
-	if err := in.checkStreamSpace(lib, p); err != nil {
+	if err := in.checkStreamSpace(ctx, g.Slug, lib, p); err != nil {
 		return "", 0, 0, err
 	}
 	var fetched, reused int64
