@@ -1062,6 +1062,38 @@ func TestMoveLibraryThatDoesNotFit(t *testing.T) {
 	}
 }
 
+// TestMoveLibraryAfterAnInterruptedProbe: a launcher stopped while it probed whether the
+// target is on another disk leaves an empty probe file behind, in the library or in the
+// target; the next move to that target goes ahead, and removes them.
+func TestMoveLibraryAfterAnInterruptedProbe(t *testing.T) {
+	b := setup(t)
+	b.addBuild("1.0.0", gameFiles("1.0.0", 100<<10)...)
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	from := b.load().Library
+	to := filepath.Join(b.dir, "other-disk")
+	for _, dir := range []string{from, to} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, probePrefix+"123"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.inst.MoveLibrary(context.Background(), to, nil); err != nil {
+		t.Fatalf("MoveLibrary = %v, want the library moved", err)
+	}
+	for _, dir := range []string{from, to} {
+		if left, _ := filepath.Glob(filepath.Join(dir, probePrefix+"*")); len(left) > 0 {
+			t.Errorf("probes left: %v", left)
+		}
+	}
+	if rep, err := b.inst.Verify(context.Background(), b.game, false, nil); err != nil || !rep.OK() {
+		t.Errorf("verify after the move: %+v %v", rep, err)
+	}
+}
+
 func TestMoveLibraryResumes(t *testing.T) {
 	b := setup(t)
 	b.inst.moveByCopy = true

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"satchel.dev/desktop/internal/fsutil"
 	"satchel.dev/desktop/state"
@@ -149,13 +150,23 @@ func (in *Installer) checkMoveSpace(from, to string, size int64) error {
 	return nil
 }
 
+// probePrefix begins the name of crossDevice's probe file.
+const probePrefix = ".satchel-probe-"
+
 // crossDevice reports whether the folders from and to are on different file systems, where
-// the library moves by copy, by renaming an empty file from one to the other.
+// the library moves by copy, by renaming an empty file (a probe) from one to the other. It
+// first removes the probes an interrupted call left in either.
 func (in *Installer) crossDevice(from, to string) (bool, error) {
 	if in.moveByCopy {
 		return true, nil
 	}
-	f, err := os.CreateTemp(from, ".satchel-probe-")
+	for _, dir := range []string{from, to} {
+		left, _ := filepath.Glob(filepath.Join(dir, probePrefix+"*"))
+		for _, f := range left {
+			_ = os.Remove(f)
+		}
+	}
+	f, err := os.CreateTemp(from, probePrefix)
 	if err != nil {
 		return false, err
 	}
@@ -171,7 +182,8 @@ func (in *Installer) crossDevice(from, to string) (bool, error) {
 	return false, os.Remove(moved)
 }
 
-// checkMoveTarget refuses a target inside the library, or one that holds files.
+// checkMoveTarget refuses a target inside the library, or one that holds files other than
+// the probes of an interrupted crossDevice.
 func checkMoveTarget(from, to string) error {
 	if rel, err := filepath.Rel(from, to); err == nil && (rel == "." || filepath.IsLocal(rel)) {
 		return fmt.Errorf("cannot move the library into itself (%s is inside %s)", to, from)
@@ -183,7 +195,7 @@ func checkMoveTarget(from, to string) error {
 	if err != nil {
 		return err
 	}
-	if len(ents) > 0 {
+	if slices.ContainsFunc(ents, func(e fs.DirEntry) bool { return !strings.HasPrefix(e.Name(), probePrefix) }) {
 		return fmt.Errorf("%s is not empty: choose an empty or new folder for the library", to)
 	}
 	return nil
