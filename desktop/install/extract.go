@@ -8,14 +8,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"satchel.dev/desktop/launch"
 	"satchel.dev/desktop/state"
 	"satchel.dev/shared/zipsafe"
 )
@@ -86,13 +84,9 @@ func (in *Installer) extract(ctx context.Context, g Game, p *state.Pending, lib,
 		stampAll(root, files, filesTime(p)) // every file verified (checkManifest)
 		root.Close()
 	}
-	// Set the exec bits of the launch target if the zip lacked them; a build that cannot
-	// launch still installs, and says why when launched.
-	_, _ = launch.Resolve(temp, runtime.GOOS, runtime.GOARCH)
-	if err := in.setStep(g.Slug, state.StepExtracted, path.Join(g.Slug, filepath.Base(temp))); err != nil {
+	if err := in.extracted(g.Slug, temp, p.Size); err != nil {
 		return "", err
 	}
-	in.hook("extracted", p.Size, p.Size)
 	return temp, nil
 }
 

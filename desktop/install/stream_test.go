@@ -804,6 +804,48 @@ func TestEntryWrittenAgainIsNotVerified(t *testing.T) {
 	}
 }
 
+// TestFilesOnTheDiskBeforeTheSwitch: every way of installing (the whole zip, the stream, an
+// update) flushes the extracted files to the disk before the state records them extracted and
+// the switch makes them current, so that a power cut cannot leave a version switched to whose
+// files are empty or short.
+func TestFilesOnTheDiskBeforeTheSwitch(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		located, update bool
+	}{{"whole zip", false, false}, {"streamed", true, false}, {"update", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			var steps []string
+			b := setup(t, func(cfg *Config) {
+				cfg.Hook = func(step string, _, _ int64) {
+					if step == "synced" || step == "extracted" || step == "renamed" {
+						steps = append(steps, step) // all three on the installing goroutine
+					}
+				}
+			})
+			b.located = c.located
+			files := manyFiles("1.0.0", 3, 10<<10)
+			b.addBuild("1.0.0", files...)
+			if c.update {
+				if _, err := b.inst.Install(context.Background(), b.game, "", nil); err != nil {
+					t.Fatal(err)
+				}
+				steps = nil
+				b.addBuild("1.0.1", files...) // the same files: all of them reused
+			}
+			res, err := b.inst.Install(context.Background(), b.game, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.update && res.Reused == 0 {
+				t.Fatalf("%+v: not an update", res)
+			}
+			if diff := cmp.Diff([]string{"synced", "extracted", "renamed"}, steps); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestInstallsAtOnceShareTheFreeSpace: with two downloads at a time, an install does not
 // count the free space another install under way was promised. The second waits for the
 // first to end, then checks what is left, and is refused without fetching anything.

@@ -325,11 +325,18 @@ func (in *Installer) finish(h hash.Hash, x *extraction, tail []byte, tailStart i
 	return checkDirectory(tail, tailStart, dl.Size, x.all, in.cfg.Limits)
 }
 
-// extracted marks the install of slug extracted into temp, every file verified.
+// extracted marks the install of slug extracted into temp, every file verified, once the
+// files are on the disk.
 func (in *Installer) extracted(slug, temp string, size int64) error {
 	// Set the exec bits of the launch target if the zip lacked them; a build that cannot
 	// launch still installs, and says why when launched.
 	_, _ = launch.Resolve(temp, runtime.GOOS, runtime.GOARCH)
+	// On the disk before the state says so: a power cut must not leave files extracted,
+	// verified and switched to that are empty or short once the machine is back.
+	if err := fsutil.SyncTree(temp); err != nil {
+		return fmt.Errorf("writing the extracted files to the disk: %w", err)
+	}
+	in.hook("synced", size, size)
 	if err := in.setStepKeep(slug, state.StepExtracted); err != nil {
 		return err
 	}

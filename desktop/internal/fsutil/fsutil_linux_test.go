@@ -1,7 +1,9 @@
 package fsutil_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,5 +27,19 @@ func TestDiskFull(t *testing.T) {
 		if fsutil.DiskFull(err) {
 			t.Errorf("DiskFull(%v) = true", err)
 		}
+	}
+}
+
+// TestSyncTree: SyncTree flushes a folder's file system, and says when the folder is missing.
+func TestSyncTree(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "game.bin"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsutil.SyncTree(dir); err != nil {
+		t.Fatalf("SyncTree = %v", err)
+	}
+	if err := fsutil.SyncTree(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("SyncTree of a missing folder = %v, want not exist", err)
 	}
 }

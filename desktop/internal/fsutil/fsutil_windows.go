@@ -46,6 +46,23 @@ func unlockFile(f *os.File) error {
 // MoveFileEx to write the rename through before it returns.
 func SyncDir(string) error { return nil }
 
+// SyncTree flushes the files under dir to the disk, so that a power cut after a rename that
+// publishes them cannot leave them empty or short: FlushFileBuffers on each file. A read-only
+// file cannot be opened to flush it, and is left to the system.
+func SyncTree(dir string) error {
+	return eachFile(dir, func(path string) error {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+}
+
 // renameRetry bounds how long Rename retries while another process (often a virus scanner or
 // the search indexer, for a moment) has one of the files open.
 const renameRetry = 2 * time.Second
