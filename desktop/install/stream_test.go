@@ -867,8 +867,17 @@ func TestInstallsAtOnceShareTheFreeSpace(t *testing.T) {
 		close(b.srv.gate) // so that the server can close
 		t.Fatalf("%d GETs: the second install counted the space promised to the first", n)
 	}
-	b.free.Store(4 << 20) // what is left once the first is written
+	refusedOnceFirstWritten(t, b, first, second, 4<<20)
+}
+
+// refusedOnceFirstWritten lets the first install, held at its download (b.srv.gate), finish
+// with free bytes left on the disk, and checks that the second was then refused for space
+// without fetching anything.
+func refusedOnceFirstWritten(t *testing.T, b *bundle, first, second *Job, free int64) {
+	t.Helper()
+	b.free.Store(free)
 	close(b.srv.gate)
+	ctx := context.Background()
 	if _, err := first.Wait(ctx); err != nil {
 		t.Fatalf("the first install: %v", err)
 	}
@@ -897,15 +906,5 @@ func TestQueuedInstallChecksSpaceInItsTurn(t *testing.T) {
 		defer b.inst.slots.mu.Unlock()
 		return len(b.inst.slots.waiting) == 1
 	})
-	b.free.Store(1 << 20) // what is left once the first is written
-	close(b.srv.gate)
-	if _, err := first.Wait(ctx); err != nil {
-		t.Fatalf("the first install: %v", err)
-	}
-	if _, err := second.Wait(ctx); !errors.Is(err, ErrDiskSpace) {
-		t.Fatalf("the second install = %v, want ErrDiskSpace", err)
-	}
-	if n := len(b.srv.ranges()); n != 1 {
-		t.Errorf("%d GETs, want the first install's only", n)
-	}
+	refusedOnceFirstWritten(t, b, first, second, 1<<20) // what is left once the first is written
 }
