@@ -85,6 +85,8 @@ func (in *Installer) extract(ctx context.Context, g Game, p *state.Pending, lib,
 		root.Close()
 	}
 	if err := in.extracted(g.Slug, temp, p.Size); err != nil {
+		os.RemoveAll(temp)
+		_ = in.setStep(g.Slug, state.StepDownloaded, "")
 		return "", err
 	}
 	return temp, nil

@@ -475,6 +475,9 @@ func (in *Installer) install(ctx context.Context, g Game, releaseID string, prog
 		if err != nil {
 			return res, err
 		}
+		if err := in.extracted(g.Slug, temp, dl.Size); err != nil { // its download slot given back
+			return res, err
+		}
 	default:
 		if temp, err = in.downloadAndExtract(ctx, g, p, lib, dl, &res, progress); err != nil {
 			return res, err
@@ -548,6 +551,8 @@ func (in *Installer) downloadAndExtract(ctx context.Context, g Game, p *state.Pe
 		// The verified zip is gone (deleted by hand?): download it again next time.
 		_ = in.setStep(g.Slug, state.StepDownload, "")
 		return "", fmt.Errorf("the downloaded build of %s %s disappeared: install again to download it", g.Slug, dl.Version)
+	} else if err := in.checkSpace(ctx, g.Slug, lib, zipPath, p); err != nil { // for the files only
+		return "", err
 	}
 	if err := ctx.Err(); err != nil {
 		return "", err

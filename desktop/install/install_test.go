@@ -1094,6 +1094,33 @@ func TestMoveLibraryAfterAnInterruptedProbe(t *testing.T) {
 	}
 }
 
+// TestResumedExtractionChecksSpace: an install stopped once its zip was downloaded and
+// verified extracts it when it starts again, with no download; it checks first that the
+// files fit, and is refused, keeping the zip, when they do not.
+func TestResumedExtractionChecksSpace(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	b := setup(t, func(c *Config) {
+		c.Hook = func(step string, _, _ int64) {
+			if step == "downloaded" {
+				stop()
+			}
+		}
+	})
+	b.addBuild("1.0.0", gameFiles("1.0.0", 4<<20)...)
+	if _, err := b.inst.Install(ctx, b.game, "", nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the first attempt = %v, want it stopped once downloaded", err)
+	}
+	b.free.Store(2 << 20)
+	if _, err := b.inst.Install(context.Background(), b.game, "", nil); !errors.Is(err, ErrDiskSpace) {
+		t.Fatalf("extracting on a full disk = %v, want ErrDiskSpace", err)
+	}
+	b.free.Store(1 << 40)
+	res, err := b.inst.Install(context.Background(), b.game, "", nil)
+	if err != nil || res.Fetched != 0 {
+		t.Fatalf("then = %+v, %v; want it installed from the kept zip", res, err)
+	}
+}
+
 func TestMoveLibraryResumes(t *testing.T) {
 	b := setup(t)
 	b.inst.moveByCopy = true

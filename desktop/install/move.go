@@ -52,12 +52,17 @@ func (in *Installer) MoveLibrary(ctx context.Context, to string, progress func(P
 		locks = append(locks, l)
 	}
 	from := st.Library
+	if st.Move != nil {
+		from = st.Move.From
+	}
+	removeProbes(from)
+	removeProbes(to)
 	var moved []string
 	if st.Move != nil {
 		if st.Move.To != to {
 			return fmt.Errorf("%w to %s: finish that move first (`satchel library move %s`)", ErrMoving, st.Move.To, st.Move.To)
 		}
-		from, moved = st.Move.From, st.Move.Done
+		moved = st.Move.Done
 	} else if err := checkMoveTarget(from, to); err != nil {
 		return err
 	}
@@ -154,17 +159,10 @@ func (in *Installer) checkMoveSpace(from, to string, size int64) error {
 const probePrefix = ".satchel-probe-"
 
 // crossDevice reports whether the folders from and to are on different file systems, where
-// the library moves by copy, by renaming an empty file (a probe) from one to the other. It
-// first removes the probes an interrupted call left in either.
+// the library moves by copy, by renaming an empty file (a probe) from one to the other.
 func (in *Installer) crossDevice(from, to string) (bool, error) {
 	if in.moveByCopy {
 		return true, nil
-	}
-	for _, dir := range []string{from, to} {
-		left, _ := filepath.Glob(filepath.Join(dir, probePrefix+"*"))
-		for _, f := range left {
-			_ = os.Remove(f)
-		}
 	}
 	f, err := os.CreateTemp(from, probePrefix)
 	if err != nil {
@@ -182,8 +180,17 @@ func (in *Installer) crossDevice(from, to string) (bool, error) {
 	return false, os.Remove(moved)
 }
 
-// checkMoveTarget refuses a target inside the library, or one that holds files other than
-// the probes of an interrupted crossDevice.
+// removeProbes removes from dir the probes an interrupted crossDevice left there.
+func removeProbes(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), probePrefix) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// checkMoveTarget refuses a target inside the library, or one that holds files.
 func checkMoveTarget(from, to string) error {
 	if rel, err := filepath.Rel(from, to); err == nil && (rel == "." || filepath.IsLocal(rel)) {
 		return fmt.Errorf("cannot move the library into itself (%s is inside %s)", to, from)
@@ -195,7 +202,7 @@ func checkMoveTarget(from, to string) error {
 	if err != nil {
 		return err
 	}
-	if slices.ContainsFunc(ents, func(e fs.DirEntry) bool { return !strings.HasPrefix(e.Name(), probePrefix) }) {
+	if len(ents) > 0 {
 		return fmt.Errorf("%s is not empty: choose an empty or new folder for the library", to)
 	}
 	return nil

@@ -111,15 +111,16 @@ func newSpace() *space { return &space{promised: map[string]int64{}, ended: make
 // installs were promised. When that is too little while other installs hold promises, it waits
 // for one of them to end and checks again (what they wrote is then counted by free); when no
 // other install holds one it returns refuse(free), or ctx's error when ctx ends first. A
-// second promise to slug replaces the first.
+// second promise to slug replaces the first. The other installs' promises are counted whole,
+// though free no longer counts what they have written: an install may wait for them to end
+// where it would fit already, never start where it would not.
 func (s *space) promise(ctx context.Context, slug string, need int64, free func() (int64, error), refuse func(free int64) error) error {
 	for {
-		s.mu.Lock()
-		have, err := free()
+		have, err := free() // not under mu: a slow disk must not hold up the installs that end
 		if err != nil {
-			s.mu.Unlock()
 			return err
 		}
+		s.mu.Lock()
 		others := int64(0)
 		for game, n := range s.promised {
 			if game != slug {

@@ -138,7 +138,8 @@ func restoreHash(h hash.Hash, s []byte) {
 // state. A build that breaks a rule or its manifest twice is refused: its folder is removed
 // and the failure recorded. After the first time it is fetched once more, in case its bytes
 // were damaged on the way: from the last file verified, or all of it when every file matched
-// but the whole zip did not. It returns the folder, every file verified, and the bytes it fetched.
+// but the whole zip did not. It returns the folder, every file verified, and the bytes it
+// fetched; the caller marks it extracted (Installer.extracted) once the download slot is free.
 func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending, lib string, dl Download, progress func(Progress)) (temp string, resumed, fetched int64, err error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
@@ -277,7 +278,7 @@ func (in *Installer) streamInstall(ctx context.Context, g Game, p *state.Pending
 		}
 		wait = min(wait*2, 30*time.Second)
 	}
-	return temp, resumed, fetched, in.extracted(g.Slug, temp, dl.Size)
+	return temp, resumed, fetched, nil
 }
 
 // keepZip opens the zip that streamed install p also writes (p.Zip, when the player keeps
@@ -531,7 +532,8 @@ func (in *Installer) updateFrom(game *state.Game, dl Download) ([]state.File, bo
 // manifest, before it returns. A build that breaks a rule or its manifest is updated to once
 // more from nothing (its bytes may have been damaged on the way), then refused as by
 // streamInstall. An interrupted update starts again from nothing. It returns the folder, the
-// bytes fetched and the bytes reused.
+// bytes fetched and the bytes reused. The caller marks the folder extracted, as
+// for streamInstall.
 func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib string, curInstall *state.Install, curDir string, cur []state.File, dl Download, progress func(Progress)) (string, int64, int64, error) {
 	sorted, tailStart, err := in.streamable(dl)
 	if err != nil {
@@ -551,7 +553,7 @@ func (in *Installer) update(ctx context.Context, g Game, p *state.Pending, lib s
 		fetched, reused = fetched+f, reused+r
 		switch {
 		case err == nil:
-			return temp, fetched, reused, in.extracted(g.Slug, temp, dl.Size)
+			return temp, fetched, reused, nil
 		case !bad(err):
 			return "", fetched, reused, err
 		case try == 2:

@@ -60,6 +60,9 @@ func run(ctx context.Context) error {
 	wrkThreads := flag.Int("wrk-threads", 1, "wrk's threads in the reads stage: one leaves the server a core of the two (the floor rows show wrk can still load it)")
 	stageList := flag.String("stages", "reads,builds,buying,instances", "the stages to run, comma-separated: reads, builds, buying, instances")
 	flag.Parse()
+	if *wrkThreads < 1 || *wrkThreads > *conns {
+		return fmt.Errorf("-wrk-threads %d: use 1 to -connections (%d)", *wrkThreads, *conns)
+	}
 	stages := map[string]bool{}
 	for _, st := range strings.Split(*stageList, ",") {
 		switch st = strings.TrimSpace(st); st {
@@ -103,7 +106,7 @@ func run(ctx context.Context) error {
 	}
 	fmt.Printf("load: %d connections, wrk threads: %d, %s per run, 2 cores shared by the load tool, the server and PostgreSQL\n\n", *conns, *wrkThreads, *duration)
 	if stages["reads"] {
-		if err := within(ctx, "reads", 5**duration+2*time.Minute, func(ctx context.Context) error {
+		if err := within(ctx, "reads", 7**duration+2*time.Minute, func(ctx context.Context) error { // seven load runs
 			return benchReads(ctx, cluster, srv, tmp, load{*conns, *wrkThreads}, *duration)
 		}); err != nil {
 			return err

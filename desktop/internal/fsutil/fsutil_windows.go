@@ -47,12 +47,14 @@ func unlockFile(f *os.File) error {
 func SyncDir(string) error { return nil }
 
 // SyncTree flushes the files under dir to the disk, so that a power cut after a rename that
-// publishes them cannot leave them empty or short: FlushFileBuffers on each file. A read-only
-// file cannot be opened to flush it, and is left to the system.
+// publishes them cannot leave them empty or short: FlushFileBuffers on each file. A file that
+// cannot be opened for writing is left to the system: the files an update reuses are hard
+// links to the current version's, which a running game holds, and whose data is on the disk
+// already; a virus scanner may hold a new one for a moment.
 func SyncTree(dir string) error {
 	return eachFile(dir, func(path string) error {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
+		if inUse(err) {
 			return nil
 		}
 		if err != nil {
