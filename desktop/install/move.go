@@ -51,20 +51,19 @@ func (in *Installer) MoveLibrary(ctx context.Context, to string, progress func(P
 		}
 		locks = append(locks, l)
 	}
-	from := st.Library
-	if st.Move != nil {
-		from = st.Move.From
-	}
-	removeProbes(from)
-	removeProbes(to)
-	var moved []string
+	from, moved := st.Library, []string(nil)
 	if st.Move != nil {
 		if st.Move.To != to {
 			return fmt.Errorf("%w to %s: finish that move first (`satchel library move %s`)", ErrMoving, st.Move.To, st.Move.To)
 		}
-		moved = st.Move.Done
-	} else if err := checkMoveTarget(from, to); err != nil {
-		return err
+		from, moved = st.Move.From, st.Move.Done
+	}
+	removeProbes(from)
+	removeProbes(to)
+	if st.Move == nil {
+		if err := checkMoveTarget(from, to); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(to, 0o755); err != nil {
 		return err
